@@ -1,0 +1,116 @@
+//! The store's error type.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in the store: connecting, migrating, querying, and
+/// running the embedded PostgreSQL cluster. Each variant's `Display` is one line.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The connection settings cannot be used (for example a malformed URL).
+    #[error("invalid database settings: {0}")]
+    Settings(String),
+
+    /// PostgreSQL could not be reached or refused the login.
+    #[error("cannot connect to PostgreSQL at {target}: {source}")]
+    Connect {
+        /// Where tern tried to connect (host:port/dbname or socket/dbname).
+        target: String,
+        /// What the driver reported.
+        #[source]
+        source: sqlx::Error,
+    },
+
+    /// A query failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+
+    /// A schema migration failed; its transaction was rolled back, so the database
+    /// is as it was before this migration.
+    #[error("schema migration {version} ({name}) failed: {source}")]
+    Migration {
+        /// Version number of the failed migration.
+        version: i32,
+        /// Name of the failed migration.
+        name: &'static str,
+        /// What PostgreSQL reported.
+        #[source]
+        source: sqlx::Error,
+    },
+
+    /// No PostgreSQL server binaries (`initdb`, `postgres`) on this machine.
+    #[error(
+        "PostgreSQL server binaries not found (looked in PATH and /usr/lib/postgresql/*/bin): \
+         install the Debian package postgresql"
+    )]
+    BinariesNotFound,
+
+    /// A file or process operation for the embedded cluster failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What tern was doing.
+        context: String,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// `initdb` failed while creating the embedded cluster.
+    #[error("initdb failed ({status}): {output}")]
+    Initdb {
+        /// How initdb exited.
+        status: String,
+        /// The last lines initdb printed, joined into one line.
+        output: String,
+    },
+
+    /// Running as root, and no unprivileged user could be found or created to run
+    /// PostgreSQL as (PostgreSQL refuses to run as root).
+    #[error("cannot run PostgreSQL as an unprivileged user: {0}")]
+    RunAsUser(String),
+
+    /// The data directory path is too long for a Unix socket inside it.
+    #[error(
+        "socket path {0} is longer than the 107 bytes a Unix socket allows: use a shorter data directory"
+    )]
+    SocketPathTooLong(PathBuf),
+
+    /// The embedded PostgreSQL exited or did not become ready while starting.
+    #[error("embedded PostgreSQL did not start: {reason} (log: {log_tail})")]
+    ClusterStart {
+        /// Why tern gave up.
+        reason: String,
+        /// The last lines of the server log, joined into one line.
+        log_tail: String,
+    },
+
+    /// Another PostgreSQL server still runs on the embedded cluster's data directory.
+    #[error("another PostgreSQL server (PID {pid}) still runs on {data_dir}")]
+    ClusterBusy {
+        /// The PID recorded in `postmaster.pid`.
+        pid: i32,
+        /// The cluster's data directory.
+        data_dir: PathBuf,
+    },
+
+    /// The embedded PostgreSQL did not shut down in time.
+    #[error("embedded PostgreSQL (PID {pid}) did not stop within {seconds} s")]
+    ClusterStop {
+        /// The postmaster's PID.
+        pid: i32,
+        /// How long tern waited.
+        seconds: u64,
+    },
+}
+
+/// The store's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}
