@@ -2,3 +2,5 @@
 //!
 //! Not served yet: `tern serve` names the DhcpDdns section it does not serve.
 #![warn(missing_docs)]
+
+pub mod tsig;
