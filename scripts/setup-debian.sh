@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what tern needs on a Debian machine (run as root).
+#   scripts/setup-debian.sh        what the appliance needs to run (PostgreSQL server binaries)
+#   scripts/setup-debian.sh test   plus the real peers the tests drive: Kea 2.2, BIND 9,
+#                                  DHCP clients, dig/kdig/nsupdate
+set -euo pipefail
+want=(postgresql ca-certificates)
+if [ "${1:-}" = test ]; then
+  want+=(kea-admin kea-dhcp4-server kea-dhcp6-server kea-dhcp-ddns-server
+         bind9 bind9-utils bind9-dnsutils knot-dnsutils isc-dhcp-client udhcpc iproute2 procps)
+fi
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup-debian: need root to install: ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # The Debian postgresql/kea/bind packages start system services; tern's tests start
+  # their own private instances and never use those.
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if ! command -v cargo >/dev/null; then
+  echo "setup-debian: cargo not found: install Rust (rustup) first" >&2
+  exit 1
+fi

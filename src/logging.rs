@@ -1,0 +1,352 @@
+//! Logging in Kea's shape, on `tracing`.
+//!
+//! Lines look like Kea's so that operators' greps keep working:
+//! `2026-05-31 07:04:35.008 INFO  [tern-store.embedded/4242] STORE_EMBEDDED_STARTED ...`.
+//! Message ids are the first word of the message (UPPER_SNAKE), as in Kea's catalog.
+//! Kea's `loggers` entries map onto per-output layers, each with its own level filter.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::net::UnixDatagram;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::{EnvFilter, Layer};
+
+/// Where one logger writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// Standard output (Kea's default).
+    Stdout,
+    /// Standard error.
+    Stderr,
+    /// The local syslog socket, with this ident.
+    Syslog(String),
+    /// A file, rotated when it grows past `maxsize` bytes, keeping `maxver` old copies.
+    File {
+        /// File path.
+        path: PathBuf,
+        /// Rotation size in bytes; 0 disables rotation.
+        maxsize: u64,
+        /// Number of rotated files kept.
+        maxver: u32,
+    },
+}
+
+/// One Kea `loggers` entry, already validated by the config crate.
+#[derive(Debug, Clone)]
+pub struct LoggerSpec {
+    /// Kea logger name (`kea-dhcp4`, `kea-dhcp-ddns.d2-to-dns`, ...).
+    pub name: String,
+    /// Maximum verbosity.
+    pub level: LevelFilter,
+    /// Where the lines go.
+    pub outputs: Vec<Output>,
+}
+
+/// Which tern crates a Kea logger name stands for. The root names cover their whole
+/// daemon; a child logger (`kea-dhcp4.leases`) is treated like its root, since tern's
+/// module split does not follow Kea's.
+fn targets_for(kea_name: &str) -> &'static [&'static str] {
+    let root = kea_name.split('.').next().unwrap_or(kea_name);
+    match root {
+        "kea-dhcp4" | "kea-dhcp6" => &["tern_dhcp", "tern_store", "tern", "tern_config"],
+        "kea-dhcp-ddns" => &["tern_d2", "tern_ncr", "tern_store", "tern", "tern_config"],
+        "kea-ctrl-agent" => &["tern_api"],
+        _ => &[
+            "tern",
+            "tern_config",
+            "tern_store",
+            "tern_dhcp",
+            "tern_d2",
+            "tern_ncr",
+            "tern_dns",
+            "tern_api",
+        ],
+    }
+}
+
+/// Maps a Kea severity (and debuglevel) onto a tracing level filter.
+pub fn kea_severity(severity: &str, debuglevel: u32) -> LevelFilter {
+    match severity.to_ascii_uppercase().as_str() {
+        "FATAL" | "ERROR" => LevelFilter::ERROR,
+        "WARN" | "WARNING" => LevelFilter::WARN,
+        "INFO" => LevelFilter::INFO,
+        // Kea's debuglevel 0..99: above 50 is packet-level detail.
+        "DEBUG" if debuglevel > 50 => LevelFilter::TRACE,
+        "DEBUG" => LevelFilter::DEBUG,
+        "NONE" => LevelFilter::OFF,
+        _ => LevelFilter::INFO,
+    }
+}
+
+/// Installs the global subscriber. With no specs, INFO to stdout (Kea's default).
+/// `TERN_LOG` (EnvFilter syntax) overrides every level for debugging.
+pub fn init(specs: &[LoggerSpec]) -> io::Result<()> {
+    let default_spec;
+    let specs = if specs.is_empty() {
+        default_spec = [LoggerSpec {
+            name: "tern".into(),
+            level: LevelFilter::INFO,
+            outputs: vec![Output::Stdout],
+        }];
+        &default_spec[..]
+    } else {
+        specs
+    };
+    let env_override = std::env::var("TERN_LOG").ok();
+    let mut layers: Vec<Box<dyn Layer<_> + Send + Sync>> = Vec::new();
+    for spec in specs {
+        for output in &spec.outputs {
+            let writer = OutputWriter::open(output)?;
+            let fmt = tracing_subscriber::fmt::layer()
+                .event_format(KeaFormat)
+                .with_writer(writer)
+                .with_ansi(false);
+            let layer: Box<dyn Layer<_> + Send + Sync> = match &env_override {
+                Some(directives) => fmt.with_filter(EnvFilter::new(directives)).boxed(),
+                None => {
+                    let mut filter = Targets::new();
+                    for target in targets_for(&spec.name) {
+                        filter = filter.with_target(*target, spec.level);
+                    }
+                    fmt.with_filter(filter).boxed()
+                }
+            };
+            layers.push(layer);
+        }
+    }
+    let subscriber = tracing_subscriber::registry().with(layers);
+    tracing::subscriber::set_global_default(subscriber).map_err(io::Error::other)
+}
+
+/// Kea's line layout: `DATE TIME.ms LEVEL [logger/pid] MESSAGE-ID text fields`.
+struct KeaFormat;
+
+impl<S, N> FormatEvent<S, N> for KeaFormat
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> std::fmt::Result {
+        let meta = event.metadata();
+        let now = chrono::Local::now().format("%Y-%m-%d %H:%M:%S%.3f");
+        let level = match *meta.level() {
+            Level::ERROR => "ERROR",
+            Level::WARN => "WARN",
+            Level::INFO => "INFO",
+            Level::DEBUG | Level::TRACE => "DEBUG",
+        };
+        write!(
+            writer,
+            "{now} {level:<5} [{}/{}] ",
+            logger_name(meta.target()),
+            std::process::id()
+        )?;
+        ctx.field_format().format_fields(writer.by_ref(), event)?;
+        writeln!(writer)
+    }
+}
+
+/// `tern_store::embedded` -> `tern-store.embedded`, in the style of Kea's `kea-dhcp4.leases`.
+fn logger_name(target: &str) -> String {
+    target.replacen('_', "-", 1).replace("::", ".")
+}
+
+/// A cloneable handle on one output; tracing asks for a writer per event.
+#[derive(Clone)]
+struct OutputWriter(Arc<Mutex<Sink>>);
+
+enum Sink {
+    Stdout,
+    Stderr,
+    Syslog {
+        socket: Option<UnixDatagram>,
+        ident: String,
+    },
+    File(RotatingFile),
+}
+
+impl OutputWriter {
+    fn open(output: &Output) -> io::Result<Self> {
+        let sink = match output {
+            Output::Stdout => Sink::Stdout,
+            Output::Stderr => Sink::Stderr,
+            Output::Syslog(ident) => {
+                // No syslog daemon (containers, CI) is not fatal: lines are dropped there.
+                let socket = UnixDatagram::unbound()
+                    .and_then(|s| s.connect("/dev/log").map(|_| s))
+                    .ok();
+                Sink::Syslog {
+                    socket,
+                    ident: ident.clone(),
+                }
+            }
+            Output::File {
+                path,
+                maxsize,
+                maxver,
+            } => Sink::File(RotatingFile::open(path.clone(), *maxsize, *maxver)?),
+        };
+        Ok(Self(Arc::new(Mutex::new(sink))))
+    }
+}
+
+impl<'a> MakeWriter<'a> for OutputWriter {
+    type Writer = LineWriter;
+    fn make_writer(&'a self) -> Self::Writer {
+        LineWriter {
+            sink: self.0.clone(),
+            buf: Vec::with_capacity(256),
+        }
+    }
+}
+
+/// Collects one formatted event and hands it to the sink in one write, so lines from
+/// several threads never interleave.
+struct LineWriter {
+    sink: Arc<Mutex<Sink>>,
+    buf: Vec<u8>,
+}
+
+impl Write for LineWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for LineWriter {
+    fn drop(&mut self) {
+        if self.buf.is_empty() {
+            return;
+        }
+        let mut sink = match self.sink.lock() {
+            Ok(sink) => sink,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        // A failing log output must never take the server down.
+        let _ = match &mut *sink {
+            Sink::Stdout => io::stdout().lock().write_all(&self.buf),
+            Sink::Stderr => io::stderr().lock().write_all(&self.buf),
+            Sink::Syslog { socket, ident } => match socket {
+                Some(socket) => {
+                    // RFC 3164 framing, facility user (1), severity info (6); the
+                    // severity word stays in the text as Kea prints it.
+                    let text = String::from_utf8_lossy(&self.buf);
+                    let line = format!("<14>{ident}[{}]: {}", std::process::id(), text.trim_end());
+                    socket.send(line.as_bytes()).map(|_| ())
+                }
+                None => Ok(()),
+            },
+            Sink::File(file) => file.write_line(&self.buf),
+        };
+    }
+}
+
+/// A log file rotated like Kea's: `name` -> `name.1` -> ... -> `name.<maxver>`.
+struct RotatingFile {
+    path: PathBuf,
+    file: File,
+    size: u64,
+    maxsize: u64,
+    maxver: u32,
+}
+
+impl RotatingFile {
+    fn open(path: PathBuf, maxsize: u64, maxver: u32) -> io::Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let file = OpenOptions::new().create(true).append(true).open(&path)?;
+        let size = file.metadata()?.len();
+        Ok(Self {
+            path,
+            file,
+            size,
+            maxsize,
+            maxver,
+        })
+    }
+
+    fn write_line(&mut self, line: &[u8]) -> io::Result<()> {
+        if self.maxsize > 0 && self.maxver > 0 && self.size + line.len() as u64 > self.maxsize {
+            self.rotate()?;
+        }
+        self.file.write_all(line)?;
+        self.size += line.len() as u64;
+        Ok(())
+    }
+
+    fn rotate(&mut self) -> io::Result<()> {
+        let numbered = |n: u32| {
+            let mut p = self.path.clone().into_os_string();
+            p.push(format!(".{n}"));
+            PathBuf::from(p)
+        };
+        for n in (1..self.maxver).rev() {
+            let from = numbered(n);
+            if from.exists() {
+                std::fs::rename(&from, numbered(n + 1))?;
+            }
+        }
+        std::fs::rename(&self.path, numbered(1))?;
+        self.file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)?;
+        self.size = 0;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logger_names_read_like_keas() {
+        assert_eq!(logger_name("tern_store::embedded"), "tern-store.embedded");
+        assert_eq!(logger_name("tern"), "tern");
+    }
+
+    #[test]
+    fn kea_severities_map_to_levels() {
+        assert_eq!(kea_severity("warn", 0), LevelFilter::WARN);
+        assert_eq!(kea_severity("DEBUG", 0), LevelFilter::DEBUG);
+        assert_eq!(kea_severity("DEBUG", 99), LevelFilter::TRACE);
+        assert_eq!(kea_severity("FATAL", 0), LevelFilter::ERROR);
+    }
+
+    #[test]
+    fn file_output_rotates_at_maxsize() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tern.log");
+        let mut f = RotatingFile::open(path.clone(), 100, 2).unwrap();
+        for i in 0..12 {
+            f.write_line(format!("line {i:02} ..........\n").as_bytes())
+                .unwrap();
+        }
+        let current = std::fs::read_to_string(&path).unwrap();
+        let older = std::fs::read_to_string(dir.path().join("tern.log.1")).unwrap();
+        assert!(current.contains("line 11"), "{current}");
+        assert!(older.contains("line 07"), "{older}");
+        assert!(dir.path().join("tern.log.2").exists());
+        assert!(!dir.path().join("tern.log.3").exists());
+        assert!(current.len() <= 100);
+    }
+}

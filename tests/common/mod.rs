@@ -1,0 +1,134 @@
+//! Running the real `tern` binary in tests: start it, read its log, signal it, and make
+//! sure it is gone (by PID) when the test ends.
+
+#![allow(dead_code)]
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// Path of the binary under test.
+pub fn tern_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_tern")
+}
+
+/// Runs `tern ARGS` to completion; returns (status, stdout, stderr).
+pub fn run(args: &[&str]) -> (ExitStatus, String, String) {
+    let out = Command::new(tern_bin())
+        .args(args)
+        .env_remove("TERN_LOG")
+        .output()
+        .expect("run tern");
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A running `tern` process whose stdout and stderr go to one log file.
+pub struct Tern {
+    child: Option<Child>,
+    log: PathBuf,
+}
+
+impl Tern {
+    /// Starts `tern ARGS`, logging to `log`.
+    pub fn start(args: &[&str], log: &Path) -> Self {
+        let out = File::create(log).expect("create log");
+        let err = out.try_clone().expect("dup log");
+        let child = Command::new(tern_bin())
+            .args(args)
+            .env_remove("TERN_LOG")
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .expect("spawn tern");
+        Self {
+            child: Some(child),
+            log: log.to_path_buf(),
+        }
+    }
+
+    /// PID of the tern process.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// Everything logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits until the log contains `needle`; panics with the log after `timeout`, or at
+    /// once if the process exits first.
+    pub fn wait_for(&mut self, needle: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let log = self.log();
+            if log.contains(needle) {
+                return log;
+            }
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                panic!("tern exited ({status}) before logging {needle:?}; log:\n{log}");
+            }
+            if Instant::now() > deadline {
+                panic!("no {needle:?} in tern's log after {timeout:?}; log:\n{log}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Sends a signal to the tern process.
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: plain kill(2) on the PID of a child we spawned and have not reaped.
+        let rc = unsafe { libc::kill(self.pid() as i32, sig) };
+        assert_eq!(rc, 0, "kill({}, {sig})", self.pid());
+    }
+
+    /// Waits for the process to exit; panics after `timeout`.
+    pub fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
+        let deadline = Instant::now() + timeout;
+        let child = self.child.as_mut().expect("running");
+        loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                self.child = None;
+                return status;
+            }
+            if Instant::now() > deadline {
+                panic!("tern did not exit within {timeout:?}; log:\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tern {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Waits until no process has `pid` any more (it may not be our child, so no waitpid).
+pub fn wait_pid_gone(pid: i32, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        // SAFETY: signal 0 only checks for existence.
+        if unsafe { libc::kill(pid, 0) } != 0 {
+            return true;
+        }
+        // A zombie still answers kill(0); it is gone for our purposes.
+        if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            if stat.rsplit(')').next().is_some_and(|s| s.trim_start().starts_with('Z')) {
+                return true;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
