@@ -195,7 +195,7 @@ impl TsigKey {
         secret: Vec<u8>,
         digest_bits: u16,
     ) -> Result<Self, KeyError> {
-        if digest_bits % 8 != 0 {
+        if !digest_bits.is_multiple_of(8) {
             return Err(KeyError::DigestBitsNotMultipleOf8(digest_bits));
         }
         let min_bits = algorithm.min_mac_len() * 8;
