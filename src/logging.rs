@@ -86,15 +86,16 @@ pub fn kea_severity(severity: &str, debuglevel: u32) -> LevelFilter {
     }
 }
 
-/// Installs the global subscriber. With no specs, INFO to stdout (Kea's default).
+/// Installs the global subscriber. With no specs, INFO to `default_output` (Kea's default
+/// is stdout; commands whose stdout is their answer use stderr).
 /// `TERN_LOG` (EnvFilter syntax) overrides every level for debugging.
-pub fn init(specs: &[LoggerSpec]) -> io::Result<()> {
+pub fn init(specs: &[LoggerSpec], default_output: Output) -> io::Result<()> {
     let default_spec;
     let specs = if specs.is_empty() {
         default_spec = [LoggerSpec {
             name: "tern".into(),
             level: LevelFilter::INFO,
-            outputs: vec![Output::Stdout],
+            outputs: vec![default_output],
         }];
         &default_spec[..]
     } else {

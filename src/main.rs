@@ -162,7 +162,7 @@ fn severity_word(s: Severity) -> &'static str {
 
 /// Loads the config and installs logging from its `loggers`; config errors go to stderr
 /// before logging exists.
-fn load_and_log(path: &Path) -> anyhow::Result<Config> {
+fn load_and_log(path: &Path, default_output: logging::Output) -> anyhow::Result<Config> {
     let config = tern_config::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
     let specs: Vec<logging::LoggerSpec> = config
         .loggers
@@ -187,7 +187,7 @@ fn load_and_log(path: &Path) -> anyhow::Result<Config> {
                 .collect(),
         })
         .collect();
-    logging::init(&specs).context("cannot open a log output")?;
+    logging::init(&specs, default_output).context("cannot open a log output")?;
     for d in &config.diagnostics {
         match d.severity {
             Severity::Info => info!("TERN_CONFIG_NOTE {d}"),
@@ -271,7 +271,7 @@ fn store_settings(pg: &tern_config::PgSettings) -> anyhow::Result<tern_store::Co
 }
 
 async fn serve(config_path: PathBuf, data_dir: PathBuf) -> anyhow::Result<()> {
-    let config = load_and_log(&config_path)?;
+    let config = load_and_log(&config_path, logging::Output::Stdout)?;
     info!(
         "TERN_STARTING tern {} starting, pid {}, config {}",
         env!("CARGO_PKG_VERSION"),
@@ -311,9 +311,9 @@ async fn serve_until_signal(config: &Config, store: &Store) -> anyhow::Result<()
 
 async fn db(action: DbAction, config: Option<PathBuf>, data_dir: PathBuf) -> anyhow::Result<()> {
     let config = match config {
-        Some(path) => load_and_log(&path)?,
+        Some(path) => load_and_log(&path, logging::Output::Stderr)?,
         None => {
-            logging::init(&[])?;
+            logging::init(&[], logging::Output::Stderr)?;
             Config::embedded_default()
         }
     };

@@ -71,7 +71,11 @@ impl Tern {
             if log.contains(needle) {
                 return log;
             }
-            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
                 panic!("tern exited ({status}) before logging {needle:?}; log:\n{log}");
             }
             if Instant::now() > deadline {
@@ -124,7 +128,11 @@ pub fn wait_pid_gone(pid: i32, timeout: Duration) -> bool {
         }
         // A zombie still answers kill(0); it is gone for our purposes.
         if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-            if stat.rsplit(')').next().is_some_and(|s| s.trim_start().starts_with('Z')) {
+            if stat
+                .rsplit(')')
+                .next()
+                .is_some_and(|s| s.trim_start().starts_with('Z'))
+            {
                 return true;
             }
         }

@@ -1,0 +1,267 @@
+//! `tern serve` and `tern db` with the real binary: the embedded PostgreSQL cluster across
+//! restarts and kill -9, a database made by Kea 2.2's kea-admin, host rows written by plain
+//! SQL, and Kea's `loggers` section.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use common::{run, wait_pid_gone, Tern};
+use sqlx::Connection;
+use tern_store::ConnectSettings;
+
+const READY: &str = "TERN_READY";
+const START: Duration = Duration::from_secs(60);
+
+/// A config with one Kea section and no store: the embedded cluster is used.
+const D2_ONLY: &str = r#"{ "DhcpDdns": { "ip-address": "127.0.0.1", "port": 53001 } }"#;
+
+fn write_config(dir: &Path, text: &str) -> String {
+    let path = dir.join("tern.json");
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+/// Settings for the embedded cluster of a data dir, as an operator's psql would use them.
+fn embedded(data_dir: &Path) -> ConnectSettings {
+    ConnectSettings::socket(&data_dir.join("pg-socket"), 5432, "tern", "tern")
+}
+
+fn postmaster_pid(data_dir: &Path) -> i32 {
+    let text = std::fs::read_to_string(data_dir.join("pg/postmaster.pid")).unwrap();
+    text.lines().next().unwrap().trim().parse().unwrap()
+}
+
+async fn exec(settings: &ConnectSettings, sql: &str) {
+    let mut conn = sqlx::PgConnection::connect_with(&settings.pg_options())
+        .await
+        .unwrap();
+    sqlx::query(sql).execute(&mut conn).await.unwrap();
+    conn.close().await.unwrap();
+}
+
+async fn lease_hostnames(settings: &ConnectSettings) -> Vec<String> {
+    let mut conn = sqlx::PgConnection::connect_with(&settings.pg_options())
+        .await
+        .unwrap();
+    let rows: Vec<(String,)> = sqlx::query_as("SELECT hostname FROM lease4 ORDER BY address")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    rows.into_iter().map(|r| r.0).collect()
+}
+
+const INSERT_LEASE: &str =
+    "INSERT INTO lease4 (address, hwaddr, valid_lifetime, expire, subnet_id, \
+     fqdn_fwd, fqdn_rev, hostname, state) VALUES (3221226122, decode('080027f25ce2','hex'), 3600, \
+     now() + interval '1 hour', 1, true, true, 'kept.example.com', 0)";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn restart_on_the_same_data_dir_keeps_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = write_config(dir.path(), D2_ONLY);
+    let args = ["serve", "-c", &config, "--data-dir", data.to_str().unwrap()];
+
+    let mut tern = Tern::start(&args, &dir.path().join("1.log"));
+    let log = tern.wait_for(READY, START);
+    assert!(log.contains("STORE_EMBEDDED_INITDB"), "{log}");
+    exec(&embedded(&data), INSERT_LEASE).await;
+    let pg = postmaster_pid(&data);
+    tern.signal(libc::SIGTERM);
+    let status = tern.wait_exit(Duration::from_secs(60));
+    assert!(status.success(), "exit {status}; log:\n{}", tern.log());
+    assert!(tern.log().contains("TERN_STOPPED"), "{}", tern.log());
+    assert!(
+        wait_pid_gone(pg, Duration::from_secs(10)),
+        "PostgreSQL outlived tern"
+    );
+
+    let mut tern = Tern::start(&args, &dir.path().join("2.log"));
+    let log = tern.wait_for(READY, START);
+    assert!(
+        !log.contains("STORE_EMBEDDED_INITDB"),
+        "cluster re-created:\n{log}"
+    );
+    assert_eq!(
+        lease_hostnames(&embedded(&data)).await,
+        ["kept.example.com"]
+    );
+    tern.signal(libc::SIGINT);
+    assert!(tern.wait_exit(Duration::from_secs(60)).success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_9_loses_nothing_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = write_config(dir.path(), D2_ONLY);
+    let args = ["serve", "-c", &config, "--data-dir", data.to_str().unwrap()];
+
+    let mut tern = Tern::start(&args, &dir.path().join("1.log"));
+    tern.wait_for(READY, START);
+    exec(&embedded(&data), INSERT_LEASE).await;
+    let pg = postmaster_pid(&data);
+    tern.signal(libc::SIGKILL);
+    tern.wait_exit(Duration::from_secs(10));
+    // tern cannot clean up after kill -9; its cluster must not be left running.
+    assert!(
+        wait_pid_gone(pg, Duration::from_secs(30)),
+        "orphaned PostgreSQL {pg}"
+    );
+
+    let mut tern = Tern::start(&args, &dir.path().join("2.log"));
+    tern.wait_for(READY, START);
+    assert_eq!(
+        lease_hostnames(&embedded(&data)).await,
+        ["kept.example.com"]
+    );
+    tern.signal(libc::SIGTERM);
+    assert!(tern.wait_exit(Duration::from_secs(60)).success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_host_inserted_by_plain_sql_reaches_tern_without_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = write_config(dir.path(), D2_ONLY);
+    let mut tern = Tern::start(
+        &["serve", "-c", &config, "--data-dir", data.to_str().unwrap()],
+        &dir.path().join("tern.log"),
+    );
+    tern.wait_for(READY, START);
+    // The seed's own statement (shared/seeds/000).
+    exec(
+        &embedded(&data),
+        "INSERT INTO hosts (dhcp_identifier, dhcp_identifier_type, ipv4_address, hostname, \
+         dhcp4_subnet_id) VALUES (decode('080027f25ce2','hex'), 0, 2887058842, 'srv-jenkins-01', 1)",
+    )
+    .await;
+    let log = tern.wait_for("HOSTS_CHANGED", Duration::from_secs(5));
+    let line = log.lines().find(|l| l.contains("HOSTS_CHANGED")).unwrap();
+    assert!(line.contains("08:00:27:f2:5c:e2"), "{line}");
+    tern.signal(libc::SIGTERM);
+    assert!(tern.wait_exit(Duration::from_secs(60)).success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn runs_on_a_database_made_by_kea_admin_2_2() {
+    if Command::new("kea-admin").arg("-v").output().is_err() {
+        panic!("kea-admin is not installed: run scripts/setup-debian.sh test");
+    }
+    let db = tern_store::testing::empty_db().await;
+    assert!(db.is_tcp(), "kea-admin needs TCP");
+    let out = Command::new("kea-admin")
+        .args(["db-init", "pgsql", "-h", &db.host(), "-P"])
+        .arg(db.port().to_string())
+        .args([
+            "-u",
+            db.user(),
+            "-p",
+            db.password().unwrap(),
+            "-n",
+            db.name(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "kea-admin db-init: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    sqlx::query(INSERT_LEASE).execute(db.pool()).await.unwrap();
+
+    // The user's kea-dhcp4.conf, pointing at that database, as tern's config.
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        &format!(
+            r#"{{ "Dhcp4": {{
+                "lease-database": {{ "type": "postgresql", "host": "{}", "port": {},
+                    "name": "{}", "user": "{}", "password": "{}" }},
+                "subnet4": [ {{ "id": 1, "subnet": "192.0.2.0/24" }} ] }} }}"#,
+            db.host(),
+            db.port(),
+            db.name(),
+            db.user(),
+            db.password().unwrap()
+        ),
+    );
+    let (status, stdout, stderr) = run(&["db", "status", "-c", &config]);
+    assert!(status.success(), "{stderr}");
+    assert!(
+        stdout.contains("13.0"),
+        "Kea's schema version not shown:\n{stdout}"
+    );
+    assert!(stdout.contains("migrations pending"), "{stdout}");
+
+    let mut tern = Tern::start(&["serve", "-c", &config], &dir.path().join("tern.log"));
+    tern.wait_for(READY, START);
+    let (hostname, pool_id): (String, i64) =
+        sqlx::query_as("SELECT hostname, pool_id FROM lease4 WHERE address = 3221226122")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    assert_eq!((hostname.as_str(), pool_id), ("kept.example.com", 0));
+    tern.signal(libc::SIGTERM);
+    assert!(tern.wait_exit(Duration::from_secs(60)).success());
+
+    let (status, stdout, _) = run(&["db", "status", "-c", &config]);
+    assert!(status.success());
+    assert!(stdout.contains("schema up to date"), "{stdout}");
+    assert!(
+        stdout.contains("Kea schema_version 13.0"),
+        "Kea's row must stay:\n{stdout}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kea_loggers_choose_output_and_severity() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let log_file = dir.path().join("logs/kea-dhcp-ddns.log");
+    let config = write_config(
+        dir.path(),
+        &format!(
+            r#"{{ "DhcpDdns": {{ "loggers": [ {{ "name": "kea-dhcp-ddns", "severity": "WARN",
+                 "output_options": [ {{ "output": "{}" }} ] }} ] }} }}"#,
+            log_file.display()
+        ),
+    );
+    let mut tern = Tern::start(
+        &["serve", "-c", &config, "--data-dir", data.to_str().unwrap()],
+        &dir.path().join("stdout.log"),
+    );
+    // INFO lines are filtered out, so wait on the file for the WARN line.
+    let deadline = std::time::Instant::now() + START;
+    let text = loop {
+        let text = std::fs::read_to_string(&log_file).unwrap_or_default();
+        if text.contains("TERN_SECTION_NOT_SERVED") || std::time::Instant::now() > deadline {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(text.contains(" WARN  [tern/"), "{text}");
+    assert!(
+        !text.contains("TERN_READY"),
+        "INFO line passed a WARN logger:\n{text}"
+    );
+    assert!(
+        !tern.log().contains("TERN_SECTION_NOT_SERVED"),
+        "stdout used too"
+    );
+    tern.signal(libc::SIGTERM);
+    assert!(tern.wait_exit(Duration::from_secs(60)).success());
+}
+
+#[test]
+fn serve_with_a_broken_config_exits_1_naming_the_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "{ \"DhcpDdns\": { \"port\": \"x\" } }");
+    let (status, _, stderr) = run(&["serve", "-c", &config, "--data-dir", "/nonexistent"]);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("{config}:1:")), "{stderr}");
+    assert!(stderr.contains("DhcpDdns.port"), "{stderr}");
+}
