@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README and CI run it: installs the real peers, then runs
-# every crate's unit and integration tests (they start their own private PostgreSQL).
+# every crate's unit and integration tests (they start their own private PostgreSQL, BIND, ...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-debian.sh test
-cargo test --workspace --all-features --no-fail-fast "$@"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+cargo test --workspace --all-features --no-fail-fast "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One closing line over every test binary (cargo prints one result line per binary).
+awk '/^test result:/ { p += $4; f += $6 } END { printf "summary: %d passed, %d failed\n", p, f }' "$log"
+exit "$status"
