@@ -149,7 +149,7 @@ fn not_served_sections(config: &Config) -> Vec<&'static str> {
     config
         .sections()
         .into_iter()
-        .filter(|s| matches!(*s, "Dhcp4" | "Dhcp6" | "DhcpDdns" | "Dns" | "Api"))
+        .filter(|s| matches!(*s, "Dhcp6" | "Dns"))
         .collect()
 }
 
@@ -294,6 +294,49 @@ async fn serve_until_signal(config: &Config, store: &Store) -> anyhow::Result<()
         warn!("TERN_SECTION_NOT_SERVED {section}: {NOT_SERVED}");
     }
     let mut hosts = store.watch_hosts().await.context("watching host changes")?;
+    // d2: an NCR socket that cannot be opened is logged and d2 stays off, as Kea's D2
+    // keeps running without its queue manager.
+    let d2 = match &config.ddns {
+        Some(ddns) => match tern_d2::D2Service::start(ddns, store.clone()).await {
+            Ok(d2) => Some(d2),
+            Err(e) => {
+                error!("{e}");
+                None
+            }
+        },
+        None => None,
+    };
+    // DHCPv4: a configuration or socket it cannot serve stops tern, as Kea refuses it.
+    let dhcp4 = match &config.dhcp4 {
+        Some(c) => match tern_dhcp::Dhcp4Service::start(c, store.clone()).await {
+            Ok(h) => Some(h),
+            Err(e) => {
+                if let Some(d2) = d2 {
+                    d2.shutdown().await;
+                }
+                return Err(anyhow::Error::new(e).context("starting the DHCPv4 server"));
+            }
+        },
+        None => None,
+    };
+    // API: REST + Kea's command channel, when the config has an `Api` section.
+    let api = match &config.api {
+        Some(api) => {
+            let json = tern_api::read_config_json(&config.file)?;
+            let ctx = tern_api::ApiContext::new(
+                store.clone(),
+                config.file.clone(),
+                json,
+                env!("CARGO_PKG_VERSION"),
+            );
+            Some(
+                tern_api::ApiServer::start(api, ctx)
+                    .await
+                    .context("starting the API")?,
+            )
+        }
+        None => None,
+    };
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     info!("TERN_READY serving; stop with SIGINT or SIGTERM");
     loop {
@@ -305,6 +348,15 @@ async fn serve_until_signal(config: &Config, store: &Store) -> anyhow::Result<()
                 None => anyhow::bail!("host change watcher stopped"),
             },
         }
+    }
+    if let Some(api) = api {
+        api.shutdown().await;
+    }
+    if let Some(dhcp4) = dhcp4 {
+        dhcp4.shutdown().await;
+    }
+    if let Some(d2) = d2 {
+        d2.shutdown().await;
     }
     Ok(())
 }

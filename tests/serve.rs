@@ -15,8 +15,17 @@ use tern_store::ConnectSettings;
 const READY: &str = "TERN_READY";
 const START: Duration = Duration::from_secs(60);
 
-/// A config with one Kea section and no store: the embedded cluster is used.
-const D2_ONLY: &str = r#"{ "DhcpDdns": { "ip-address": "127.0.0.1", "port": 53001 } }"#;
+/// A config that names no database: the embedded cluster is used. (No engine section, so
+/// parallel tests do not compete for their ports.)
+const STORE_ONLY: &str = r#"{ "Store": { "type": "embedded" } }"#;
+
+fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
 
 fn write_config(dir: &Path, text: &str) -> String {
     let path = dir.join("tern.json");
@@ -62,7 +71,7 @@ const INSERT_LEASE: &str =
 async fn restart_on_the_same_data_dir_keeps_data() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let config = write_config(dir.path(), D2_ONLY);
+    let config = write_config(dir.path(), STORE_ONLY);
     let args = ["serve", "-c", &config, "--data-dir", data.to_str().unwrap()];
 
     let mut tern = Tern::start(&args, &dir.path().join("1.log"));
@@ -97,7 +106,7 @@ async fn restart_on_the_same_data_dir_keeps_data() {
 async fn kill_9_loses_nothing_committed() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let config = write_config(dir.path(), D2_ONLY);
+    let config = write_config(dir.path(), STORE_ONLY);
     let args = ["serve", "-c", &config, "--data-dir", data.to_str().unwrap()];
 
     let mut tern = Tern::start(&args, &dir.path().join("1.log"));
@@ -126,7 +135,7 @@ async fn kill_9_loses_nothing_committed() {
 async fn a_host_inserted_by_plain_sql_reaches_tern_without_restart() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let config = write_config(dir.path(), D2_ONLY);
+    let config = write_config(dir.path(), STORE_ONLY);
     let mut tern = Tern::start(
         &["serve", "-c", &config, "--data-dir", data.to_str().unwrap()],
         &dir.path().join("tern.log"),
@@ -225,8 +234,10 @@ async fn kea_loggers_choose_output_and_severity() {
     let config = write_config(
         dir.path(),
         &format!(
-            r#"{{ "DhcpDdns": {{ "loggers": [ {{ "name": "kea-dhcp-ddns", "severity": "WARN",
-                 "output_options": [ {{ "output": "{}" }} ] }} ] }} }}"#,
+            r#"{{ "DhcpDdns": {{ "port": {}, "loggers": [ {{ "name": "kea-dhcp-ddns", "severity": "WARN",
+                 "output_options": [ {{ "output": "{}" }} ] }} ] }},
+                 "Dns": {{}} }}"#,
+            free_udp_port(),
             log_file.display()
         ),
     );

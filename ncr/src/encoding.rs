@@ -34,7 +34,7 @@ pub(crate) fn from_hex(text: &str) -> Result<Vec<u8>, HexError> {
     if let Some((offset, ch)) = text.char_indices().find(|(_, c)| !c.is_ascii_hexdigit()) {
         return Err(HexError::NotHex { offset, ch });
     }
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return Err(HexError::OddLength(text.len()));
     }
     let digits = text.as_bytes();

@@ -44,7 +44,10 @@
 mod embedded;
 mod error;
 mod hosts;
+pub mod hosts4;
+pub mod lease4;
 pub mod migrate;
+pub mod ncr_queue;
 mod settings;
 #[cfg(feature = "test-support")]
 pub mod testing;
@@ -54,7 +57,10 @@ pub use error::{Error, Result};
 pub use hosts::{
     parse_payload, HostChange, HostEvent, HostOp, HostTable, HostWatcher, HOSTS_CHANNEL,
 };
+pub use hosts4::{Host4, HostOption4};
+pub use lease4::{AddressRange, Lease4, LeaseState, NewLease4, Owner};
 pub use migrate::{AppliedMigration, KeaSchemaVersion, MigrationId, MigrationReport, Status};
+pub use ncr_queue::{NcrOutcome, NcrRecord, NcrSource, NcrState, QueuedNcr, NCR_CHANNEL};
 pub use settings::{ConnectSettings, PgHost};
 
 use sqlx::postgres::{PgPool, PgPoolOptions};

@@ -61,6 +61,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!("0002", "kea_leases"),
     migration!("0003", "kea_hosts"),
     migration!("0004", "host_notify"),
+    migration!("0005", "ncr_queue"),
 ];
 
 /// Key of the advisory lock that serialises migrations ("ternmigr" in ASCII).

@@ -216,8 +216,32 @@ async fn ensure_template(admin: &ConnectSettings) -> crate::Result<String> {
         store.migrate().await?;
         store.close().await;
         // No connections allowed: CREATE DATABASE ... TEMPLATE needs it idle.
-        conn.execute(format!("ALTER DATABASE \"{building}\" RENAME TO \"{name}\"").as_str())
+        // The closed pool's backend may not have gone yet (under load it was seen to
+        // linger); nothing else may use this database, so end its sessions before the
+        // rename, which needs it idle (55006 object_in_use otherwise).
+        let rename = format!("ALTER DATABASE \"{building}\" RENAME TO \"{name}\"");
+        let mut tries = 0;
+        loop {
+            sqlx::query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                  WHERE datname = $1 AND pid <> pg_backend_pid()",
+            )
+            .bind(&building)
+            .execute(&mut conn)
             .await?;
+            match conn.execute(rename.as_str()).await {
+                Err(sqlx::Error::Database(e))
+                    if e.code().as_deref() == Some("55006") && tries < 5 =>
+                {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                other => {
+                    other?;
+                    break;
+                }
+            }
+        }
         conn.execute(
             format!("ALTER DATABASE \"{name}\" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false")
                 .as_str(),

@@ -132,15 +132,15 @@ async fn fresh_schema_has_kea_lookup_rows_and_version() {
 }
 
 #[tokio::test]
-async fn tern_schema_holds_only_the_migration_table() {
+async fn tern_schema_holds_only_tern_tables() {
     let db = testing::fresh_db().await;
     let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'tern'",
+        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'tern' ORDER BY 1",
     )
     .fetch_all(db.pool())
     .await
     .unwrap();
-    assert_eq!(tables, ["schema_migrations"]);
+    assert_eq!(tables, ["ncr_queue", "schema_migrations"]);
 }
 
 #[tokio::test]

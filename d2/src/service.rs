@@ -1,0 +1,834 @@
+//! The running d2.
+//!
+//! * **Intake**: one UDP socket on DhcpDdns `ip-address:port` takes Kea's NCR
+//!   datagrams (2-byte length + JSON); each valid NCR is written to the store's
+//!   queue (`tern.ncr_queue`) before anything else happens; d2 never replies.
+//!   Datagrams that arrive together are queued in one statement.
+//! * **Worker**: claims due NCRs (woken by LISTEN `tern_ncr`, else by a poll) and
+//!   runs up to `max_in_flight` transactions at once; the claim guarantees one
+//!   per FQDN. Each transaction drives the pure [`Transaction`] machine with
+//!   [`client::exchange`]. Outcomes go back to the queue: done, conflict, failed
+//!   (with the reason), or pending again with exponential backoff when no server
+//!   of a domain answered — an outage delays DNS, it never drops an update.
+//! * **Upkeep**: renews the lease on the rows this d2 holds, takes back rows whose
+//!   holder stopped renewing (killed process, other appliance), and deletes
+//!   finished rows after the retention time.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use hickory_proto::rr::Name;
+use sqlx::postgres::PgListener;
+use sqlx::PgPool;
+use tern_config::{DdnsDomain, DhcpDdns, TsigSecret};
+use tern_ncr::{ChangeType, NameChangeRequest};
+use tern_store::ncr_queue::{self, NcrOutcome, NcrSource, QueuedNcr};
+use tern_store::Store;
+use tokio::net::UdpSocket;
+use tokio::sync::{watch, Notify};
+use tokio::task::{JoinHandle, JoinSet};
+use tracing::{debug, error, info, warn};
+
+use crate::client::{self, ExchangeError};
+use crate::domains::match_domain;
+use crate::stats::{D2Stats, ExchangeResult};
+use crate::transaction::messages::UpdateParams;
+use crate::transaction::{Action, Direction, Event, Outcome, Transaction, Zone};
+use crate::tsig::{Algorithm, TsigKey};
+
+/// Why d2 could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum D2Error {
+    /// The NCR socket could not be opened.
+    #[error("DHCP_DDNS_QUEUE_MGR_START_ERROR cannot listen for NCRs on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A TSIG key could not be used.
+    #[error("TSIG key {name}: {reason}")]
+    Key {
+        /// Key name.
+        name: String,
+        /// Why.
+        reason: String,
+    },
+    /// A domain name is not a DNS name.
+    #[error("ddns-domain {name}: {reason}")]
+    Domain {
+        /// Domain name.
+        name: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Knobs that Kea's configuration does not have.
+#[derive(Debug, Clone)]
+pub struct D2Options {
+    /// Transactions running at once (at most one per FQDN); 32 as in Kea's D2.
+    pub max_in_flight: usize,
+    /// Queue poll when no notification comes.
+    pub poll_interval: Duration,
+    /// How long a claimed row stays ours without renewal; after that another d2
+    /// (or this one after a restart) takes it back.
+    pub claim_lease: Duration,
+    /// First retry delay when no server answered; doubles per attempt.
+    pub backoff_min: Duration,
+    /// Longest retry delay.
+    pub backoff_max: Duration,
+    /// Finished rows are deleted after this long.
+    pub retention: Duration,
+    /// Identity of this d2 in `claimed_by` (default host:pid:nonce).
+    pub worker_id: Option<String>,
+}
+
+impl Default for D2Options {
+    fn default() -> Self {
+        D2Options {
+            max_in_flight: 32,
+            poll_interval: Duration::from_secs(1),
+            claim_lease: Duration::from_secs(30),
+            backoff_min: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(60),
+            retention: Duration::from_secs(7 * 86400),
+            worker_id: None,
+        }
+    }
+}
+
+/// One DNS server as d2 uses it.
+#[derive(Debug, Clone)]
+struct Server {
+    addr: SocketAddr,
+    key: Option<Arc<TsigKey>>,
+    key_name: Option<String>,
+}
+
+/// One ddns-domain with its servers resolved.
+#[derive(Debug, Clone)]
+struct Domain {
+    name: String,
+    zone: Name,
+    servers: Vec<Server>,
+}
+
+struct Runtime {
+    forward: Vec<Domain>,
+    reverse: Vec<Domain>,
+    timeout: Duration,
+    stats: Arc<D2Stats>,
+    pool: PgPool,
+    options: D2Options,
+    worker: String,
+}
+
+/// Starts d2.
+pub struct D2Service;
+
+/// A running d2.
+pub struct D2Handle {
+    stats: Arc<D2Stats>,
+    local_addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    intake: JoinHandle<()>,
+    worker: JoinHandle<()>,
+    background: Vec<JoinHandle<()>>,
+}
+
+impl D2Service {
+    /// Starts d2 on `config` with default [`D2Options`].
+    pub async fn start(config: &DhcpDdns, store: Store) -> Result<D2Handle, D2Error> {
+        Self::start_with(config, store, D2Options::default()).await
+    }
+
+    /// Starts d2: binds the NCR socket, then runs intake, worker and upkeep tasks.
+    pub async fn start_with(
+        config: &DhcpDdns,
+        store: Store,
+        options: D2Options,
+    ) -> Result<D2Handle, D2Error> {
+        let keys = load_keys(config)?;
+        let forward = resolve_domains(&config.forward_ddns, &keys)?;
+        let reverse = resolve_domains(&config.reverse_ddns, &keys)?;
+        let addr = SocketAddr::new(config.ip_address, config.port);
+        if !config.ip_address.is_loopback() {
+            warn!("DHCP_DDNS_NOT_ON_LOOPBACK NCRs are taken on {addr}, not a loopback address: anyone who can reach it can ask for DNS changes");
+        }
+        let socket = UdpSocket::bind(addr)
+            .await
+            .map_err(|source| D2Error::Bind { addr, source })?;
+        let local_addr = socket.local_addr().unwrap_or(addr);
+        enlarge_receive_buffer(&socket);
+        let worker = options.worker_id.clone().unwrap_or_else(default_worker_id);
+        let stats = Arc::new(D2Stats::default());
+        let rt = Arc::new(Runtime {
+            forward,
+            reverse,
+            timeout: Duration::from_millis(u64::from(config.dns_server_timeout)),
+            stats: stats.clone(),
+            pool: store.pool().clone(),
+            options,
+            worker,
+        });
+        let (stop, stopped) = watch::channel(false);
+        let wake = Arc::new(Notify::new());
+        let intake = tokio::spawn(intake(rt.clone(), socket, stopped.clone(), wake.clone()));
+        let background = vec![
+            tokio::spawn(listen(rt.pool.clone(), wake.clone())),
+            tokio::spawn(upkeep(rt.clone(), wake.clone())),
+        ];
+        let worker = tokio::spawn(work(rt.clone(), stopped, wake));
+        info!(
+            "DHCP_DDNS_STARTED d2 listening for NCRs on {local_addr} (UDP), worker {}, {} forward and {} reverse domains",
+            rt.worker,
+            rt.forward.len(),
+            rt.reverse.len()
+        );
+        Ok(D2Handle {
+            stats,
+            local_addr,
+            stop,
+            intake,
+            worker,
+            background,
+        })
+    }
+}
+
+impl D2Handle {
+    /// The statistics.
+    pub fn stats(&self) -> Arc<D2Stats> {
+        self.stats.clone()
+    }
+
+    /// Where NCRs are received.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stops taking NCRs, lets running transactions finish, leaves the rest queued.
+    pub async fn shutdown(self) {
+        info!("DHCP_DDNS_QUEUE_MGR_STOPPING d2 stopping: finishing running transactions");
+        let _ = self.stop.send(true);
+        let _ = self.intake.await;
+        let _ = self.worker.await;
+        for t in self.background {
+            t.abort();
+            let _ = t.await;
+        }
+        info!("DHCP_DDNS_QUEUE_MGR_STOPPED d2 stopped");
+    }
+}
+
+/// A burst of NCRs must wait in the kernel, not be dropped there, while intake is
+/// busy queueing the previous ones: ask for a large receive buffer (root may exceed
+/// `net.core.rmem_max` with SO_RCVBUFFORCE; others get what the limit allows).
+fn enlarge_receive_buffer(socket: &UdpSocket) {
+    use std::os::fd::AsRawFd;
+    const WANTED: libc::c_int = 8 << 20;
+    let fd = socket.as_raw_fd();
+    let set = |option: libc::c_int| {
+        // SAFETY: setsockopt on a socket we own, with a pointer to a live c_int and its size.
+        unsafe {
+            libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                option,
+                (&WANTED as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        }
+    };
+    if set(libc::SO_RCVBUFFORCE) != 0 && set(libc::SO_RCVBUF) != 0 {
+        debug!(
+            "DHCP_DDNS_QUEUE_MGR_RECV_BUFFER cannot enlarge the NCR socket's receive buffer: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+}
+
+fn default_worker_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "d2".to_owned());
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{host}:{}:{nonce:08x}", std::process::id())
+}
+
+fn load_keys(config: &DhcpDdns) -> Result<Vec<(String, Arc<TsigKey>)>, D2Error> {
+    let mut out = Vec::new();
+    for k in &config.tsig_keys {
+        let err = |reason: String| D2Error::Key {
+            name: k.name.clone(),
+            reason,
+        };
+        let secret = match &k.secret {
+            TsigSecret::Bytes(b) => b.clone(),
+            TsigSecret::File(p) => {
+                let text = std::fs::read_to_string(p)
+                    .map_err(|e| err(format!("cannot read {}: {e}", p.display())))?;
+                base64::engine::general_purpose::STANDARD
+                    .decode(text.trim())
+                    .map_err(|e| err(format!("{} is not base64: {e}", p.display())))?
+            }
+        };
+        let name = Name::from_ascii(&k.name).map_err(|e| err(e.to_string()))?;
+        let algorithm =
+            Algorithm::from_kea_name(k.algorithm.name()).map_err(|e| err(e.to_string()))?;
+        let bits = u16::try_from(k.digest_bits).map_err(|e| err(e.to_string()))?;
+        let key = TsigKey::new(name, algorithm, secret, bits).map_err(|e| err(e.to_string()))?;
+        out.push((k.name.clone(), Arc::new(key)));
+    }
+    Ok(out)
+}
+
+fn resolve_domains(
+    domains: &[DdnsDomain],
+    keys: &[(String, Arc<TsigKey>)],
+) -> Result<Vec<Domain>, D2Error> {
+    let find = |name: &str| {
+        keys.iter()
+            .find(|(n, _)| {
+                n.trim_end_matches('.')
+                    .eq_ignore_ascii_case(name.trim_end_matches('.'))
+            })
+            .map(|(_, k)| k.clone())
+    };
+    domains
+        .iter()
+        .map(|d| {
+            let zone_text = if d.name.trim() == "*" { "." } else { &d.name };
+            let mut zone = Name::from_ascii(zone_text).map_err(|e| D2Error::Domain {
+                name: d.name.clone(),
+                reason: e.to_string(),
+            })?;
+            zone.set_fqdn(true);
+            let servers = d
+                .dns_servers
+                .iter()
+                .map(|s| {
+                    let key_name = s.effective_key(d).map(str::to_owned);
+                    Server {
+                        addr: SocketAddr::new(s.ip_address, s.port),
+                        key: key_name.as_deref().and_then(find),
+                        key_name,
+                    }
+                })
+                .collect();
+            Ok(Domain {
+                name: d.name.clone(),
+                zone,
+                servers,
+            })
+        })
+        .collect()
+}
+
+/// Receives NCR datagrams and queues them.
+async fn intake(
+    rt: Arc<Runtime>,
+    socket: UdpSocket,
+    mut stopped: watch::Receiver<bool>,
+    wake: Arc<Notify>,
+) {
+    let mut buf = vec![0u8; 65536];
+    loop {
+        let first = tokio::select! {
+            _ = stopped.changed() => return,
+            r = socket.recv_from(&mut buf) => r,
+        };
+        let mut batch: Vec<NameChangeRequest> = Vec::new();
+        let mut next = Some(first);
+        // Take what has already arrived too (up to 256), to queue it in one statement.
+        while let Some(r) = next.take() {
+            match r {
+                Ok((n, from)) => match NameChangeRequest::from_datagram(&buf[..n]) {
+                    Ok(ncr) => {
+                        debug!(
+                            "DHCP_DDNS_QUEUE_MGR_QUEUE_RECEIVE NCR from {from} for {} ({})",
+                            ncr.fqdn,
+                            ncr.change_type.kea_name()
+                        );
+                        batch.push(ncr);
+                    }
+                    Err(e) => {
+                        D2Stats::inc(&rt.stats.ncr_invalid);
+                        warn!("DHCP_DDNS_INVALID_NCR dropped an invalid NCR from {from}: {e}");
+                    }
+                },
+                Err(e) => {
+                    D2Stats::inc(&rt.stats.ncr_error);
+                    error!("DHCP_DDNS_QUEUE_MGR_RECV_ERROR receiving an NCR failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            }
+            if batch.len() < 256 {
+                match socket.try_recv_from(&mut buf) {
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    r => next = Some(r),
+                }
+            }
+        }
+        if batch.is_empty() {
+            continue;
+        }
+        queue_batch(&rt, &batch).await;
+        wake.notify_one();
+    }
+}
+
+/// Queues received NCRs; retries while the database is away (the datagrams are
+/// already taken from the socket, so this is where they must not be lost).
+async fn queue_batch(rt: &Runtime, batch: &[NameChangeRequest]) {
+    let mut delay = Duration::from_millis(100);
+    for attempt in 1.. {
+        let result = async {
+            let mut conn = rt.pool.acquire().await?;
+            ncr_queue::enqueue_batch(&mut conn, batch, NcrSource::Udp).await
+        }
+        .await;
+        match result {
+            Ok(ids) => {
+                rt.stats
+                    .ncr_received
+                    .fetch_add(ids.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                return;
+            }
+            Err(e) if attempt < 5 => {
+                warn!("DHCP_DDNS_QUEUE_MGR_QUEUE_FULL cannot queue {} NCR(s) yet (try {attempt}): {e}", batch.len());
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            Err(e) => {
+                rt.stats
+                    .ncr_error
+                    .fetch_add(batch.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                for ncr in batch {
+                    error!(
+                        "DHCP_DDNS_REQUEST_DROPPED NCR for {} ({}) dropped: cannot queue it: {e}",
+                        ncr.fqdn,
+                        ncr.change_type.kea_name()
+                    );
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// LISTEN tern_ncr: every notification wakes the worker.
+async fn listen(pool: PgPool, wake: Arc<Notify>) {
+    loop {
+        match PgListener::connect_with(&pool).await {
+            Ok(mut listener) => {
+                if let Err(e) = listener.listen(tern_store::NCR_CHANNEL).await {
+                    warn!(
+                        "DHCP_DDNS_QUEUE_LISTEN_ERROR LISTEN {}: {e}",
+                        tern_store::NCR_CHANNEL
+                    );
+                } else {
+                    loop {
+                        match listener.recv().await {
+                            Ok(_) => wake.notify_one(),
+                            Err(e) => {
+                                warn!("DHCP_DDNS_QUEUE_LISTEN_ERROR notifications lost ({e}); polling until they are back");
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            Err(e) => warn!("DHCP_DDNS_QUEUE_LISTEN_ERROR cannot LISTEN: {e}"),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Lease renewal, stale claims taken back, old outcomes deleted.
+async fn upkeep(rt: Arc<Runtime>, wake: Arc<Notify>) {
+    let every = (rt.options.claim_lease / 3).max(Duration::from_millis(100));
+    let mut tick = tokio::time::interval(every);
+    let mut last_purge: Option<tokio::time::Instant> = None;
+    loop {
+        tick.tick().await;
+        if let Err(e) = ncr_queue::heartbeat(&rt.pool, &rt.worker).await {
+            warn!("DHCP_DDNS_QUEUE_HEARTBEAT_ERROR cannot renew claims: {e}");
+        }
+        match ncr_queue::reclaim_stale(&rt.pool, rt.options.claim_lease).await {
+            Ok(0) => {}
+            Ok(n) => {
+                info!("DHCP_DDNS_QUEUE_RECLAIMED {n} NCR(s) whose d2 stopped renewing its claim are queued again");
+                wake.notify_one();
+            }
+            Err(e) => warn!("DHCP_DDNS_QUEUE_RECLAIM_ERROR {e}"),
+        }
+        if last_purge.is_none_or(|t| t.elapsed() > Duration::from_secs(3600)) {
+            last_purge = Some(tokio::time::Instant::now());
+            match ncr_queue::purge_finished(&rt.pool, rt.options.retention).await {
+                Ok(0) => {}
+                Ok(n) => info!("DHCP_DDNS_QUEUE_PURGED {n} finished NCR(s) past retention deleted"),
+                Err(e) => warn!("DHCP_DDNS_QUEUE_PURGE_ERROR {e}"),
+            }
+        }
+    }
+}
+
+/// Claims and runs transactions until stopped; then lets the running ones finish.
+async fn work(rt: Arc<Runtime>, mut stopped: watch::Receiver<bool>, wake: Arc<Notify>) {
+    let mut running: JoinSet<()> = JoinSet::new();
+    let max = rt.options.max_in_flight.max(1);
+    // Claim in batches: one claim per finished transaction would make the claim
+    // query's round trip the limit under load.
+    let refill = (max / 4).max(1);
+    loop {
+        if *stopped.borrow() {
+            break;
+        }
+        while running.try_join_next().is_some() {}
+        let free = max - running.len();
+        if free < refill {
+            // Busy: wait for slots.
+            tokio::select! {
+                _ = stopped.changed() => {}
+                _ = running.join_next() => {}
+            }
+            continue;
+        }
+        let claimed = match ncr_queue::claim(&rt.pool, free as i64, &rt.worker).await {
+            Ok(batch) => {
+                let n = batch.len();
+                for q in batch {
+                    let rt = rt.clone();
+                    running.spawn(async move { run(&rt, q).await });
+                }
+                n
+            }
+            Err(e) => {
+                warn!("DHCP_DDNS_QUEUE_CLAIM_ERROR cannot claim NCRs: {e}");
+                0
+            }
+        };
+        if claimed == free {
+            // A full batch: more may be waiting; claim again once slots free up.
+            continue;
+        }
+        // Nothing more is due now: wait for news (a new NCR, a finished transaction
+        // that unblocks its FQDN's next NCR, a retry falling due).
+        tokio::select! {
+            _ = stopped.changed() => {}
+            _ = wake.notified() => {}
+            Some(_) = running.join_next(), if !running.is_empty() => {}
+            _ = tokio::time::sleep(rt.options.poll_interval) => {}
+        }
+    }
+    if !running.is_empty() {
+        info!(
+            "DHCP_DDNS_CLEARED_FOR_SHUTDOWN waiting for {} running transaction(s)",
+            running.len()
+        );
+    }
+    while running.join_next().await.is_some() {}
+}
+
+fn backoff(options: &D2Options, attempts: i32) -> Duration {
+    let exp = attempts.clamp(1, 16) as u32 - 1;
+    options
+        .backoff_min
+        .saturating_mul(1 << exp)
+        .min(options.backoff_max)
+}
+
+/// Runs one claimed NCR to its outcome and records it.
+async fn run(rt: &Runtime, q: QueuedNcr) {
+    let ncr = &q.ncr;
+    let outcome = transact(rt, ncr).await;
+    let result = match &outcome {
+        Outcome::Done => {
+            match ncr.change_type {
+                ChangeType::Add => info!(
+                    "DHCP_DDNS_ADD_SUCCEEDED request {} (queue id {}): added {} {} (forward {}, reverse {})",
+                    ncr.request_id(), q.id, ncr.fqdn, ncr.ip_address, ncr.forward_change, ncr.reverse_change
+                ),
+                ChangeType::Remove => info!(
+                    "DHCP_DDNS_REMOVE_SUCCEEDED request {} (queue id {}): removed {} {} (forward {}, reverse {})",
+                    ncr.request_id(), q.id, ncr.fqdn, ncr.ip_address, ncr.forward_change, ncr.reverse_change
+                ),
+            }
+            ncr_queue::complete(&rt.pool, q.id, &NcrOutcome::Done).await
+        }
+        Outcome::Conflict(reason) => {
+            warn!(
+                "{reason}; request {} (queue id {}) for {}",
+                ncr.request_id(),
+                q.id,
+                ncr.fqdn
+            );
+            failed_line(ncr, q.id, reason);
+            ncr_queue::complete(&rt.pool, q.id, &NcrOutcome::Conflict(reason.clone())).await
+        }
+        Outcome::Failed(reason) => {
+            error!(
+                "{reason}; request {} (queue id {}) for {}",
+                ncr.request_id(),
+                q.id,
+                ncr.fqdn
+            );
+            failed_line(ncr, q.id, reason);
+            ncr_queue::complete(&rt.pool, q.id, &NcrOutcome::Failed(reason.clone())).await
+        }
+        Outcome::Unreachable(reason) => {
+            let wait = backoff(&rt.options, q.attempts);
+            warn!(
+                "DHCP_DDNS_UPDATE_DEFERRED request {} (queue id {}) for {}: {reason}; stays queued, next try in {} s (attempt {})",
+                ncr.request_id(), q.id, ncr.fqdn, wait.as_secs_f64(), q.attempts
+            );
+            ncr_queue::retry_later(&rt.pool, q.id, reason, wait).await
+        }
+    };
+    match result {
+        Ok(true) => {}
+        Ok(false) => warn!(
+            "DHCP_DDNS_QUEUE_LOST_CLAIM queue id {} was taken back before its outcome was recorded",
+            q.id
+        ),
+        // The row stays in_progress; once the lease runs out it is run again.
+        Err(e) => error!(
+            "DHCP_DDNS_QUEUE_UPDATE_ERROR cannot record the outcome of queue id {}: {e}",
+            q.id
+        ),
+    }
+}
+
+fn failed_line(ncr: &NameChangeRequest, id: i64, reason: &str) {
+    let what = match ncr.change_type {
+        ChangeType::Add => "DHCP_DDNS_ADD_FAILED",
+        ChangeType::Remove => "DHCP_DDNS_REMOVE_FAILED",
+    };
+    error!(
+        "{what} request {} (queue id {id}) for {} {} failed: {reason}",
+        ncr.request_id(),
+        ncr.fqdn,
+        ncr.ip_address
+    );
+}
+
+/// Picks the domains and runs the machine against the servers.
+async fn transact(rt: &Runtime, ncr: &NameChangeRequest) -> Outcome {
+    let reverse_name = ncr.reverse_name();
+    let mut fwd = None;
+    if ncr.forward_change {
+        if rt.forward.is_empty() {
+            debug!(
+                "DHCP_DDNS_FWD_REQUEST_IGNORED no forward-ddns domains: forward change for {} skipped",
+                ncr.fqdn
+            );
+        } else {
+            let names: Vec<&str> = rt.forward.iter().map(|d| d.name.as_str()).collect();
+            match match_domain(&names, ncr.fqdn.as_str()) {
+                Some(i) => fwd = Some(&rt.forward[i]),
+                None => {
+                    error!(
+                        "DHCP_DDNS_NO_FWD_MATCH_ERROR no forward domain matches {}",
+                        ncr.fqdn
+                    );
+                    return Outcome::Failed(format!(
+                        "DHCP_DDNS_NO_FWD_MATCH_ERROR no forward-ddns domain matches {}",
+                        ncr.fqdn
+                    ));
+                }
+            }
+        }
+    }
+    let mut rev = None;
+    if ncr.reverse_change {
+        if rt.reverse.is_empty() {
+            debug!(
+                "DHCP_DDNS_REV_REQUEST_IGNORED no reverse-ddns domains: reverse change for {} skipped",
+                ncr.ip_address
+            );
+        } else {
+            let names: Vec<&str> = rt.reverse.iter().map(|d| d.name.as_str()).collect();
+            match match_domain(&names, &reverse_name) {
+                Some(i) => rev = Some(&rt.reverse[i]),
+                None => {
+                    error!("DHCP_DDNS_NO_REV_MATCH_ERROR no reverse domain matches {reverse_name}");
+                    return Outcome::Failed(format!(
+                        "DHCP_DDNS_NO_REV_MATCH_ERROR no reverse-ddns domain matches {reverse_name}"
+                    ));
+                }
+            }
+        }
+    }
+    if fwd.is_none() && rev.is_none() {
+        warn!(
+            "DHCP_DDNS_NO_MATCH no domain to update for {} {}",
+            ncr.fqdn, ncr.ip_address
+        );
+        return Outcome::Failed(format!(
+            "DHCP_DDNS_NO_MATCH no forward or reverse domain to update for {} {}",
+            ncr.fqdn, ncr.ip_address
+        ));
+    }
+    let names = (
+        Name::from_ascii(ncr.fqdn.as_str()),
+        Name::from_ascii(&reverse_name),
+    );
+    let (Ok(mut fqdn), Ok(mut reverse)) = names else {
+        return Outcome::Failed(format!("{} is not a DNS name", ncr.fqdn));
+    };
+    fqdn.set_fqdn(true);
+    reverse.set_fqdn(true);
+    let params = UpdateParams {
+        fqdn,
+        reverse,
+        ip: ncr.ip_address,
+        dhcid: ncr.dhcid.as_rdata().to_vec(),
+        ttl: ncr.lease_length,
+    };
+    let zone = |d: Option<&Domain>| {
+        d.filter(|d| !d.servers.is_empty()).map(|d| Zone {
+            name: d.zone.clone(),
+            servers: d.servers.len(),
+        })
+    };
+    let mut tx = Transaction::new(
+        ncr.change_type,
+        ncr.conflict_resolution_mode,
+        params,
+        zone(fwd),
+        zone(rev),
+    );
+    let mut action = tx.step(Event::Start);
+    loop {
+        let (direction, server, try_no, message) = match action {
+            Action::Finish(outcome) => return outcome,
+            Action::Send {
+                direction,
+                server,
+                try_no,
+                message,
+            } => (direction, server, try_no, message),
+        };
+        let domain = match direction {
+            Direction::Forward => fwd,
+            Direction::Reverse => rev,
+        }
+        .expect("the machine sends only to a direction it has a zone for");
+        let srv = &domain.servers[server];
+        let key_name = srv.key.as_ref().and(srv.key_name.as_deref());
+        rt.stats.sent(key_name);
+        debug!(
+            "DHCP_DDNS_UPDATE_REQUEST_SENT {:?} for {} to {} (try {try_no}, zone {})",
+            tx.state(),
+            ncr.fqdn,
+            srv.addr,
+            domain.zone
+        );
+        let result = client::exchange(srv.addr, &message, srv.key.as_deref(), rt.timeout).await;
+        let event = match result {
+            Ok(rcode) => {
+                rt.stats.result(key_name, ExchangeResult::Success);
+                debug!(
+                    "DHCP_DDNS_UPDATE_RESPONSE_RECEIVED {:?} for {} from {}: {}",
+                    tx.state(),
+                    ncr.fqdn,
+                    srv.addr,
+                    crate::transaction::rcode_name(rcode)
+                );
+                Event::Response(rcode)
+            }
+            Err(e) => {
+                let r = if matches!(e, ExchangeError::Timeout(_)) {
+                    ExchangeResult::Timeout
+                } else {
+                    ExchangeResult::Error
+                };
+                rt.stats.result(key_name, r);
+                // Per try at debug level: during an outage the DEFERRED line (which
+                // carries this id and the last error) is what operators need, once.
+                debug!(
+                    "{} request {} for {} to {} (try {try_no}): {e}",
+                    tx.state().io_error_id(),
+                    ncr.request_id(),
+                    ncr.fqdn,
+                    srv.addr
+                );
+                match e {
+                    ExchangeError::KeyRejected(reason) => Event::Refused(reason),
+                    other => Event::NoAnswer(format!("{}: {other}", srv.addr)),
+                }
+            }
+        };
+        action = tx.step(event);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(text: &str) -> DhcpDdns {
+        tern_config::parse_str(text, "t.json")
+            .unwrap()
+            .ddns
+            .unwrap()
+    }
+
+    #[test]
+    fn servers_sign_with_their_own_key_else_the_domains() {
+        let c = config(
+            r#"{ "DhcpDdns": {
+                "tsig-keys": [
+                    { "name": "dom.", "algorithm": "HMAC-SHA256", "secret": "AAECAwQFBgcICQ==" },
+                    { "name": "srv.", "algorithm": "hmac-md5", "digest-bits": 80, "secret": "AAECAwQFBgcICQ==" } ],
+                "forward-ddns": { "ddns-domains": [ { "name": "example.com.", "key-name": "dom.",
+                    "dns-servers": [ { "ip-address": "192.0.2.1" },
+                                     { "ip-address": "192.0.2.2", "port": 5353, "key-name": "srv." } ] },
+                    { "name": "*", "dns-servers": [ { "ip-address": "192.0.2.3" } ] } ] } } }"#,
+        );
+        let keys = load_keys(&c).unwrap();
+        let d = resolve_domains(&c.forward_ddns, &keys).unwrap();
+        assert_eq!(d[0].zone.to_string(), "example.com.");
+        let s = &d[0].servers;
+        assert_eq!(s[0].addr, "192.0.2.1:53".parse().unwrap());
+        assert_eq!(s[0].key_name.as_deref(), Some("dom."));
+        assert_eq!(s[0].key.as_ref().unwrap().algorithm, Algorithm::HmacSha256);
+        assert_eq!(s[1].addr, "192.0.2.2:5353".parse().unwrap());
+        let k = s[1].key.as_ref().unwrap();
+        assert_eq!((k.algorithm, k.mac_len()), (Algorithm::HmacMd5, 10));
+        assert_eq!(d[1].zone.to_string(), ".");
+        assert!(d[1].servers[0].key.is_none());
+    }
+
+    #[test]
+    fn a_secret_file_is_read_at_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.secret");
+        std::fs::write(&path, "AAECAwQFBgcICQ==\n").unwrap();
+        let c = config(&format!(
+            r#"{{ "DhcpDdns": {{ "tsig-keys": [ {{ "name": "f.", "algorithm": "HMAC-SHA512",
+                "secret-file": "{}" }} ] }} }}"#,
+            path.display()
+        ));
+        let keys = load_keys(&c).unwrap();
+        assert_eq!(keys[0].1.secret, (0u8..10).collect::<Vec<_>>());
+        std::fs::remove_file(&path).unwrap();
+        assert!(matches!(load_keys(&c), Err(D2Error::Key { .. })));
+    }
+
+    #[test]
+    fn backoff_doubles_from_one_second_to_a_minute() {
+        let o = D2Options::default();
+        let secs: Vec<u64> = (1..=9).map(|a| backoff(&o, a).as_secs()).collect();
+        assert_eq!(secs, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
+        assert_eq!(backoff(&o, 1000).as_secs(), 60);
+    }
+}

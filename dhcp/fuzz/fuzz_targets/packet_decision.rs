@@ -1,0 +1,41 @@
+//! Arbitrary bytes as a datagram on the server socket, through the whole pure path
+//! (parse, subnet selection, DHCPREQUEST state, reservation, reply options, encoding):
+//! never a panic, and every reply is a well-formed BOOTREPLY of at least 300 octets.
+#![no_main]
+
+use std::sync::LazyLock;
+
+use libfuzzer_sys::fuzz_target;
+use tern_dhcp::decide::{plan_offline, Ingress};
+use tern_dhcp::ServerConfig;
+
+static CONFIG: LazyLock<ServerConfig> = LazyLock::new(|| {
+    let text = r#"{"Dhcp4": {
+        "option-data": [{"name": "domain-name-servers", "data": "192.0.2.53"},
+                        {"name": "domain-search", "data": "example.org, example.net"}],
+        "subnet4": [
+          {"id": 1, "subnet": "192.0.2.0/24", "interface": "eth0",
+           "pools": [{"pool": "192.0.2.10 - 192.0.2.20"}],
+           "option-data": [{"name": "routers", "data": "192.0.2.1"}],
+           "reservations": [{"hw-address": "aa:bb:cc:00:00:09", "ip-address": "192.0.2.99",
+                             "hostname": "printer"}]},
+          {"id": 2, "subnet": "198.51.100.0/24", "relay": {"ip-addresses": ["10.9.9.9"]},
+           "calculate-tee-times": true,
+           "pools": [{"pool": "198.51.100.10 - 198.51.100.20"}]}
+        ]}}"#;
+    let c = tern_config::parse_str(text, "fuzz.json").expect("valid config");
+    ServerConfig::from_config(c.dhcp4.as_ref().expect("Dhcp4")).expect("servable")
+});
+
+fuzz_target!(|data: &[u8]| {
+    let ingress = Ingress {
+        iface: "eth0".into(),
+        addr: [192, 0, 2, 1].into(),
+    };
+    if let Some(reply) = plan_offline(&CONFIG, data, &ingress) {
+        assert!(reply.len() >= 300);
+        assert_eq!(reply[0], 2, "BOOTREPLY");
+        assert_eq!(&reply[236..240], &[99, 130, 83, 99]);
+        assert_eq!(&reply[4..8], &data[4..8], "same xid");
+    }
+});

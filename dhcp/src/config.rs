@@ -1,0 +1,501 @@
+//! The DHCPv4 server's runtime configuration, resolved once from the validated
+//! `Dhcp4` section: inheritance (global → shared network → subnet → pool → host)
+//! applied, options encoded, defaults filled in as Kea fills them.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr};
+
+use ipnetwork::Ipv4Network;
+use tern_config::{BootFields, Dhcp4, IdentifierType, OptionData, Reservation, Timers};
+use tern_store::AddressRange;
+use thiserror::Error;
+use tracing::warn;
+
+use crate::ddns::DdnsConfig;
+use crate::options::{encode_entry, OptionError};
+
+/// Kea's default `valid-lifetime` (seconds).
+pub const DEFAULT_VALID_LIFETIME: u32 = 7200;
+/// Kea's default `decline-probation-period` (seconds).
+pub const DEFAULT_DECLINE_PROBATION: u32 = 86400;
+/// Kea's default `t1-percent`.
+pub const DEFAULT_T1_PERCENT: f64 = 0.5;
+/// Kea's default `t2-percent`.
+pub const DEFAULT_T2_PERCENT: f64 = 0.875;
+
+/// A configuration the server cannot run with.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    /// An option's value cannot be encoded.
+    #[error("{at}: {source}")]
+    Option {
+        /// Where (file:line:col).
+        at: String,
+        /// Why.
+        source: OptionError,
+    },
+}
+
+/// Encoded options of one scope: code → value. Later scopes override earlier ones.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OptionSet {
+    /// code → (value, always-send).
+    pub map: BTreeMap<u8, (Vec<u8>, bool)>,
+}
+
+impl OptionSet {
+    /// Encodes `option-data` entries of the `dhcp4` space (other spaces are skipped
+    /// with a warning: vendor spaces are not served yet). `never-send` entries remove
+    /// the option.
+    pub fn from_config(items: &[OptionData]) -> Result<OptionSet, ConfigError> {
+        let mut set = OptionSet::default();
+        set.merge_config(items)?;
+        Ok(set)
+    }
+
+    fn merge_config(&mut self, items: &[OptionData]) -> Result<(), ConfigError> {
+        for o in items {
+            if o.space != "dhcp4" {
+                warn!(
+                    "DHCP4_OPTION_SPACE_UNSUPPORTED {}:{}: option space \"{}\" is not served; option ignored",
+                    o.location.file, o.location.line, o.space
+                );
+                continue;
+            }
+            let (code, value) = match encode_entry(o.name.as_deref(), o.code, &o.data, o.csv_format)
+            {
+                Ok(x) => x,
+                // Custom definitions (`option-def`) are not used yet: such options
+                // are not sent, as the configuration check says.
+                Err(e @ (OptionError::UnknownName(_) | OptionError::NoDefinition(_))) => {
+                    warn!(
+                        "DHCP4_OPTION_NOT_SENT {}: {e}; the option is not sent",
+                        o.location
+                    );
+                    continue;
+                }
+                Err(source) => {
+                    return Err(ConfigError::Option {
+                        at: o.location.to_string(),
+                        source,
+                    })
+                }
+            };
+            if o.never_send {
+                self.map.remove(&code);
+            } else {
+                self.map.insert(code, (value, o.always_send));
+            }
+        }
+        Ok(())
+    }
+
+    /// This set with `over` laid on top.
+    pub fn overlay(&self, over: &OptionSet) -> OptionSet {
+        let mut m = self.map.clone();
+        for (k, v) in &over.map {
+            m.insert(*k, v.clone());
+        }
+        OptionSet { map: m }
+    }
+
+    /// Sets one option.
+    pub fn set(&mut self, code: u8, value: Vec<u8>) {
+        self.map.insert(code, (value, false));
+    }
+}
+
+/// Lease lifetime and timers in force for a subnet.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LeaseTimes {
+    /// Valid lifetime.
+    pub valid: u32,
+    /// `min-valid-lifetime`.
+    pub min_valid: Option<u32>,
+    /// `max-valid-lifetime`.
+    pub max_valid: Option<u32>,
+    /// Explicit T1.
+    pub renew: Option<u32>,
+    /// Explicit T2.
+    pub rebind: Option<u32>,
+    /// Compute T1/T2 from percentages when not explicit.
+    pub calculate: bool,
+    /// T1 percentage.
+    pub t1_percent: f64,
+    /// T2 percentage.
+    pub t2_percent: f64,
+}
+
+impl LeaseTimes {
+    /// Resolves the timers from the most specific scope outwards (`scopes[0]` is the
+    /// innermost).
+    pub fn resolve(scopes: &[&Timers]) -> LeaseTimes {
+        fn first<T: Copy>(scopes: &[&Timers], f: impl Fn(&Timers) -> Option<T>) -> Option<T> {
+            scopes.iter().find_map(|t| f(t))
+        }
+        LeaseTimes {
+            valid: first(scopes, |t| t.valid_lifetime).unwrap_or(DEFAULT_VALID_LIFETIME),
+            min_valid: first(scopes, |t| t.min_valid_lifetime),
+            max_valid: first(scopes, |t| t.max_valid_lifetime),
+            renew: first(scopes, |t| t.renew_timer),
+            rebind: first(scopes, |t| t.rebind_timer),
+            calculate: first(scopes, |t| t.calculate_tee_times).unwrap_or(false),
+            t1_percent: first(scopes, |t| t.t1_percent).unwrap_or(DEFAULT_T1_PERCENT),
+            t2_percent: first(scopes, |t| t.t2_percent).unwrap_or(DEFAULT_T2_PERCENT),
+        }
+    }
+}
+
+/// A reservation from the configuration (or the hosts table), resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Host {
+    /// (Kea identifier type code, bytes).
+    pub identifier: (i16, Vec<u8>),
+    /// Reserved address.
+    pub address: Option<Ipv4Addr>,
+    /// Reserved host name.
+    pub hostname: Option<String>,
+    /// Host options.
+    pub options: OptionSet,
+    /// Boot fields.
+    pub boot: BootFields,
+}
+
+impl Host {
+    fn from_config(r: &Reservation) -> Result<Host, ConfigError> {
+        Ok(Host {
+            identifier: (
+                i16::from(r.identifier.kind.kea_code()),
+                r.identifier.value.clone(),
+            ),
+            address: r.ip_addresses.iter().find_map(|a| match a {
+                IpAddr::V4(a) => Some(*a),
+                IpAddr::V6(_) => None,
+            }),
+            hostname: r.hostname.clone(),
+            options: OptionSet::from_config(&r.option_data)?,
+            boot: r.boot.clone(),
+        })
+    }
+}
+
+/// Where reservations are looked up (Kea's `reservations-*` flags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReservationModes {
+    /// Global reservations.
+    pub global: bool,
+    /// Subnet reservations.
+    pub in_subnet: bool,
+    /// Reserved addresses are all outside the pools (skip in-pool checks).
+    pub out_of_pool: bool,
+}
+
+/// A pool, with its options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pool {
+    /// The range.
+    pub range: AddressRange,
+    /// Pool options.
+    pub options: OptionSet,
+    /// DDNS parameters in force for its addresses.
+    pub ddns: DdnsConfig,
+}
+
+/// One subnet, everything inherited resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subnet {
+    /// Subnet id.
+    pub id: u32,
+    /// Prefix.
+    pub prefix: Ipv4Network,
+    /// Pools.
+    pub pools: Vec<Pool>,
+    /// Options (global, shared network and subnet merged).
+    pub options: OptionSet,
+    /// Relay addresses selecting it.
+    pub relays: Vec<Ipv4Addr>,
+    /// Interface it is attached to.
+    pub interface: Option<String>,
+    /// Timers.
+    pub times: LeaseTimes,
+    /// `match-client-id` (default true).
+    pub match_client_id: bool,
+    /// `authoritative` (default false).
+    pub authoritative: bool,
+    /// Reservation lookup modes.
+    pub reservations_mode: ReservationModes,
+    /// Reservations of this subnet.
+    pub hosts: Vec<Host>,
+    /// Boot fields (global, shared network and subnet merged).
+    pub boot: BootFields,
+    /// DDNS parameters for addresses outside the pools (reservations).
+    pub ddns: DdnsConfig,
+    /// The shared network holding it.
+    pub shared_network: Option<String>,
+}
+
+impl Subnet {
+    /// Whether `a` is in one of the pools.
+    pub fn in_pool(&self, a: Ipv4Addr) -> Option<&Pool> {
+        let v = u32::from(a);
+        self.pools
+            .iter()
+            .find(|p| (u32::from(p.range.first)..=u32::from(p.range.last)).contains(&v))
+    }
+
+    /// The pool ranges.
+    pub fn ranges(&self) -> Vec<AddressRange> {
+        self.pools.iter().map(|p| p.range).collect()
+    }
+
+    /// Addresses reserved in this subnet by the configuration.
+    pub fn reserved_addresses(&self) -> Vec<Ipv4Addr> {
+        self.hosts.iter().filter_map(|h| h.address).collect()
+    }
+
+    /// The DDNS parameters for an address: its pool's, else the subnet's.
+    pub fn ddns_for(&self, a: Ipv4Addr) -> &DdnsConfig {
+        self.in_pool(a).map_or(&self.ddns, |p| &p.ddns)
+    }
+
+    /// Number of addresses in the pools.
+    pub fn total_addresses(&self) -> u64 {
+        self.pools.iter().map(|p| p.range.size()).sum()
+    }
+}
+
+/// The whole DHCPv4 server configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerConfig {
+    /// Subnets, in the order of the file.
+    pub subnets: Vec<Subnet>,
+    /// Global reservations.
+    pub global_hosts: Vec<Host>,
+    /// `decline-probation-period`.
+    pub decline_probation: u32,
+    /// Host identifiers to look reservations up by, in order.
+    pub identifiers: Vec<i16>,
+    /// Interfaces to listen on.
+    pub interfaces: tern_config::InterfacesConfig,
+    /// `expired-leases-processing.reclaim-timer-wait-time` (seconds, default 10;
+    /// 0 turns reclamation off).
+    pub reclaim_interval: u32,
+    /// `expired-leases-processing.max-reclaim-leases` (default 100).
+    pub max_reclaim_leases: u32,
+    /// `expired-leases-processing.hold-reclaimed-time` (seconds, default 3600): how
+    /// long reclaimed and released leases are kept before they are deleted.
+    pub hold_reclaimed_time: u32,
+    /// `echo-client-id` (default true).
+    pub echo_client_id: bool,
+}
+
+fn merge_boot(scopes: &[&BootFields]) -> BootFields {
+    BootFields {
+        next_server: scopes.iter().find_map(|b| b.next_server),
+        server_hostname: scopes.iter().find_map(|b| b.server_hostname.clone()),
+        boot_file_name: scopes.iter().find_map(|b| b.boot_file_name.clone()),
+    }
+}
+
+impl ServerConfig {
+    /// Resolves the validated `Dhcp4` section.
+    pub fn from_config(c: &Dhcp4) -> Result<ServerConfig, ConfigError> {
+        let global_opts = OptionSet::from_config(&c.option_data)?;
+        let mut subnets = Vec::new();
+        for s in &c.subnets {
+            let net = s
+                .shared_network
+                .as_ref()
+                .and_then(|n| c.shared_networks.iter().find(|x| &x.name == n));
+            let mut options = global_opts.clone();
+            let mut timer_scopes: Vec<&Timers> = vec![&s.timers];
+            let mut relays: Vec<IpAddr> = s.relay_addresses.clone();
+            let mut interface = s.interface.clone();
+            let mut flags = vec![s.reservation_flags];
+            let mut ddns_scopes = vec![&s.ddns];
+            if let Some(n) = net {
+                options = options.overlay(&OptionSet::from_config(&n.option_data)?);
+                timer_scopes.push(&n.timers);
+                if relays.is_empty() {
+                    relays = n.relay_addresses.clone();
+                }
+                if interface.is_none() {
+                    interface = n.interface.clone();
+                }
+                flags.push(n.reservation_flags);
+                ddns_scopes.push(&n.ddns);
+            }
+            ddns_scopes.push(&c.ddns);
+            let enable = c.dhcp_ddns.enable_updates;
+            timer_scopes.push(&c.timers);
+            flags.push(c.reservation_flags);
+            options = options.overlay(&OptionSet::from_config(&s.option_data)?);
+            let mut pools = Vec::new();
+            for p in &s.pools {
+                pools.push(Pool {
+                    range: AddressRange {
+                        first: p.first,
+                        last: p.last,
+                        pool_id: p.pool_id,
+                    },
+                    options: OptionSet::from_config(&p.option_data)?,
+                    ddns: DdnsConfig::resolve(enable, &[&[&p.ddns][..], &ddns_scopes[..]].concat()),
+                });
+            }
+            let hosts = s
+                .reservations
+                .iter()
+                .map(Host::from_config)
+                .collect::<Result<Vec<_>, _>>()?;
+            subnets.push(Subnet {
+                id: s.id,
+                prefix: s.prefix,
+                pools,
+                options,
+                relays: relays
+                    .into_iter()
+                    .filter_map(|a| match a {
+                        IpAddr::V4(a) => Some(a),
+                        IpAddr::V6(_) => None,
+                    })
+                    .collect(),
+                interface,
+                times: LeaseTimes::resolve(&timer_scopes),
+                match_client_id: s.match_client_id.or(c.match_client_id).unwrap_or(true),
+                authoritative: s.authoritative.or(c.authoritative).unwrap_or(false),
+                reservations_mode: ReservationModes {
+                    global: flags.iter().find_map(|f| f.global).unwrap_or(false),
+                    in_subnet: flags.iter().find_map(|f| f.in_subnet).unwrap_or(true),
+                    out_of_pool: flags.iter().find_map(|f| f.out_of_pool).unwrap_or(false),
+                },
+                hosts,
+                boot: merge_boot(&[&s.boot, &c.boot]),
+                ddns: DdnsConfig::resolve(enable, &ddns_scopes),
+                shared_network: s.shared_network.clone(),
+            });
+        }
+        let global_hosts = c
+            .reservations
+            .iter()
+            .map(Host::from_config)
+            .collect::<Result<Vec<_>, _>>()?;
+        let decline_probation = c
+            .raw
+            .as_object()
+            .and_then(|o| o.get("decline-probation-period"))
+            .and_then(|n| n.as_i64())
+            .and_then(|v| u32::try_from(v).ok())
+            .unwrap_or(DEFAULT_DECLINE_PROBATION);
+        let identifiers = if c.host_reservation_identifiers.is_empty() {
+            // Kea's default list for DHCPv4.
+            vec![
+                IdentifierType::HwAddress,
+                IdentifierType::Duid,
+                IdentifierType::CircuitId,
+                IdentifierType::ClientId,
+            ]
+        } else {
+            c.host_reservation_identifiers.clone()
+        };
+        let elp = c
+            .raw
+            .as_object()
+            .and_then(|o| o.get("expired-leases-processing"))
+            .and_then(|n| n.as_object());
+        let elp_u32 = |key: &str, default: u32| {
+            elp.and_then(|o| o.get(key))
+                .and_then(|n| n.as_i64())
+                .and_then(|v| u32::try_from(v).ok())
+                .unwrap_or(default)
+        };
+        let echo_client_id = c
+            .raw
+            .as_object()
+            .and_then(|o| o.get("echo-client-id"))
+            .and_then(|n| n.as_bool())
+            .unwrap_or(true);
+        Ok(ServerConfig {
+            echo_client_id,
+            reclaim_interval: elp_u32("reclaim-timer-wait-time", 10),
+            max_reclaim_leases: elp_u32("max-reclaim-leases", 100),
+            hold_reclaimed_time: elp_u32("hold-reclaimed-time", 3600),
+            subnets,
+            global_hosts,
+            decline_probation,
+            identifiers: identifiers
+                .into_iter()
+                .map(|t| i16::from(t.kea_code()))
+                .collect(),
+            interfaces: c.interfaces.clone(),
+        })
+    }
+
+    /// `s` followed by the other subnets of its shared network, in file order.
+    pub fn network_of<'a>(&'a self, s: &'a Subnet) -> Vec<&'a Subnet> {
+        let mut out = vec![s];
+        if let Some(n) = &s.shared_network {
+            out.extend(
+                self.subnets
+                    .iter()
+                    .filter(|o| o.id != s.id && o.shared_network.as_ref() == Some(n)),
+            );
+        }
+        out
+    }
+
+    /// The subnet with this id.
+    pub fn subnet(&self, id: u32) -> Option<&Subnet> {
+        self.subnets.iter().find(|s| s.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<ServerConfig, ConfigError> {
+        let c = tern_config::parse_str(text, "t.json").expect("valid config");
+        ServerConfig::from_config(c.dhcp4.as_ref().expect("Dhcp4"))
+    }
+
+    #[test]
+    fn options_without_definition_are_skipped_bad_values_refused() {
+        let cfg = load(
+            r#"{"Dhcp4": {"option-def": [{"name": "my-opt", "code": 224, "type": "string"}],
+               "option-data": [{"name": "my-opt", "data": "x"},
+                               {"code": 225, "data": "y"},
+                               {"name": "routers", "data": "10.0.0.1"}],
+               "subnet4": [{"id": 1, "subnet": "10.0.0.0/8"}]}}"#,
+        )
+        .unwrap();
+        let keys: Vec<u8> = cfg.subnets[0].options.map.keys().copied().collect();
+        assert_eq!(keys, vec![3]);
+        let err = load(
+            r#"{"Dhcp4": {"option-data": [{"name": "routers", "data": "not-an-address"}],
+               "subnet4": [{"id": 1, "subnet": "10.0.0.0/8"}]}}"#,
+        )
+        .unwrap_err();
+        assert!(err.to_string().starts_with("t.json:1:"), "{err}");
+    }
+
+    #[test]
+    fn defaults_and_inheritance() {
+        let cfg = load(
+            r#"{"Dhcp4": {"renew-timer": 100, "decline-probation-period": 60,
+               "expired-leases-processing": {"reclaim-timer-wait-time": 5, "hold-reclaimed-time": 0},
+               "shared-networks": [{"name": "n", "valid-lifetime": 900, "subnet4": [
+                 {"id": 7, "subnet": "10.0.0.0/24", "match-client-id": false}]}]}}"#,
+        )
+        .unwrap();
+        let s = &cfg.subnets[0];
+        assert_eq!(s.times.valid, 900);
+        assert_eq!(s.times.renew, Some(100));
+        assert!(!s.match_client_id);
+        assert!(!s.authoritative);
+        assert_eq!(s.shared_network.as_deref(), Some("n"));
+        assert_eq!(cfg.decline_probation, 60);
+        assert_eq!((cfg.reclaim_interval, cfg.hold_reclaimed_time), (5, 0));
+        assert_eq!(cfg.identifiers, vec![0, 1, 2, 3]);
+        assert!(cfg.echo_client_id);
+    }
+}

@@ -1,0 +1,409 @@
+//! Client names for DNS (pure): which FQDN a lease gets, whether the server updates
+//! the forward and reverse records, what the reply's Client FQDN option says, and the
+//! NameChangeRequests a lease change causes. Follows RFC 4702 (option 81) and Kea's
+//! `ddns-*` parameters; option 12 (host name) when the client sends no option 81.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use tern_config::{ConflictResolutionMode as CfgMode, DdnsParams, ReplaceClientName};
+use tern_ncr::{ChangeType, ConflictResolutionMode, Dhcid, Fqdn, NameChangeRequest};
+
+use crate::packet::Request;
+
+/// RFC 4702 §2.1 flag bits.
+const FLAG_S: u8 = 0x01;
+const FLAG_O: u8 = 0x02;
+const FLAG_E: u8 = 0x04;
+const FLAG_N: u8 = 0x08;
+
+/// The `ddns-*` parameters in force for a subnet (or pool), defaults filled in as Kea's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DdnsConfig {
+    /// `dhcp-ddns.enable-updates` and `ddns-send-updates` (default true) together.
+    pub enabled: bool,
+    /// `ddns-override-no-update`.
+    pub override_no_update: bool,
+    /// `ddns-override-client-update`.
+    pub override_client_update: bool,
+    /// `ddns-replace-client-name` (default never).
+    pub replace: ReplaceClientName,
+    /// `ddns-generated-prefix` (default `myhost`).
+    pub prefix: String,
+    /// `ddns-qualifying-suffix` (default empty).
+    pub suffix: String,
+    /// `ddns-update-on-renew`.
+    pub update_on_renew: bool,
+    /// `ddns-conflict-resolution-mode`.
+    pub mode: ConflictResolutionMode,
+    /// `ddns-ttl`.
+    pub ttl: Option<u32>,
+    /// `ddns-ttl-percent`.
+    pub ttl_percent: Option<f64>,
+    /// `ddns-ttl-min`.
+    pub ttl_min: Option<u32>,
+    /// `ddns-ttl-max`.
+    pub ttl_max: Option<u32>,
+}
+
+impl DdnsConfig {
+    /// Resolves the parameters from the innermost scope outwards.
+    pub fn resolve(enable_updates: bool, scopes: &[&DdnsParams]) -> DdnsConfig {
+        fn first<T: Clone>(s: &[&DdnsParams], f: impl Fn(&DdnsParams) -> Option<T>) -> Option<T> {
+            s.iter().find_map(|p| f(p))
+        }
+        let mode = match first(scopes, |p| p.conflict_resolution_mode) {
+            Some(CfgMode::NoCheckWithDhcid) => ConflictResolutionMode::NoCheckWithDhcid,
+            Some(CfgMode::CheckExistsWithDhcid) => ConflictResolutionMode::CheckExistsWithDhcid,
+            Some(CfgMode::NoCheckWithoutDhcid) => ConflictResolutionMode::NoCheckWithoutDhcid,
+            Some(CfgMode::CheckWithDhcid) | None => ConflictResolutionMode::CheckWithDhcid,
+        };
+        DdnsConfig {
+            enabled: enable_updates && first(scopes, |p| p.send_updates).unwrap_or(true),
+            override_no_update: first(scopes, |p| p.override_no_update).unwrap_or(false),
+            override_client_update: first(scopes, |p| p.override_client_update).unwrap_or(false),
+            replace: first(scopes, |p| p.replace_client_name).unwrap_or(ReplaceClientName::Never),
+            prefix: first(scopes, |p| p.generated_prefix.clone())
+                .unwrap_or_else(|| "myhost".into()),
+            suffix: first(scopes, |p| p.qualifying_suffix.clone()).unwrap_or_default(),
+            update_on_renew: first(scopes, |p| p.update_on_renew).unwrap_or(false),
+            mode,
+            ttl: first(scopes, |p| p.ttl),
+            ttl_percent: first(scopes, |p| p.ttl_percent),
+            ttl_min: first(scopes, |p| p.ttl_min),
+            ttl_max: first(scopes, |p| p.ttl_max),
+        }
+    }
+
+    /// The DNS TTL for a lease of `valid` seconds: `ddns-ttl`; else `ddns-ttl-percent`
+    /// (default one third) of the lifetime, at least `ddns-ttl-min` (default 600),
+    /// at most `ddns-ttl-max`.
+    pub fn ttl_for(&self, valid: u32) -> u32 {
+        if let Some(t) = self.ttl {
+            return t;
+        }
+        let t = match self.ttl_percent {
+            Some(p) => (f64::from(valid) * p) as u32,
+            None => valid / 3,
+        };
+        let t = t.max(self.ttl_min.unwrap_or(600));
+        match self.ttl_max {
+            Some(max) => t.min(max),
+            None => t,
+        }
+    }
+}
+
+/// Option 81 as the client sent it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientFqdn {
+    /// Flags.
+    pub flags: u8,
+    /// The name as text, without a trailing dot.
+    pub name: String,
+    /// The name is partial (to be qualified by the server).
+    pub partial: bool,
+}
+
+impl ClientFqdn {
+    /// Parses option 81's value (RFC 4702 §2): flags, two obsolete RCODEs, a name in
+    /// DNS wire form (E set; partial when it lacks the root label) or ASCII (partial
+    /// when it lacks the trailing dot).
+    pub fn parse(v: &[u8]) -> Option<ClientFqdn> {
+        let (&flags, rest) = v.split_first()?;
+        let name = rest.get(2..)?;
+        if flags & FLAG_E != 0 {
+            let mut labels = Vec::new();
+            let mut i = 0;
+            let mut partial = true;
+            while i < name.len() {
+                let len = usize::from(name[i]);
+                if len == 0 {
+                    partial = false;
+                    break;
+                }
+                if len > 63 {
+                    return None;
+                }
+                let l = name.get(i + 1..i + 1 + len)?;
+                labels.push(String::from_utf8_lossy(l).into_owned());
+                i += 1 + len;
+            }
+            Some(ClientFqdn {
+                flags,
+                name: labels.join("."),
+                partial,
+            })
+        } else {
+            let text = String::from_utf8_lossy(name);
+            let text = text.trim_end_matches('\0');
+            Some(ClientFqdn {
+                flags,
+                partial: !text.ends_with('.'),
+                name: text.trim_end_matches('.').to_string(),
+            })
+        }
+    }
+}
+
+/// What the server does about a client's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameDecision {
+    /// The lease's FQDN (absolute, with the trailing dot), if any.
+    pub fqdn: Option<String>,
+    /// The server updates the forward (A, DHCID) records.
+    pub fwd: bool,
+    /// The server updates the reverse (PTR) record.
+    pub rev: bool,
+    /// Option 81 for the reply, when the client sent one.
+    pub reply_fqdn: Option<Vec<u8>>,
+}
+
+fn qualify(name: &str, partial: bool, suffix: &str) -> String {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    if partial && !suffix.is_empty() {
+        format!("{name}.{}.", suffix.trim_matches('.').to_ascii_lowercase())
+    } else {
+        format!("{name}.")
+    }
+}
+
+/// Characters Kea's default `hostname-char-set` keeps; others are dropped.
+fn clean_label(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '.')
+        .collect()
+}
+
+/// `myhost-192-0-2-10` (qualified with the suffix).
+fn generated(cfg: &DdnsConfig, addr: Ipv4Addr) -> String {
+    let ip = addr.to_string().replace('.', "-");
+    qualify(&format!("{}-{ip}", cfg.prefix), true, &cfg.suffix)
+}
+
+/// Decides the client's name (Kea's order: a reservation's host name wins, then
+/// option 81, then option 12; `ddns-replace-client-name` may replace or supply it)
+/// and who updates DNS (RFC 4702 §4: S, O and N flags with Kea's overrides).
+pub fn decide_name(
+    cfg: &DdnsConfig,
+    req: &Request,
+    reserved: Option<&str>,
+    addr: Ipv4Addr,
+) -> NameDecision {
+    let none = NameDecision {
+        fqdn: None,
+        fwd: false,
+        rev: false,
+        reply_fqdn: None,
+    };
+    if !cfg.enabled {
+        return none;
+    }
+    let client81 = req.client_fqdn.as_deref().and_then(ClientFqdn::parse);
+    let client_name: Option<(String, bool)> = match (&client81, &req.hostname) {
+        (Some(f), _) if !f.name.is_empty() => Some((f.name.clone(), f.partial)),
+        (Some(_), _) => None,
+        // Option 12: one label is partial; several are taken as a full name.
+        (None, Some(h)) => {
+            let h = clean_label(h);
+            (!h.is_empty()).then(|| {
+                let partial = !h.trim_end_matches('.').contains('.');
+                (h, partial)
+            })
+        }
+        (None, None) => None,
+    };
+    let sent = client_name.is_some();
+    let fqdn = if let Some(r) = reserved {
+        Some(qualify(r, !r.ends_with('.'), &cfg.suffix))
+    } else {
+        match cfg.replace {
+            ReplaceClientName::Always => Some(generated(cfg, addr)),
+            ReplaceClientName::WhenPresent if sent => Some(generated(cfg, addr)),
+            ReplaceClientName::WhenNotPresent if !sent => Some(generated(cfg, addr)),
+            _ => client_name.map(|(n, partial)| qualify(&n, partial, &cfg.suffix)),
+        }
+    };
+    let Some(fqdn) = fqdn.filter(|f| Fqdn::new(f).is_ok() && f.len() > 1) else {
+        return none;
+    };
+    // RFC 4702 §4: N set → no updates unless overridden; S clear → the client does
+    // the forward update unless overridden; the server always does the reverse.
+    let (fwd, rev, mut flags) = match &client81 {
+        Some(c) if c.flags & FLAG_N != 0 && !cfg.override_no_update => (false, false, FLAG_N),
+        Some(c) if c.flags & FLAG_N != 0 => (true, true, FLAG_S | FLAG_O),
+        Some(c) if c.flags & FLAG_S == 0 && !cfg.override_client_update => (false, true, 0),
+        Some(c) if c.flags & FLAG_S == 0 => (true, true, FLAG_S | FLAG_O),
+        _ => (true, true, FLAG_S),
+    };
+    let reply_fqdn = client81.map(|c| {
+        flags |= c.flags & FLAG_E;
+        let mut v = vec![flags, 255, 255];
+        if c.flags & FLAG_E != 0 {
+            v.extend(crate::options::encode_name(&fqdn).unwrap_or_else(|_| vec![0]));
+        } else {
+            v.extend(fqdn.as_bytes());
+        }
+        v
+    });
+    NameDecision {
+        fqdn: Some(fqdn),
+        fwd,
+        rev,
+        reply_fqdn,
+    }
+}
+
+/// A NameChangeRequest for a lease: add or remove `fqdn` ↔ `addr`, the DHCID from the
+/// client id when there is one, else from the hardware address (RFC 4701 §3.3).
+#[allow(clippy::too_many_arguments)]
+pub fn ncr(
+    change: ChangeType,
+    cfg: &DdnsConfig,
+    fqdn: &str,
+    fwd: bool,
+    rev: bool,
+    addr: Ipv4Addr,
+    client_id: Option<&[u8]>,
+    htype: u8,
+    hwaddr: &[u8],
+    valid: u32,
+) -> Option<NameChangeRequest> {
+    if !fwd && !rev {
+        return None;
+    }
+    let name = Fqdn::new(fqdn).ok()?;
+    let dhcid = match client_id {
+        Some(c) if !c.is_empty() => Dhcid::from_client_id(c, &name).ok()?,
+        _ => Dhcid::from_hwaddr(htype, hwaddr, &name).ok()?,
+    };
+    Some(NameChangeRequest {
+        change_type: change,
+        forward_change: fwd,
+        reverse_change: rev,
+        fqdn: name,
+        ip_address: IpAddr::V4(addr),
+        dhcid,
+        lease_expires_on: Some(chrono::Utc::now() + chrono::Duration::seconds(i64::from(valid))),
+        lease_length: cfg.ttl_for(valid),
+        conflict_resolution_mode: cfg.mode,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decide::tests::request;
+    use crate::packet::RequestKind;
+
+    fn cfg() -> DdnsConfig {
+        DdnsConfig::resolve(
+            true,
+            &[&DdnsParams {
+                qualifying_suffix: Some("example.com".into()),
+                ..DdnsParams::default()
+            }],
+        )
+    }
+
+    #[test]
+    fn option_81_parsing() {
+        let ascii = ClientFqdn::parse(b"\x01\0\0host.example.org.").unwrap();
+        assert_eq!(ascii.name, "host.example.org");
+        assert!(!ascii.partial);
+        let wire = ClientFqdn::parse(b"\x05\0\0\x04host").unwrap();
+        assert_eq!((wire.name.as_str(), wire.partial), ("host", true));
+        let full = ClientFqdn::parse(b"\x05\0\0\x04host\x03org\0").unwrap();
+        assert_eq!((full.name.as_str(), full.partial), ("host.org", false));
+        assert!(ClientFqdn::parse(b"\x05").is_none());
+    }
+
+    #[test]
+    fn names_and_flags() {
+        let c = cfg();
+        let addr = Ipv4Addr::new(192, 0, 2, 10);
+        let mut r = request(RequestKind::Request);
+        // Option 12, one label: qualified.
+        r.hostname = Some("Laptop".into());
+        let d = decide_name(&c, &r, None, addr);
+        assert_eq!(d.fqdn.as_deref(), Some("laptop.example.com."));
+        assert!(d.fwd && d.rev && d.reply_fqdn.is_none());
+        // A reservation's name wins.
+        let d = decide_name(&c, &r, Some("printer"), addr);
+        assert_eq!(d.fqdn.as_deref(), Some("printer.example.com."));
+        // Option 81 with S clear: the client updates forward, the server reverse.
+        r.client_fqdn = Some(b"\x04\0\0\x02pc\0".to_vec());
+        let d = decide_name(&c, &r, None, addr);
+        assert_eq!(d.fqdn.as_deref(), Some("pc."));
+        assert!(!d.fwd && d.rev);
+        assert_eq!(d.reply_fqdn.as_deref(), Some(&b"\x04\xff\xff\x02pc\0"[..]));
+        // N set: nothing.
+        r.client_fqdn = Some(b"\x0c\0\0\x02pc".to_vec());
+        let d = decide_name(&c, &r, None, addr);
+        assert!(!d.fwd && !d.rev);
+        // Override the client's S.
+        let mut o = c.clone();
+        o.override_client_update = true;
+        r.client_fqdn = Some(b"\x00\0\0pc".to_vec());
+        let d = decide_name(&o, &r, None, addr);
+        assert_eq!(d.fqdn.as_deref(), Some("pc.example.com."));
+        assert!(d.fwd && d.rev);
+        assert_eq!(d.reply_fqdn.unwrap()[0], FLAG_S | FLAG_O);
+        // Generated names.
+        let mut g = c.clone();
+        g.replace = ReplaceClientName::WhenNotPresent;
+        let r = request(RequestKind::Request);
+        let d = decide_name(&g, &r, None, addr);
+        assert_eq!(d.fqdn.as_deref(), Some("myhost-192-0-2-10.example.com."));
+        // Disabled: nothing.
+        let mut off = c.clone();
+        off.enabled = false;
+        assert_eq!(decide_name(&off, &r, Some("x"), addr).fqdn, None);
+    }
+
+    #[test]
+    fn ttl_rules() {
+        let mut c = cfg();
+        assert_eq!(c.ttl_for(7200), 2400);
+        assert_eq!(c.ttl_for(600), 600);
+        c.ttl_percent = Some(0.5);
+        c.ttl_max = Some(1000);
+        assert_eq!(c.ttl_for(7200), 1000);
+        c.ttl = Some(60);
+        assert_eq!(c.ttl_for(7200), 60);
+    }
+
+    #[test]
+    fn ncrs() {
+        let c = cfg();
+        let n = ncr(
+            ChangeType::Add,
+            &c,
+            "laptop.example.com.",
+            true,
+            true,
+            Ipv4Addr::new(192, 0, 2, 10),
+            None,
+            1,
+            &[0, 1, 2, 3, 4, 5],
+            7200,
+        )
+        .unwrap();
+        assert_eq!(n.lease_length, 2400);
+        assert_eq!(n.ip_address, IpAddr::V4(Ipv4Addr::new(192, 0, 2, 10)));
+        assert_eq!(n.dhcid.identifier_type_code(), Some(0));
+        assert!(n.validate().is_ok());
+        assert!(ncr(
+            ChangeType::Add,
+            &c,
+            "x.",
+            false,
+            false,
+            Ipv4Addr::new(192, 0, 2, 10),
+            None,
+            1,
+            &[1],
+            10
+        )
+        .is_none());
+    }
+}

@@ -1,0 +1,779 @@
+//! Pure decisions, no I/O: which subnet serves a client, what state a DHCPREQUEST
+//! comes from, which reservation applies, which timers and options go into a reply,
+//! and where the reply is sent. The engine calls these around its store queries;
+//! tests and the fuzz target call them directly.
+
+use std::net::Ipv4Addr;
+
+use crate::config::{Host, LeaseTimes, OptionSet, Pool, ServerConfig, Subnet};
+use crate::packet::{Reply, ReplyKind, Request};
+
+/// Where a request came in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ingress {
+    /// Interface name.
+    pub iface: String,
+    /// The server's address on it (the server identifier).
+    pub addr: Ipv4Addr,
+}
+
+/// Picks the subnet for a request, as Kea does for DHCPv4:
+/// 1. relayed (giaddr set): the subnet listing giaddr in `relay.ip-addresses`, else the
+///    subnet containing giaddr;
+/// 2. option 118 (subnet selection, RFC 3011) when sent: the subnet containing it;
+/// 3. a client with an address (ciaddr set: renewing, rebinding, informing): the subnet
+///    containing ciaddr;
+/// 4. otherwise the subnet bound to the ingress `interface`, else the subnet containing
+///    the server's address on that interface.
+pub fn select_subnet<'c>(
+    cfg: &'c ServerConfig,
+    req: &Request,
+    ingress: &Ingress,
+) -> Option<&'c Subnet> {
+    let containing = |a: Ipv4Addr| cfg.subnets.iter().find(|s| s.prefix.contains(a));
+    if !req.giaddr.is_unspecified() {
+        return cfg
+            .subnets
+            .iter()
+            .find(|s| s.relays.contains(&req.giaddr))
+            .or_else(|| containing(req.giaddr));
+    }
+    if let Some(sel) = req.subnet_selection {
+        return containing(sel);
+    }
+    if !req.ciaddr.is_unspecified() {
+        if let Some(s) = containing(req.ciaddr) {
+            return Some(s);
+        }
+    }
+    cfg.subnets
+        .iter()
+        .find(|s| s.interface.as_deref() == Some(ingress.iface.as_str()))
+        .or_else(|| containing(ingress.addr))
+}
+
+/// The client state a DHCPREQUEST comes from (RFC 2131 §4.3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestState {
+    /// Answering an offer: server identifier and requested address, no ciaddr.
+    Selecting {
+        /// The server the client chose.
+        server_id: Ipv4Addr,
+        /// The offered address.
+        requested: Ipv4Addr,
+    },
+    /// Rebooting with a remembered address: requested address, no server id, no ciaddr.
+    InitReboot {
+        /// The remembered address.
+        requested: Ipv4Addr,
+    },
+    /// Extending a lease with the server that granted it (unicast): ciaddr set.
+    Renewing {
+        /// The client's address.
+        ciaddr: Ipv4Addr,
+    },
+    /// Extending a lease with any server (broadcast): ciaddr set.
+    Rebinding {
+        /// The client's address.
+        ciaddr: Ipv4Addr,
+    },
+}
+
+/// Tells the state of a DHCPREQUEST; `None` for a combination RFC 2131 does not
+/// define (dropped). `broadcast_dst` says whether the packet was sent to a broadcast
+/// address (telling RENEWING from REBINDING; both are served the same way).
+pub fn request_state(req: &Request, broadcast_dst: bool) -> Option<RequestState> {
+    match (req.server_id, req.requested_ip, req.ciaddr.is_unspecified()) {
+        (Some(server_id), Some(requested), true) => Some(RequestState::Selecting {
+            server_id,
+            requested,
+        }),
+        (None, Some(requested), true) => Some(RequestState::InitReboot { requested }),
+        (None, _, false) if broadcast_dst => Some(RequestState::Rebinding { ciaddr: req.ciaddr }),
+        (None, _, false) => Some(RequestState::Renewing { ciaddr: req.ciaddr }),
+        // Some clients renewing through a relay keep option 54: still renewing.
+        (Some(_), _, false) => Some(RequestState::Renewing { ciaddr: req.ciaddr }),
+        _ => None,
+    }
+}
+
+/// Valid lifetime, T1 and T2 for a lease.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifetimes {
+    /// Valid lifetime (option 51).
+    pub valid: u32,
+    /// T1 (option 58), when sent.
+    pub t1: Option<u32>,
+    /// T2 (option 59), when sent.
+    pub t2: Option<u32>,
+}
+
+/// Kea's rules: `renew-timer`/`rebind-timer` when set; otherwise, with
+/// `calculate-tee-times`, T1 = valid × t1-percent and T2 = valid × t2-percent. T2 is
+/// sent only when below the lifetime, T1 only when below T2 (or the lifetime).
+pub fn lifetimes(t: &LeaseTimes) -> Lifetimes {
+    lifetimes_for(t, None)
+}
+
+/// [`lifetimes`] with the client's wish (option 51): honoured within
+/// `min-valid-lifetime`..`max-valid-lifetime` (each defaulting to `valid-lifetime`,
+/// so without them the configured lifetime is given), as Kea does.
+pub fn lifetimes_for(t: &LeaseTimes, hint: Option<u32>) -> Lifetimes {
+    let valid = match hint {
+        Some(h) => {
+            let lo = t.min_valid.unwrap_or(t.valid);
+            let hi = t.max_valid.unwrap_or(t.valid).max(lo);
+            h.clamp(lo, hi)
+        }
+        None => t.valid,
+    };
+    let (mut t1, mut t2) = (t.renew, t.rebind);
+    if t.calculate {
+        if t1.is_none() {
+            t1 = Some((f64::from(valid) * t.t1_percent) as u32);
+        }
+        if t2.is_none() {
+            t2 = Some((f64::from(valid) * t.t2_percent) as u32);
+        }
+    }
+    let t2 = t2.filter(|t2| *t2 < valid);
+    let t1 = t1.filter(|t1| *t1 < t2.unwrap_or(valid));
+    Lifetimes { valid, t1, t2 }
+}
+
+/// The identifiers a client can be recognised by, in the configured order (Kea's
+/// `host-reservation-identifiers`): hw-address = chaddr, client-id = option 61,
+/// duid = the DUID inside an RFC 4361 client id (type 255), circuit-id = option 82
+/// sub-option 1.
+pub fn client_identifiers(req: &Request, order: &[i16]) -> Vec<(i16, Vec<u8>)> {
+    let mut out = Vec::new();
+    for t in order {
+        let v = match t {
+            0 if !req.chaddr.is_empty() => Some(req.chaddr.clone()),
+            1 => req
+                .client_id
+                .as_ref()
+                .filter(|c| c.len() > 5 && c[0] == 255)
+                .map(|c| c[5..].to_vec()),
+            2 => req.circuit_id.clone(),
+            3 => req.client_id.clone(),
+            _ => None,
+        };
+        if let Some(v) = v {
+            out.push((*t, v));
+        }
+    }
+    out
+}
+
+/// The configuration's reservation for these identifiers: the subnet's, then (with
+/// `reservations-global`) the global ones.
+pub fn config_host<'c>(
+    cfg: &'c ServerConfig,
+    subnet: &'c Subnet,
+    ids: &[(i16, Vec<u8>)],
+) -> Option<&'c Host> {
+    let find = |hosts: &'c [Host]| {
+        ids.iter()
+            .find_map(|id| hosts.iter().find(|h| &h.identifier == id))
+    };
+    let mode = subnet.reservations_mode;
+    (if mode.in_subnet {
+        find(&subnet.hosts)
+    } else {
+        None
+    })
+    .or_else(|| {
+        if mode.global {
+            find(&cfg.global_hosts)
+        } else {
+            None
+        }
+    })
+}
+
+/// A starting point in the pools for this client, so that concurrent allocators
+/// (and servers) start their search in different places, and a client starts in the
+/// same place every time.
+pub fn start_offset(req: &Request) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let id = req.client_id.as_deref().unwrap_or(&req.chaddr);
+    for b in id {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h ^ (h >> 29)
+}
+
+/// The options Kea sends whether asked or not, when configured: routers,
+/// domain-name-servers, domain-name.
+const ALWAYS: [u8; 3] = [3, 6, 15];
+
+/// What a reply carries besides the message type.
+pub struct ReplyPlan<'a> {
+    /// The request.
+    pub req: &'a Request,
+    /// OFFER, ACK or NAK.
+    pub kind: ReplyKind,
+    /// The server identifier.
+    pub server_id: Ipv4Addr,
+    /// The subnet (None for a NAK outside any subnet).
+    pub subnet: Option<&'a Subnet>,
+    /// The pool the address is from.
+    pub pool: Option<&'a Pool>,
+    /// The client's reservation.
+    pub host: Option<&'a Host>,
+    /// The address (yiaddr); unspecified for NAK and INFORM.
+    pub yiaddr: Ipv4Addr,
+    /// Lease timers (None for NAK and INFORM).
+    pub lifetimes: Option<Lifetimes>,
+    /// Host name to send in option 12.
+    pub hostname: Option<&'a str>,
+    /// DHCPNAK text (option 56).
+    pub message: Option<&'a str>,
+    /// Option 81 for the reply (RFC 4702).
+    pub client_fqdn: Option<&'a [u8]>,
+    /// Send option 61 back (RFC 6842).
+    pub echo_client_id: bool,
+}
+
+/// Builds the reply: options in Kea's order (server identifier, lease time, T1, T2,
+/// subnet mask, then routers/DNS/domain name, then what the client asked for in
+/// option 55, then `always-send` options, relay agent information echoed last),
+/// values taken from the most specific scope: host, pool, subnet (which already holds
+/// shared-network and global values).
+pub fn build_reply(p: &ReplyPlan<'_>) -> Reply {
+    let req = p.req;
+    let mut options: Vec<(u8, Vec<u8>)> = vec![(54, p.server_id.octets().to_vec())];
+    let mut siaddr = Ipv4Addr::UNSPECIFIED;
+    let (mut sname, mut file) = (None, None);
+    if p.kind != ReplyKind::Nak {
+        if let Some(l) = p.lifetimes {
+            options.push((51, l.valid.to_be_bytes().to_vec()));
+            if let Some(t1) = l.t1 {
+                options.push((58, t1.to_be_bytes().to_vec()));
+            }
+            if let Some(t2) = l.t2 {
+                options.push((59, t2.to_be_bytes().to_vec()));
+            }
+        }
+        let mut set = OptionSet::default();
+        if let Some(s) = p.subnet {
+            set = s.options.clone();
+            // Subnet mask from the prefix unless configured (RFC 2131 §3.3 asks for it).
+            set.map
+                .entry(1)
+                .or_insert_with(|| (s.prefix.mask().octets().to_vec(), false));
+        }
+        if let Some(pool) = p.pool {
+            set = set.overlay(&pool.options);
+        }
+        if let Some(h) = p.host {
+            set = set.overlay(&h.options);
+        }
+        if let Some(name) = p.hostname {
+            set.map.insert(12, (name.as_bytes().to_vec(), true));
+        }
+        let mut sent = vec![54u8, 51, 58, 59, 53, 61, 81, 82];
+        let mut push = |code: u8, options: &mut Vec<(u8, Vec<u8>)>| {
+            if sent.contains(&code) {
+                return;
+            }
+            if let Some((v, _)) = set.map.get(&code) {
+                options.push((code, v.clone()));
+                sent.push(code);
+            }
+        };
+        push(1, &mut options);
+        for c in ALWAYS {
+            push(c, &mut options);
+        }
+        for c in &req.prl {
+            push(*c, &mut options);
+        }
+        let always: Vec<u8> = set
+            .map
+            .iter()
+            .filter(|(_, (_, always))| *always)
+            .map(|(c, _)| *c)
+            .collect();
+        for c in always {
+            push(c, &mut options);
+        }
+        let boots = [p.host.map(|h| &h.boot), p.subnet.map(|s| &s.boot)];
+        siaddr = boots
+            .iter()
+            .flatten()
+            .find_map(|b| b.next_server)
+            .unwrap_or(Ipv4Addr::UNSPECIFIED);
+        sname = boots
+            .iter()
+            .flatten()
+            .find_map(|b| b.server_hostname.clone());
+        file = boots
+            .iter()
+            .flatten()
+            .find_map(|b| b.boot_file_name.clone());
+        if let Some(f) = p.client_fqdn {
+            options.push((81, f.to_vec()));
+        }
+    } else if let Some(m) = p.message {
+        options.push((56, m.as_bytes().to_vec()));
+    }
+    // RFC 6842 (Kea's `echo-client-id`, default true): the client identifier goes back.
+    if p.echo_client_id {
+        if let Some(c) = &req.client_id {
+            options.push((61, c.clone()));
+        }
+    }
+    // RFC 3046 §2.2: the relay agent information goes back as it came.
+    if let Some(r) = &req.relay_info {
+        options.push((82, r.clone()));
+    }
+    let relayed = !req.giaddr.is_unspecified();
+    Reply {
+        kind: p.kind,
+        xid: req.xid,
+        htype: req.htype,
+        chaddr: req.chaddr.clone(),
+        // RFC 2131 §4.3.2: a NAK through a relay asks it to broadcast.
+        broadcast: req.broadcast || (p.kind == ReplyKind::Nak && relayed),
+        ciaddr: if p.kind == ReplyKind::Nak {
+            Ipv4Addr::UNSPECIFIED
+        } else {
+            req.ciaddr
+        },
+        yiaddr: p.yiaddr,
+        siaddr,
+        giaddr: req.giaddr,
+        sname,
+        file,
+        options,
+    }
+}
+
+/// Where a reply goes (RFC 2131 §4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Destination {
+    /// To the relay's server port.
+    Relay(Ipv4Addr),
+    /// To the client's address, client port.
+    Unicast(Ipv4Addr),
+    /// To 255.255.255.255, client port, on the ingress interface.
+    Broadcast,
+}
+
+/// RFC 2131 §4.1: relayed → the relay; NAK → broadcast; ciaddr set → unicast to it;
+/// broadcast flag → broadcast. Otherwise the RFC wants a unicast to yiaddr at chaddr,
+/// which needs a raw socket or an ARP entry (the client has no address yet to answer
+/// ARP): tern broadcasts instead, which every client accepts.
+pub fn destination(req: &Request, kind: ReplyKind) -> Destination {
+    if !req.giaddr.is_unspecified() {
+        Destination::Relay(req.giaddr)
+    } else if kind == ReplyKind::Nak {
+        Destination::Broadcast
+    } else if !req.ciaddr.is_unspecified() {
+        Destination::Unicast(req.ciaddr)
+    } else {
+        Destination::Broadcast
+    }
+}
+
+/// The whole pure path for one datagram, as if the lease database were empty: parse,
+/// select the subnet, tell the DHCPREQUEST state, find the configured reservation,
+/// build and encode the reply (an OFFER/ACK of the reserved or first pool address, or
+/// a NAK for a REQUEST outside the subnet). The fuzz target and the mutation test
+/// drive this; it must never panic.
+pub fn plan_offline(cfg: &ServerConfig, buf: &[u8], ingress: &Ingress) -> Option<Vec<u8>> {
+    use crate::packet::RequestKind;
+    let req = Request::parse(buf).ok()?;
+    let subnet = select_subnet(cfg, &req, ingress)?;
+    let ids = client_identifiers(&req, &cfg.identifiers);
+    let host = config_host(cfg, subnet, &ids);
+    let first = subnet.pools.first().map(|p| p.range.first);
+    let (kind, yiaddr) = match req.kind {
+        RequestKind::Discover => (ReplyKind::Offer, host.and_then(|h| h.address).or(first)?),
+        RequestKind::Request => {
+            let addr = match request_state(&req, false)? {
+                RequestState::Selecting { requested, .. }
+                | RequestState::InitReboot { requested } => requested,
+                RequestState::Renewing { ciaddr } | RequestState::Rebinding { ciaddr } => ciaddr,
+            };
+            if subnet.prefix.contains(addr) {
+                (ReplyKind::Ack, addr)
+            } else {
+                (ReplyKind::Nak, Ipv4Addr::UNSPECIFIED)
+            }
+        }
+        RequestKind::Inform => (ReplyKind::Ack, Ipv4Addr::UNSPECIFIED),
+        _ => return None,
+    };
+    let reply = build_reply(&ReplyPlan {
+        req: &req,
+        kind,
+        server_id: ingress.addr,
+        subnet: Some(subnet),
+        pool: subnet.in_pool(yiaddr),
+        host,
+        yiaddr,
+        lifetimes: (kind != ReplyKind::Nak && !yiaddr.is_unspecified())
+            .then(|| lifetimes(&subnet.times)),
+        hostname: host.and_then(|h| h.hostname.as_deref()),
+        message: (kind == ReplyKind::Nak).then_some("wrong network"),
+        client_fqdn: None,
+        echo_client_id: true,
+    });
+    let _ = destination(&req, kind);
+    Some(reply.encode())
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::packet::RequestKind;
+
+    pub(crate) fn config(text: &str) -> ServerConfig {
+        let c = tern_config::parse_str(text, "test.json").expect("valid config");
+        ServerConfig::from_config(c.dhcp4.as_ref().expect("Dhcp4")).unwrap()
+    }
+
+    pub(crate) fn request(kind: RequestKind) -> Request {
+        Request {
+            kind,
+            xid: 1,
+            htype: 1,
+            chaddr: vec![0xaa, 0xbb, 0xcc, 0, 0, 1],
+            hops: 0,
+            secs: 0,
+            broadcast: false,
+            ciaddr: Ipv4Addr::UNSPECIFIED,
+            giaddr: Ipv4Addr::UNSPECIFIED,
+            client_id: None,
+            requested_ip: None,
+            server_id: None,
+            prl: vec![],
+            hostname: None,
+            relay_info: None,
+            client_fqdn: None,
+            lease_time: None,
+            circuit_id: None,
+            max_message_size: None,
+            subnet_selection: None,
+            vendor_class: None,
+        }
+    }
+
+    const TWO_SUBNETS: &str = r#"{"Dhcp4": {
+        "valid-lifetime": 4000,
+        "option-data": [{"name": "domain-name-servers", "data": "192.0.2.53"}],
+        "subnet4": [
+          {"id": 1, "subnet": "192.0.2.0/24", "interface": "veth0",
+           "pools": [{"pool": "192.0.2.10 - 192.0.2.20"}],
+           "option-data": [{"name": "routers", "data": "192.0.2.1"}],
+           "reservations": [{"hw-address": "aa:bb:cc:00:00:09", "ip-address": "192.0.2.99",
+                             "hostname": "printer",
+                             "option-data": [{"name": "domain-name", "data": "printers.example"}]}]},
+          {"id": 2, "subnet": "198.51.100.0/24", "relay": {"ip-addresses": ["10.9.9.9"]},
+           "renew-timer": 100, "rebind-timer": 200, "valid-lifetime": 300,
+           "pools": [{"pool": "198.51.100.10 - 198.51.100.20"}]},
+          {"id": 3, "subnet": "203.0.113.0/24", "calculate-tee-times": true,
+           "pools": [{"pool": "203.0.113.10 - 203.0.113.20"}]}
+        ]}}"#;
+
+    fn ingress(iface: &str, addr: [u8; 4]) -> Ingress {
+        Ingress {
+            iface: iface.into(),
+            addr: addr.into(),
+        }
+    }
+
+    #[test]
+    fn subnet_selection() {
+        let cfg = config(TWO_SUBNETS);
+        let mut r = request(RequestKind::Discover);
+        // By interface name.
+        assert_eq!(
+            select_subnet(&cfg, &r, &ingress("veth0", [10, 0, 0, 1]))
+                .unwrap()
+                .id,
+            1
+        );
+        // By the interface's address.
+        assert_eq!(
+            select_subnet(&cfg, &r, &ingress("eth7", [203, 0, 113, 1]))
+                .unwrap()
+                .id,
+            3
+        );
+        assert!(select_subnet(&cfg, &r, &ingress("eth7", [10, 0, 0, 1])).is_none());
+        // By relay address listed in relay.ip-addresses, then by giaddr's subnet.
+        r.giaddr = Ipv4Addr::new(10, 9, 9, 9);
+        assert_eq!(
+            select_subnet(&cfg, &r, &ingress("veth0", [192, 0, 2, 1]))
+                .unwrap()
+                .id,
+            2
+        );
+        r.giaddr = Ipv4Addr::new(203, 0, 113, 254);
+        assert_eq!(
+            select_subnet(&cfg, &r, &ingress("veth0", [192, 0, 2, 1]))
+                .unwrap()
+                .id,
+            3
+        );
+        r.giaddr = Ipv4Addr::new(10, 1, 1, 1);
+        assert!(select_subnet(&cfg, &r, &ingress("veth0", [192, 0, 2, 1])).is_none());
+        // By ciaddr.
+        let mut r = request(RequestKind::Request);
+        r.ciaddr = Ipv4Addr::new(198, 51, 100, 15);
+        assert_eq!(
+            select_subnet(&cfg, &r, &ingress("veth0", [192, 0, 2, 1]))
+                .unwrap()
+                .id,
+            2
+        );
+    }
+
+    #[test]
+    fn request_states() {
+        let mut r = request(RequestKind::Request);
+        assert_eq!(request_state(&r, true), None);
+        r.server_id = Some(Ipv4Addr::new(192, 0, 2, 1));
+        r.requested_ip = Some(Ipv4Addr::new(192, 0, 2, 10));
+        assert!(matches!(
+            request_state(&r, true),
+            Some(RequestState::Selecting { .. })
+        ));
+        r.server_id = None;
+        assert_eq!(
+            request_state(&r, true),
+            Some(RequestState::InitReboot {
+                requested: Ipv4Addr::new(192, 0, 2, 10)
+            })
+        );
+        r.requested_ip = None;
+        r.ciaddr = Ipv4Addr::new(192, 0, 2, 10);
+        assert!(matches!(
+            request_state(&r, false),
+            Some(RequestState::Renewing { .. })
+        ));
+        assert!(matches!(
+            request_state(&r, true),
+            Some(RequestState::Rebinding { .. })
+        ));
+    }
+
+    #[test]
+    fn timers() {
+        let cfg = config(TWO_SUBNETS);
+        let l = lifetimes(&cfg.subnet(1).unwrap().times);
+        assert_eq!(
+            l,
+            Lifetimes {
+                valid: 4000,
+                t1: None,
+                t2: None
+            }
+        );
+        let l = lifetimes(&cfg.subnet(2).unwrap().times);
+        assert_eq!(
+            l,
+            Lifetimes {
+                valid: 300,
+                t1: Some(100),
+                t2: Some(200)
+            }
+        );
+        let l = lifetimes(&cfg.subnet(3).unwrap().times);
+        assert_eq!(
+            l,
+            Lifetimes {
+                valid: 4000,
+                t1: Some(2000),
+                t2: Some(3500)
+            }
+        );
+        // T2 not below the lifetime is not sent, T1 above T2 neither.
+        let mut t = cfg.subnet(2).unwrap().times;
+        t.rebind = Some(300);
+        t.renew = Some(250);
+        assert_eq!(
+            lifetimes(&t),
+            Lifetimes {
+                valid: 300,
+                t1: Some(250),
+                t2: None
+            }
+        );
+        t.rebind = Some(200);
+        assert_eq!(
+            lifetimes(&t),
+            Lifetimes {
+                valid: 300,
+                t1: None,
+                t2: Some(200)
+            }
+        );
+    }
+
+    #[test]
+    fn reply_options_follow_scopes_and_prl() {
+        let cfg = config(TWO_SUBNETS);
+        let s = cfg.subnet(1).unwrap();
+        let mut r = request(RequestKind::Discover);
+        r.chaddr = vec![0xaa, 0xbb, 0xcc, 0, 0, 9];
+        r.prl = vec![15, 42, 1];
+        r.relay_info = Some(vec![1, 2, b'c', b'1']);
+        let ids = client_identifiers(&r, &cfg.identifiers);
+        let host = config_host(&cfg, s, &ids).expect("reserved");
+        assert_eq!(host.address, Some(Ipv4Addr::new(192, 0, 2, 99)));
+        let reply = build_reply(&ReplyPlan {
+            req: &r,
+            kind: ReplyKind::Offer,
+            server_id: Ipv4Addr::new(192, 0, 2, 1),
+            subnet: Some(s),
+            pool: None,
+            host: Some(host),
+            yiaddr: Ipv4Addr::new(192, 0, 2, 99),
+            lifetimes: Some(lifetimes(&s.times)),
+            hostname: host.hostname.as_deref(),
+            message: None,
+            client_fqdn: None,
+            echo_client_id: true,
+        });
+        let codes: Vec<u8> = reply.options.iter().map(|o| o.0).collect();
+        assert_eq!(codes, vec![54, 51, 1, 3, 6, 15, 12, 82]);
+        let get = |c| reply.options.iter().find(|o| o.0 == c).unwrap().1.clone();
+        assert_eq!(get(1), vec![255, 255, 255, 0]);
+        assert_eq!(get(3), vec![192, 0, 2, 1]);
+        assert_eq!(get(6), vec![192, 0, 2, 53]);
+        assert_eq!(get(15), b"printers.example".to_vec());
+        assert_eq!(get(12), b"printer".to_vec());
+        assert_eq!(get(82), vec![1, 2, b'c', b'1']);
+        assert_eq!(reply.yiaddr, Ipv4Addr::new(192, 0, 2, 99));
+    }
+
+    #[test]
+    fn naks() {
+        let cfg = config(TWO_SUBNETS);
+        let mut r = request(RequestKind::Request);
+        r.giaddr = Ipv4Addr::new(10, 9, 9, 9);
+        r.requested_ip = Some(Ipv4Addr::new(192, 0, 2, 50));
+        let nak = build_reply(&ReplyPlan {
+            req: &r,
+            kind: ReplyKind::Nak,
+            server_id: Ipv4Addr::new(192, 0, 2, 1),
+            subnet: cfg.subnet(2),
+            pool: None,
+            host: None,
+            yiaddr: Ipv4Addr::UNSPECIFIED,
+            lifetimes: None,
+            hostname: None,
+            message: Some("address not available"),
+            client_fqdn: None,
+            echo_client_id: true,
+        });
+        let codes: Vec<u8> = nak.options.iter().map(|o| o.0).collect();
+        assert_eq!(codes, vec![54, 56]);
+        assert!(nak.broadcast, "a NAK through a relay asks for broadcast");
+        assert_eq!(
+            destination(&r, ReplyKind::Nak),
+            Destination::Relay(r.giaddr)
+        );
+        let mut r = request(RequestKind::Request);
+        r.ciaddr = Ipv4Addr::new(192, 0, 2, 10);
+        assert_eq!(destination(&r, ReplyKind::Nak), Destination::Broadcast);
+        assert_eq!(
+            destination(&r, ReplyKind::Ack),
+            Destination::Unicast(Ipv4Addr::new(192, 0, 2, 10))
+        );
+    }
+
+    #[test]
+    fn identifiers_in_configured_order() {
+        let mut r = request(RequestKind::Discover);
+        r.client_id = Some(vec![255, 0, 0, 0, 1, 0, 1, 2]);
+        r.circuit_id = Some(b"port1".to_vec());
+        let ids = client_identifiers(&r, &[3, 0, 1, 2]);
+        assert_eq!(
+            ids,
+            vec![
+                (3, vec![255, 0, 0, 0, 1, 0, 1, 2]),
+                (0, r.chaddr.clone()),
+                (1, vec![0, 1, 2]),
+                (2, b"port1".to_vec()),
+            ]
+        );
+        assert_eq!(start_offset(&r), start_offset(&r.clone()));
+    }
+
+    #[test]
+    fn mutated_packets_never_panic() {
+        let cfg = config(TWO_SUBNETS);
+        let ing = ingress("veth0", [192, 0, 2, 1]);
+        let base = crate::packet::tests::discover();
+        assert!(plan_offline(&cfg, &base, &ing).is_some());
+        // xorshift: reproducible pseudo-random mutations of a real DISCOVER.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..20_000 {
+            let mut p = base.clone();
+            for _ in 0..(next() % 8 + 1) {
+                let i = (next() as usize) % p.len();
+                p[i] = next() as u8;
+            }
+            if next() % 4 == 0 {
+                let cut = (next() as usize) % p.len();
+                p.truncate(cut.max(240));
+            }
+            if p.len() > 242 && p[240] == 53 && next() % 2 == 0 {
+                // Other message types: REQUEST, INFORM, server messages...
+                p[242] = (next() % 10) as u8;
+            }
+            let _ = plan_offline(&cfg, &p, &ing);
+        }
+    }
+
+    #[test]
+    fn boot_fields_and_client_id_echo() {
+        let cfg = config(
+            r#"{"Dhcp4": {"next-server": "192.0.2.5", "boot-file-name": "pxelinux.0",
+            "subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "server-hostname": "tftp1",
+              "pools": [{"pool": "192.0.2.10 - 192.0.2.20"}],
+              "reservations": [{"client-id": "01:aa:bb:cc:00:00:01", "boot-file-name": "special.efi"}]}]}}"#,
+        );
+        let s = cfg.subnet(1).unwrap();
+        let mut r = request(RequestKind::Discover);
+        r.client_id = Some(vec![1, 0xaa, 0xbb, 0xcc, 0, 0, 1]);
+        let ids = client_identifiers(&r, &cfg.identifiers);
+        let host = config_host(&cfg, s, &ids).expect("reserved by client-id");
+        let reply = build_reply(&ReplyPlan {
+            req: &r,
+            kind: ReplyKind::Offer,
+            server_id: Ipv4Addr::new(192, 0, 2, 1),
+            subnet: Some(s),
+            pool: s.in_pool(Ipv4Addr::new(192, 0, 2, 10)),
+            host: Some(host),
+            yiaddr: Ipv4Addr::new(192, 0, 2, 10),
+            lifetimes: Some(lifetimes(&s.times)),
+            hostname: None,
+            message: None,
+            client_fqdn: None,
+            echo_client_id: true,
+        });
+        assert_eq!(reply.siaddr, Ipv4Addr::new(192, 0, 2, 5));
+        assert_eq!(reply.sname.as_deref(), Some("tftp1"));
+        assert_eq!(reply.file.as_deref(), Some("special.efi"));
+        assert!(reply
+            .options
+            .contains(&(61, vec![1, 0xaa, 0xbb, 0xcc, 0, 0, 1])));
+        assert!(reply
+            .options
+            .contains(&(51, 7200u32.to_be_bytes().to_vec())));
+    }
+}

@@ -1,0 +1,875 @@
+//! The request flow: one function per message type, each returning
+//! [`Outcome::Respond`] or [`Outcome::NoResponse`]. Decisions are the pure functions of
+//! [`crate::decide`]; this module adds the store queries around them. Store errors are
+//! turned into a dropped packet once, in [`Engine::handle`] (the client retransmits).
+
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+
+use sqlx::PgConnection;
+use tern_ncr::{ChangeType, NameChangeRequest};
+use tern_store::ncr_queue::{self, NcrSource};
+use tern_store::{hosts4, lease4, Lease4, LeaseState, NewLease4, Owner, Store};
+use thiserror::Error;
+use tracing::{debug, error, info, warn};
+
+use crate::config::{Host, OptionSet, ServerConfig, Subnet};
+use crate::ddns::{self, decide_name, DdnsConfig, NameDecision};
+use crate::decide::{
+    build_reply, client_identifiers, config_host, destination, lifetimes_for, request_state,
+    select_subnet, start_offset, Destination, Ingress, ReplyPlan, RequestState,
+};
+use crate::options::{by_code, encode};
+use crate::packet::{hex, Reply, ReplyKind, Request, RequestKind};
+use crate::stats::{bump, Stats};
+
+/// What to do with a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Send this reply there.
+    Respond(Reply, Destination),
+    /// Stay silent (the reason is logged where it is decided).
+    NoResponse,
+}
+
+/// Failures while processing a request: the packet is dropped.
+#[derive(Debug, Error)]
+pub enum EngineError {
+    /// The store failed.
+    #[error("lease database: {0}")]
+    Store(#[from] tern_store::Error),
+}
+
+impl From<sqlx::Error> for EngineError {
+    fn from(e: sqlx::Error) -> Self {
+        EngineError::Store(e.into())
+    }
+}
+
+type Result<T> = std::result::Result<T, EngineError>;
+
+/// The DHCPv4 engine: configuration, store and statistics.
+#[derive(Clone)]
+pub struct Engine {
+    cfg: Arc<ServerConfig>,
+    store: Store,
+    stats: Arc<Stats>,
+}
+
+/// What a reply carries besides the lease.
+#[derive(Debug, Default, Clone, Copy)]
+struct Extra<'a> {
+    /// DHCPNAK text (option 56).
+    message: Option<&'a str>,
+    /// Option 81.
+    client_fqdn: Option<&'a [u8]>,
+    /// Option 12, when not the reservation's.
+    hostname: Option<&'a str>,
+}
+
+/// A host reservation in force for a request, with where it came from.
+#[derive(Debug, Clone)]
+struct Found {
+    host: Host,
+}
+
+impl Engine {
+    /// An engine over this configuration and store.
+    pub fn new(cfg: Arc<ServerConfig>, store: Store, stats: Arc<Stats>) -> Self {
+        Engine { cfg, store, stats }
+    }
+
+    /// The statistics.
+    pub fn stats(&self) -> &Arc<Stats> {
+        &self.stats
+    }
+
+    /// Processes one datagram; returns the encoded reply and where to send it.
+    pub async fn handle(&self, buf: &[u8], ingress: &Ingress) -> Option<(Vec<u8>, Destination)> {
+        let req = match Request::parse(buf) {
+            Ok(r) => r,
+            Err(e) => {
+                bump(&self.stats.parse_failed);
+                bump(&self.stats.receive_drop);
+                debug!(
+                    "DHCP4_PACKET_DROP_0001 failed to parse packet of {} bytes on {}: {e}",
+                    buf.len(),
+                    ingress.iface
+                );
+                return None;
+            }
+        };
+        let counter = match req.kind {
+            RequestKind::Discover => &self.stats.discover_received,
+            RequestKind::Request => &self.stats.request_received,
+            RequestKind::Release => &self.stats.release_received,
+            RequestKind::Decline => &self.stats.decline_received,
+            RequestKind::Inform => &self.stats.inform_received,
+            RequestKind::Other(_) => &self.stats.unknown_received,
+        };
+        bump(counter);
+        debug!(
+            "DHCP4_PACKET_RECEIVED {}: {} received on interface {}",
+            req.label(),
+            req.kind.name(),
+            ingress.iface
+        );
+        match self.dispatch(&req, ingress).await {
+            Ok(Outcome::Respond(reply, dest)) => {
+                bump(match reply.kind {
+                    ReplyKind::Offer => &self.stats.offer_sent,
+                    ReplyKind::Ack => &self.stats.ack_sent,
+                    ReplyKind::Nak => &self.stats.nak_sent,
+                });
+                bump(&self.stats.sent);
+                debug!(
+                    "DHCP4_PACKET_SEND {}: trying to send packet {} to {dest:?}",
+                    req.label(),
+                    reply.kind.name()
+                );
+                Some((reply.encode(), dest))
+            }
+            Ok(Outcome::NoResponse) => None,
+            Err(e) => {
+                bump(&self.stats.receive_drop);
+                error!(
+                    "DHCP4_PACKET_DROP_0007 {}: failed to process packet: {} dropped: {e}",
+                    req.label(),
+                    req.kind.name()
+                );
+                None
+            }
+        }
+    }
+
+    /// Reclaims expired leases (Kea's `expired-leases-processing`): each becomes
+    /// expired-reclaimed and, if it had DNS entries, their removal is queued in the
+    /// same transaction. Returns how many were reclaimed.
+    pub async fn reclaim(&self, limit: u32) -> Result<usize> {
+        let ids: Vec<u32> = self.cfg.subnets.iter().map(|s| s.id).collect();
+        let mut tx = self.store.pool().begin().await?;
+        let leases = lease4::reclaim_expired(&mut tx, &ids, limit).await?;
+        for l in &leases {
+            if let Some(subnet) = self.cfg.subnet(l.subnet_id) {
+                if let Some(n) = removal(subnet, l) {
+                    ncr_queue::enqueue(&mut *tx, &n, NcrSource::Dhcp4).await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        for l in &leases {
+            self.stats.adjust_subnet(l.subnet_id, -1, 0);
+            self.stats.reclaimed(l.subnet_id, 1);
+            debug!(
+                "ALLOC_ENGINE_V4_LEASE_RECLAIM lease {} of subnet {} expired and was reclaimed",
+                l.address, l.subnet_id
+            );
+        }
+        if !leases.is_empty() {
+            info!(
+                "ALLOC_ENGINE_V4_LEASES_RECLAMATION_COMPLETE reclaimed {} expired lease(s)",
+                leases.len()
+            );
+        }
+        Ok(leases.len())
+    }
+
+    /// Deletes reclaimed and released leases older than `hold-reclaimed-time`
+    /// (Kea's flush of reclaimed leases); a hold time of 0 keeps them.
+    pub async fn flush_reclaimed(&self) -> Result<u64> {
+        if self.cfg.hold_reclaimed_time == 0 {
+            return Ok(0);
+        }
+        let ids: Vec<u32> = self.cfg.subnets.iter().map(|s| s.id).collect();
+        let mut conn = self.store.pool().acquire().await?;
+        let n = lease4::flush_reclaimed(&mut conn, &ids, self.cfg.hold_reclaimed_time).await?;
+        if n > 0 {
+            debug!("ALLOC_ENGINE_V4_RECLAIMED_LEASES_DELETE_COMPLETE deleted {n} reclaimed lease(s) past hold-reclaimed-time");
+        }
+        Ok(n)
+    }
+
+    /// One function per message type.
+    pub async fn dispatch(&self, req: &Request, ingress: &Ingress) -> Result<Outcome> {
+        match req.kind {
+            RequestKind::Discover => self.discover(req, ingress).await,
+            RequestKind::Request => self.request(req, ingress).await,
+            RequestKind::Release => self.release(req, ingress).await,
+            RequestKind::Decline => self.decline(req, ingress).await,
+            RequestKind::Inform => self.inform(req, ingress).await,
+            RequestKind::Other(t) => {
+                bump(&self.stats.receive_drop);
+                debug!(
+                    "DHCP4_PACKET_DROP_0006 {}: unsupported DHCPv4 message type {t}",
+                    req.label()
+                );
+                Ok(Outcome::NoResponse)
+            }
+        }
+    }
+
+    fn subnet(&self, req: &Request, ingress: &Ingress) -> Option<&Subnet> {
+        let s = select_subnet(&self.cfg, req, ingress);
+        if s.is_none() {
+            info!(
+                "DHCP4_PACKET_DROP_0002 {}: no suitable subnet configured for the client ({} on {}, giaddr {})",
+                req.label(),
+                req.kind.name(),
+                ingress.iface,
+                req.giaddr
+            );
+        }
+        s
+    }
+
+    fn owner<'r>(req: &'r Request, subnet: &Subnet) -> Owner<'r> {
+        Owner {
+            hwaddr: &req.chaddr,
+            client_id: if subnet.match_client_id {
+                req.client_id.as_deref()
+            } else {
+                None
+            },
+        }
+    }
+
+    /// The client's reservation: the configuration's, then the hosts table's (read on
+    /// every request, so rows written by plain SQL apply at once).
+    async fn find_host(
+        &self,
+        conn: &mut PgConnection,
+        req: &Request,
+        subnet: &Subnet,
+    ) -> Result<Option<Found>> {
+        let ids = client_identifiers(req, &self.cfg.identifiers);
+        if let Some(h) = config_host(&self.cfg, subnet, &ids) {
+            return Ok(Some(Found { host: h.clone() }));
+        }
+        let mode = subnet.reservations_mode;
+        let mut row = None;
+        if mode.in_subnet {
+            row = hosts4::find(conn, subnet.id, &ids).await?;
+        }
+        if row.is_none() && mode.global {
+            row = hosts4::find(conn, 0, &ids).await?;
+        }
+        Ok(row.map(|h| Found {
+            host: host_from_store(h),
+        }))
+    }
+
+    /// Whether `a` is reserved for a client other than this one.
+    async fn reserved_for_other(
+        &self,
+        conn: &mut PgConnection,
+        req: &Request,
+        subnet: &Subnet,
+        a: Ipv4Addr,
+    ) -> Result<bool> {
+        let ids = client_identifiers(req, &self.cfg.identifiers);
+        if subnet
+            .hosts
+            .iter()
+            .any(|h| h.address == Some(a) && !ids.contains(&h.identifier))
+        {
+            return Ok(true);
+        }
+        let holders = hosts4::reserved_for(conn, subnet.id, a).await?;
+        Ok(holders.iter().any(|h| !ids.contains(h)))
+    }
+
+    /// An address the client may be given: in the subnet, and either reserved for it
+    /// or in a pool and reserved for nobody else.
+    async fn usable(
+        &self,
+        conn: &mut PgConnection,
+        req: &Request,
+        subnet: &Subnet,
+        host: Option<&Found>,
+        a: Ipv4Addr,
+    ) -> Result<bool> {
+        if !subnet.prefix.contains(a) {
+            return Ok(false);
+        }
+        if host.and_then(|h| h.host.address) == Some(a) {
+            return Ok(true);
+        }
+        if subnet.in_pool(a).is_none() {
+            return Ok(false);
+        }
+        Ok(!self.reserved_for_other(conn, req, subnet, a).await?)
+    }
+
+    fn hostname<'a>(req: &'a Request, host: Option<&'a Found>) -> Option<String> {
+        host.and_then(|h| h.host.hostname.clone())
+            .or_else(|| req.hostname.as_deref().and_then(sanitize_hostname))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn reply(
+        &self,
+        req: &Request,
+        kind: ReplyKind,
+        ingress: &Ingress,
+        subnet: Option<&Subnet>,
+        host: Option<&Found>,
+        yiaddr: Ipv4Addr,
+        extra: Extra<'_>,
+    ) -> Outcome {
+        let pool = subnet.and_then(|s| s.in_pool(yiaddr));
+        let hostname = extra
+            .hostname
+            .or_else(|| host.and_then(|h| h.host.hostname.as_deref()));
+        let lifetimes = match (kind, subnet) {
+            (ReplyKind::Nak, _) | (_, None) => None,
+            _ if yiaddr.is_unspecified() => None,
+            (_, Some(s)) => Some(lifetimes_for(&s.times, req.lease_time)),
+        };
+        let reply = build_reply(&ReplyPlan {
+            req,
+            kind,
+            server_id: ingress.addr,
+            subnet,
+            pool,
+            host: host.map(|h| &h.host),
+            yiaddr,
+            lifetimes,
+            hostname,
+            message: extra.message,
+            client_fqdn: extra.client_fqdn,
+            echo_client_id: self.cfg.echo_client_id,
+        });
+        Outcome::Respond(reply, destination(req, kind))
+    }
+
+    fn nak(&self, req: &Request, ingress: &Ingress, subnet: Option<&Subnet>, why: &str) -> Outcome {
+        self.reply(
+            req,
+            ReplyKind::Nak,
+            ingress,
+            subnet,
+            None,
+            Ipv4Addr::UNSPECIFIED,
+            Extra {
+                message: Some(why),
+                ..Extra::default()
+            },
+        )
+    }
+
+    /// DHCPDISCOVER → DHCPOFFER. Nothing is written (as Kea without `offer-lifetime`):
+    /// the address is taken when the DHCPREQUEST commits it, and if someone else took
+    /// it meanwhile the client gets a NAK and starts over.
+    async fn discover(&self, req: &Request, ingress: &Ingress) -> Result<Outcome> {
+        let Some(selected) = self.subnet(req, ingress) else {
+            bump(&self.stats.receive_drop);
+            return Ok(Outcome::NoResponse);
+        };
+        let mut conn = self.store.pool().acquire().await?;
+        // The selected subnet first, then the others of its shared network.
+        for subnet in self.cfg.network_of(selected) {
+            let host = self.find_host(&mut conn, req, subnet).await?;
+            if let Some(address) = self.choose(&mut conn, req, subnet, host.as_ref()).await? {
+                info!(
+                    "DHCP4_LEASE_ADVERT {}: lease {address} will be advertised",
+                    req.label()
+                );
+                // RFC 4702 §4: the offer already says what the server will do with
+                // the client's name.
+                let reserved = host.as_ref().and_then(|h| h.host.hostname.as_deref());
+                let name = decide_name(subnet.ddns_for(address), req, reserved, address);
+                let hostname = reply_hostname(req, &name);
+                return Ok(self.reply(
+                    req,
+                    ReplyKind::Offer,
+                    ingress,
+                    Some(subnet),
+                    host.as_ref(),
+                    address,
+                    Extra {
+                        client_fqdn: name.reply_fqdn.as_deref(),
+                        hostname: hostname.as_deref(),
+                        message: None,
+                    },
+                ));
+            }
+        }
+        bump(&self.stats.allocation_fail);
+        warn!(
+            "DHCP4_PACKET_NAK_0003 {}: failed to advertise a lease in subnet {} ({}): pools exhausted",
+            req.label(),
+            selected.id,
+            selected.prefix
+        );
+        Ok(Outcome::NoResponse)
+    }
+
+    /// The address to offer in `subnet`: the reserved one if nobody holds it, else the
+    /// client's previous one, else the one it asks for, else a free one searched from
+    /// the client's own starting point.
+    async fn choose(
+        &self,
+        conn: &mut PgConnection,
+        req: &Request,
+        subnet: &Subnet,
+        host: Option<&Found>,
+    ) -> Result<Option<Ipv4Addr>> {
+        let owner = Self::owner(req, subnet);
+        if let Some(a) = host.and_then(|h| h.host.address) {
+            if subnet.prefix.contains(a) && lease4::is_available(conn, a, owner).await? {
+                return Ok(Some(a));
+            }
+        }
+        if let Some(l) = lease4::find_by_owner(conn, subnet.id, owner).await? {
+            if self.usable(conn, req, subnet, host, l.address).await?
+                && lease4::is_available(conn, l.address, owner).await?
+            {
+                return Ok(Some(l.address));
+            }
+        }
+        if let Some(a) = req.requested_ip {
+            if self.usable(conn, req, subnet, host, a).await?
+                && lease4::is_available(conn, a, owner).await?
+            {
+                return Ok(Some(a));
+            }
+        }
+        Ok(lease4::find_free(
+            conn,
+            subnet.id,
+            &subnet.ranges(),
+            start_offset(req),
+            &subnet.reserved_addresses(),
+        )
+        .await?
+        .map(|(a, _)| a))
+    }
+
+    /// DHCPREQUEST → DHCPACK / DHCPNAK / nothing, by the client's state.
+    async fn request(&self, req: &Request, ingress: &Ingress) -> Result<Outcome> {
+        let Some(state) = request_state(req, false) else {
+            bump(&self.stats.receive_drop);
+            debug!(
+                "DHCP4_PACKET_DROP_0007 {}: failed to process packet: DHCPREQUEST without requested address or ciaddr",
+                req.label()
+            );
+            return Ok(Outcome::NoResponse);
+        };
+        let (address, renewing) = match state {
+            RequestState::Selecting {
+                server_id,
+                requested,
+            } => {
+                if server_id != ingress.addr {
+                    // The client chose another server's offer.
+                    debug!(
+                        "DHCP4_PACKET_DROP_0003 {}, from interface {}: it contains a foreign server identifier {server_id}",
+                        req.label(),
+                        ingress.iface
+                    );
+                    return Ok(Outcome::NoResponse);
+                }
+                (requested, false)
+            }
+            RequestState::InitReboot { requested } => (requested, false),
+            RequestState::Renewing { ciaddr } | RequestState::Rebinding { ciaddr } => {
+                (ciaddr, true)
+            }
+        };
+        let Some(selected) = self.subnet(req, ingress) else {
+            bump(&self.stats.receive_drop);
+            return Ok(Outcome::NoResponse);
+        };
+        // The address may be in another subnet of the same shared network.
+        let network = self.cfg.network_of(selected);
+        let subnet = network
+            .iter()
+            .copied()
+            .find(|s| s.prefix.contains(address))
+            .unwrap_or(selected);
+        if !subnet.prefix.contains(address) {
+            info!(
+                "DHCP4_PACKET_NAK_0004 {}: failed to grant a lease: the address {address} is not in subnet {}",
+                req.label(),
+                subnet.prefix
+            );
+            return Ok(self.nak(req, ingress, Some(subnet), "wrong network"));
+        }
+        let mut tx = self.store.pool().begin().await?;
+        let host = self.find_host(&mut tx, req, subnet).await?;
+        let owner = Self::owner(req, subnet);
+        // A client with a reservation for another address is sent to get that one.
+        if let Some(reserved) = host.as_ref().and_then(|h| h.host.address) {
+            if reserved != address && subnet.prefix.contains(reserved) {
+                info!(
+                    "DHCP4_PACKET_NAK_0004 {}: failed to grant a lease: {address} requested, but {reserved} is reserved for the client",
+                    req.label()
+                );
+                return Ok(self.nak(
+                    req,
+                    ingress,
+                    Some(subnet),
+                    "address reserved for another address",
+                ));
+            }
+        }
+        let existing = lease4::get(&mut tx, address).await?;
+        let mine = existing.as_ref().is_some_and(|l| owner.owns(l));
+        let active_mine = existing.as_ref().is_some_and(|l| {
+            owner.owns(l) && l.state == LeaseState::Default && l.expire > chrono_now()
+        });
+        if matches!(state, RequestState::InitReboot { .. }) && !mine {
+            // RFC 2131 §4.3.2: no record of this client: silent unless authoritative.
+            if !subnet.authoritative {
+                debug!(
+                    "DHCP4_NO_LEASE_INIT_REBOOT {}: client in INIT-REBOOT state asks for {address}, which it has no lease for",
+                    req.label()
+                );
+                return Ok(Outcome::NoResponse);
+            }
+            info!(
+                "DHCP4_PACKET_NAK_0002 {}: invalid address {address} requested by INIT-REBOOT (authoritative)",
+                req.label()
+            );
+            return Ok(self.nak(req, ingress, Some(subnet), "lease not found"));
+        }
+        // Someone else's address, or (even for the client's own lease) an address
+        // reserved since for another client: NAK, so the client starts over.
+        let refused = if mine {
+            host.as_ref().and_then(|h| h.host.address) != Some(address)
+                && self
+                    .reserved_for_other(&mut tx, req, subnet, address)
+                    .await?
+        } else {
+            !self
+                .usable(&mut tx, req, subnet, host.as_ref(), address)
+                .await?
+        };
+        if refused {
+            info!(
+                "DHCP4_PACKET_NAK_0004 {}: failed to grant a lease for {address}: not available to this client",
+                req.label()
+            );
+            return Ok(self.nak(req, ingress, Some(subnet), "address not available"));
+        }
+        let times = lifetimes_for(&subnet.times, req.lease_time);
+        let ddns = subnet.ddns_for(address);
+        let reserved_name = host.as_ref().and_then(|h| h.host.hostname.as_deref());
+        let name = decide_name(ddns, req, reserved_name, address);
+        let new = NewLease4 {
+            address,
+            hwaddr: req.chaddr.clone(),
+            // With match-client-id false Kea does not record the client id either.
+            client_id: owner.client_id.map(<[u8]>::to_vec),
+            valid_lifetime: times.valid,
+            subnet_id: subnet.id,
+            fqdn_fwd: name.fwd,
+            fqdn_rev: name.rev,
+            hostname: name
+                .fqdn
+                .clone()
+                .or_else(|| Self::hostname(req, host.as_ref())),
+            pool_id: subnet.in_pool(address).map_or(0, |p| p.range.pool_id),
+        };
+        let Some(lease) = lease4::commit(&mut tx, &new, owner).await? else {
+            tx.rollback().await?;
+            info!(
+                "DHCP4_PACKET_NAK_0004 {}: failed to grant a lease for {address}: in use by another client",
+                req.label()
+            );
+            return Ok(self.nak(req, ingress, Some(subnet), "address in use"));
+        };
+        let reply_hostname = reply_hostname(req, &name);
+        // The DNS changes this lease causes go into the same transaction (outbox).
+        let ncrs = lease_ncrs(
+            ddns,
+            req,
+            existing.as_ref().filter(|_| mine),
+            &name,
+            address,
+            times.valid,
+        );
+        for n in &ncrs {
+            ncr_queue::enqueue(&mut *tx, n, NcrSource::Dhcp4).await?;
+        }
+        // Durable before the ACK leaves.
+        tx.commit().await?;
+        for n in &ncrs {
+            debug!("DHCP4_NCR_CREATED {}: {}", req.label(), n.to_text());
+        }
+        if !active_mine {
+            self.stats.adjust_subnet(subnet.id, 1, 0);
+        }
+        if renewing || active_mine {
+            info!(
+                "DHCP4_LEASE_ALLOC {}: lease {address} has been renewed for {} seconds",
+                req.label(),
+                lease.valid_lifetime
+            );
+        } else {
+            info!(
+                "DHCP4_LEASE_ALLOC {}: lease {address} has been allocated for {} seconds",
+                req.label(),
+                lease.valid_lifetime
+            );
+        }
+        Ok(self.reply(
+            req,
+            ReplyKind::Ack,
+            ingress,
+            Some(subnet),
+            host.as_ref(),
+            address,
+            Extra {
+                client_fqdn: name.reply_fqdn.as_deref(),
+                hostname: reply_hostname.as_deref(),
+                message: None,
+            },
+        ))
+    }
+
+    fn for_us(req: &Request, ingress: &Ingress) -> bool {
+        req.server_id.is_none_or(|s| s == ingress.addr)
+    }
+
+    /// DHCPRELEASE: the lease becomes released (see [`lease4::release`]). No reply.
+    async fn release(&self, req: &Request, ingress: &Ingress) -> Result<Outcome> {
+        if !Self::for_us(req, ingress) {
+            return Ok(Outcome::NoResponse);
+        }
+        let Some(subnet) = self.subnet(req, ingress) else {
+            return Ok(Outcome::NoResponse);
+        };
+        let owner = Self::owner(req, subnet);
+        let mut tx = self.store.pool().begin().await?;
+        match lease4::release(&mut tx, req.ciaddr, owner).await? {
+            Some(before) => {
+                if let Some(n) = removal(subnet, &before) {
+                    ncr_queue::enqueue(&mut *tx, &n, NcrSource::Dhcp4).await?;
+                }
+                tx.commit().await?;
+                self.stats.adjust_subnet(subnet.id, -1, 0);
+                info!(
+                    "DHCP4_RELEASE {}: address {} was released properly",
+                    req.label(),
+                    req.ciaddr
+                );
+            }
+            None => {
+                info!(
+                    "DHCP4_RELEASE_FAIL_NO_LEASE {}: client is trying to release {}, which it has no lease for",
+                    req.label(),
+                    req.ciaddr
+                );
+            }
+        }
+        Ok(Outcome::NoResponse)
+    }
+
+    /// DHCPDECLINE: the address is held for `decline-probation-period` (see
+    /// [`lease4::decline`]). No reply.
+    async fn decline(&self, req: &Request, ingress: &Ingress) -> Result<Outcome> {
+        if !Self::for_us(req, ingress) {
+            return Ok(Outcome::NoResponse);
+        }
+        let Some(address) = req.requested_ip else {
+            info!(
+                "DHCP4_DECLINE_FAIL {}: DHCPDECLINE without a requested address (option 50)",
+                req.label()
+            );
+            return Ok(Outcome::NoResponse);
+        };
+        let Some(subnet) = self.subnet(req, ingress) else {
+            return Ok(Outcome::NoResponse);
+        };
+        let owner = Self::owner(req, subnet);
+        let mut tx = self.store.pool().begin().await?;
+        match lease4::decline(&mut tx, address, owner, self.cfg.decline_probation).await? {
+            Some(before) => {
+                if let Some(n) = removal(subnet, &before) {
+                    ncr_queue::enqueue(&mut *tx, &n, NcrSource::Dhcp4).await?;
+                }
+                tx.commit().await?;
+                self.stats.adjust_subnet(subnet.id, -1, 1);
+                info!(
+                    "DHCP4_DECLINE_LEASE {}: lease {address} was declined by the client and is held for {} seconds",
+                    req.label(),
+                    self.cfg.decline_probation
+                );
+            }
+            None => info!(
+                "DHCP4_DECLINE_LEASE_NOT_FOUND {}: the client declined {address}, which it has no lease for",
+                req.label()
+            ),
+        }
+        Ok(Outcome::NoResponse)
+    }
+
+    /// DHCPINFORM → DHCPACK with configuration only (RFC 2131 §4.3.5): no lease, no
+    /// lease time, yiaddr zero.
+    async fn inform(&self, req: &Request, ingress: &Ingress) -> Result<Outcome> {
+        let Some(subnet) = self.subnet(req, ingress) else {
+            return Ok(Outcome::NoResponse);
+        };
+        let mut conn = self.store.pool().acquire().await?;
+        let host = self.find_host(&mut conn, req, subnet).await?;
+        debug!(
+            "DHCP4_INFORM_DIRECT_REPLY {}: answering DHCPINFORM from {}",
+            req.label(),
+            req.ciaddr
+        );
+        Ok(self.reply(
+            req,
+            ReplyKind::Ack,
+            ingress,
+            Some(subnet),
+            host.as_ref(),
+            Ipv4Addr::UNSPECIFIED,
+            Extra::default(),
+        ))
+    }
+}
+
+/// Option 12 for a reply: a client that sent option 12 (and no option 81) gets its
+/// name back, qualified, as Kea does when it updates DNS.
+fn reply_hostname(req: &Request, name: &NameDecision) -> Option<String> {
+    match (&req.hostname, &req.client_fqdn, &name.fqdn) {
+        (Some(_), None, Some(f)) => Some(f.trim_end_matches('.').to_string()),
+        _ => None,
+    }
+}
+
+/// The NCRs for a granted lease, given the client's previous lease on the address:
+/// a new name (or `ddns-update-on-renew`) removes the old entries and adds the new.
+fn lease_ncrs(
+    cfg: &DdnsConfig,
+    req: &Request,
+    old: Option<&Lease4>,
+    name: &NameDecision,
+    address: Ipv4Addr,
+    valid: u32,
+) -> Vec<NameChangeRequest> {
+    let mut out = Vec::new();
+    let old_active = old.filter(|l| l.state == LeaseState::Default && (l.fqdn_fwd || l.fqdn_rev));
+    let same = old_active.is_some_and(|l| {
+        l.hostname.as_deref().map(str::to_ascii_lowercase) == name.fqdn
+            && l.fqdn_fwd == name.fwd
+            && l.fqdn_rev == name.rev
+    });
+    if same && !cfg.update_on_renew {
+        return out;
+    }
+    if let Some(l) = old_active.filter(|_| !same) {
+        if let Some(h) = &l.hostname {
+            out.extend(ddns::ncr(
+                ChangeType::Remove,
+                cfg,
+                h,
+                l.fqdn_fwd,
+                l.fqdn_rev,
+                address,
+                l.client_id.as_deref(),
+                req.htype,
+                l.hwaddr.as_deref().unwrap_or_default(),
+                valid,
+            ));
+        }
+    }
+    if let Some(f) = &name.fqdn {
+        out.extend(ddns::ncr(
+            ChangeType::Add,
+            cfg,
+            f,
+            name.fwd,
+            name.rev,
+            address,
+            req.client_id.as_deref(),
+            req.htype,
+            &req.chaddr,
+            valid,
+        ));
+    }
+    out
+}
+
+/// The NCR removing a lease's DNS entries (on release, decline), if it has any.
+fn removal(subnet: &Subnet, l: &Lease4) -> Option<NameChangeRequest> {
+    let h = l.hostname.as_deref()?;
+    ddns::ncr(
+        ChangeType::Remove,
+        subnet.ddns_for(l.address),
+        h,
+        l.fqdn_fwd,
+        l.fqdn_rev,
+        l.address,
+        l.client_id.as_deref(),
+        1,
+        l.hwaddr.as_deref().unwrap_or_default(),
+        l.valid_lifetime,
+    )
+}
+
+fn chrono_now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}
+
+/// A host name fit for the lease table: letters, digits, `-` and `.`, at most 255.
+fn sanitize_hostname(h: &str) -> Option<String> {
+    let s: String = h
+        .trim_end_matches('\0')
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '.')
+        .take(255)
+        .collect();
+    (!s.is_empty()).then_some(s)
+}
+
+/// A reservation from the hosts table in the engine's form; option values stored as
+/// text (Kea's `formatted_value`) are encoded by the standard definitions.
+fn host_from_store(h: tern_store::Host4) -> Host {
+    let mut options = OptionSet::default();
+    for o in &h.options {
+        if o.space.as_deref().is_some_and(|s| s != "dhcp4") {
+            continue;
+        }
+        let value = match (&o.value, &o.formatted_value) {
+            (Some(v), _) if !v.is_empty() => Some(v.clone()),
+            (_, Some(text)) => by_code(o.code).and_then(|d| encode(d.kind, text).ok()),
+            _ => None,
+        };
+        match value {
+            Some(v) => {
+                options.map.insert(o.code, (v, o.persistent));
+            }
+            None => warn!(
+                "DHCP4_HOST_OPTION_INVALID host {} (identifier {}): option {} cannot be encoded; ignored",
+                h.host_id,
+                hex(&h.identifier),
+                o.code
+            ),
+        }
+    }
+    Host {
+        identifier: (h.identifier_type, h.identifier),
+        address: h.ipv4_address,
+        hostname: h.hostname,
+        options,
+        boot: tern_config::BootFields {
+            next_server: h.next_server,
+            server_hostname: h.server_hostname,
+            boot_file_name: h.boot_file_name,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostnames_are_cleaned() {
+        assert_eq!(sanitize_hostname("lap top\0"), Some("laptop".into()));
+        assert_eq!(sanitize_hostname("a.b-c"), Some("a.b-c".into()));
+        assert_eq!(sanitize_hostname("***"), None);
+    }
+}

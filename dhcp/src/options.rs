@@ -1,0 +1,586 @@
+//! DHCPv4 option definitions and Kea's text form of option values.
+//!
+//! `option-data` names an option by `name` or `code`; the table [`STANDARD`] maps
+//! Kea's names of the standard DHCPv4 options (RFC 2132 and later) to a code and a
+//! value type. `data` is Kea's CSV text form (`"192.0.2.1, 192.0.2.2"`,
+//! `"example.org"`, `"true"`, `"0x1F"`) or, with `csv-format: false`, hex.
+//! [`encode`] turns it into the option's wire bytes (without code and length).
+
+use std::net::Ipv4Addr;
+
+use thiserror::Error;
+
+/// The type of an option's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptionType {
+    /// One IPv4 address.
+    Ipv4,
+    /// One or more IPv4 addresses.
+    Ipv4List,
+    /// Text, sent as it is (no NUL).
+    Text,
+    /// One domain name in DNS wire form (RFC 1035 labels).
+    Fqdn,
+    /// Domain names in DNS wire form, one after another (e.g. RFC 3397 domain search,
+    /// sent without compression).
+    FqdnList,
+    /// An unsigned 8-bit number.
+    U8,
+    /// An unsigned 16-bit number.
+    U16,
+    /// An unsigned 32-bit number.
+    U32,
+    /// A signed 32-bit number.
+    I32,
+    /// A flag: one byte, 0 or 1.
+    Bool,
+    /// Unsigned 8-bit numbers.
+    U8List,
+    /// Unsigned 16-bit numbers.
+    U16List,
+    /// Raw bytes, given as hex.
+    Binary,
+    /// RFC 3442 classless static routes, Kea's text: `"10.0.0.0/8 - 10.1.1.1, ..."`.
+    ClasslessRoutes,
+    /// No value (a flag option).
+    Empty,
+}
+
+/// A standard option: Kea's name, code and value type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OptionDef {
+    /// Kea's name.
+    pub name: &'static str,
+    /// Option code.
+    pub code: u8,
+    /// Value type.
+    pub kind: OptionType,
+}
+
+const fn def(name: &'static str, code: u8, kind: OptionType) -> OptionDef {
+    OptionDef { name, code, kind }
+}
+
+use OptionType as T;
+
+/// Kea's standard DHCPv4 option definitions (the `dhcp4` space) that tern can encode.
+pub const STANDARD: &[OptionDef] = &[
+    def("subnet-mask", 1, T::Ipv4),
+    def("time-offset", 2, T::I32),
+    def("routers", 3, T::Ipv4List),
+    def("time-servers", 4, T::Ipv4List),
+    def("name-servers", 5, T::Ipv4List),
+    def("domain-name-servers", 6, T::Ipv4List),
+    def("log-servers", 7, T::Ipv4List),
+    def("cookie-servers", 8, T::Ipv4List),
+    def("lpr-servers", 9, T::Ipv4List),
+    def("impress-servers", 10, T::Ipv4List),
+    def("resource-location-servers", 11, T::Ipv4List),
+    def("host-name", 12, T::Text),
+    def("boot-size", 13, T::U16),
+    def("merit-dump", 14, T::Text),
+    // RFC 2132 §3.17: the domain name as ASCII text (clients read it as text).
+    def("domain-name", 15, T::Text),
+    def("swap-server", 16, T::Ipv4),
+    def("root-path", 17, T::Text),
+    def("extensions-path", 18, T::Text),
+    def("ip-forwarding", 19, T::Bool),
+    def("non-local-source-routing", 20, T::Bool),
+    def("policy-filter", 21, T::Ipv4List),
+    def("max-dgram-reassembly", 22, T::U16),
+    def("default-ip-ttl", 23, T::U8),
+    def("path-mtu-aging-timeout", 24, T::U32),
+    def("path-mtu-plateau-table", 25, T::U16List),
+    def("interface-mtu", 26, T::U16),
+    def("all-subnets-local", 27, T::Bool),
+    def("broadcast-address", 28, T::Ipv4),
+    def("perform-mask-discovery", 29, T::Bool),
+    def("mask-supplier", 30, T::Bool),
+    def("router-discovery", 31, T::Bool),
+    def("router-solicitation-address", 32, T::Ipv4),
+    def("static-routes", 33, T::Ipv4List),
+    def("trailer-encapsulation", 34, T::Bool),
+    def("arp-cache-timeout", 35, T::U32),
+    def("ieee802-3-encapsulation", 36, T::Bool),
+    def("default-tcp-ttl", 37, T::U8),
+    def("tcp-keepalive-interval", 38, T::U32),
+    def("tcp-keepalive-garbage", 39, T::Bool),
+    def("nis-domain", 40, T::Text),
+    def("nis-servers", 41, T::Ipv4List),
+    def("ntp-servers", 42, T::Ipv4List),
+    def("vendor-encapsulated-options", 43, T::Binary),
+    def("netbios-name-servers", 44, T::Ipv4List),
+    def("netbios-dd-server", 45, T::Ipv4List),
+    def("netbios-node-type", 46, T::U8),
+    def("netbios-scope", 47, T::Text),
+    def("font-servers", 48, T::Ipv4List),
+    def("x-display-manager", 49, T::Ipv4List),
+    def("dhcp-requested-address", 50, T::Ipv4),
+    def("dhcp-lease-time", 51, T::U32),
+    def("dhcp-option-overload", 52, T::U8),
+    def("dhcp-message-type", 53, T::U8),
+    def("dhcp-server-identifier", 54, T::Ipv4),
+    def("dhcp-parameter-request-list", 55, T::U8List),
+    def("dhcp-message", 56, T::Text),
+    def("dhcp-max-message-size", 57, T::U16),
+    def("dhcp-renewal-time", 58, T::U32),
+    def("dhcp-rebinding-time", 59, T::U32),
+    def("vendor-class-identifier", 60, T::Text),
+    def("dhcp-client-identifier", 61, T::Binary),
+    def("nwip-domain-name", 62, T::Text),
+    def("nwip-suboptions", 63, T::Binary),
+    def("nisplus-domain-name", 64, T::Text),
+    def("nisplus-servers", 65, T::Ipv4List),
+    def("tftp-server-name", 66, T::Text),
+    def("boot-file-name", 67, T::Text),
+    def("mobile-ip-home-agent", 68, T::Ipv4List),
+    def("smtp-server", 69, T::Ipv4List),
+    def("pop-server", 70, T::Ipv4List),
+    def("nntp-server", 71, T::Ipv4List),
+    def("www-server", 72, T::Ipv4List),
+    def("finger-server", 73, T::Ipv4List),
+    def("irc-server", 74, T::Ipv4List),
+    def("streettalk-server", 75, T::Ipv4List),
+    def("streettalk-directory-assistance-server", 76, T::Ipv4List),
+    def("user-class", 77, T::Binary),
+    def("nds-servers", 85, T::Ipv4List),
+    def("nds-tree-name", 86, T::Text),
+    def("nds-context", 87, T::Text),
+    def("bcms-controller-names", 88, T::FqdnList),
+    def("bcms-controller-address", 89, T::Ipv4List),
+    def("client-system", 93, T::U16List),
+    def("uap-servers", 98, T::Text),
+    def("geoconf-civic", 99, T::Binary),
+    def("pcode", 100, T::Text),
+    def("tcode", 101, T::Text),
+    def("v6-only-preferred", 108, T::U32),
+    def("netinfo-server-address", 112, T::Ipv4List),
+    def("netinfo-server-tag", 113, T::Text),
+    def("v4-captive-portal", 114, T::Text),
+    def("auto-config", 116, T::U8),
+    def("name-service-search", 117, T::U16List),
+    def("subnet-selection", 118, T::Ipv4),
+    def("domain-search", 119, T::FqdnList),
+    def("classless-static-route", 121, T::ClasslessRoutes),
+    def("pana-agent", 136, T::Ipv4List),
+    def("v4-lost", 137, T::Fqdn),
+    def("capwap-ac-v4", 138, T::Ipv4List),
+    def("sip-ua-cs-domains", 141, T::FqdnList),
+    def("v4-access-domain", 213, T::Fqdn),
+];
+
+/// The definition for a name.
+pub fn by_name(name: &str) -> Option<&'static OptionDef> {
+    STANDARD.iter().find(|d| d.name == name)
+}
+
+/// The definition for a code.
+pub fn by_code(code: u8) -> Option<&'static OptionDef> {
+    STANDARD.iter().find(|d| d.code == code)
+}
+
+/// Why an option value cannot be encoded.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum OptionError {
+    /// No such option name.
+    #[error("unknown option name \"{0}\"")]
+    UnknownName(String),
+    /// Name and code disagree.
+    #[error("option name \"{name}\" has code {expected}, not {given}")]
+    CodeMismatch {
+        /// The name given.
+        name: String,
+        /// Its code.
+        expected: u8,
+        /// The code given.
+        given: u16,
+    },
+    /// A code without a definition needs hex data.
+    #[error("option code {0} has no standard definition: give its data as hex with \"csv-format\": false")]
+    NoDefinition(u16),
+    /// A code outside 1..=254.
+    #[error("option code {0} is not a DHCPv4 option code")]
+    BadCode(u16),
+    /// The text does not parse as the option's type.
+    #[error("option {name} ({code}): {why}")]
+    BadValue {
+        /// Option name or code.
+        name: String,
+        /// Code.
+        code: u8,
+        /// What is wrong.
+        why: String,
+    },
+}
+
+/// Encodes one `option-data` entry: returns (code, value bytes).
+pub fn encode_entry(
+    name: Option<&str>,
+    code: Option<u16>,
+    data: &str,
+    csv_format: bool,
+) -> Result<(u8, Vec<u8>), OptionError> {
+    let def = match (name, code) {
+        (Some(n), c) => {
+            let d = by_name(n).ok_or_else(|| OptionError::UnknownName(n.to_string()))?;
+            if let Some(c) = c {
+                if c != u16::from(d.code) {
+                    return Err(OptionError::CodeMismatch {
+                        name: n.to_string(),
+                        expected: d.code,
+                        given: c,
+                    });
+                }
+            }
+            Some(d)
+        }
+        (None, Some(c)) => {
+            if c == 0 || c > 254 {
+                return Err(OptionError::BadCode(c));
+            }
+            by_code(c as u8)
+        }
+        (None, None) => return Err(OptionError::BadCode(0)),
+    };
+    let code = match (def, code) {
+        (Some(d), _) => d.code,
+        (None, Some(c)) => c as u8,
+        (None, None) => unreachable!("handled above"),
+    };
+    if !csv_format {
+        let bytes = parse_hex(data).map_err(|why| OptionError::BadValue {
+            name: name.map_or_else(|| code.to_string(), str::to_string),
+            code,
+            why,
+        })?;
+        return Ok((code, bytes));
+    }
+    let Some(def) = def else {
+        return Err(OptionError::NoDefinition(u16::from(code)));
+    };
+    let bytes = encode(def.kind, data).map_err(|why| OptionError::BadValue {
+        name: def.name.to_string(),
+        code,
+        why,
+    })?;
+    Ok((code, bytes))
+}
+
+/// Encodes Kea's CSV text `data` as a value of type `kind`.
+pub fn encode(kind: OptionType, data: &str) -> Result<Vec<u8>, String> {
+    let items = || split_csv(data);
+    let one = || -> Result<String, String> {
+        let v = items();
+        match v.as_slice() {
+            [x] => Ok(x.clone()),
+            [] => Err("a value is required".into()),
+            _ => Err(format!("one value expected, got {}", v.len())),
+        }
+    };
+    let mut out = Vec::new();
+    match kind {
+        T::Ipv4 => out.extend(parse_ipv4(&one()?)?.octets()),
+        T::Ipv4List => {
+            let v = items();
+            if v.is_empty() {
+                return Err("at least one address is required".into());
+            }
+            for s in v {
+                out.extend(parse_ipv4(&s)?.octets());
+            }
+        }
+        T::Text => {
+            // A text option is the whole string (Kea: "\," for a literal comma).
+            let s = data.replace("\\,", ",");
+            if s.is_empty() {
+                return Err("text must not be empty".into());
+            }
+            out.extend(s.as_bytes());
+        }
+        T::Fqdn => out.extend(encode_name(&one()?)?),
+        T::FqdnList => {
+            let v = items();
+            if v.is_empty() {
+                return Err("at least one name is required".into());
+            }
+            for s in v {
+                out.extend(encode_name(&s)?);
+            }
+        }
+        T::U8 => out.push(parse_uint(&one()?, u64::from(u8::MAX))? as u8),
+        T::U16 => out.extend((parse_uint(&one()?, u64::from(u16::MAX))? as u16).to_be_bytes()),
+        T::U32 => out.extend((parse_uint(&one()?, u64::from(u32::MAX))? as u32).to_be_bytes()),
+        T::I32 => {
+            let s = one()?;
+            let v: i32 = s
+                .parse()
+                .map_err(|_| format!("\"{s}\" is not a signed 32-bit number"))?;
+            out.extend(v.to_be_bytes());
+        }
+        T::Bool => out.push(u8::from(parse_bool(&one()?)?)),
+        T::U8List => {
+            for s in items() {
+                out.push(parse_uint(&s, u64::from(u8::MAX))? as u8);
+            }
+        }
+        T::U16List => {
+            for s in items() {
+                out.extend((parse_uint(&s, u64::from(u16::MAX))? as u16).to_be_bytes());
+            }
+        }
+        T::Binary => out = parse_hex(data)?,
+        T::ClasslessRoutes => {
+            for s in items() {
+                let (net, gw) = s
+                    .split_once(" - ")
+                    .ok_or_else(|| format!("\"{s}\": expected \"prefix/len - router\""))?;
+                let (addr, len) = net
+                    .trim()
+                    .split_once('/')
+                    .ok_or_else(|| format!("\"{net}\": expected prefix/len"))?;
+                let addr = parse_ipv4(addr)?;
+                let len: u8 = len
+                    .parse()
+                    .ok()
+                    .filter(|l| *l <= 32)
+                    .ok_or_else(|| format!("\"{len}\" is not a prefix length"))?;
+                let gw = parse_ipv4(gw)?;
+                out.push(len);
+                out.extend(&addr.octets()[..usize::from(len).div_ceil(8)]);
+                out.extend(gw.octets());
+            }
+        }
+        T::Empty => {
+            if !data.trim().is_empty() {
+                return Err("this option carries no value".into());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Splits Kea's CSV text: commas separate values, `\,` is a literal comma, blanks
+/// around values are dropped.
+fn split_csv(data: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut chars = data.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&',') => {
+                cur.push(',');
+                chars.next();
+            }
+            ',' => out.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    out.push(cur);
+    let out: Vec<String> = out.into_iter().map(|s| s.trim().to_string()).collect();
+    if out.len() == 1 && out[0].is_empty() {
+        return Vec::new();
+    }
+    out
+}
+
+fn parse_ipv4(s: &str) -> Result<Ipv4Addr, String> {
+    s.trim()
+        .parse()
+        .map_err(|_| format!("\"{}\" is not an IPv4 address", s.trim()))
+}
+
+fn parse_uint(s: &str, max: u64) -> Result<u64, String> {
+    let t = s.trim();
+    let v = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(h) => u64::from_str_radix(h, 16),
+        None => t.parse(),
+    }
+    .map_err(|_| format!("\"{t}\" is not a number"))?;
+    if v > max {
+        return Err(format!("{v} is greater than {max}"));
+    }
+    Ok(v)
+}
+
+fn parse_bool(s: &str) -> Result<bool, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        other => Err(format!("\"{other}\" is not a boolean (true or false)")),
+    }
+}
+
+/// Hex as Kea takes it: optional `0x`, digits optionally separated by `:`, ` ` or `-`
+/// (each group one or two digits).
+pub fn parse_hex(s: &str) -> Result<Vec<u8>, String> {
+    let t = s.trim();
+    let t = t
+        .strip_prefix("0x")
+        .or_else(|| t.strip_prefix("0X"))
+        .unwrap_or(t);
+    let bad = || format!("\"{}\" is not valid hex", s.trim());
+    if t.contains([':', ' ', '-']) {
+        return t
+            .split([':', ' ', '-'])
+            .filter(|g| !g.is_empty())
+            .map(|g| {
+                if g.len() <= 2 {
+                    u8::from_str_radix(g, 16).map_err(|_| bad())
+                } else {
+                    Err(bad())
+                }
+            })
+            .collect();
+    }
+    if !t.is_ascii() {
+        return Err(bad());
+    }
+    // An odd number of digits gets a leading zero, as Kea does.
+    let padded = if t.len() % 2 == 1 {
+        format!("0{t}")
+    } else {
+        t.to_string()
+    };
+    (0..padded.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&padded[i..i + 2], 16).map_err(|_| bad()))
+        .collect()
+}
+
+/// A domain name in DNS wire form, uncompressed, ending with the root label.
+pub fn encode_name(name: &str) -> Result<Vec<u8>, String> {
+    let n = name.trim().trim_end_matches('.');
+    let mut out = Vec::new();
+    if !n.is_empty() {
+        for label in n.split('.') {
+            if label.is_empty() || label.len() > 63 {
+                return Err(format!("\"{name}\" is not a valid domain name"));
+            }
+            out.push(label.len() as u8);
+            out.extend(label.as_bytes());
+        }
+    }
+    out.push(0);
+    if out.len() > 255 {
+        return Err(format!("\"{name}\" is longer than 255 bytes"));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses() {
+        assert_eq!(
+            encode_entry(Some("routers"), None, "192.0.2.1", true).unwrap(),
+            (3, vec![192, 0, 2, 1])
+        );
+        assert_eq!(
+            encode_entry(
+                Some("domain-name-servers"),
+                None,
+                "192.0.2.53, 198.51.100.53",
+                true
+            )
+            .unwrap(),
+            (6, vec![192, 0, 2, 53, 198, 51, 100, 53])
+        );
+        assert!(encode_entry(Some("routers"), None, "192.0.2.300", true).is_err());
+        assert!(encode_entry(Some("subnet-mask"), None, "255.0.0.0, 255.0.0.0", true).is_err());
+    }
+
+    #[test]
+    fn text_and_names() {
+        assert_eq!(
+            encode_entry(Some("domain-name"), None, "example.org", true).unwrap(),
+            (15, b"example.org".to_vec())
+        );
+        assert_eq!(
+            encode_entry(Some("domain-search"), None, "a.org, b.c", true).unwrap(),
+            (
+                119,
+                vec![1, b'a', 3, b'o', b'r', b'g', 0, 1, b'b', 1, b'c', 0]
+            )
+        );
+        assert_eq!(
+            encode_entry(Some("boot-file-name"), None, "pxelinux.0", true).unwrap(),
+            (67, b"pxelinux.0".to_vec())
+        );
+        assert_eq!(encode(OptionType::Text, "a\\,b").unwrap(), b"a,b".to_vec());
+    }
+
+    #[test]
+    fn numbers_and_flags() {
+        assert_eq!(
+            encode_entry(Some("interface-mtu"), None, "1500", true).unwrap(),
+            (26, vec![0x05, 0xdc])
+        );
+        assert_eq!(
+            encode_entry(Some("default-ip-ttl"), None, "0x40", true).unwrap(),
+            (23, vec![0x40])
+        );
+        assert!(encode_entry(Some("default-ip-ttl"), None, "256", true).is_err());
+        assert_eq!(
+            encode_entry(Some("time-offset"), None, "-3600", true).unwrap(),
+            (2, (-3600i32).to_be_bytes().to_vec())
+        );
+        assert_eq!(
+            encode_entry(Some("ip-forwarding"), None, "true", true).unwrap(),
+            (19, vec![1])
+        );
+        assert!(encode_entry(Some("ip-forwarding"), None, "yes", true).is_err());
+    }
+
+    #[test]
+    fn by_code_and_hex() {
+        assert_eq!(
+            encode_entry(None, Some(3), "10.0.0.1", true).unwrap(),
+            (3, vec![10, 0, 0, 1])
+        );
+        assert_eq!(
+            encode_entry(None, Some(224), "01:02:0a", false).unwrap(),
+            (224, vec![1, 2, 10])
+        );
+        assert_eq!(
+            encode_entry(Some("vendor-encapsulated-options"), None, "0x0102", false).unwrap(),
+            (43, vec![1, 2])
+        );
+        assert!(matches!(
+            encode_entry(None, Some(224), "x", true),
+            Err(OptionError::NoDefinition(224))
+        ));
+        assert!(matches!(
+            encode_entry(Some("routers"), Some(4), "10.0.0.1", true),
+            Err(OptionError::CodeMismatch { .. })
+        ));
+        assert!(encode_entry(Some("no-such-option"), None, "1", true).is_err());
+        assert_eq!(parse_hex("abc").unwrap(), vec![0x0a, 0xbc]);
+        assert!(parse_hex("zz").is_err());
+    }
+
+    #[test]
+    fn classless_routes() {
+        assert_eq!(
+            encode_entry(
+                Some("classless-static-route"),
+                None,
+                "10.0.0.0/8 - 192.0.2.1, 0.0.0.0/0 - 192.0.2.254",
+                true
+            )
+            .unwrap(),
+            (121, vec![8, 10, 192, 0, 2, 1, 0, 192, 0, 2, 254])
+        );
+    }
+
+    #[test]
+    fn table_is_consistent() {
+        for (i, a) in STANDARD.iter().enumerate() {
+            for b in &STANDARD[i + 1..] {
+                assert_ne!(a.name, b.name);
+                assert_ne!(a.code, b.code, "{} and {}", a.name, b.name);
+            }
+        }
+    }
+}

@@ -1,0 +1,349 @@
+//! The engine against a real PostgreSQL, without sockets: requests in, replies and
+//! rows out. Covers what the client tools cannot easily show: relayed clients (giaddr,
+//! option 82), DNS names and their NCRs written with the lease, two engines sharing
+//! one database.
+
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+
+use tern_dhcp::decide::{Destination, Ingress};
+use tern_dhcp::{Engine, Outcome, ReplyKind, Request, RequestKind, ServerConfig, Stats};
+use tern_store::testing;
+
+const CONFIG: &str = r#"{"Dhcp4": {
+    "valid-lifetime": 3600,
+    "dhcp-ddns": {"enable-updates": true},
+    "ddns-qualifying-suffix": "example.com",
+    "subnet4": [
+      {"id": 1, "subnet": "192.0.2.0/24", "interface": "eth0",
+       "pools": [{"pool": "192.0.2.10 - 192.0.2.13"}]},
+      {"id": 2, "subnet": "198.51.100.0/24", "relay": {"ip-addresses": ["10.9.9.9"]},
+       "ddns-send-updates": false,
+       "option-data": [{"name": "routers", "data": "198.51.100.1"}],
+       "pools": [{"pool": "198.51.100.10 - 198.51.100.20"}]}
+    ]}}"#;
+
+fn engine(store: tern_store::Store) -> Engine {
+    engine_with(CONFIG, store)
+}
+
+fn engine_with(text: &str, store: tern_store::Store) -> Engine {
+    let c = tern_config::parse_str(text, "engine.json").unwrap();
+    let cfg = ServerConfig::from_config(c.dhcp4.as_ref().unwrap()).unwrap();
+    Engine::new(Arc::new(cfg), store, Arc::new(Stats::default()))
+}
+
+fn ingress() -> Ingress {
+    Ingress {
+        iface: "eth0".into(),
+        addr: Ipv4Addr::new(192, 0, 2, 1),
+    }
+}
+
+fn req(kind: RequestKind, mac: u8) -> Request {
+    Request {
+        kind,
+        xid: u32::from(mac),
+        htype: 1,
+        chaddr: vec![2, 0, 0, 0, 0, mac],
+        hops: 0,
+        secs: 0,
+        broadcast: false,
+        ciaddr: Ipv4Addr::UNSPECIFIED,
+        giaddr: Ipv4Addr::UNSPECIFIED,
+        client_id: None,
+        requested_ip: None,
+        server_id: None,
+        prl: vec![1, 3],
+        hostname: None,
+        relay_info: None,
+        client_fqdn: None,
+        lease_time: None,
+        circuit_id: None,
+        max_message_size: None,
+        subnet_selection: None,
+        vendor_class: None,
+    }
+}
+
+async fn respond(e: &Engine, r: &Request) -> (tern_dhcp::Reply, Destination) {
+    match e.dispatch(r, &ingress()).await.unwrap() {
+        Outcome::Respond(reply, dest) => (reply, dest),
+        Outcome::NoResponse => panic!("no response to {:?}", r.kind),
+    }
+}
+
+/// DISCOVER then REQUEST (SELECTING); returns the ACK.
+async fn obtain(e: &Engine, mut r: Request) -> tern_dhcp::Reply {
+    r.kind = RequestKind::Discover;
+    let (offer, _) = respond(e, &r).await;
+    assert_eq!(offer.kind, ReplyKind::Offer);
+    if r.client_fqdn.is_some() && r.giaddr.is_unspecified() {
+        assert!(
+            offer.options.iter().any(|o| o.0 == 81),
+            "option 81 in the offer"
+        );
+    }
+    r.kind = RequestKind::Request;
+    r.requested_ip = Some(offer.yiaddr);
+    r.server_id = Some(Ipv4Addr::new(192, 0, 2, 1));
+    let (ack, _) = respond(e, &r).await;
+    assert_eq!(ack.kind, ReplyKind::Ack);
+    assert_eq!(ack.yiaddr, offer.yiaddr);
+    ack
+}
+
+#[tokio::test]
+async fn names_and_ncrs_are_written_with_the_lease() {
+    let db = testing::fresh_db().await;
+    let e = engine(db.store().clone());
+    let mut r = req(RequestKind::Discover, 1);
+    r.hostname = Some("laptop".into());
+    // RFC 4702 option 81, ASCII, S set, partial name.
+    r.client_fqdn = Some(b"\x01\0\0laptop".to_vec());
+    let ack = obtain(&e, r.clone()).await;
+    let fqdn = ack
+        .options
+        .iter()
+        .find(|o| o.0 == 81)
+        .expect("option 81 answered");
+    assert_eq!(fqdn.1, b"\x01\xff\xfflaptop.example.com.".to_vec());
+    let (hostname, fwd, rev): (String, bool, bool) =
+        sqlx::query_as("SELECT hostname, fqdn_fwd, fqdn_rev FROM lease4 WHERE address = $1")
+            .bind(i64::from(u32::from(ack.yiaddr)))
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        (hostname.as_str(), fwd, rev),
+        ("laptop.example.com.", true, true)
+    );
+    let rows: Vec<(i16, String, String)> = sqlx::query_as(
+        "SELECT change_type, fqdn, host(ip_address) FROM tern.ncr_queue ORDER BY id",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        rows,
+        vec![(0, "laptop.example.com.".to_string(), ack.yiaddr.to_string())]
+    );
+
+    // Renewing with the same name adds nothing.
+    let mut renew = r.clone();
+    renew.kind = RequestKind::Request;
+    renew.ciaddr = ack.yiaddr;
+    let (again, dest) = respond(&e, &renew).await;
+    assert_eq!(again.kind, ReplyKind::Ack);
+    assert_eq!(dest, Destination::Unicast(ack.yiaddr));
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM tern.ncr_queue")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+
+    // Release: the remove NCR is queued with the release.
+    let mut rel = req(RequestKind::Release, 1);
+    rel.ciaddr = ack.yiaddr;
+    assert_eq!(
+        e.dispatch(&rel, &ingress()).await.unwrap(),
+        Outcome::NoResponse
+    );
+    let last: (i16, String) =
+        sqlx::query_as("SELECT change_type, fqdn FROM tern.ncr_queue ORDER BY id DESC LIMIT 1")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(last, (1, "laptop.example.com.".to_string()));
+
+    // Expiry: another client's lease runs out; reclamation queues its removal.
+    let mut other = req(RequestKind::Discover, 3);
+    other.hostname = Some("desk".into());
+    let ack = obtain(&e, other).await;
+    assert!(
+        ack.options.contains(&(12, b"desk.example.com".to_vec())),
+        "option 12 answered with the qualified name"
+    );
+    assert_eq!(e.reclaim(100).await.unwrap(), 0, "nothing expired yet");
+    sqlx::query("UPDATE lease4 SET expire = now() - interval '1 second' WHERE address = $1")
+        .bind(i64::from(u32::from(ack.yiaddr)))
+        .execute(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(e.reclaim(100).await.unwrap(), 1);
+    assert_eq!(e.stats().get("reclaimed-leases"), Some(1));
+    let state: i64 = sqlx::query_scalar("SELECT state FROM lease4 WHERE address = $1")
+        .bind(i64::from(u32::from(ack.yiaddr)))
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(state, 2);
+    let last: (i16, String) =
+        sqlx::query_as("SELECT change_type, fqdn FROM tern.ncr_queue ORDER BY id DESC LIMIT 1")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(last, (1, "desk.example.com.".to_string()));
+}
+
+#[tokio::test]
+async fn relayed_clients_get_the_relays_subnet_and_option_82_back() {
+    let db = testing::fresh_db().await;
+    let e = engine(db.store().clone());
+    let mut r = req(RequestKind::Discover, 2);
+    r.giaddr = Ipv4Addr::new(10, 9, 9, 9);
+    r.hops = 1;
+    r.relay_info = Some(b"\x01\x05port7".to_vec());
+    r.circuit_id = Some(b"port7".to_vec());
+    let (offer, dest) = respond(&e, &r).await;
+    assert_eq!(dest, Destination::Relay(Ipv4Addr::new(10, 9, 9, 9)));
+    assert_eq!(offer.giaddr, r.giaddr);
+    assert!(offer.yiaddr.octets()[..3] == [198, 51, 100]);
+    let codes: Vec<u8> = offer.options.iter().map(|o| o.0).collect();
+    assert_eq!(codes.last(), Some(&82), "option 82 last: {codes:?}");
+    assert!(offer.options.contains(&(82, b"\x01\x05port7".to_vec())));
+    assert!(offer.options.contains(&(3, vec![198, 51, 100, 1])));
+    // A REQUEST for an address of another subnet through this relay: NAK, broadcast bit.
+    let mut bad = r.clone();
+    bad.kind = RequestKind::Request;
+    bad.requested_ip = Some(Ipv4Addr::new(192, 0, 2, 10));
+    bad.server_id = Some(Ipv4Addr::new(192, 0, 2, 1));
+    let (nak, dest) = respond(&e, &bad).await;
+    assert_eq!(nak.kind, ReplyKind::Nak);
+    assert!(nak.broadcast);
+    assert_eq!(dest, Destination::Relay(r.giaddr));
+    // DDNS is off in that subnet: no NCR.
+    let mut ok = r.clone();
+    ok.hostname = Some("relayed".into());
+    obtain(&e, ok).await;
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM tern.ncr_queue")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+}
+
+#[tokio::test]
+async fn two_engines_on_one_database_share_a_small_pool_safely() {
+    let db = testing::fresh_db().await;
+    let settings = db.connect_settings().clone();
+    let one = engine(tern_store::Store::connect(&settings).await.unwrap());
+    let two = engine(tern_store::Store::connect(&settings).await.unwrap());
+    // Four addresses, eight clients at once across two servers: four get leases,
+    // the others NAKs or nothing, never a shared address.
+    let mut tasks = Vec::new();
+    for i in 0..8u8 {
+        let e = if i % 2 == 0 { one.clone() } else { two.clone() };
+        tasks.push(tokio::spawn(async move {
+            let mut r = req(RequestKind::Discover, 10 + i);
+            let offer = match e.dispatch(&r, &ingress()).await.unwrap() {
+                Outcome::Respond(o, _) => o,
+                Outcome::NoResponse => return None,
+            };
+            r.kind = RequestKind::Request;
+            r.requested_ip = Some(offer.yiaddr);
+            r.server_id = Some(Ipv4Addr::new(192, 0, 2, 1));
+            match e.dispatch(&r, &ingress()).await.unwrap() {
+                Outcome::Respond(a, _) if a.kind == ReplyKind::Ack => Some(a.yiaddr),
+                _ => None,
+            }
+        }));
+    }
+    let mut got = Vec::new();
+    for t in tasks {
+        if let Some(a) = t.await.unwrap() {
+            got.push(a);
+        }
+    }
+    let mut unique = got.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        got.len(),
+        "an address was acknowledged twice: {got:?}"
+    );
+    assert!(got.len() <= 4);
+    let (rows, distinct): (i64, i64) =
+        sqlx::query_as("SELECT count(*), count(DISTINCT hwaddr) FROM lease4 WHERE state = 0")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(rows, got.len() as i64);
+    assert_eq!(distinct, rows);
+}
+
+#[tokio::test]
+async fn a_full_subnet_overflows_into_its_shared_network() {
+    let db = testing::fresh_db().await;
+    let e = engine_with(
+        r#"{"Dhcp4": {"shared-networks": [{"name": "floor1", "interface": "eth0",
+            "subnet4": [
+              {"id": 10, "subnet": "192.0.2.0/24", "pools": [{"pool": "192.0.2.10 - 192.0.2.10"}]},
+              {"id": 11, "subnet": "203.0.113.0/24", "pools": [{"pool": "203.0.113.10 - 203.0.113.10"}]}
+            ]}]}}"#,
+        db.store().clone(),
+    );
+    let a = obtain(&e, req(RequestKind::Discover, 21)).await;
+    let b = obtain(&e, req(RequestKind::Discover, 22)).await;
+    let mut got = vec![a.yiaddr, b.yiaddr];
+    got.sort();
+    assert_eq!(
+        got,
+        vec![Ipv4Addr::new(192, 0, 2, 10), Ipv4Addr::new(203, 0, 113, 10)]
+    );
+    // Full: a third client gets nothing.
+    let r = req(RequestKind::Discover, 23);
+    assert_eq!(
+        e.dispatch(&r, &ingress()).await.unwrap(),
+        Outcome::NoResponse
+    );
+    assert_eq!(e.stats().get("v4-allocation-fail"), Some(1));
+    let subnets: Vec<i64> = sqlx::query_scalar("SELECT subnet_id FROM lease4 ORDER BY subnet_id")
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(subnets, vec![10, 11]);
+}
+
+#[tokio::test]
+async fn inform_gets_configuration_without_a_lease() {
+    let db = testing::fresh_db().await;
+    let e = engine(db.store().clone());
+    let mut r = req(RequestKind::Inform, 31);
+    r.ciaddr = Ipv4Addr::new(192, 0, 2, 200);
+    let (ack, dest) = respond(&e, &r).await;
+    assert_eq!(ack.kind, ReplyKind::Ack);
+    assert_eq!(ack.yiaddr, Ipv4Addr::UNSPECIFIED);
+    assert_eq!(ack.ciaddr, r.ciaddr);
+    assert_eq!(dest, Destination::Unicast(r.ciaddr));
+    assert!(ack.options.iter().all(|o| o.0 != 51), "no lease time");
+    assert!(ack.options.contains(&(1, vec![255, 255, 255, 0])));
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM lease4")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+}
+
+#[tokio::test]
+async fn a_renewal_is_refused_once_the_address_is_reserved_for_another_client() {
+    let db = testing::fresh_db().await;
+    let e = engine(db.store().clone());
+    let ack = obtain(&e, req(RequestKind::Discover, 41)).await;
+    let mut renew = req(RequestKind::Request, 41);
+    renew.ciaddr = ack.yiaddr;
+    assert_eq!(respond(&e, &renew).await.0.kind, ReplyKind::Ack);
+    // An operator reserves the address for another machine, by plain SQL.
+    sqlx::query("INSERT INTO hosts (dhcp_identifier, dhcp_identifier_type, ipv4_address, dhcp4_subnet_id) VALUES ($1, 0, $2, 1)")
+        .bind(&[2u8, 0, 0, 0, 0, 99][..])
+        .bind(i64::from(u32::from(ack.yiaddr)))
+        .execute(db.pool())
+        .await
+        .unwrap();
+    let (nak, _) = respond(&e, &renew).await;
+    assert_eq!(nak.kind, ReplyKind::Nak);
+    // Starting over, the first client is offered another address.
+    let (offer, _) = respond(&e, &req(RequestKind::Discover, 41)).await;
+    assert_ne!(offer.yiaddr, ack.yiaddr);
+}

@@ -1,0 +1,564 @@
+//! DHCPv4 leases in Kea's `lease4` table: lookups, allocation and state changes.
+//!
+//! The database arbitrates every allocation: `lease4.address` is the primary key, and
+//! an address is taken with `INSERT … ON CONFLICT (address) DO UPDATE … WHERE` the row
+//! there is expired or already the client's own. When two allocators (threads, or tern
+//! appliances sharing one PostgreSQL) race for one address, the loser's statement waits
+//! for the winner's transaction, then finds the row taken and returns nothing; the loser
+//! tries the next candidate. Candidates are searched from a per-client offset in the
+//! pool (the caller hashes the client identifier), so concurrent allocators rarely pick
+//! the same address in the first place.
+//!
+//! Columns are filled as Kea fills them: the address as an unsigned 32-bit number,
+//! `expire` = time of the client's transmission + `valid_lifetime` (the database's
+//! clock, so appliances sharing a database agree), `state` from [`LeaseState`].
+//!
+//! Every function takes a `&mut PgConnection`, so the caller can put a lease change and
+//! what it causes (an NCR, say) into one transaction.
+
+use std::net::Ipv4Addr;
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, Row};
+
+use crate::Result;
+
+/// `lease4.state` / `lease6.state` (Kea's `lease_state` table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaseState {
+    /// 0: assigned (Kea calls it "default").
+    Default,
+    /// 1: the client said the address is used by someone else; held for the
+    /// decline probation period.
+    Declined,
+    /// 2: expired and reclaimed.
+    ExpiredReclaimed,
+    /// 3: released by the client; kept so it gets the same address back.
+    Released,
+    /// 4: registered (DHCPv6 address registration).
+    Registered,
+}
+
+impl LeaseState {
+    /// The column value.
+    pub fn code(self) -> i64 {
+        match self {
+            LeaseState::Default => 0,
+            LeaseState::Declined => 1,
+            LeaseState::ExpiredReclaimed => 2,
+            LeaseState::Released => 3,
+            LeaseState::Registered => 4,
+        }
+    }
+
+    /// The state for a column value (unknown values read as `Default`).
+    pub fn from_code(code: i64) -> Self {
+        match code {
+            1 => LeaseState::Declined,
+            2 => LeaseState::ExpiredReclaimed,
+            3 => LeaseState::Released,
+            4 => LeaseState::Registered,
+            _ => LeaseState::Default,
+        }
+    }
+}
+
+/// One `lease4` row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lease4 {
+    /// The leased address.
+    pub address: Ipv4Addr,
+    /// Client hardware address (chaddr).
+    pub hwaddr: Option<Vec<u8>>,
+    /// Client identifier (option 61), when the client sent one.
+    pub client_id: Option<Vec<u8>>,
+    /// Lease lifetime in seconds.
+    pub valid_lifetime: u32,
+    /// When the lease ends.
+    pub expire: DateTime<Utc>,
+    /// Subnet id.
+    pub subnet_id: u32,
+    /// A forward DNS update was made for this lease.
+    pub fqdn_fwd: bool,
+    /// A reverse DNS update was made for this lease.
+    pub fqdn_rev: bool,
+    /// The client's host name.
+    pub hostname: Option<String>,
+    /// Lease state.
+    pub state: LeaseState,
+    /// Free-form JSON, as Kea keeps it.
+    pub user_context: Option<String>,
+    /// The configured `pool-id` of the pool the address came from (0 when none).
+    pub pool_id: u32,
+}
+
+/// What to write for a lease (the row minus what the database decides).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewLease4 {
+    /// The address.
+    pub address: Ipv4Addr,
+    /// Client hardware address.
+    pub hwaddr: Vec<u8>,
+    /// Client identifier, when sent.
+    pub client_id: Option<Vec<u8>>,
+    /// Lifetime in seconds; `expire` becomes now + this.
+    pub valid_lifetime: u32,
+    /// Subnet id.
+    pub subnet_id: u32,
+    /// Forward DNS update made.
+    pub fqdn_fwd: bool,
+    /// Reverse DNS update made.
+    pub fqdn_rev: bool,
+    /// Host name.
+    pub hostname: Option<String>,
+    /// `pool-id`.
+    pub pool_id: u32,
+}
+
+/// Who a lease belongs to. With `client_id` set, leases match on the client
+/// identifier (Kea's `match-client-id`), or on the hardware address when the lease has
+/// no client identifier; otherwise on the hardware address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Owner<'a> {
+    /// Hardware address (chaddr).
+    pub hwaddr: &'a [u8],
+    /// Client identifier to match on, if matching by client id.
+    pub client_id: Option<&'a [u8]>,
+}
+
+/// An inclusive range of addresses to allocate from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AddressRange {
+    /// First address.
+    pub first: Ipv4Addr,
+    /// Last address.
+    pub last: Ipv4Addr,
+    /// Its `pool-id`.
+    pub pool_id: u32,
+}
+
+impl Owner<'_> {
+    /// Whether `lease` is this owner's (the rule of the SQL queries, in Rust).
+    pub fn owns(&self, lease: &Lease4) -> bool {
+        let hw = lease.hwaddr.as_deref() == Some(self.hwaddr);
+        match self.client_id {
+            Some(cid) => match lease.client_id.as_deref() {
+                Some(c) => c == cid,
+                None => hw,
+            },
+            None => hw,
+        }
+    }
+}
+
+impl AddressRange {
+    /// Number of addresses.
+    pub fn size(&self) -> u64 {
+        u64::from(u32::from(self.last)) - u64::from(u32::from(self.first)) + 1
+    }
+}
+
+const COLUMNS: &str = "address, hwaddr, client_id, valid_lifetime, expire, subnet_id, fqdn_fwd, fqdn_rev, hostname, state, user_context, pool_id";
+
+/// SQL predicate "row `l` belongs to the owner in $A (client id) / $B (hwaddr)": with a
+/// client id, a lease with that client id, or one without any client id on the same
+/// hardware address (as Kea matches them); without, the hardware address.
+fn owner_sql(l: &str, cid: usize, hw: usize) -> String {
+    format!(
+        "(CASE WHEN ${cid}::bytea IS NOT NULL \
+           THEN {l}.client_id = ${cid}::bytea OR ({l}.client_id IS NULL AND {l}.hwaddr = ${hw}::bytea) \
+           ELSE {l}.hwaddr = ${hw}::bytea END)"
+    )
+}
+
+fn addr_num(a: Ipv4Addr) -> i64 {
+    i64::from(u32::from(a))
+}
+
+fn from_row(row: &sqlx::postgres::PgRow) -> Result<Lease4> {
+    let address: i64 = row.try_get("address")?;
+    let valid: Option<i64> = row.try_get("valid_lifetime")?;
+    let subnet: Option<i64> = row.try_get("subnet_id")?;
+    let state: Option<i64> = row.try_get("state")?;
+    let pool: i64 = row.try_get("pool_id")?;
+    Ok(Lease4 {
+        address: Ipv4Addr::from(address as u32),
+        hwaddr: row.try_get("hwaddr")?,
+        client_id: row.try_get("client_id")?,
+        valid_lifetime: valid.unwrap_or(0).clamp(0, i64::from(u32::MAX)) as u32,
+        expire: row
+            .try_get::<Option<DateTime<Utc>>, _>("expire")?
+            .unwrap_or_default(),
+        subnet_id: subnet.unwrap_or(0) as u32,
+        fqdn_fwd: row.try_get::<Option<bool>, _>("fqdn_fwd")?.unwrap_or(false),
+        fqdn_rev: row.try_get::<Option<bool>, _>("fqdn_rev")?.unwrap_or(false),
+        hostname: row.try_get("hostname")?,
+        state: LeaseState::from_code(state.unwrap_or(0)),
+        user_context: row.try_get("user_context")?,
+        pool_id: pool as u32,
+    })
+}
+
+/// The lease on `address`, in whatever state.
+pub async fn get(conn: &mut PgConnection, address: Ipv4Addr) -> Result<Option<Lease4>> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM lease4 WHERE address = $1"))
+        .bind(addr_num(address))
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// The client's most recent lease in `subnet_id` that is not declined (it may have
+/// expired or been released: a returning client gets its previous address back when
+/// it is still free).
+pub async fn find_by_owner(
+    conn: &mut PgConnection,
+    subnet_id: u32,
+    owner: Owner<'_>,
+) -> Result<Option<Lease4>> {
+    // Spelled out per case (not with CASE) so the planner uses the
+    // (client_id, subnet_id) and (hwaddr, subnet_id) indexes.
+    let who = if owner.client_id.is_some() {
+        "(l.client_id = $2::bytea OR (l.client_id IS NULL AND l.hwaddr = $3::bytea))"
+    } else {
+        "($2::bytea IS NULL AND l.hwaddr = $3::bytea)"
+    };
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM lease4 l WHERE subnet_id = $1 AND state <> 1 AND {who} \
+         ORDER BY expire DESC LIMIT 1"
+    ))
+    .bind(i64::from(subnet_id))
+    .bind(owner.client_id)
+    .bind(owner.hwaddr)
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Whether `address` is free for `owner`: no row, or an expired one (in any state,
+/// a declined address included once its probation is over), or the owner's own
+/// (unless declined).
+pub async fn is_available(
+    conn: &mut PgConnection,
+    address: Ipv4Addr,
+    owner: Owner<'_>,
+) -> Result<bool> {
+    let taken: Option<bool> = sqlx::query_scalar(&format!(
+        "SELECT NOT (l.expire < now() OR (l.state <> 1 AND {})) FROM lease4 l WHERE address = $1",
+        owner_sql("l", 2, 3)
+    ))
+    .bind(addr_num(address))
+    .bind(owner.client_id)
+    .bind(owner.hwaddr)
+    .fetch_optional(conn)
+    .await?;
+    Ok(!taken.unwrap_or(false))
+}
+
+/// Writes the lease for `lease.address` if the address is free for `owner` (see
+/// [`is_available`]); `expire` becomes now + `valid_lifetime`, `state` 0. Returns the
+/// row as written, or `None` when someone else holds the address.
+pub async fn commit(
+    conn: &mut PgConnection,
+    lease: &NewLease4,
+    owner: Owner<'_>,
+) -> Result<Option<Lease4>> {
+    let row = sqlx::query(&format!(
+        "INSERT INTO lease4 AS l ({COLUMNS}) \
+         VALUES ($1, $3, $4, $5, now() + make_interval(secs => $5), $6, $7, $8, $9, 0, NULL, $10) \
+         ON CONFLICT (address) DO UPDATE SET hwaddr = EXCLUDED.hwaddr, client_id = EXCLUDED.client_id, \
+           valid_lifetime = EXCLUDED.valid_lifetime, expire = EXCLUDED.expire, subnet_id = EXCLUDED.subnet_id, \
+           fqdn_fwd = EXCLUDED.fqdn_fwd, fqdn_rev = EXCLUDED.fqdn_rev, hostname = EXCLUDED.hostname, \
+           state = 0, pool_id = EXCLUDED.pool_id \
+         WHERE l.expire < now() OR (l.state <> 1 AND {}) \
+         RETURNING {COLUMNS}",
+        owner_sql("l", 2, 3)
+    ))
+    .bind(addr_num(lease.address))
+    .bind(owner.client_id)
+    .bind(&lease.hwaddr)
+    .bind(lease.client_id.as_deref())
+    .bind(i64::from(lease.valid_lifetime))
+    .bind(i64::from(lease.subnet_id))
+    .bind(lease.fqdn_fwd)
+    .bind(lease.fqdn_rev)
+    .bind(lease.hostname.as_deref())
+    .bind(i64::from(lease.pool_id))
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// A free address in `ranges` for `subnet_id`, searched from `offset` (taken modulo the
+/// total size) and wrapping around: no unexpired lease on it, no reservation for it in
+/// the `hosts` table (in this subnet), and not in `excluded` (reservations from the
+/// configuration). Changes nothing: pass the result to [`commit`], which decides.
+pub async fn find_free(
+    conn: &mut PgConnection,
+    subnet_id: u32,
+    ranges: &[AddressRange],
+    offset: u64,
+    excluded: &[Ipv4Addr],
+) -> Result<Option<(Ipv4Addr, u32)>> {
+    let total: u64 = ranges.iter().map(AddressRange::size).sum();
+    if total == 0 {
+        return Ok(None);
+    }
+    let excluded: Vec<i64> = excluded.iter().map(|a| addr_num(*a)).collect();
+    // Walk the ranges as one sequence, starting at `offset`; a step of 256 candidates
+    // per query keeps each query cheap however big the pool is.
+    const STEP: u64 = 256;
+    let mut done = 0u64;
+    while done < total {
+        let n = STEP.min(total - done);
+        let mut cands: Vec<i64> = Vec::with_capacity(n as usize);
+        let mut pools: Vec<i64> = Vec::with_capacity(n as usize);
+        for i in 0..n {
+            let mut pos = (offset + done + i) % total;
+            for r in ranges {
+                if pos < r.size() {
+                    cands.push(addr_num(r.first) + pos as i64);
+                    pools.push(i64::from(r.pool_id));
+                    break;
+                }
+                pos -= r.size();
+            }
+        }
+        let found: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT c.a, c.p FROM unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS c(a, p, i) \
+             WHERE c.a <> ALL($4::bigint[]) \
+               AND NOT EXISTS (SELECT 1 FROM lease4 l WHERE l.address = c.a AND l.expire >= now()) \
+               AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.ipv4_address = c.a AND h.dhcp4_subnet_id = $3) \
+             ORDER BY c.i LIMIT 1",
+        )
+        .bind(&cands)
+        .bind(&pools)
+        .bind(i64::from(subnet_id))
+        .bind(&excluded)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some((a, p)) = found {
+            return Ok(Some((Ipv4Addr::from(a as u32), p as u32)));
+        }
+        done += n;
+    }
+    Ok(None)
+}
+
+/// Takes a free address from `ranges` for `lease` (whose `address` and `pool_id` are
+/// replaced): [`find_free`] then [`commit`], moving on when another allocator won the
+/// race. `None` when the pools are exhausted.
+pub async fn allocate(
+    conn: &mut PgConnection,
+    lease: &NewLease4,
+    owner: Owner<'_>,
+    ranges: &[AddressRange],
+    offset: u64,
+    excluded: &[Ipv4Addr],
+) -> Result<Option<Lease4>> {
+    let total: u64 = ranges.iter().map(AddressRange::size).sum();
+    let mut offset = offset;
+    // Each lost race moves on by one; a bound keeps a pathological case finite.
+    for attempt in 0..64u64 {
+        let Some((address, pool_id)) =
+            find_free(conn, lease.subnet_id, ranges, offset, excluded).await?
+        else {
+            return Ok(None);
+        };
+        let mut l = lease.clone();
+        l.address = address;
+        l.pool_id = pool_id;
+        if let Some(row) = commit(conn, &l, owner).await? {
+            return Ok(Some(row));
+        }
+        // Lost: the winners are around that address, so jump to a pseudo-random
+        // spot (derived from the client and the attempt) rather than queue behind them.
+        let pos = position(ranges, address).unwrap_or(0);
+        offset = (pos + 1 + scatter(owner.hwaddr, attempt)) % total.max(1);
+    }
+    Ok(None)
+}
+
+/// A well-mixed number from a client identifier and an attempt count (FNV-1a, then a
+/// 64-bit finalizer).
+fn scatter(id: &[u8], attempt: u64) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in id.iter().chain(&attempt.to_le_bytes()) {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^ (h >> 33)
+}
+
+fn position(ranges: &[AddressRange], a: Ipv4Addr) -> Option<u64> {
+    let mut base = 0;
+    let v = u32::from(a);
+    for r in ranges {
+        if (u32::from(r.first)..=u32::from(r.last)).contains(&v) {
+            return Some(base + u64::from(v - u32::from(r.first)));
+        }
+        base += r.size();
+    }
+    None
+}
+
+/// A client's DHCPRELEASE: the owner's active lease on `address` becomes released
+/// (state 3, lifetime 0, expired now; DNS flags cleared), kept so that the client gets
+/// the address back if it is still free when it returns. Returns the lease as it was
+/// before, or `None` when the address was not the owner's.
+pub async fn release(
+    conn: &mut PgConnection,
+    address: Ipv4Addr,
+    owner: Owner<'_>,
+) -> Result<Option<Lease4>> {
+    let before = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM lease4 l WHERE address = $1 AND state = 0 AND {} FOR UPDATE",
+        owner_sql("l", 2, 3)
+    ))
+    .bind(addr_num(address))
+    .bind(owner.client_id)
+    .bind(owner.hwaddr)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(before) = before.as_ref().map(from_row).transpose()? else {
+        return Ok(None);
+    };
+    sqlx::query(
+        "UPDATE lease4 SET state = 3, valid_lifetime = 0, expire = now(), fqdn_fwd = false, fqdn_rev = false \
+         WHERE address = $1",
+    )
+    .bind(addr_num(address))
+    .execute(conn)
+    .await?;
+    Ok(Some(before))
+}
+
+/// A client's DHCPDECLINE: the owner's lease on `address` becomes declined, as Kea
+/// does it: identifiers and host name cleared, state 1, lifetime = `probation` seconds,
+/// so the address stays out of use until then. Returns the lease as it was before,
+/// or `None` when the address was not the owner's.
+pub async fn decline(
+    conn: &mut PgConnection,
+    address: Ipv4Addr,
+    owner: Owner<'_>,
+    probation: u32,
+) -> Result<Option<Lease4>> {
+    let before = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM lease4 l WHERE address = $1 AND state = 0 AND {} FOR UPDATE",
+        owner_sql("l", 2, 3)
+    ))
+    .bind(addr_num(address))
+    .bind(owner.client_id)
+    .bind(owner.hwaddr)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(before) = before.as_ref().map(from_row).transpose()? else {
+        return Ok(None);
+    };
+    sqlx::query(
+        "UPDATE lease4 SET state = 1, hwaddr = ''::bytea, client_id = NULL, hostname = NULL, \
+         fqdn_fwd = false, fqdn_rev = false, valid_lifetime = $2, \
+         expire = now() + make_interval(secs => $2) WHERE address = $1",
+    )
+    .bind(addr_num(address))
+    .bind(i64::from(probation))
+    .execute(conn)
+    .await?;
+    Ok(Some(before))
+}
+
+/// Reclaims up to `limit` expired leases of `subnet_ids` (Kea's lease reclamation):
+/// state 2 (expired-reclaimed), DNS flags cleared. Rows another server is reclaiming
+/// at the same moment are skipped (`SKIP LOCKED`). Returns the leases as they were,
+/// so the caller can remove their DNS entries in the same transaction.
+pub async fn reclaim_expired(
+    conn: &mut PgConnection,
+    subnet_ids: &[u32],
+    limit: u32,
+) -> Result<Vec<Lease4>> {
+    let ids: Vec<i64> = subnet_ids.iter().map(|i| i64::from(*i)).collect();
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM lease4 WHERE state = 0 AND expire < now() \
+           AND subnet_id = ANY($1::bigint[]) ORDER BY expire LIMIT $2 FOR UPDATE SKIP LOCKED"
+    ))
+    .bind(&ids)
+    .bind(i64::from(limit))
+    .fetch_all(&mut *conn)
+    .await?;
+    let leases = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+    if leases.is_empty() {
+        return Ok(leases);
+    }
+    let addrs: Vec<i64> = leases.iter().map(|l| addr_num(l.address)).collect();
+    sqlx::query(
+        "UPDATE lease4 SET state = 2, fqdn_fwd = false, fqdn_rev = false \
+          WHERE address = ANY($1::bigint[])",
+    )
+    .bind(&addrs)
+    .execute(conn)
+    .await?;
+    Ok(leases)
+}
+
+/// Deletes leases of `subnet_ids` that were reclaimed or released more than
+/// `hold_secs` seconds ago (Kea's `hold-reclaimed-time`): the client is not coming
+/// back for that address. Returns how many rows went.
+pub async fn flush_reclaimed(
+    conn: &mut PgConnection,
+    subnet_ids: &[u32],
+    hold_secs: u32,
+) -> Result<u64> {
+    let ids: Vec<i64> = subnet_ids.iter().map(|i| i64::from(*i)).collect();
+    let done = sqlx::query(
+        "DELETE FROM lease4 WHERE state IN (2, 3) AND subnet_id = ANY($1::bigint[]) \
+           AND expire < now() - make_interval(secs => $2)",
+    )
+    .bind(&ids)
+    .bind(i64::from(hold_secs))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Unexpired leases in `subnet_id`, counted by state: (assigned, declined).
+pub async fn count_active(conn: &mut PgConnection, subnet_id: u32) -> Result<(u64, u64)> {
+    let (assigned, declined): (i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE state = 0), count(*) FILTER (WHERE state = 1) \
+         FROM lease4 WHERE subnet_id = $1 AND expire >= now()",
+    )
+    .bind(i64::from(subnet_id))
+    .fetch_one(conn)
+    .await?;
+    Ok((assigned as u64, declined as u64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_span_ranges() {
+        let r = [
+            AddressRange {
+                first: Ipv4Addr::new(10, 0, 0, 10),
+                last: Ipv4Addr::new(10, 0, 0, 19),
+                pool_id: 0,
+            },
+            AddressRange {
+                first: Ipv4Addr::new(10, 0, 1, 0),
+                last: Ipv4Addr::new(10, 0, 1, 4),
+                pool_id: 7,
+            },
+        ];
+        assert_eq!(r[0].size(), 10);
+        assert_eq!(position(&r, Ipv4Addr::new(10, 0, 0, 10)), Some(0));
+        assert_eq!(position(&r, Ipv4Addr::new(10, 0, 1, 2)), Some(12));
+        assert_eq!(position(&r, Ipv4Addr::new(10, 0, 2, 2)), None);
+        assert_eq!(
+            LeaseState::from_code(LeaseState::Released.code()),
+            LeaseState::Released
+        );
+    }
+}
