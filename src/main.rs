@@ -294,49 +294,11 @@ async fn serve_until_signal(config: &Config, store: &Store) -> anyhow::Result<()
         warn!("TERN_SECTION_NOT_SERVED {section}: {NOT_SERVED}");
     }
     let mut hosts = store.watch_hosts().await.context("watching host changes")?;
-    // d2: an NCR socket that cannot be opened is logged and d2 stays off, as Kea's D2
-    // keeps running without its queue manager.
-    let d2 = match &config.ddns {
-        Some(ddns) => match tern_d2::D2Service::start(ddns, store.clone()).await {
-            Ok(d2) => Some(d2),
-            Err(e) => {
-                error!("{e}");
-                None
-            }
-        },
-        None => None,
-    };
-    // DHCPv4: a configuration or socket it cannot serve stops tern, as Kea refuses it.
-    let dhcp4 = match &config.dhcp4 {
-        Some(c) => match tern_dhcp::Dhcp4Service::start(c, store.clone()).await {
-            Ok(h) => Some(h),
-            Err(e) => {
-                if let Some(d2) = d2 {
-                    d2.shutdown().await;
-                }
-                return Err(anyhow::Error::new(e).context("starting the DHCPv4 server"));
-            }
-        },
-        None => None,
-    };
-    // API: REST + Kea's command channel, when the config has an `Api` section.
-    let api = match &config.api {
-        Some(api) => {
-            let json = tern_api::read_config_json(&config.file)?;
-            let ctx = tern_api::ApiContext::new(
-                store.clone(),
-                config.file.clone(),
-                json,
-                env!("CARGO_PKG_VERSION"),
-            );
-            Some(
-                tern_api::ApiServer::start(api, ctx)
-                    .await
-                    .context("starting the API")?,
-            )
-        }
-        None => None,
-    };
+    let mut services = Services::default();
+    if let Err(e) = services.start(config, store).await {
+        services.shutdown().await;
+        return Err(e);
+    }
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     info!("TERN_READY serving; stop with SIGINT or SIGTERM");
     loop {
@@ -349,16 +311,75 @@ async fn serve_until_signal(config: &Config, store: &Store) -> anyhow::Result<()
             },
         }
     }
-    if let Some(api) = api {
-        api.shutdown().await;
-    }
-    if let Some(dhcp4) = dhcp4 {
-        dhcp4.shutdown().await;
-    }
-    if let Some(d2) = d2 {
-        d2.shutdown().await;
-    }
+    services.shutdown().await;
     Ok(())
+}
+
+/// The engines this config asks for, started in dependency order: d2 first (it drains
+/// the queue the DHCP engine writes), then DHCPv4, then the API that reports on both.
+/// A part that cannot start stops tern, as Kea refuses a config it cannot serve.
+#[derive(Default)]
+struct Services {
+    d2: Option<tern_d2::D2Handle>,
+    dhcp4: Option<tern_dhcp::Dhcp4Handle>,
+    api: Option<tern_api::ApiHandle>,
+}
+
+impl Services {
+    async fn start(&mut self, config: &Config, store: &Store) -> anyhow::Result<()> {
+        let mut stats: Vec<tern_api::Snapshot> = Vec::new();
+        if let Some(ddns) = &config.ddns {
+            let d2 = tern_d2::D2Service::start(ddns, store.clone())
+                .await
+                .context("starting d2")?;
+            let d2_stats = d2.stats();
+            stats.push(Box::new(move || {
+                d2_stats
+                    .snapshot()
+                    .into_iter()
+                    .map(|(k, v)| (k, i64::try_from(v).unwrap_or(i64::MAX)))
+                    .collect()
+            }));
+            self.d2 = Some(d2);
+        }
+        if let Some(dhcp4) = &config.dhcp4 {
+            let handle = tern_dhcp::Dhcp4Service::start(dhcp4, store.clone())
+                .await
+                .context("starting the DHCPv4 server")?;
+            let dhcp4_stats = handle.stats();
+            stats.push(Box::new(move || dhcp4_stats.snapshot()));
+            self.dhcp4 = Some(handle);
+        }
+        if let Some(api) = &config.api {
+            let json = tern_api::read_config_json(&config.file)?;
+            let mut ctx = tern_api::ApiContext::new(
+                store.clone(),
+                config.file.clone(),
+                json,
+                env!("CARGO_PKG_VERSION"),
+            );
+            ctx.stats = std::sync::Arc::new(tern_api::EngineStats::new(stats));
+            let handle = tern_api::ApiServer::start(api, ctx)
+                .await
+                .context("starting the API")?;
+            self.api = Some(handle);
+        }
+        Ok(())
+    }
+
+    /// Stops in reverse order: no new API calls, then no new leases, then d2 finishes
+    /// its in-flight DNS transactions (the rest stays queued).
+    async fn shutdown(self) {
+        if let Some(api) = self.api {
+            api.shutdown().await;
+        }
+        if let Some(dhcp4) = self.dhcp4 {
+            dhcp4.shutdown().await;
+        }
+        if let Some(d2) = self.d2 {
+            d2.shutdown().await;
+        }
+    }
 }
 
 async fn db(action: DbAction, config: Option<PathBuf>, data_dir: PathBuf) -> anyhow::Result<()> {

@@ -44,7 +44,7 @@ use tern_store::Store;
 use tracing::{info, warn};
 
 pub use auth::Auth;
-pub use stats::{MemoryStats, NoStats, Sample, StatsSource};
+pub use stats::{EngineStats, MemoryStats, NoStats, Sample, Snapshot, StatsSource};
 
 /// What the API serves from: the store, the running configuration and the engines' counters.
 #[derive(Clone)]

@@ -122,3 +122,97 @@ fn neutral(v: &serde_json::Value) -> serde_json::Value {
 pub fn render(s: &Sample) -> serde_json::Value {
     serde_json::json!([s.value, s.at.format("%Y-%m-%d %H:%M:%S%.6f").to_string()])
 }
+
+/// A snapshot function of one engine's counters under Kea's names.
+pub type Snapshot = Box<dyn Fn() -> Vec<(String, i64)> + Send + Sync>;
+
+/// Live counters read from the engines at each request. Resets keep a baseline per
+/// statistic and report the difference, so the engines' own atomics are never written by
+/// the API (they stay monotonic for `/metrics`).
+pub struct EngineStats {
+    sources: Vec<Snapshot>,
+    baseline: Mutex<BTreeMap<String, (i64, DateTime<Utc>)>>,
+}
+
+impl EngineStats {
+    /// Counters from these snapshot functions (e.g. the DHCPv4 engine's and d2's).
+    pub fn new(sources: Vec<Snapshot>) -> Self {
+        Self {
+            sources,
+            baseline: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    fn current(&self) -> BTreeMap<String, i64> {
+        self.sources.iter().flat_map(|f| f()).collect()
+    }
+
+    fn sample(&self, name: &str, value: i64) -> Sample {
+        let base = self.baseline.lock().unwrap_or_else(|e| e.into_inner());
+        match base.get(name) {
+            Some((b, at)) => Sample {
+                value: (value - b).into(),
+                at: *at,
+            },
+            None => Sample {
+                value: value.into(),
+                at: Utc::now(),
+            },
+        }
+    }
+}
+
+impl StatsSource for EngineStats {
+    fn get(&self, name: &str) -> Option<Vec<Sample>> {
+        let value = *self.current().get(name)?;
+        Some(vec![self.sample(name, value)])
+    }
+    fn all(&self) -> Vec<(String, Vec<Sample>)> {
+        self.current()
+            .into_iter()
+            .map(|(k, v)| {
+                let s = self.sample(&k, v);
+                (k, vec![s])
+            })
+            .collect()
+    }
+    fn reset(&self, name: &str) -> bool {
+        let Some(value) = self.current().get(name).copied() else {
+            return false;
+        };
+        let mut base = self.baseline.lock().unwrap_or_else(|e| e.into_inner());
+        base.insert(name.to_owned(), (value, Utc::now()));
+        true
+    }
+    fn reset_all(&self) {
+        let now = Utc::now();
+        let current = self.current();
+        let mut base = self.baseline.lock().unwrap_or_else(|e| e.into_inner());
+        for (k, v) in current {
+            base.insert(k, (v, now));
+        }
+    }
+}
+
+#[cfg(test)]
+mod engine_stats_tests {
+    use super::*;
+    use std::sync::atomic::{AtomicI64, Ordering};
+    use std::sync::Arc;
+
+    #[test]
+    fn reset_counts_from_zero_again_without_touching_the_engine() {
+        let counter = Arc::new(AtomicI64::new(5));
+        let c = counter.clone();
+        let stats = EngineStats::new(vec![Box::new(move || {
+            vec![("pkt4-received".to_owned(), c.load(Ordering::Relaxed))]
+        })]);
+        assert_eq!(stats.get("pkt4-received").unwrap()[0].value, 5);
+        assert!(stats.reset("pkt4-received"));
+        counter.fetch_add(2, Ordering::Relaxed);
+        assert_eq!(stats.get("pkt4-received").unwrap()[0].value, 2);
+        assert_eq!(counter.load(Ordering::Relaxed), 7);
+        assert!(!stats.reset("no-such-statistic"));
+        assert!(stats.get("no-such-statistic").is_none());
+    }
+}
