@@ -565,10 +565,7 @@ impl Engine {
             subnet_id: subnet.id,
             fqdn_fwd: name.fwd,
             fqdn_rev: name.rev,
-            hostname: name
-                .fqdn
-                .clone()
-                .or_else(|| Self::hostname(req, host.as_ref())),
+            hostname: lease_hostname(req, &name).or_else(|| Self::hostname(req, host.as_ref())),
             pool_id: subnet.in_pool(address).map_or(0, |p| p.range.pool_id),
         };
         let Some(lease) = lease4::commit(&mut tx, &new, owner).await? else {
@@ -739,6 +736,23 @@ fn reply_hostname(req: &Request, name: &NameDecision) -> Option<String> {
     }
 }
 
+/// The name as the lease row keeps it, as Kea writes it: absolute (trailing dot) when
+/// the client sent option 81, without the dot otherwise (option 12 or a name the server
+/// made up), so SQL and tools that compare with Kea's rows see the same text.
+fn lease_hostname(req: &Request, name: &NameDecision) -> Option<String> {
+    let fqdn = name.fqdn.as_deref()?;
+    Some(match req.client_fqdn {
+        Some(_) => fqdn.to_owned(),
+        None => fqdn.trim_end_matches('.').to_owned(),
+    })
+}
+
+/// Lease host names compare as DNS names: case and the trailing dot do not matter.
+fn same_name(lease_hostname: Option<&str>, fqdn: Option<&str>) -> bool {
+    let norm = |s: &str| s.trim_end_matches('.').to_ascii_lowercase();
+    lease_hostname.map(norm) == fqdn.map(norm)
+}
+
 /// The NCRs for a granted lease, given the client's previous lease on the address:
 /// a new name (or `ddns-update-on-renew`) removes the old entries and adds the new.
 fn lease_ncrs(
@@ -752,7 +766,7 @@ fn lease_ncrs(
     let mut out = Vec::new();
     let old_active = old.filter(|l| l.state == LeaseState::Default && (l.fqdn_fwd || l.fqdn_rev));
     let same = old_active.is_some_and(|l| {
-        l.hostname.as_deref().map(str::to_ascii_lowercase) == name.fqdn
+        same_name(l.hostname.as_deref(), name.fqdn.as_deref())
             && l.fqdn_fwd == name.fwd
             && l.fqdn_rev == name.rev
     });
@@ -865,6 +879,19 @@ fn host_from_store(h: tern_store::Host4) -> Host {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_kea_written_name_without_the_dot_is_the_same_name() {
+        assert!(same_name(
+            Some("MyClient.example.com"),
+            Some("myclient.example.com.")
+        ));
+        assert!(!same_name(
+            Some("other.example.com"),
+            Some("myclient.example.com.")
+        ));
+        assert!(!same_name(None, Some("myclient.example.com.")));
+    }
 
     #[test]
     fn hostnames_are_cleaned() {

@@ -1,0 +1,683 @@
+//! The whole appliance in one box, with the real binary: a DHCP client in a network
+//! namespace of its own gets a lease from `tern serve` (Dhcp4 + DhcpDdns + Api, embedded
+//! PostgreSQL) running in another namespace; tern's d2 puts the client's name into a
+//! private BIND 9 (A, DHCID and PTR, signed with TSIG); the Kea command channel reports
+//! the statistics and the lease; a release takes the name out of DNS again.
+//!
+//! Everything runs inside two namespaces joined by a veth pair (server 192.0.2.1/24),
+//! so the host's interfaces and ports are untouched and the fixed ports below cannot
+//! clash with anything. Processes are stopped by PID and the namespaces deleted in a
+//! Drop guard, also when the test panics (which prints tern's and named's logs). Needs
+//! root, iproute2, isc-dhcp-client, bind9, bind9-dnsutils (dig) and curl.
+
+mod common;
+
+use std::fs::File;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{tern_bin, wait_pid_gone};
+use serde_json::Value;
+
+const NAMED: &str = "/usr/sbin/named";
+/// Ports inside the server namespace (a fresh namespace: all of them are free).
+const DNS_PORT: u16 = 5353;
+const D2_PORT: u16 = 53001;
+const API_PORT: u16 = 8000;
+const KEY_NAME: &str = "tern-ddns";
+const KEY_SECRET: &str = "iSi6Z2aXlX3AkoWCORnUCUHb80H0x14vI7PaCGL66Co=";
+const CLIENT_MAC: &str = "02:00:00:00:0b:01";
+const HOSTNAME: &str = "myclient";
+const FQDN: &str = "myclient.example.com";
+/// How long DNS may take to follow a lease or a release.
+const DNS_WAIT: Duration = Duration::from_secs(10);
+
+/// Runs a command to completion; panics unless it succeeds.
+fn run(cmd: &str, args: &[&str]) {
+    let out = Command::new(cmd).args(args).output().expect("run command");
+    assert!(
+        out.status.success(),
+        "{cmd} {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `ip netns exec NS ARGS...` to completion; returns (status, stdout, stderr).
+fn ns_exec(ns: &str, args: &[&str]) -> (ExitStatus, String, String) {
+    let out = Command::new("ip")
+        .args(["netns", "exec", ns])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run ip netns exec");
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_default()
+}
+
+fn pid_from_file(p: &Path) -> Option<i32> {
+    read(p).lines().next()?.trim().parse().ok()
+}
+
+/// Sends `sig` to `pid` (a process this test started, directly or through tern).
+fn kill(pid: i32, sig: i32) {
+    // SAFETY: plain kill(2).
+    unsafe { libc::kill(pid, sig) };
+}
+
+/// A process started as `ip netns exec NS PROGRAM ...`: ip execs PROGRAM, so the child's
+/// PID is the program's own.
+struct NsProcess {
+    name: &'static str,
+    child: Option<Child>,
+    log: PathBuf,
+}
+
+impl NsProcess {
+    fn start(name: &'static str, ns: &str, program: &str, args: &[&str], log: &Path) -> Self {
+        let out = File::create(log).expect("create log");
+        let err = out.try_clone().expect("dup log");
+        let child = Command::new("ip")
+            .args(["netns", "exec", ns, program])
+            .args(args)
+            .env_remove("TERN_LOG")
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {name}: {e}"));
+        Self {
+            name,
+            child: Some(child),
+            log: log.to_path_buf(),
+        }
+    }
+
+    fn pid(&self) -> i32 {
+        self.child.as_ref().expect("running").id() as i32
+    }
+
+    fn log(&self) -> String {
+        read(&self.log)
+    }
+
+    fn exited(&mut self) -> Option<ExitStatus> {
+        self.child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
+    }
+
+    /// Waits until the log contains `needle`; panics after `timeout` or if the process
+    /// exits first.
+    fn wait_for(&mut self, needle: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let log = self.log();
+            if log.contains(needle) {
+                return log;
+            }
+            if let Some(status) = self.exited() {
+                panic!("{} exited ({status}) before logging {needle:?}", self.name);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {needle:?} in {}'s log after {timeout:?}",
+                self.name
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn signal(&self, sig: i32) {
+        // SAFETY: kill(2) of a child we spawned and have not reaped.
+        let rc = unsafe { libc::kill(self.pid(), sig) };
+        assert_eq!(rc, 0, "kill({}, {sig})", self.pid());
+    }
+
+    /// Waits for the process to exit; `None` after `timeout`.
+    fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Some(status) = self.exited() {
+                self.child = None;
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
+    /// SIGTERM, then SIGKILL if it is still there after `grace`.
+    fn stop(&mut self, grace: Duration) {
+        if self.child.is_none() {
+            return;
+        }
+        if self.exited().is_none() {
+            kill(self.pid(), libc::SIGTERM);
+            if self.wait_exit(grace).is_some() {
+                return;
+            }
+        }
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// The box: namespaces, BIND, tern, dhclient. Torn down in order on drop.
+struct OneBox {
+    srv: String,
+    cli: String,
+    srv_if: String,
+    cli_if: String,
+    dir: tempfile::TempDir,
+    named: Option<NsProcess>,
+    dhclient: Option<NsProcess>,
+    tern: Option<NsProcess>,
+}
+
+impl OneBox {
+    fn new() -> OneBox {
+        let pid = std::process::id();
+        let me = OneBox {
+            srv: format!("tern-onebox-{pid}-srv"),
+            cli: format!("tern-onebox-{pid}-cli"),
+            // Interface names: at most 15 bytes.
+            srv_if: format!("tos{pid}"),
+            cli_if: format!("toc{pid}"),
+            dir: tempfile::tempdir().unwrap(),
+            named: None,
+            tern: None,
+            dhclient: None,
+        };
+        // From here on Drop deletes whatever was made.
+        run("ip", &["netns", "add", &me.srv]);
+        run("ip", &["netns", "add", &me.cli]);
+        run(
+            "ip",
+            &[
+                "link", "add", &me.srv_if, "netns", &me.srv, "type", "veth", "peer", "name",
+                &me.cli_if, "netns", &me.cli,
+            ],
+        );
+        run(
+            "ip",
+            &[
+                "-n",
+                &me.srv,
+                "addr",
+                "add",
+                "192.0.2.1/24",
+                "dev",
+                &me.srv_if,
+            ],
+        );
+        run("ip", &["-n", &me.srv, "link", "set", &me.srv_if, "up"]);
+        run("ip", &["-n", &me.srv, "link", "set", "lo", "up"]);
+        run(
+            "ip",
+            &[
+                "-n", &me.cli, "link", "set", &me.cli_if, "address", CLIENT_MAC,
+            ],
+        );
+        run("ip", &["-n", &me.cli, "link", "set", &me.cli_if, "up"]);
+        run("ip", &["-n", &me.cli, "link", "set", "lo", "up"]);
+        me
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// A private BIND in the server namespace on 127.0.0.1:DNS_PORT; example.com and
+    /// 2.0.192.in-addr.arpa updatable with the TSIG key.
+    fn start_named(&mut self) {
+        assert!(
+            Path::new(NAMED).exists(),
+            "{NAMED} not found: apt-get install bind9 bind9-dnsutils"
+        );
+        let nd = self.path("named");
+        std::fs::create_dir(&nd).unwrap();
+        let d = nd.display();
+        let mut conf = format!(
+            "options {{\n\tdirectory \"{d}\";\n\tpid-file \"{d}/named.pid\";\n\
+             \tsession-keyfile \"{d}/session.key\";\n\tmanaged-keys-directory \"{d}\";\n\
+             \tlisten-on port {DNS_PORT} {{ 127.0.0.1; }};\n\tlisten-on-v6 {{ none; }};\n\
+             \trecursion no;\n\tnotify no;\n\tdnssec-validation no;\n}};\ncontrols {{ }};\n\
+             key \"{KEY_NAME}\" {{ algorithm hmac-sha256; secret \"{KEY_SECRET}\"; }};\n"
+        );
+        for (zone, records) in [
+            ("example.com", "ns IN A 127.0.0.1\n"),
+            ("2.0.192.in-addr.arpa", ""),
+        ] {
+            std::fs::write(
+                nd.join(format!("{zone}.db")),
+                format!(
+                    "$TTL 300\n$ORIGIN {zone}.\n\
+                     @ IN SOA ns.example.com. hostmaster.example.com. 1 3600 600 86400 300\n\
+                     @ IN NS ns.example.com.\n{records}"
+                ),
+            )
+            .unwrap();
+            conf.push_str(&format!(
+                "zone \"{zone}\" {{ type primary; file \"{d}/{zone}.db\"; \
+                 allow-update {{ key \"{KEY_NAME}\"; }}; }};\n"
+            ));
+        }
+        let conf_path = nd.join("named.conf");
+        std::fs::write(&conf_path, conf).unwrap();
+        let named = NsProcess::start(
+            "named",
+            &self.srv,
+            NAMED,
+            &["-g", "-n", "1", "-c", conf_path.to_str().unwrap()],
+            &self.path("named.log"),
+        );
+        self.named = Some(named);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.named.as_mut().unwrap().exited() {
+                panic!("named exited ({status})");
+            }
+            if self.dig("example.com", "SOA").iter().any(|l| !l.is_empty()) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "named did not answer within 20 s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// `tern serve` in the server namespace with one config holding Dhcp4, DhcpDdns and
+    /// Api, and the embedded PostgreSQL in a temp data dir.
+    fn start_tern(&mut self) {
+        let config = format!(
+            r#"{{
+    "Dhcp4": {{
+        "interfaces-config": {{ "interfaces": [ "{srv_if}" ] }},
+        "valid-lifetime": 600, "renew-timer": 300, "rebind-timer": 500,
+        "ddns-send-updates": true,
+        "ddns-qualifying-suffix": "example.com.",
+        "ddns-replace-client-name": "never",
+        "dhcp-ddns": {{ "enable-updates": true, "server-ip": "127.0.0.1", "server-port": {D2_PORT} }},
+        "subnet4": [ {{
+            "id": 1,
+            "subnet": "192.0.2.0/24",
+            "pools": [ {{ "pool": "192.0.2.100 - 192.0.2.150" }} ],
+            "option-data": [ {{ "name": "routers", "data": "192.0.2.1" }} ]
+        }} ]
+    }},
+    "DhcpDdns": {{
+        "ip-address": "127.0.0.1",
+        "port": {D2_PORT},
+        "dns-server-timeout": 500,
+        "tsig-keys": [ {{ "name": "{KEY_NAME}", "algorithm": "HMAC-SHA256", "secret": "{KEY_SECRET}" }} ],
+        "forward-ddns": {{ "ddns-domains": [ {{
+            "name": "example.com.", "key-name": "{KEY_NAME}",
+            "dns-servers": [ {{ "ip-address": "127.0.0.1", "port": {DNS_PORT} }} ]
+        }} ] }},
+        "reverse-ddns": {{ "ddns-domains": [ {{
+            "name": "2.0.192.in-addr.arpa.", "key-name": "{KEY_NAME}",
+            "dns-servers": [ {{ "ip-address": "127.0.0.1", "port": {DNS_PORT} }} ]
+        }} ] }}
+    }},
+    "Api": {{ "ip-address": "127.0.0.1", "port": {API_PORT} }}
+}}"#,
+            srv_if = self.srv_if
+        );
+        let config_path = self.path("tern.json");
+        std::fs::write(&config_path, config).unwrap();
+        let data = self.path("data");
+        let tern = NsProcess::start(
+            "tern",
+            &self.srv,
+            tern_bin(),
+            &[
+                "serve",
+                "-c",
+                config_path.to_str().unwrap(),
+                "--data-dir",
+                data.to_str().unwrap(),
+            ],
+            &self.path("tern.log"),
+        );
+        self.tern = Some(tern);
+        self.tern
+            .as_mut()
+            .unwrap()
+            .wait_for("TERN_READY", Duration::from_secs(120));
+    }
+
+    /// What `dig +short` in the server namespace sees at BIND for `name` `rtype`.
+    fn dig(&self, name: &str, rtype: &str) -> Vec<String> {
+        let port = DNS_PORT.to_string();
+        let (status, out, err) = ns_exec(
+            &self.srv,
+            &[
+                "dig",
+                "+short",
+                "+norecurse",
+                "+time=1",
+                "+tries=2",
+                "-p",
+                &port,
+                "@127.0.0.1",
+                name,
+                rtype,
+            ],
+        );
+        if !status.success() {
+            // (named not answering yet; callers poll)
+            let _ = err;
+            return Vec::new();
+        }
+        let mut v: Vec<String> = out
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Polls dig until `pred` holds; returns the last answer and whether it held.
+    fn dig_until(
+        &self,
+        name: &str,
+        rtype: &str,
+        timeout: Duration,
+        pred: impl Fn(&[String]) -> bool,
+    ) -> (Vec<String>, bool) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let v = self.dig(name, rtype);
+            if pred(&v) {
+                return (v, true);
+            }
+            if Instant::now() > deadline {
+                return (v, false);
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// One Kea command over the API (curl in the server namespace); the first answer.
+    fn command(&self, body: &str) -> Value {
+        let url = format!("http://127.0.0.1:{API_PORT}/");
+        let (status, out, err) = ns_exec(
+            &self.srv,
+            &[
+                "curl",
+                "-s",
+                "--max-time",
+                "10",
+                "-X",
+                "POST",
+                "-H",
+                "Content-Type: application/json",
+                &url,
+                "-d",
+                body,
+            ],
+        );
+        assert!(status.success(), "curl {body}: {status}: {err}");
+        let v: Value = serde_json::from_str(&out)
+            .unwrap_or_else(|e| panic!("{body}: answer is not JSON ({e}): {out}"));
+        let first = v
+            .as_array()
+            .and_then(|a| a.first())
+            .cloned()
+            .unwrap_or_else(|| panic!("{body}: answer is not a list: {out}"));
+        first
+    }
+
+    /// dhclient's options: a config sending the host name, a script, a lease file and a
+    /// pid file of this box.
+    fn dhclient_args(&self) -> Vec<String> {
+        use std::os::unix::fs::PermissionsExt;
+        let conf = self.path("dhclient.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "send host-name \"{HOSTNAME}\";\n\
+                 request subnet-mask, broadcast-address, routers, domain-name;\n"
+            ),
+        )
+        .unwrap();
+        // The script configures the address (so the release can be sent unicast from it)
+        // and records each event.
+        let script = self.path("dhclient-script");
+        let out = self.path("dhclient-script.out");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\n\
+                 echo \"$reason ip=$new_ip_address old=$old_ip_address\" >> \"{}\"\n\
+                 case \"$reason\" in\n\
+                 \x20 BOUND|RENEW|REBIND|REBOOT) ip addr add \"$new_ip_address/24\" dev \"$interface\" 2>/dev/null ;;\n\
+                 \x20 RELEASE|STOP|EXPIRE|FAIL) [ -n \"$old_ip_address\" ] && ip addr del \"$old_ip_address/24\" dev \"$interface\" 2>/dev/null ;;\n\
+                 esac\n\
+                 exit 0\n",
+                out.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let path = |n: &str| self.path(n).display().to_string();
+        vec![
+            "-v".into(),
+            "-cf".into(),
+            conf.display().to_string(),
+            "-pf".into(),
+            path("dhclient.pid"),
+            "-lf".into(),
+            path("dhclient.leases"),
+            "-sf".into(),
+            script.display().to_string(),
+        ]
+    }
+
+    /// Runs dhclient in the client namespace in the foreground (`-d -1`, so it stays our
+    /// child: no daemon to chase through a pid file) until its lease file holds a lease,
+    /// bounded by 30 s; then kills it (SIGKILL: no STOP script, no release). Returns the
+    /// leased address, or dhclient's output when it got none.
+    fn dhclient_bind(&mut self) -> Result<Ipv4Addr, String> {
+        let mut args = self.dhclient_args();
+        args.extend(["-d".into(), "-1".into(), self.cli_if.clone()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let log = self.path("dhclient.log");
+        self.dhclient = Some(NsProcess::start(
+            "dhclient", &self.cli, "dhclient", &args, &log,
+        ));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let result = loop {
+            if let Some(ip) = self.leased_address() {
+                break Ok(ip);
+            }
+            let exited = self.dhclient.as_mut().unwrap().exited();
+            if exited.is_some() || Instant::now() > deadline {
+                break Err(format!("dhclient ({exited:?}):\n{}", read(&log)));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        self.kill_dhclient();
+        result
+    }
+
+    /// `dhclient -r` with the same lease file (bounded); returns its output.
+    fn dhclient_release(&self) -> String {
+        let mut args = vec!["timeout".to_string(), "30".into(), "dhclient".into()];
+        args.extend(self.dhclient_args());
+        args.extend(["-r".into(), self.cli_if.clone()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (status, stdout, stderr) = ns_exec(&self.cli, &args);
+        format!("dhclient -r: {status}\n{stdout}{stderr}")
+    }
+
+    /// Kills the foreground dhclient (by its PID) and reaps it.
+    fn kill_dhclient(&mut self) {
+        if let Some(mut p) = self.dhclient.take() {
+            if let Some(mut c) = p.child.take() {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+        let _ = std::fs::remove_file(self.path("dhclient.pid"));
+    }
+
+    /// The address of the last lease in dhclient's lease file.
+    fn leased_address(&self) -> Option<Ipv4Addr> {
+        read(&self.path("dhclient.leases"))
+            .lines()
+            .rev()
+            .find_map(|l| l.trim().strip_prefix("fixed-address "))
+            .and_then(|s| s.trim_end_matches(';').trim().parse().ok())
+    }
+
+    fn tern_log(&self) -> String {
+        self.tern.as_ref().map(NsProcess::log).unwrap_or_default()
+    }
+
+    fn named_log(&self) -> String {
+        self.named.as_ref().map(NsProcess::log).unwrap_or_default()
+    }
+}
+
+impl Drop for OneBox {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("--- tern log ---\n{}", self.tern_log());
+            eprintln!("--- named log ---\n{}", self.named_log());
+            eprintln!(
+                "--- dhclient ---\n{}--- dhclient script ---\n{}",
+                read(&self.path("dhclient.log")),
+                read(&self.path("dhclient-script.out"))
+            );
+        }
+        self.kill_dhclient();
+        if let Some(mut tern) = self.tern.take() {
+            tern.stop(Duration::from_secs(30));
+        }
+        // tern's PostgreSQL, should it have outlived tern.
+        if let Some(pg) = pid_from_file(&self.path("data/pg/postmaster.pid")) {
+            if !wait_pid_gone(pg, Duration::from_secs(10)) {
+                kill(pg, libc::SIGQUIT);
+                wait_pid_gone(pg, Duration::from_secs(5));
+            }
+        }
+        if let Some(mut named) = self.named.take() {
+            named.stop(Duration::from_secs(5));
+        }
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.srv])
+            .status();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.cli])
+            .status();
+    }
+}
+
+/// The current value of statistic `name` in a `statistic-get-all` answer.
+fn stat(answer: &Value, name: &str) -> Option<i64> {
+    answer["arguments"][name][0][0].as_i64()
+}
+
+fn reverse_name(ip: Ipv4Addr) -> String {
+    let o = ip.octets();
+    format!("{}.{}.{}.{}.in-addr.arpa", o[3], o[2], o[1], o[0])
+}
+
+#[test]
+fn one_box_client_name_reaches_dns_and_statistics() {
+    let started = Instant::now();
+    let mut b = OneBox::new();
+    b.start_named();
+    b.start_tern();
+    eprintln!("one_box: tern ready after {:?}", started.elapsed());
+
+    // The client gets a lease, sending its host name.
+    let ip = b
+        .dhclient_bind()
+        .unwrap_or_else(|out| panic!("dhclient got no lease: {out}"));
+    assert_eq!(ip.octets()[..3], [192, 0, 2], "{ip} is not in 192.0.2.0/24");
+    assert!(
+        (100..=150).contains(&ip.octets()[3]),
+        "{ip} is not from the pool"
+    );
+
+    // d2 puts the name into BIND: A, DHCID and PTR.
+    let (a, ok) = b.dig_until(FQDN, "A", DNS_WAIT, |v| v == [ip.to_string()]);
+    assert!(ok, "A {FQDN} is {a:?}, expected [{ip}] within {DNS_WAIT:?}");
+    let (dhcid, ok) = b.dig_until(FQDN, "DHCID", DNS_WAIT, |v| !v.is_empty());
+    assert!(ok, "no DHCID at {FQDN}: {dhcid:?}");
+    let rev = reverse_name(ip);
+    let (ptr, ok) = b.dig_until(&rev, "PTR", DNS_WAIT, |v| v == [format!("{FQDN}.")]);
+    assert!(ok, "PTR {rev} is {ptr:?}, expected [{FQDN}.]");
+
+    // Statistics of both engines over the Kea command channel.
+    let stats = b.command(r#"{"command":"statistic-get-all","service":["dhcp4"]}"#);
+    assert_eq!(stats["result"], 0, "{stats}");
+    let acks = stat(&stats, "pkt4-ack-sent");
+    assert!(
+        acks.is_some_and(|n| n >= 1),
+        "pkt4-ack-sent {acks:?}: {stats}"
+    );
+    let success = stat(&stats, "update-success");
+    assert!(
+        success.is_some_and(|n| n >= 1),
+        "update-success {success:?} (ncr-received {:?}): {stats}",
+        stat(&stats, "ncr-received")
+    );
+    let signed = stat(&stats, "update-signed");
+    assert!(
+        signed.is_some_and(|n| n >= 1),
+        "update-signed {signed:?}: {stats}"
+    );
+
+    // The lease, with the qualified name.
+    let leases = b.command(r#"{"command":"lease4-get-all","service":["dhcp4"]}"#);
+    assert_eq!(leases["result"], 0, "{leases}");
+    let list = leases["arguments"]["leases"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no leases list: {leases}"));
+    let lease = list
+        .iter()
+        .find(|l| l["ip-address"] == ip.to_string())
+        .unwrap_or_else(|| panic!("no lease for {ip}: {leases}"));
+    // Kea writes an option-12 name without the trailing dot (only option-81 names keep it).
+    assert_eq!(lease["hostname"], FQDN, "{lease}");
+    assert_eq!(lease["hw-address"], CLIENT_MAC, "{lease}");
+    assert_eq!(lease["subnet-id"], 1, "{lease}");
+
+    // Release: the name leaves DNS again.
+    let out = b.dhclient_release();
+    let (a, ok) = b.dig_until(FQDN, "A", DNS_WAIT, |v| v.is_empty());
+    assert!(
+        ok,
+        "A {FQDN} still {a:?} {DNS_WAIT:?} after the release:\n{out}"
+    );
+    let (ptr, ok) = b.dig_until(&rev, "PTR", DNS_WAIT, |v| v.is_empty());
+    assert!(ok, "PTR {rev} still {ptr:?} after the release");
+
+    // SIGTERM: a clean exit.
+    let tern = b.tern.as_mut().unwrap();
+    tern.signal(libc::SIGTERM);
+    let status = tern
+        .wait_exit(Duration::from_secs(60))
+        .expect("tern did not exit within 60 s of SIGTERM");
+    assert!(status.success(), "tern exited with {status}");
+    assert!(b.tern_log().contains("TERN_STOPPED"), "no TERN_STOPPED");
+    eprintln!("one_box: done in {:?}", started.elapsed());
+}
