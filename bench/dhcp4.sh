@@ -33,7 +33,7 @@ tern_built
 bench_init dhcp4
 kea_env
 CSV=$WORK/dhcp4.csv
-echo "server,offered,dora_per_s,drop_pct,do_avg_ms,ra_avg_ms,disc_sent,acks,rss_kb,pg_rss_kb" >"$CSV"
+echo "server,offered,dora_per_s,drop_pct,do_avg_ms,ra_avg_ms,disc_sent,acks,rss_kb,pg_rss_kb,rcvbuf_drops" >"$CSV"
 
 # kea_conf FILE LEASEDB VALID : Kea 2.2 kea-dhcp4 config (also what tern is given)
 kea_conf() {
@@ -102,37 +102,42 @@ parse() {
             printf "%.1f %.2f %s %s %d %d\n", a/dur, drop, (d[1]==""?"nan":d[1]), (d[2]==""?"nan":d[2]), s1, a }' "$1"
 }
 
-printf '\n%-12s %8s %10s %7s %9s %9s %9s\n' server offered/s DORA/s drop% DO_ms RA_ms RSS_MB >&2
+printf '\n%-12s %8s %10s %7s %9s %9s %9s %9s\n' server offered/s DORA/s drop% DO_ms RA_ms RSS_MB rcvbuf_drops >&2
 last_rate=${RATES##* }
 for rate in $RATES; do
   for s in $SERVERS; do
     start_server "$s"
     out=$WORK/perfdhcp-$s-$rate.txt
+    rb0=$(udp_rcvbuf_errors)
     perf "$rate" "$CLIENTS" "$DURATION" "$out"
+    rb=$(( $(udp_rcvbuf_errors) - rb0 ))
     rss=$(rss_kb "$SRV_PID"); pgrss=0
     case $s in tern*) pgrss=$(tree_rss_kb "$SRV_PID");; esac
     alive srv || log "WARNING: $s (pid $SRV_PID) died during the step; see $WORK/$s.out"
     stop_pid srv
     read -r dps drop doms rams sent acks < <(parse "$out" "$DURATION")
-    echo "$s,$rate,$dps,$drop,$doms,$rams,$sent,$acks,$rss,$pgrss" >>"$CSV"
-    printf '%-12s %8s %10s %7s %9s %9s %9s\n' "$s" "$rate" "$dps" "$drop" "$doms" "$rams" "$(fdiv "$rss" 1024)" >&2
+    echo "$s,$rate,$dps,$drop,$doms,$rams,$sent,$acks,$rss,$pgrss,$rb" >>"$CSV"
+    printf '%-12s %8s %10s %7s %9s %9s %9s %9s\n' "$s" "$rate" "$dps" "$drop" "$doms" "$rams" "$(fdiv "$rss" 1024)" "$rb" >&2
   done
 done
 
 if [ "$BIG_LEASES" -gt 0 ]; then
-    log "tern with $BIG_LEASES active leases (lifetime 1 day): perfdhcp -R $BIG_LEASES -r $BIG_RATE -n $BIG_LEASES"
+    # perfdhcp draws each exchange's MAC at random from the -R range, so BIG_SENDS
+    # (default 3 x BIG_LEASES) exchanges leave ~95 % of the range with a lease; the
+    # lease4 row count below is the real figure.
+    BIG_SENDS=${BIG_SENDS:-$(( 3 * BIG_LEASES ))}
+    log "tern with ~$BIG_LEASES active leases (lifetime 1 day): perfdhcp -R $BIG_LEASES -r $BIG_RATE -n $BIG_SENDS"
     start_server tern-big
     rss0=$(rss_kb "$SRV_PID")
-    dur=$(( BIG_LEASES / BIG_RATE + 30 ))
+    dur=$(( BIG_SENDS / BIG_RATE + 30 ))
     out=$WORK/perfdhcp-tern-big.txt
-    # -n: exactly BIG_LEASES DISCOVERs, each a distinct client
-    perf "$BIG_RATE" "$BIG_LEASES" "$dur" "$out" -n "$BIG_LEASES"
+    perf "$BIG_RATE" "$BIG_LEASES" "$dur" "$out" -n "$BIG_SENDS"
     sleep 2
     rss1=$(rss_kb "$SRV_PID"); pg1=$(tree_rss_kb "$SRV_PID")
-    leases=$(inns "$PG_BIN/psql" -h "$WORK/tern-data" -U postgres -qAtX -c "select count(*) from lease4" 2>/dev/null || echo "?")
+    leases=$(inns "$PG_BIN/psql" -h "$WORK/tern-data/pg-socket" -U tern -qAtX -c "select count(*) from lease4" tern 2>/dev/null || echo "?")
     read -r dps drop doms rams sent acks < <(parse "$out" "$dur")
     stop_pid srv
-    echo "tern-big,$BIG_RATE,$dps,$drop,$doms,$rams,$sent,$acks,$rss1,$pg1" >>"$CSV"
+    echo "tern-big,$BIG_RATE,$(fdiv "$acks" "$dur"),$drop,$doms,$rams,$sent,$acks,$rss1,$pg1,0" >>"$CSV"
     BIG_LINE="tern with $acks ACKed leases (lease4 rows: $leases): VmRSS $(fdiv "$rss0" 1024) MB idle -> $(fdiv "$rss1" 1024) MB; embedded PostgreSQL processes (sum of VmRSS, shared buffers counted per process) $(fdiv "$pg1" 1024) MB"
 fi
 
@@ -145,11 +150,11 @@ for r in rows:
     if r["server"] not in order and r["server"] != "tern-big":
         order.append(r["server"])
 print()
-print("| server | offered/s | DORA/s completed | drop % | DISCOVER-OFFER avg ms | REQUEST-ACK avg ms |")
-print("|---|---|---|---|---|---|")
+print("| server | offered/s | DORA/s completed | drop % | DISCOVER-OFFER avg ms | REQUEST-ACK avg ms | kernel rcvbuf drops |")
+print("|---|---|---|---|---|---|---|")
 for r in rows:
     if r["server"] == "tern-big": continue
-    print(f"| {r['server']} | {r['offered']} | {float(r['dora_per_s']):.0f} | {r['drop_pct']} | {r['do_avg_ms']} | {r['ra_avg_ms']} |")
+    print(f"| {r['server']} | {r['offered']} | {float(r['dora_per_s']):.0f} | {r['drop_pct']} | {r['do_avg_ms']} | {r['ra_avg_ms']} | {r['rcvbuf_drops']} |")
 summ = {}
 for s in order:
     rs = [r for r in rows if r["server"] == s]

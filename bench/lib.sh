@@ -97,7 +97,7 @@ tree_rss_kb() {
 wait_udp() {
     local a=$1 p=$2 t=${3:-20} i
     for i in $(seq $((t * 10))); do
-        inns ss -Huln "sport = :$p" 2>/dev/null | awk '{print $4}' | grep -qE "^($a|0\.0\.0\.0|\*):$p\$" && return 0
+        inns ss -Huln "sport = :$p" 2>/dev/null | awk '{print $4}' | sed 's/%[^:]*//' | grep -qE "^($a|0\.0\.0\.0|\*):$p\$" && return 0
         sleep 0.1
     done
     return 1
@@ -134,7 +134,7 @@ psql_ns() { inns "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERR
 # kea_db DB : (re)create DB owned by role kea/kea with Kea's schema from kea-admin db-init
 kea_db() {
     local db=$1
-    psql_ns -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
+    psql_ns -d postgres -c "SET client_min_messages=warning" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
     psql_ns -d postgres -c "DO \$\$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname='kea')
         THEN CREATE ROLE kea LOGIN PASSWORD 'kea'; END IF; END\$\$" -c "ALTER DATABASE $db OWNER TO kea" >/dev/null
     inns kea-admin db-init pgsql -h 127.0.0.1 -P "$PG_PORT" -u kea -p kea -n "$db" >"$WORK/kea-admin-$db.log" 2>&1 \
@@ -201,6 +201,12 @@ bind_start() {
     local d=$1 port=$2
     start_bg named "$d/named.out" ip netns exec "$NS" named -f -c "$d/named.conf" -n "${NAMED_THREADS:-1}"
     wait_udp 127.0.0.1 "$port" 20 || { tail "$d/named.out" "$d/named.log"; die "named not up"; }
+}
+
+# udp_rcvbuf_errors : the netns' UDP RcvbufErrors counter (datagrams the kernel dropped
+# because a socket's receive buffer was full)
+udp_rcvbuf_errors() {
+    inns awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "RcvbufErrors") c = i; h = 1 } else print $c }' /proc/net/snmp
 }
 
 # ---- small numeric helpers -------------------------------------------------------------

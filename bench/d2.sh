@@ -1,0 +1,161 @@
+#!/bin/bash
+# bench/d2.sh -- DHCP-DDNS: the same N NCRs, sent over UDP in Kea's format, to Kea's
+# kea-dhcp-ddns and to tern's d2 (`tern serve -c <the same kea-dhcp-ddns.conf>`), each
+# against a fresh BIND 9 (TSIG hmac-sha256, forward example.com + reverse 10.in-addr.arpa),
+# in one run; then BIND's own ceiling for the same updates without a D2.
+#
+# Layout: netns $NS, everything on its 127.0.0.1: D2 listens for NCRs on :53001, BIND on
+# :5353. Sender: bench/ncr_load.py (latency = NCR sent -> A record answered, every SAMPLE-th
+# NCR; completion and losses from AXFR). Ceiling: bench/bind_ceiling.py.
+#
+# env:
+#   N=4000               NCRs per step (adds, forward + reverse, conflict resolution on)
+#   RATES="500 1000 0"   offered NCR/s per step; 0 = unthrottled burst
+#   SERVERS="kea-d2 tern-d2"
+#   SAMPLE=20            latency probe on every SAMPLE-th NCR
+#   MAX_TIME=90          hard cap per step (sending + completion), seconds
+#   D2_SEVERITY=INFO     both D2s log at this level (INFO: per-update success lines counted)
+#   CEIL_WINDOWS="1 8 32"  BIND ceiling: updates in flight; "" skips the ceiling
+#   NAMED_THREADS=2      named -n
+#   WORK=/tmp/tern-bench-d2 (wiped at start; kept afterwards)
+# prints: per-step table, ratios tern/Kea, BIND ceiling; CSV in $WORK/d2.csv
+set -u
+. "$(dirname "$0")/lib.sh"
+N=${N:-4000}; RATES=${RATES:-"500 1000 0"}; SERVERS=${SERVERS:-"kea-d2 tern-d2"}
+SAMPLE=${SAMPLE:-20}; MAX_TIME=${MAX_TIME:-90}; D2_SEVERITY=${D2_SEVERITY:-INFO}
+CEIL_WINDOWS=${CEIL_WINDOWS-"1 8 32"}
+export NAMED_THREADS=${NAMED_THREADS:-2}
+NCRPORT=53001; DNSPORT=5353
+tern_built
+$PY -c 'import dns.update, dns.tsig' 2>/dev/null || die "python3-dnspython missing: apt-get install -y python3-dnspython"
+bench_init d2
+kea_env
+CSV=$WORK/d2.csv
+echo "server,rate,n,sent,send_errors,offered_per_s,a_visible,ptr_visible,lost_a,lost_ptr,complete_s,completed_per_s,lat_p50_ms,lat_p99_ms,lat_max_ms,lat_missing,log_add_ok,log_add_failed,log_queue_full,log_warn_error,rss_kb,rcvbuf_drops" >"$CSV"
+
+# d2_conf KEYSECRET : the one kea-dhcp-ddns.conf both D2s run
+d2_conf() {
+    cat >"$WORK/kea-dhcp-ddns.json" <<EOF
+// rendered by tern bench/d2.sh: Kea 2.2 kea-dhcp-ddns; tern serves it unchanged
+{ "DhcpDdns": {
+  "ip-address": "127.0.0.1", "port": $NCRPORT,
+  "dns-server-timeout": 1000,
+  "ncr-protocol": "UDP", "ncr-format": "JSON",
+  "tsig-keys": [ { "name": "$KEYNAME", "algorithm": "HMAC-SHA256", "secret": "$1" } ],
+  "forward-ddns": { "ddns-domains": [
+      { "name": "example.com.", "key-name": "$KEYNAME",
+        "dns-servers": [ { "ip-address": "127.0.0.1", "port": $DNSPORT } ] } ] },
+  "reverse-ddns": { "ddns-domains": [
+      { "name": "10.in-addr.arpa.", "key-name": "$KEYNAME",
+        "dns-servers": [ { "ip-address": "127.0.0.1", "port": $DNSPORT } ] } ] },
+  "loggers": [ { "name": "kea-dhcp-ddns", "severity": "$D2_SEVERITY",
+                 "output_options": [ { "output": "$WORK/d2.log" } ] } ]
+} }
+EOF
+}
+
+# one BIND for the template and config checks
+bind_setup "$WORK/named" "$DNSPORT"
+d2_conf "$KEYSECRET"
+kea-dhcp-ddns -t "$WORK/kea-dhcp-ddns.json" >"$WORK/kea-d2.check" 2>&1 || die "kea-dhcp-ddns -t: $(tail -3 "$WORK/kea-d2.check")"
+"$TERN" check -c "$WORK/kea-dhcp-ddns.json" >"$WORK/tern.check" 2>&1 || die "tern check: $(cat "$WORK/tern.check")"
+case " $SERVERS " in *" tern-d2 "*)
+    log "initialising tern's embedded cluster once (template)"
+    tern_template_data "$WORK/tern-template" "$WORK/kea-dhcp-ddns.json" 127.0.0.1 "$NCRPORT"
+    rm -f "$WORK/d2.log";;
+esac
+
+step=0
+for rate in $RATES; do
+  for s in $SERVERS; do
+    step=$((step + 1))
+    # fresh BIND (new key each time, so the D2 config is rendered again)
+    bind_setup "$WORK/named" "$DNSPORT"; d2_conf "$KEYSECRET"; bind_start "$WORK/named" "$DNSPORT"
+    rm -f "$WORK/d2.log"
+    case $s in
+      kea-d2)  start_bg d2 "$WORK/$s.out" ip netns exec "$NS" kea-dhcp-ddns -c "$WORK/kea-dhcp-ddns.json" ;;
+      tern-d2) rm -rf "$WORK/tern-data"; cp -a "$WORK/tern-template" "$WORK/tern-data"
+               start_bg d2 "$WORK/$s.out" ip netns exec "$NS" "$TERN" serve -c "$WORK/kea-dhcp-ddns.json" --data-dir "$WORK/tern-data" ;;
+    esac
+    wait_udp 127.0.0.1 "$NCRPORT" 60 || { tail -20 "$WORK/$s.out"; die "$s not listening on 127.0.0.1:$NCRPORT"; }
+    sleep 1
+    D2PID=$(pid_of d2)
+    out=$WORK/ncr-$s-$rate.json
+    cmd=(ip netns exec "$NS" $PY "$BENCH_DIR/ncr_load.py" --ncr 127.0.0.1:$NCRPORT --dns 127.0.0.1:$DNSPORT
+         -n "$N" --rate "$rate" --sample "$SAMPLE" --max-time "$MAX_TIME" --prefix "h$step-")
+    echo "# ${cmd[*]}" >"$out.cmd"
+    rb0=$(udp_rcvbuf_errors)
+    timeout -k 5 $((MAX_TIME + 60)) "${cmd[@]}" >"$out" 2>"$out.err"
+    rb=$(( $(udp_rcvbuf_errors) - rb0 ))
+    rss=$(rss_kb "$D2PID")
+    alive d2 || log "WARNING: $s (pid $D2PID) died during the step; see $WORK/$s.out"
+    stop_pid d2; stop_pid named
+    cp "$WORK/d2.log" "$WORK/d2-$s-$rate.log" 2>/dev/null || touch "$WORK/d2-$s-$rate.log"
+    lf=$WORK/d2-$s-$rate.log
+    ok=$(grep -c DHCP_DDNS_ADD_SUCCEEDED "$lf"); fail=$(grep -c DHCP_DDNS_ADD_FAILED "$lf")
+    qf=$(grep -c DHCP_DDNS_QUEUE_MGR_QUEUE_FULL "$lf"); we=$(grep -cE ' (WARN|ERROR|FATAL) ' "$lf")
+    $PY - "$out" "$s" "$ok" "$fail" "$qf" "$we" "$rss" "$rb" <<'EOF' | tee -a "$CSV" >&2
+import json, sys
+f, s, ok, fail, qf, we, rss, rb = sys.argv[1:]
+try:
+    r = json.loads(open(f).read().strip().splitlines()[-1])
+except Exception:
+    print(f"{s},?,?,,,,,,,,,,,,,,{ok},{fail},{qf},{we},{rss},{rb}"); sys.exit()
+print(",".join(str(x) for x in [s, r["rate"], r["n"], r["sent"], r["send_errors"], r["offered_per_s"],
+      r["a_visible"], r["ptr_visible"], r["lost_a"], r["lost_ptr"], r["complete_s"], r["completed_per_s"],
+      r["lat_p50_ms"], r["lat_p99_ms"], r["lat_max_ms"], r["lat_missing"], ok, fail, qf, we, rss, rb]))
+EOF
+  done
+done
+
+# ---- BIND's own ceiling: the same updates, TSIG-signed, W in flight, no D2 ----
+CEIL=$WORK/ceiling.jsonl; : >"$CEIL"
+for w in $CEIL_WINDOWS; do
+    bind_setup "$WORK/named" "$DNSPORT"; bind_start "$WORK/named" "$DNSPORT"
+    cmd=(ip netns exec "$NS" $PY "$BENCH_DIR/bind_ceiling.py" --dns 127.0.0.1:$DNSPORT --keyname "$KEYNAME"
+         --secret "$KEYSECRET" -n "$N" --window "$w" --max-time "$MAX_TIME")
+    echo "# ${cmd[*]//$KEYSECRET/<secret>}" >"$WORK/ceiling-$w.cmd"
+    timeout -k 5 $((MAX_TIME + 60)) "${cmd[@]}" >>"$CEIL" 2>"$WORK/ceiling-$w.err"
+    stop_pid named
+    tail -1 "$CEIL" >&2
+done
+
+$PY - "$CSV" "$CEIL" <<'EOF'
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+ceil = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
+def f(x):
+    try: return float(x)
+    except: return None
+print()
+print("| D2 | offered NCR/s | NCRs sent | A visible | PTR visible | lost (A/PTR) | completed NCR/s | DNS updates/s | p50 ms | p99 ms | max ms | log ADD_SUCCEEDED / ADD_FAILED / QUEUE_FULL / WARN+ERROR | kernel rcvbuf drops | RSS MB |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+for r in rows:
+    rate = f"burst ({float(r['offered_per_s']):.0f}/s)" if f(r["rate"]) == 0 else f"{f(r['rate']):.0f}"
+    cps = f(r["completed_per_s"]) or 0
+    print(f"| {r['server']} | {rate} | {r['sent']} | {r['a_visible']} | {r['ptr_visible']} | {r['lost_a']}/{r['lost_ptr']} "
+          f"| {cps:.0f} | {2*cps:.0f} | {r['lat_p50_ms']} | {r['lat_p99_ms']} | {r['lat_max_ms']} "
+          f"| {r['log_add_ok']} / {r['log_add_failed']} / {r['log_queue_full']} / {r['log_warn_error']} | {r['rcvbuf_drops']} | {int(r['rss_kb'] or 0)/1024:.1f} |")
+best = max((c["updates_per_s"] for c in ceil), default=None)
+print()
+if ceil:
+    print("BIND ceiling (same update shapes: forward absent+A+DHCID, reverse delete+add PTR; TSIG hmac-sha256; no D2):")
+    print()
+    print("| updates in flight | updates answered | updates/s | = NCR/s equivalent | rcodes | p50 / p99 ms |")
+    print("|---|---|---|---|---|---|")
+    for c in ceil:
+        print(f"| {c['window']} | {c['answered']}/{c['updates']} | {c['updates_per_s']:.0f} | {c['ncr_equiv_per_s']:.0f} | {c['rcodes']} | {c['lat_p50_ms']} / {c['lat_p99_ms']} |")
+print()
+print("| offered NCR/s | tern-d2 / kea-d2 completed NCR/s | tern-d2 lost | kea-d2 lost | kea-d2 % of BIND ceiling | tern-d2 % of BIND ceiling |")
+print("|---|---|---|---|---|---|")
+by = {}
+for r in rows: by.setdefault(r["rate"], {})[r["server"]] = r
+for rate, d in by.items():
+    k, t = d.get("kea-d2"), d.get("tern-d2")
+    kc = f(k["completed_per_s"]) if k else None
+    tc = f(t["completed_per_s"]) if t else None
+    ratio = f"{tc/kc:.2f}" if kc and tc else "n/a"
+    pc = lambda c: f"{100*2*c/best:.0f} %" if c and best else "n/a"
+    print(f"| {'burst' if f(rate)==0 else f'{f(rate):.0f}'} | {ratio} | {t['lost_a'] if t else ''} | {k['lost_a'] if k else ''} | {pc(kc)} | {pc(tc)} |")
+EOF
+echo "raw output: $WORK"

@@ -1,0 +1,208 @@
+#!/usr/bin/python3
+"""ncr_load.py -- send N NameChangeRequests (Kea's UDP wire format) to a DHCP-DDNS server
+and measure, from the DNS side only, how many became visible, how fast, and how late.
+
+Wire format (Kea 2.2 NameChangeRequest::toFormat, ncr-format JSON over UDP): one NCR per
+datagram = 2-byte big-endian length + that many bytes of JSON. The server never answers.
+
+Load:     N adds (change-type 0), forward + reverse, conflict resolution on, names
+          <prefix><i>.<zone>., addresses 10.x.y.z, paced at --rate NCR/s (0 = as fast as
+          the socket takes them). Bounded by N (<= 100000) and --max-time.
+Measures: * latency NCR sent -> A record answered by the DNS server, for every --sample-th
+            NCR: a prober queries that name (no RD) with back-off 1, 2, 4 .. 16 ms until the
+            answer holds the A record; latency = receive time of that answer - send time.
+          * completion: after the last send, AXFR of the forward and reverse zones every
+            --poll s until all N A and N PTR records are there, or the counts have not
+            changed for --settle s, or --max-time has passed since the first send.
+            completed_per_s = A records visible / (start of the AXFR poll that first saw the
+            final counts - first send); resolution --poll plus one AXFR.
+          * lost = N - A records visible at the end (PTR likewise).
+Prints one JSON object on stdout.
+"""
+import argparse, hashlib, json, select, socket, struct, sys, threading, time
+import dns.flags, dns.message, dns.name, dns.query, dns.rdatatype
+
+
+def ncr_datagram(i, prefix, zone, lease_len):
+    fqdn = f"{prefix}{i}.{zone}."
+    ip = f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"
+    chaddr = bytes([0x02, 0x42, (i >> 24) & 255, (i >> 16) & 255, (i >> 8) & 255, i & 255])
+    # RFC 4701 DHCID RDATA: identifier type 0x0000 (htype + chaddr), digest type 1 (SHA-256)
+    digest = hashlib.sha256(b"\x01" + chaddr + dns.name.from_text(fqdn).to_wire()).digest()
+    body = json.dumps({
+        "change-type": 0, "forward-change": True, "reverse-change": True,
+        "fqdn": fqdn, "ip-address": ip,
+        "dhcid": (b"\x00\x00\x01" + digest).hex().upper(),
+        "lease-expires-on": time.strftime("%Y%m%d%H%M%S", time.gmtime(time.time() + lease_len)),
+        "lease-length": lease_len, "use-conflict-resolution": True,
+    }, separators=(",", ":")).encode()
+    return fqdn, struct.pack("!H", len(body)) + body
+
+
+class Prober(threading.Thread):
+    """Polls sampled names over UDP until their A record is answered."""
+
+    def __init__(self, server):
+        super().__init__(daemon=True)
+        self.server = server
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setblocking(False)
+        self.lock = threading.Lock()
+        self.pending = {}        # name -> [t_sent_ncr, next_probe_at, backoff]
+        self.inflight = {}       # query id -> name
+        self.lat = []
+        self.queries = 0
+        self.stop_at = None      # monotonic deadline once the sender is done
+        self.next_id = 1
+
+    def watch(self, name, t):
+        with self.lock:
+            self.pending[name] = [t, t + 0.001, 0.001]
+
+    def run(self):
+        while True:
+            now = time.monotonic()
+            with self.lock:
+                if self.stop_at is not None and (now > self.stop_at or not self.pending):
+                    return
+                due = [(n, p) for n, p in self.pending.items() if p[1] <= now]
+            for name, p in due:
+                q = dns.message.make_query(name, dns.rdatatype.A)
+                q.flags &= ~dns.flags.RD
+                q.id = self.next_id
+                self.next_id = (self.next_id % 65535) + 1
+                self.inflight[q.id] = name
+                try:
+                    self.sock.sendto(q.to_wire(), self.server)
+                    self.queries += 1
+                except OSError:
+                    pass
+                p[2] = min(p[2] * 2, 0.016)
+                p[1] = now + p[2]
+            r, _, _ = select.select([self.sock], [], [], 0.001)
+            while r:
+                try:
+                    data = self.sock.recv(4096)
+                except BlockingIOError:
+                    break
+                t = time.monotonic()
+                try:
+                    m = dns.message.from_wire(data)
+                except Exception:
+                    continue
+                name = self.inflight.pop(m.id, None)
+                if name is None:
+                    continue
+                if any(rr.rdtype == dns.rdatatype.A for rr in m.answer):
+                    with self.lock:
+                        p = self.pending.pop(name, None)
+                    if p is not None:
+                        self.lat.append(t - p[0])
+            if len(self.inflight) > 20000:
+                self.inflight.clear()
+
+
+def count(server, zone, rtype, prefix):
+    n = 0
+    try:
+        for msg in dns.query.xfr(server[0], zone, port=server[1], lifetime=30):
+            for rrset in msg.answer:
+                if rrset.rdtype == rtype and rrset.name.to_text().startswith(prefix):
+                    n += len(rrset)
+    except Exception as e:
+        print(f"AXFR {zone}: {e}", file=sys.stderr)
+        return -1
+    return n
+
+
+def pct(xs, p):
+    if not xs:
+        return None
+    xs = sorted(xs)
+    return round(1000 * xs[min(len(xs) - 1, int(p / 100.0 * len(xs)))], 2)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--ncr", default="127.0.0.1:53001", help="D2 address:port")
+    ap.add_argument("--dns", default="127.0.0.1:5353", help="DNS server address:port")
+    ap.add_argument("--zone", default="example.com")
+    ap.add_argument("--rzone", default="10.in-addr.arpa")
+    ap.add_argument("--prefix", default="h")
+    ap.add_argument("-n", type=int, default=4000)
+    ap.add_argument("--rate", type=float, default=500.0, help="NCR/s, 0 = unthrottled")
+    ap.add_argument("--sample", type=int, default=20)
+    ap.add_argument("--lease-length", type=int, default=3600)
+    ap.add_argument("--max-time", type=float, default=120.0)
+    ap.add_argument("--poll", type=float, default=0.25)
+    ap.add_argument("--settle", type=float, default=5.0)
+    a = ap.parse_args()
+    if not 0 < a.n <= 100000:
+        sys.exit("-n must be 1..100000")
+    ncr = (a.ncr.rsplit(":", 1)[0], int(a.ncr.rsplit(":", 1)[1]))
+    dnss = (a.dns.rsplit(":", 1)[0], int(a.dns.rsplit(":", 1)[1]))
+
+    grams = [ncr_datagram(i, a.prefix, a.zone, a.lease_length) for i in range(1, a.n + 1)]
+    prober = Prober(dnss)
+    prober.start()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+    sent = errors = 0
+    t0 = time.monotonic()
+    deadline = t0 + a.max_time
+    gap = 1.0 / a.rate if a.rate > 0 else 0.0
+    for k, (fqdn, pkt) in enumerate(grams):
+        if gap:
+            d = t0 + k * gap - time.monotonic()
+            if d > 0:
+                time.sleep(d)
+        t = time.monotonic()
+        if t > deadline:
+            break
+        try:
+            s.sendto(pkt, ncr)
+            sent += 1
+        except OSError:
+            errors += 1      # e.g. ECONNREFUSED: nothing listening (the listener closed)
+        if a.sample and k % a.sample == 0:
+            prober.watch(fqdn, t)
+    t_sent = time.monotonic()
+
+    prefix = a.prefix
+    last = (-2, -2)
+    t_last_growth = t_sent
+    fwd = rev = -1
+    while time.monotonic() < deadline:
+        now = time.monotonic()      # the counts below are at least this old
+        fwd = count(dnss, a.zone, dns.rdatatype.A, prefix)
+        rev = count(dnss, a.rzone, dns.rdatatype.PTR, "")
+        if (fwd, rev) != last:
+            if last != (-2, -2) or fwd > 0:
+                t_last_growth = now
+            last = (fwd, rev)
+        if fwd >= sent and rev >= sent:
+            break
+        if time.monotonic() - t_last_growth > a.settle:
+            break
+        time.sleep(a.poll)
+    # give probes of lost names one more second, then stop the prober
+    with prober.lock:
+        prober.stop_at = time.monotonic() + 1.0
+    prober.join(timeout=5)
+    el = t_last_growth - t0
+    res = {
+        "n": a.n, "rate": a.rate, "sent": sent, "send_errors": errors,
+        "send_s": round(t_sent - t0, 3), "offered_per_s": round(sent / max(t_sent - t0, 1e-9), 1),
+        "a_visible": fwd, "ptr_visible": rev, "lost_a": a.n - fwd if fwd >= 0 else None,
+        "lost_ptr": a.n - rev if rev >= 0 else None,
+        "complete_s": round(el, 3),
+        "completed_per_s": round(fwd / el, 1) if fwd > 0 and el > 0 else 0.0,
+        "lat_samples": len(prober.lat), "lat_missing": len(prober.pending),
+        "lat_p50_ms": pct(prober.lat, 50), "lat_p99_ms": pct(prober.lat, 99),
+        "lat_max_ms": pct(prober.lat, 100), "probe_queries": prober.queries,
+    }
+    print(json.dumps(res), flush=True)
+
+
+if __name__ == "__main__":
+    main()
