@@ -244,6 +244,35 @@ fn is_discover(buf: &[u8]) -> bool {
     false
 }
 
+/// Packets dropped because too many are in progress are counted in
+/// `pkt4-receive-drop`; operators also get one warning per interval, not one per packet,
+/// so a sustained overload is visible at the default log level without flooding it.
+#[derive(Default)]
+struct OverloadWarning {
+    since_last: u64,
+    last: Option<std::time::Instant>,
+}
+
+impl OverloadWarning {
+    const INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
+
+    fn dropped(&mut self) {
+        self.since_last += 1;
+        let now = std::time::Instant::now();
+        if self
+            .last
+            .is_none_or(|t| now.duration_since(t) >= Self::INTERVAL)
+        {
+            warn!(
+                "DHCP4_PACKET_QUEUE_FULL dropped {} packet(s) since the last report: more requests than the store commits (see pkt4-receive-drop)",
+                self.since_last
+            );
+            self.since_last = 0;
+            self.last = Some(now);
+        }
+    }
+}
+
 async fn receive_loop(
     socket: Arc<UdpSocket>,
     ingress: Ingress,
@@ -253,6 +282,7 @@ async fn receive_loop(
     in_flight: Arc<Semaphore>,
 ) {
     let ingress = Arc::new(ingress);
+    let mut overload = OverloadWarning::default();
     let mut buf = vec![0u8; 65536];
     loop {
         let (n, from) = tokio::select! {
@@ -271,10 +301,12 @@ async fn receive_loop(
         // DISCOVER whose REQUEST would be dropped later is wasted work.
         if in_flight.available_permits() < MAX_IN_FLIGHT / 4 && is_discover(&buf[..n]) {
             bump(&engine.stats().receive_drop);
+            overload.dropped();
             continue;
         }
         let Ok(permit) = in_flight.clone().try_acquire_owned() else {
             bump(&engine.stats().receive_drop);
+            overload.dropped();
             debug!("DHCP4_PACKET_QUEUE_FULL dropping a packet from {from}: too many in progress");
             continue;
         };
