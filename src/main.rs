@@ -271,6 +271,9 @@ fn store_settings(pg: &tern_config::PgSettings) -> anyhow::Result<tern_store::Co
 }
 
 async fn serve(config_path: PathBuf, data_dir: PathBuf) -> anyhow::Result<()> {
+    // Installed first, so a SIGTERM that arrives while the store or the engines are still
+    // starting is answered by an orderly stop, not by the default action.
+    let signals = Signals::install()?;
     let config = load_and_log(&config_path, logging::Output::Stdout)?;
     info!(
         "TERN_STARTING tern {} starting, pid {}, config {}",
@@ -279,7 +282,7 @@ async fn serve(config_path: PathBuf, data_dir: PathBuf) -> anyhow::Result<()> {
         config_path.display()
     );
     let open = OpenStore::open(&config, &data_dir).await?;
-    let result = serve_until_signal(&config, &open.store).await;
+    let result = serve_until_signal(&config, &open.store, signals).await;
     info!("TERN_SHUTDOWN shutting down");
     open.close().await;
     result?;
@@ -287,7 +290,27 @@ async fn serve(config_path: PathBuf, data_dir: PathBuf) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve_until_signal(config: &Config, store: &Store) -> anyhow::Result<()> {
+/// SIGINT and SIGTERM, registered with the runtime as soon as tern starts.
+struct Signals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> anyhow::Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Self {
+            int: signal(SignalKind::interrupt()).context("installing the SIGINT handler")?,
+            term: signal(SignalKind::terminate()).context("installing the SIGTERM handler")?,
+        })
+    }
+}
+
+async fn serve_until_signal(
+    config: &Config,
+    store: &Store,
+    mut signals: Signals,
+) -> anyhow::Result<()> {
     let report = store.migrate().await.context("applying migrations")?;
     info!("STORE_READY {report}");
     for section in not_served_sections(config) {
@@ -299,20 +322,20 @@ async fn serve_until_signal(config: &Config, store: &Store) -> anyhow::Result<()
         services.shutdown().await;
         return Err(e);
     }
-    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     info!("TERN_READY serving; stop with SIGINT or SIGTERM");
-    loop {
+    let result = loop {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => { info!("TERN_SIGNAL SIGINT received"); break; }
-            _ = sigterm.recv() => { info!("TERN_SIGNAL SIGTERM received"); break; }
+            _ = signals.int.recv() => { info!("TERN_SIGNAL SIGINT received"); break Ok(()); }
+            _ = signals.term.recv() => { info!("TERN_SIGNAL SIGTERM received"); break Ok(()); }
             event = hosts.recv() => match event {
                 Some(event) => info!("HOSTS_CHANGED {event}"),
-                None => anyhow::bail!("host change watcher stopped"),
+                // The engines must still stop in order before the store goes away.
+                None => break Err(anyhow::anyhow!("host change watcher stopped")),
             },
         }
-    }
+    };
     services.shutdown().await;
-    Ok(())
+    result
 }
 
 /// The engines this config asks for, started in dependency order: d2 first (it drains

@@ -125,6 +125,21 @@ struct Runtime {
     pool: PgPool,
     options: D2Options,
     worker: String,
+    /// Queue ids with a transaction running here: the only claims the heartbeat renews.
+    in_flight: std::sync::Mutex<std::collections::HashSet<i64>>,
+}
+
+/// Removes a queue id from `Runtime::in_flight` when its task ends, also by panic.
+struct InFlight<'a> {
+    rt: &'a Runtime,
+    id: i64,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let mut set = self.rt.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        set.remove(&self.id);
+    }
 }
 
 /// Starts d2.
@@ -174,6 +189,7 @@ impl D2Service {
             pool: store.pool().clone(),
             options,
             worker,
+            in_flight: Default::default(),
         });
         let (stop, stopped) = watch::channel(false);
         let wake = Arc::new(Notify::new());
@@ -459,7 +475,11 @@ async fn upkeep(rt: Arc<Runtime>, wake: Arc<Notify>) {
     let mut last_purge: Option<tokio::time::Instant> = None;
     loop {
         tick.tick().await;
-        if let Err(e) = ncr_queue::heartbeat(&rt.pool, &rt.worker).await {
+        let ids: Vec<i64> = {
+            let set = rt.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+            set.iter().copied().collect()
+        };
+        if let Err(e) = ncr_queue::heartbeat(&rt.pool, &rt.worker, &ids).await {
             warn!("DHCP_DDNS_QUEUE_HEARTBEAT_ERROR cannot renew claims: {e}");
         }
         match ncr_queue::reclaim_stale(&rt.pool, rt.options.claim_lease).await {
@@ -507,7 +527,14 @@ async fn work(rt: Arc<Runtime>, mut stopped: watch::Receiver<bool>, wake: Arc<No
                 let n = batch.len();
                 for q in batch {
                     let rt = rt.clone();
-                    running.spawn(async move { run(&rt, q).await });
+                    rt.in_flight
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(q.id);
+                    running.spawn(async move {
+                        let _in_flight = InFlight { rt: &rt, id: q.id };
+                        run(&rt, q).await
+                    });
                 }
                 n
             }
@@ -599,7 +626,8 @@ async fn run(rt: &Runtime, q: QueuedNcr) {
             "DHCP_DDNS_QUEUE_LOST_CLAIM queue id {} was taken back before its outcome was recorded",
             q.id
         ),
-        // The row stays in_progress; once the lease runs out it is run again.
+        // The row stays in_progress, no longer renewed (this task leaves in_flight), so
+        // once its lease runs out it is queued again.
         Err(e) => error!(
             "DHCP_DDNS_QUEUE_UPDATE_ERROR cannot record the outcome of queue id {}: {e}",
             q.id

@@ -585,6 +585,7 @@ impl Engine {
             &name,
             address,
             times.valid,
+            new.client_id.as_deref(),
         );
         for n in &ncrs {
             ncr_queue::enqueue(&mut *tx, n, NcrSource::Dhcp4).await?;
@@ -762,6 +763,9 @@ fn lease_ncrs(
     name: &NameDecision,
     address: Ipv4Addr,
     valid: u32,
+    // The client id as the lease row keeps it (none with match-client-id false): the
+    // DHCID must come from what the row keeps, so the later removal computes the same one.
+    lease_client_id: Option<&[u8]>,
 ) -> Vec<NameChangeRequest> {
     let mut out = Vec::new();
     let old_active = old.filter(|l| l.state == LeaseState::Default && (l.fqdn_fwd || l.fqdn_rev));
@@ -797,7 +801,7 @@ fn lease_ncrs(
             name.fwd,
             name.rev,
             address,
-            req.client_id.as_deref(),
+            lease_client_id,
             req.htype,
             &req.chaddr,
             valid,

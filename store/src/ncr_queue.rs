@@ -260,7 +260,15 @@ pub async fn claim(pool: &PgPool, limit: i64, worker: &str) -> Result<Vec<Queued
             }),
             Err(e) => {
                 warn!("DHCP_DDNS_INVALID_NCR queued request {id} is not a valid NCR: {e}");
-                complete(pool, id, &NcrOutcome::Failed(format!("invalid NCR: {e}"))).await?;
+                // The batch is already claimed: an error here must not lose the valid
+                // rows claimed with it; this row is reclaimed later and fails again.
+                if let Err(err) =
+                    complete(pool, id, &NcrOutcome::Failed(format!("invalid NCR: {e}"))).await
+                {
+                    tracing::error!(
+                        "DHCP_DDNS_QUEUE_UPDATE_ERROR cannot fail invalid queue id {id}: {err}"
+                    );
+                }
             }
         }
     }
@@ -367,14 +375,18 @@ pub async fn retry_later(pool: &PgPool, id: i64, error: &str, backoff: Duration)
     Ok(n > 0)
 }
 
-/// Renews `worker`'s lease on the rows it holds; returns how many.
-pub async fn heartbeat(pool: &PgPool, worker: &str) -> Result<u64> {
+/// Renews `worker`'s lease on the rows it is still working on (`ids`); returns how many.
+/// Only rows with a live transaction are named, so a row stranded by an error (its
+/// outcome could not be recorded) runs out of lease and is taken back, rather than
+/// being renewed for ever and blocking its FQDN.
+pub async fn heartbeat(pool: &PgPool, worker: &str, ids: &[i64]) -> Result<u64> {
     let mut tx = relaxed(pool).await?;
     let n = sqlx::query(
         "UPDATE tern.ncr_queue SET claimed_at = now()
-          WHERE claimed_by = $1 AND state = 'in_progress'",
+          WHERE claimed_by = $1 AND state = 'in_progress' AND id = ANY($2)",
     )
     .bind(worker)
+    .bind(ids)
     .execute(&mut *tx)
     .await?
     .rows_affected();

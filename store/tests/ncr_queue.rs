@@ -246,7 +246,9 @@ async fn stale_claims_are_reclaimed_and_heartbeats_keep_them() {
     assert_eq!(ncr_queue::claim(pool, 1, "dead").await.unwrap()[0].id, a);
     assert_eq!(ncr_queue::claim(pool, 1, "alive").await.unwrap()[0].id, b);
     tokio::time::sleep(Duration::from_millis(1200)).await;
-    assert_eq!(ncr_queue::heartbeat(pool, "alive").await.unwrap(), 1);
+    assert_eq!(ncr_queue::heartbeat(pool, "alive", &[b]).await.unwrap(), 1);
+    // Only the rows named are renewed: a row the worker no longer works on is not.
+    assert_eq!(ncr_queue::heartbeat(pool, "alive", &[a]).await.unwrap(), 0);
     assert_eq!(
         ncr_queue::reclaim_stale(pool, Duration::from_secs(1))
             .await
