@@ -473,8 +473,18 @@ async fn nothing_is_lost_while_bind_is_down() {
             Mode::CheckWithDhcid,
         ));
     }
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let rows = ncr_queue::list(env.db.pool(), None, 0, 1000).await.unwrap();
+    // Wait (bounded) until every NCR is queued and at least one attempt has failed.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let rows = loop {
+        let rows = ncr_queue::list(env.db.pool(), None, 0, 1000).await.unwrap();
+        let failed_once = rows
+            .iter()
+            .any(|r| r.attempts >= 1 && r.last_error.is_some());
+        if (rows.len() == N && failed_once) || std::time::Instant::now() > deadline {
+            break rows;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     assert_eq!(rows.len(), N);
     assert!(
         rows.iter()
