@@ -587,16 +587,27 @@ impl Engine {
             times.valid,
             new.client_id.as_deref(),
         );
-        for n in &ncrs {
+        // Another client's lease that expired but was not reclaimed yet is reclaimed
+        // here, as Kea does before reusing an address: its name leaves DNS too.
+        let stale_other = existing
+            .as_ref()
+            .filter(|l| !mine && l.state == LeaseState::Default)
+            .and_then(|l| removal(subnet, l));
+        for n in stale_other.iter().chain(&ncrs) {
             ncr_queue::enqueue(&mut *tx, n, NcrSource::Dhcp4).await?;
         }
         // Durable before the ACK leaves.
         tx.commit().await?;
-        for n in &ncrs {
+        for n in stale_other.iter().chain(&ncrs) {
             debug!("DHCP4_NCR_CREATED {}: {}", req.label(), n.to_text());
         }
-        if !active_mine {
-            self.stats.adjust_subnet(subnet.id, 1, 0);
+        // The statistics count rows by state: a row still in the default state (active,
+        // or expired and not reclaimed, whoever's) was counted as assigned already; a
+        // declined one moves from declined to assigned.
+        match existing.as_ref().map(|l| l.state) {
+            Some(LeaseState::Default) => {}
+            Some(LeaseState::Declined) => self.stats.adjust_subnet(subnet.id, 1, -1),
+            _ => self.stats.adjust_subnet(subnet.id, 1, 0),
         }
         if renewing || active_mine {
             info!(

@@ -347,3 +347,43 @@ async fn a_renewal_is_refused_once_the_address_is_reserved_for_another_client() 
     let (offer, _) = respond(&e, &req(RequestKind::Discover, 41)).await;
     assert_ne!(offer.yiaddr, ack.yiaddr);
 }
+
+#[tokio::test]
+async fn reusing_an_expired_unreclaimed_lease_removes_the_old_name_first() {
+    let db = testing::fresh_db().await;
+    let e = engine(db.store().clone());
+    let mut first = req(RequestKind::Discover, 7);
+    first.hostname = Some("old".into());
+    let ack = obtain(&e, first).await;
+    let address = ack.yiaddr;
+    assert_eq!(e.stats().get("subnet[1].assigned-addresses"), Some(1));
+    // The lease runs out, and another client asks for the address before the
+    // reclamation timer has run.
+    sqlx::query("UPDATE lease4 SET expire = now() - interval '1 second' WHERE address = $1")
+        .bind(i64::from(u32::from(address)))
+        .execute(db.pool())
+        .await
+        .unwrap();
+    let mut second = req(RequestKind::Request, 8);
+    second.hostname = Some("new".into());
+    second.requested_ip = Some(address);
+    second.server_id = Some(Ipv4Addr::new(192, 0, 2, 1));
+    let (reply, _) = respond(&e, &second).await;
+    assert_eq!(reply.kind, ReplyKind::Ack);
+    assert_eq!(reply.yiaddr, address);
+    let rows: Vec<(i16, String)> =
+        sqlx::query_as("SELECT change_type, fqdn FROM tern.ncr_queue ORDER BY id")
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        rows,
+        vec![
+            (0, "old.example.com.".to_string()),
+            (1, "old.example.com.".to_string()),
+            (0, "new.example.com.".to_string()),
+        ]
+    );
+    // One address, one lease: the old one is not counted twice.
+    assert_eq!(e.stats().get("subnet[1].assigned-addresses"), Some(1));
+}
