@@ -232,11 +232,22 @@ impl Drop for Named {
     }
 }
 
-/// A loopback port free for both UDP and TCP.
+/// A loopback port free for both UDP and TCP, taken below the kernel's ephemeral range
+/// (32768-60999): a port the kernel hands out on its own could later become some other
+/// socket's source port (a dig in a parallel test), which would then receive the updates
+/// a test sends to a "dead" server there.
 pub fn free_port() -> u16 {
-    for _ in 0..100 {
-        let tcp = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = tcp.local_addr().unwrap().port();
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    const LOW: u32 = 20000;
+    const SPAN: u32 = 12000;
+    // Different test processes start at different places in the range.
+    let start = (std::process::id() % 600) * 20;
+    for _ in 0..SPAN {
+        let port = (LOW + (start + NEXT.fetch_add(1, Ordering::Relaxed)) % SPAN) as u16;
+        let Ok(_tcp) = TcpListener::bind(("127.0.0.1", port)) else {
+            continue;
+        };
         if UdpSocket::bind(("127.0.0.1", port)).is_ok() {
             return port;
         }
