@@ -104,12 +104,17 @@ pub(super) async fn lease4_get_all(st: &AppState, args: &Args<'_>) -> Outcome {
     .await
 }
 
-pub(super) async fn lease4_get_page(st: &AppState, args: &Args<'_>) -> Outcome {
+/// `from` ("start" or an address of the family) and a non-zero `limit` of a
+/// lease*-get-page command.
+fn page_args<A: std::str::FromStr>(
+    args: &Args<'_>,
+    family: &str,
+) -> Result<(Option<A>, i64), Answer> {
     let from = match args.req("from")? {
         Value::String(s) if s == "start" => None,
-        Value::String(s) => Some(s.parse::<std::net::Ipv4Addr>().map_err(|_| {
+        Value::String(s) => Some(s.parse::<A>().map_err(|_| {
             Answer::err(format!(
-                "'from' parameter value {s} is neither 'start' nor a valid IPv4 address"
+                "'from' parameter value {s} is neither 'start' nor a valid {family} address"
             ))
         })?),
         _ => return Err(Answer::err("'from' parameter must be a string")),
@@ -120,6 +125,22 @@ pub(super) async fn lease4_get_page(st: &AppState, args: &Args<'_>) -> Outcome {
             "page size of the retrieved leases must not be 0",
         ));
     }
+    Ok((from, limit))
+}
+
+/// A lease*-get-page answer: empty (3) or success, with Kea's text and the count.
+fn page_answer(family: &str, count: usize, leases: Value) -> Answer {
+    let code = if count == 0 {
+        result::EMPTY
+    } else {
+        result::SUCCESS
+    };
+    Answer::new(code, format!("{count} {family} lease(s) found."))
+        .with(json!({ "leases": leases, "count": count }))
+}
+
+pub(super) async fn lease4_get_page(st: &AppState, args: &Args<'_>) -> Outcome {
+    let (from, limit) = page_args::<std::net::Ipv4Addr>(args, "IPv4")?;
     let rows = leases::select(
         st.ctx.store.pool(),
         &LeaseFilter {
@@ -130,17 +151,7 @@ pub(super) async fn lease4_get_page(st: &AppState, args: &Args<'_>) -> Outcome {
     )
     .await
     .db()?;
-    let code = if rows.is_empty() {
-        result::EMPTY
-    } else {
-        result::SUCCESS
-    };
-    Ok(
-        Answer::new(code, format!("{} IPv4 lease(s) found.", rows.len())).with(json!({
-            "leases": leases::to_kea_list(&rows),
-            "count": rows.len(),
-        })),
-    )
+    Ok(page_answer("IPv4", rows.len(), leases::to_kea_list(&rows)))
 }
 
 pub(super) async fn lease4_del(st: &AppState, args: &Args<'_>) -> Outcome {
@@ -284,21 +295,7 @@ pub(super) async fn lease6_list(st: &AppState, f: Lease6Filter) -> Outcome {
 }
 
 pub(super) async fn lease6_get_page(st: &AppState, args: &Args<'_>) -> Outcome {
-    let from = match args.req("from")? {
-        Value::String(s) if s == "start" => None,
-        Value::String(s) => Some(s.parse::<std::net::Ipv6Addr>().map_err(|_| {
-            Answer::err(format!(
-                "'from' parameter value {s} is neither 'start' nor a valid IPv6 address"
-            ))
-        })?),
-        _ => return Err(Answer::err("'from' parameter must be a string")),
-    };
-    let limit = args.req_int("limit", 0, u32::MAX as i64)?;
-    if limit == 0 {
-        return Err(Answer::err(
-            "page size of the retrieved leases must not be 0",
-        ));
-    }
+    let (from, limit) = page_args::<std::net::Ipv6Addr>(args, "IPv6")?;
     let rows = leases6::select(
         st.ctx.store.pool(),
         &Lease6Filter {
@@ -309,17 +306,7 @@ pub(super) async fn lease6_get_page(st: &AppState, args: &Args<'_>) -> Outcome {
     )
     .await
     .db()?;
-    let code = if rows.is_empty() {
-        result::EMPTY
-    } else {
-        result::SUCCESS
-    };
-    Ok(
-        Answer::new(code, format!("{} IPv6 lease(s) found.", rows.len())).with(json!({
-            "leases": leases6::to_kea_list(&rows),
-            "count": rows.len(),
-        })),
-    )
+    Ok(page_answer("IPv6", rows.len(), leases6::to_kea_list(&rows)))
 }
 
 pub(super) async fn lease6_del(st: &AppState, args: &Args<'_>) -> Outcome {
