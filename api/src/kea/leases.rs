@@ -270,7 +270,7 @@ pub fn parse_new(args: &Args<'_>, config: &Value) -> Result<NewLease4, FieldErro
 }
 
 /// Inserts a lease; a lease already at the address is a unique violation (`lease4_pkey`).
-pub async fn insert(pool: &PgPool, l: &NewLease4) -> sqlx::Result<()> {
+pub async fn insert<'e>(db: impl sqlx::PgExecutor<'e>, l: &NewLease4) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO lease4 (address, hwaddr, client_id, valid_lifetime, expire, subnet_id, \
          fqdn_fwd, fqdn_rev, hostname, state, user_context) \
@@ -287,7 +287,7 @@ pub async fn insert(pool: &PgPool, l: &NewLease4) -> sqlx::Result<()> {
     .bind(&l.hostname)
     .bind(l.state)
     .bind(&l.user_context)
-    .execute(pool)
+    .execute(db)
     .await
     .map(|_| ())
 }
@@ -319,24 +319,7 @@ pub async fn update(pool: &PgPool, l: &NewLease4, force_create: bool) -> sqlx::R
         if !force_create {
             return Ok(false);
         }
-        sqlx::query(
-            "INSERT INTO lease4 (address, hwaddr, client_id, valid_lifetime, expire, subnet_id, \
-             fqdn_fwd, fqdn_rev, hostname, state, user_context) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(v4_to_db(l.address))
-        .bind(&l.hwaddr)
-        .bind(&l.client_id)
-        .bind(l.valid_lifetime)
-        .bind(l.expire)
-        .bind(l.subnet_id)
-        .bind(l.fqdn_fwd)
-        .bind(l.fqdn_rev)
-        .bind(&l.hostname)
-        .bind(l.state)
-        .bind(&l.user_context)
-        .execute(&mut *tx)
-        .await?;
+        insert(&mut *tx, l).await?;
     }
     tx.commit().await?;
     Ok(true)
