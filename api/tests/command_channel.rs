@@ -181,6 +181,20 @@ async fn lease4_get_all_get_page_get_by_and_del() {
     assert_eq!(upd, json!({"result": 0, "text": "IPv4 lease updated."}));
     let upd = one(&e.app, json!({"command": "lease4-update", "arguments": {"ip-address": "192.0.2.77", "hw-address": "1a:1b:1c:1d:1e:20"}})).await;
     assert_eq!(upd["result"], 1);
+    // force-create makes the missing lease.
+    let upd = one(&e.app, json!({"command": "lease4-update", "arguments": {"ip-address": "192.0.2.77", "hw-address": "1a:1b:1c:1d:1e:21", "force-create": true}})).await;
+    assert_eq!(upd, json!({"result": 0, "text": "IPv4 lease updated."}));
+    let created: i64 = sqlx::query_scalar("SELECT count(*) FROM lease4 WHERE address = 3221226061")
+        .fetch_one(e.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(created, 1);
+    let gone = one(
+        &e.app,
+        json!({"command": "lease4-del", "arguments": {"ip-address": "192.0.2.77"}}),
+    )
+    .await;
+    assert_eq!(gone["result"], 0, "{gone}");
 
     let del = one(&e.app, json!({"command": "lease4-del", "service": ["dhcp4"], "arguments": {"ip-address": "192.0.2.1", "subnet-id": 2}})).await;
     assert_eq!(del, json!({"result": 0, "text": "IPv4 lease deleted."}));
