@@ -1,6 +1,7 @@
 //! `tern`: the appliance binary. It only wires the crates together: config -> logging ->
 //! store -> services, and takes them down again on SIGINT/SIGTERM.
 
+mod cli;
 mod logging;
 
 use std::path::{Path, PathBuf};
@@ -56,6 +57,8 @@ enum Command {
     },
     /// Print the version and exit.
     Version,
+    #[command(flatten)]
+    Api(Box<cli::ApiCommand>),
 }
 
 #[derive(Subcommand, Clone, Copy)]
@@ -80,6 +83,7 @@ fn main() -> ExitCode {
             config,
             data_dir,
         } => run(|| db(action, config, data_dir)),
+        Command::Api(cmd) => cli::main(*cmd),
     }
 }
 

@@ -1,0 +1,571 @@
+//! `tern host|lease|record` against a running `tern serve`: what the operator sees on the
+//! terminal, and what lands in Kea's tables.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::{tern_bin, Tern};
+use serde_json::Value;
+use tern_store::testing::{fresh_db, TestDb};
+
+const KEY: &str = "cli-test-key";
+
+/// A running tern with the API on a free loopback port, on a database of its own.
+struct Api {
+    _tern: Tern,
+    url: String,
+    config: String,
+    db: TestDb,
+    _dir: tempfile::TempDir,
+}
+
+fn free_tcp_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn start() -> Api {
+    let db = fresh_db().await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_tcp_port();
+    let config = format!(
+        r#"{{
+          "Store": {{ "type": "postgresql", "host": "{host}", "port": {pgport}, "name": "{name}",
+                     "user": "{user}", "password": "{password}" }},
+          "Dhcp4": {{
+            "interfaces-config": {{ "interfaces": [] }},
+            "subnet4": [
+              {{ "id": 1, "subnet": "192.0.2.0/24" }},
+              {{ "id": 7, "subnet": "198.51.100.0/24" }}
+            ]
+          }},
+          "Api": {{ "ip-address": "127.0.0.1", "port": {port},
+                   "authentication": {{ "type": "basic", "clients": [ {{ "user": "admin", "password": "s3cret" }} ] }},
+                   "api-keys": [ {{ "name": "ci", "key": "{KEY}" }} ] }}
+        }}"#,
+        host = db.host(),
+        pgport = db.port(),
+        name = db.name(),
+        user = db.user(),
+        password = db.password().unwrap_or(""),
+    );
+    let path = dir.path().join("tern.json");
+    std::fs::write(&path, config).unwrap();
+    let config = path.to_str().unwrap().to_string();
+    let mut tern = Tern::start(
+        &[
+            "serve",
+            "-c",
+            &config,
+            "--data-dir",
+            dir.path().join("data").to_str().unwrap(),
+        ],
+        &dir.path().join("tern.log"),
+    );
+    tern.wait_for("TERN_READY", Duration::from_secs(60));
+    Api {
+        _tern: tern,
+        url: format!("http://127.0.0.1:{port}"),
+        config,
+        db,
+        _dir: dir,
+    }
+}
+
+/// Output of one CLI run.
+struct Run {
+    ok: bool,
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
+    }
+
+    #[track_caller]
+    fn success(self) -> Self {
+        assert!(
+            self.ok,
+            "failed ({:?}): {}{}",
+            self.code, self.stdout, self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    fn failure(self) -> Self {
+        assert!(!self.ok, "succeeded: {}", self.stdout);
+        assert_eq!(self.code, Some(1), "{}", self.stderr);
+        self
+    }
+}
+
+fn run_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut c = Command::new(tern_bin());
+    c.args(args);
+    for v in ["TERN_API", "TERN_API_KEY", "TERN_USER", "TERN_PASSWORD"] {
+        c.env_remove(v);
+    }
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let out = c.output().expect("run tern");
+    Run {
+        ok: out.status.success(),
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+impl Api {
+    /// `tern ARGS --api URL --api-key KEY`.
+    fn cli(&self, args: &[&str]) -> Run {
+        let mut all = args.to_vec();
+        all.extend(["--api", &self.url, "--api-key", KEY]);
+        run_env(&all, &[])
+    }
+
+    /// `tern ARGS --json`, which must succeed; its output parsed.
+    fn json(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.push("--json");
+        self.cli(&all).success().json()
+    }
+
+    async fn hosts(&self) -> Vec<(String, i64, String, i64)> {
+        sqlx::query_as(
+            "SELECT encode(dhcp_identifier, 'hex'), dhcp4_subnet_id, coalesce(hostname, ''), ipv4_address \
+             FROM hosts ORDER BY host_id",
+        )
+        .fetch_all(self.db.pool())
+        .await
+        .unwrap()
+    }
+}
+
+fn table_lines(stdout: &str) -> Vec<Vec<String>> {
+    stdout
+        .lines()
+        .map(|l| l.split_whitespace().map(str::to_string).collect())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn host_added_by_cli_is_listed_stored_and_deleted() {
+    let api = start().await;
+    let out = api
+        .cli(&[
+            "host",
+            "add",
+            "--mac",
+            "08:00:27:f2:5c:e2",
+            "--ip",
+            "198.51.100.154",
+            "--hostname",
+            "srv-infrastructure-jenkins-master-01",
+        ])
+        .success();
+    // No --subnet: the configured subnet holding the address (id 7) is used.
+    assert!(
+        out.stdout.starts_with("added reservation ")
+            && out.stdout.contains("08:00:27:f2:5c:e2 -> 198.51.100.154 srv-infrastructure-jenkins-master-01 (subnet 7)"),
+        "{}",
+        out.stdout
+    );
+    // The seed's spelling (--name) and an explicit subnet.
+    api.cli(&[
+        "host",
+        "add",
+        "--mac",
+        "08:00:27:dc:f2:71",
+        "--ip",
+        "192.0.2.165",
+        "--name",
+        "srv-infrastructure-redis-master-01",
+        "--subnet",
+        "1",
+    ])
+    .success();
+
+    assert_eq!(
+        api.hosts().await,
+        vec![
+            (
+                "080027f25ce2".into(),
+                7,
+                "srv-infrastructure-jenkins-master-01".into(),
+                3325256858
+            ),
+            (
+                "080027dcf271".into(),
+                1,
+                "srv-infrastructure-redis-master-01".into(),
+                3221226149
+            ),
+        ]
+    );
+
+    let list = api.cli(&["host", "list"]).success();
+    let lines = table_lines(&list.stdout);
+    assert_eq!(
+        lines[0],
+        ["ID", "SUBNET", "HW-ADDRESS", "IP-ADDRESS", "HOSTNAME"]
+    );
+    assert_eq!(lines.len(), 3, "{}", list.stdout);
+    assert_eq!(
+        lines[1][1..],
+        [
+            "7",
+            "08:00:27:f2:5c:e2",
+            "198.51.100.154",
+            "srv-infrastructure-jenkins-master-01"
+        ]
+    );
+
+    // Filters and JSON.
+    let json = api.json(&["host", "list", "--subnet", "1"]);
+    let items = json.as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["hostname"], "srv-infrastructure-redis-master-01");
+    assert_eq!(items[0]["ip-address"], "192.0.2.165");
+    let by_name = api.json(&[
+        "host",
+        "list",
+        "--hostname",
+        "SRV-INFRASTRUCTURE-JENKINS-MASTER-01",
+    ]);
+    assert_eq!(by_name.as_array().unwrap().len(), 1);
+
+    // Delete by MAC (as the seed does), then by host name.
+    let del = api
+        .cli(&["host", "del", "--mac", "08:00:27:f2:5c:e2"])
+        .success();
+    assert!(
+        del.stdout.starts_with("deleted reservation "),
+        "{}",
+        del.stdout
+    );
+    assert_eq!(api.hosts().await.len(), 1);
+    let list = api.cli(&["host", "list"]).success();
+    assert!(!list.stdout.contains("jenkins"), "{}", list.stdout);
+    api.cli(&[
+        "host",
+        "del",
+        "--name",
+        "srv-infrastructure-redis-master-01",
+    ])
+    .success();
+    assert!(api.hosts().await.is_empty());
+    let list = api.cli(&["host", "ls"]).success();
+    assert_eq!(table_lines(&list.stdout)[1], ["(none)"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cli_errors_say_what_is_wrong_and_exit_1() {
+    let api = start().await;
+    api.cli(&[
+        "host",
+        "add",
+        "--mac",
+        "0a:00:00:00:00:01",
+        "--ip",
+        "192.0.2.10",
+    ])
+    .success();
+
+    let taken = api
+        .cli(&[
+            "host",
+            "add",
+            "--mac",
+            "0a:00:00:00:00:02",
+            "--ip",
+            "192.0.2.10",
+        ])
+        .failure();
+    assert!(
+        taken
+            .stderr
+            .contains("409 Conflict: address 192.0.2.10 is already reserved in subnet 1"),
+        "{}",
+        taken.stderr
+    );
+    let bad_mac = api
+        .cli(&["host", "add", "--mac", "zz:00", "--ip", "192.0.2.11"])
+        .failure();
+    assert!(
+        bad_mac
+            .stderr
+            .starts_with("tern: 400 Bad Request: hw-address: "),
+        "{}",
+        bad_mac.stderr
+    );
+    let outside = api
+        .cli(&[
+            "host",
+            "add",
+            "--mac",
+            "0a:00:00:00:00:03",
+            "--ip",
+            "203.0.113.5",
+        ])
+        .failure();
+    assert!(
+        outside.stderr.contains("203.0.113.5 is in no configured subnet (192.0.2.0/24, 198.51.100.0/24); give --subnet ID"),
+        "{}",
+        outside.stderr
+    );
+    let bad_ip = api.cli(&[
+        "host",
+        "add",
+        "--mac",
+        "0a:00:00:00:00:03",
+        "--ip",
+        "300.1.1.1",
+    ]);
+    assert_eq!(
+        bad_ip.code,
+        Some(2),
+        "clap's usage error: {}",
+        bad_ip.stderr
+    );
+    assert!(bad_ip.stderr.contains("--ip"), "{}", bad_ip.stderr);
+
+    let nothing = api
+        .cli(&["host", "del", "--mac", "0a:ff:ff:ff:ff:ff"])
+        .failure();
+    assert_eq!(nothing.stderr.trim(), "tern: no reservation matches");
+    let no_id = api.cli(&["host", "del", "--id", "999"]).failure();
+    assert!(
+        no_id.stderr.contains("404 Not Found: no reservation 999"),
+        "{}",
+        no_id.stderr
+    );
+
+    let wrong_key = run_env(
+        &["host", "list", "--api", &api.url, "--api-key", "nope"],
+        &[],
+    )
+    .failure();
+    assert!(
+        wrong_key.stderr.contains("401 Unauthorized") && wrong_key.stderr.contains("--api-key"),
+        "{}",
+        wrong_key.stderr
+    );
+    let no_creds = run_env(&["lease", "list", "--api", &api.url], &[]).failure();
+    assert!(
+        no_creds.stderr.contains("401 Unauthorized"),
+        "{}",
+        no_creds.stderr
+    );
+
+    let port = free_tcp_port();
+    let down = run_env(
+        &["host", "list", "--api", &format!("http://127.0.0.1:{port}")],
+        &[],
+    )
+    .failure();
+    assert!(
+        down.stderr
+            .contains(&format!("cannot reach the API at http://127.0.0.1:{port}")),
+        "{}",
+        down.stderr
+    );
+    // The reservation that was made is still the only one.
+    assert_eq!(api.hosts().await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn credentials_come_from_flags_env_or_the_config_file() {
+    let api = start().await;
+    run_env(
+        &[
+            "host",
+            "add",
+            "--mac",
+            "0a:00:00:00:00:01",
+            "--ip",
+            "192.0.2.20",
+            "--api",
+            &api.url,
+            "--user",
+            "admin",
+            "--password",
+            "s3cret",
+        ],
+        &[],
+    )
+    .success();
+    let env = run_env(
+        &["host", "list", "--json"],
+        &[("TERN_API", &api.url), ("TERN_API_KEY", KEY)],
+    )
+    .success();
+    assert_eq!(env.json()[0]["ip-address"], "192.0.2.20");
+    // On the appliance: address and key from the config's Api section.
+    let cfg = run_env(&["host", "list", "-c", &api.config], &[]).success();
+    assert!(cfg.stdout.contains("192.0.2.20"), "{}", cfg.stdout);
+    let bad_pw = run_env(
+        &[
+            "host",
+            "list",
+            "--api",
+            &api.url,
+            "--user",
+            "admin",
+            "--password",
+            "wrong",
+        ],
+        &[],
+    )
+    .failure();
+    assert!(bad_pw.stderr.contains("401"), "{}", bad_pw.stderr);
+    let no_api = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(no_api.path(), r#"{ "Store": { "type": "embedded" } }"#).unwrap();
+    let missing = run_env(
+        &["host", "list", "-c", no_api.path().to_str().unwrap()],
+        &[],
+    )
+    .failure();
+    assert!(
+        missing.stderr.contains("has no Api section"),
+        "{}",
+        missing.stderr
+    );
+}
+
+const LEASES: &str = "INSERT INTO lease4 (address, hwaddr, valid_lifetime, expire, subnet_id, \
+     fqdn_fwd, fqdn_rev, hostname, state) VALUES \
+     (3221226087, decode('080027932f14','hex'), 3600, '2030-01-02 03:04:05+00', 1, true, true, 'pg-master-01.example.com', 0), \
+     (3221226088, decode('00143d20055b','hex'), 3600, '2030-01-02 04:00:00+00', 1, false, false, 'ptaj3vq0kt4x3', 3), \
+     (3325256804, decode('080027251076','hex'), 600, '2030-01-02 05:00:00+00', 7, true, true, 'gitlab', 0)";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn leases_are_listed_filtered_and_deleted() {
+    let api = start().await;
+    sqlx::query(LEASES).execute(api.db.pool()).await.unwrap();
+
+    let all = api.cli(&["lease", "list"]).success();
+    let lines = table_lines(&all.stdout);
+    assert_eq!(
+        lines[0],
+        [
+            "IP-ADDRESS",
+            "HW-ADDRESS",
+            "HOSTNAME",
+            "SUBNET",
+            "EXPIRES",
+            "(UTC)",
+            "STATE"
+        ]
+    );
+    assert_eq!(
+        lines[1],
+        [
+            "192.0.2.103",
+            "08:00:27:93:2f:14",
+            "pg-master-01.example.com",
+            "1",
+            "2030-01-02",
+            "03:04:05",
+            "default"
+        ]
+    );
+    assert_eq!(lines[2][6], "released");
+    assert_eq!(lines.len(), 4);
+
+    let sub7 = api.json(&["lease", "list", "--subnet", "7"]);
+    assert_eq!(sub7.as_array().unwrap().len(), 1);
+    assert_eq!(sub7[0]["hostname"], "gitlab");
+    let released = api.json(&["lease", "list", "--state", "released"]);
+    assert_eq!(released[0]["ip-address"], "192.0.2.104");
+    let by_mac = api.json(&["lease", "list", "--mac", "08:00:27:25:10:76"]);
+    assert_eq!(by_mac[0]["ip-address"], "198.51.100.100");
+    let one = api.json(&["lease", "list", "--ip", "192.0.2.104"]);
+    assert_eq!(one[0]["hostname"], "ptaj3vq0kt4x3");
+    let none = api.json(&["lease", "list", "--ip", "192.0.2.1"]);
+    assert_eq!(none, serde_json::json!([]));
+    let bad_state = api.cli(&["lease", "list", "--state", "bogus"]);
+    assert_eq!(bad_state.code, Some(2));
+    assert!(
+        bad_state.stderr.contains("declined"),
+        "{}",
+        bad_state.stderr
+    );
+
+    assert!(api
+        .cli(&["lease", "del", "192.0.2.104"])
+        .success()
+        .stdout
+        .contains("deleted lease 192.0.2.104"));
+    let gone = api.cli(&["lease", "del", "192.0.2.104"]).failure();
+    assert!(
+        gone.stderr
+            .contains("404 Not Found: no lease for 192.0.2.104"),
+        "{}",
+        gone.stderr
+    );
+    let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM lease4")
+        .fetch_one(api.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 2);
+}
+
+/// `tern record` needs the PowerDNS zones API (api/src/pdns) and a zone it serves.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the PowerDNS zones API (api/src/pdns), not merged when this was written"]
+async fn records_are_added_listed_and_deleted() {
+    let api = start().await;
+    let add = api
+        .cli(&[
+            "record",
+            "add",
+            "example.com",
+            "--name",
+            "www",
+            "--type",
+            "A",
+            "--content",
+            "192.0.2.80",
+            "--ttl",
+            "600",
+        ])
+        .success();
+    assert_eq!(add.stdout.trim(), "added www.example.com. 600 A 192.0.2.80");
+    let list = api
+        .cli(&["record", "list", "example.com", "--name", "www"])
+        .success();
+    assert_eq!(
+        table_lines(&list.stdout)[1],
+        ["www.example.com.", "600", "A", "192.0.2.80"]
+    );
+    api.cli(&[
+        "record",
+        "del",
+        "example.com",
+        "--name",
+        "www",
+        "--type",
+        "A",
+    ])
+    .success();
+    let missing = api
+        .cli(&["record", "del", "example.com", "--name", "www"])
+        .failure();
+    assert!(
+        missing.stderr.contains("no record www.example.com."),
+        "{}",
+        missing.stderr
+    );
+}
