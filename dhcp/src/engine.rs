@@ -9,9 +9,14 @@ use std::sync::Arc;
 use sqlx::PgConnection;
 use tern_ncr::{ChangeType, NameChangeRequest};
 use tern_store::ncr_queue::{self, NcrSource};
-use tern_store::{hosts4, lease4, Lease4, LeaseState, NewLease4, Owner, Store};
+use tern_store::{lease4, Lease4, LeaseState, NewLease4, Owner, Store};
 use thiserror::Error;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 use tracing::{debug, error, info, warn};
+
+use crate::commit::{Committer, Job, Refusal, Verdict};
+use crate::hosts::HostCache;
 
 use crate::config::{Host, OptionSet, ServerConfig, Subnet};
 use crate::ddns::{self, decide_name, DdnsConfig, NameDecision};
@@ -38,6 +43,12 @@ pub enum EngineError {
     /// The store failed.
     #[error("lease database: {0}")]
     Store(#[from] tern_store::Error),
+    /// The batch this request was committed with failed.
+    #[error("lease database: {0}")]
+    Batch(Arc<EngineError>),
+    /// The engine is stopping.
+    #[error("the DHCPv4 engine is stopping")]
+    Stopped,
 }
 
 impl From<sqlx::Error> for EngineError {
@@ -48,12 +59,63 @@ impl From<sqlx::Error> for EngineError {
 
 type Result<T> = std::result::Result<T, EngineError>;
 
-/// The DHCPv4 engine: configuration, store and statistics.
+/// The DHCPv4 engine: configuration, store, reservations, lease committer and
+/// statistics. Clones share everything.
 #[derive(Clone)]
 pub struct Engine {
     cfg: Arc<ServerConfig>,
     store: Store,
     stats: Arc<Stats>,
+    hosts: Arc<HostCache>,
+    committer: Committer,
+    background: Arc<Background>,
+}
+
+/// The engine's tasks (host cache upkeep, commit workers); they end with the last
+/// clone of the engine, or at [`Engine::stop`].
+struct Background {
+    stop: watch::Sender<bool>,
+    tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// How DHCPREQUEST commits are grouped: up to `max_batch` requests per transaction,
+/// `workers` transactions at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommitSettings {
+    /// Requests per transaction at most (1: no batching).
+    pub max_batch: usize,
+    /// Transactions in progress at once.
+    pub workers: usize,
+}
+
+impl Default for CommitSettings {
+    fn default() -> Self {
+        CommitSettings {
+            max_batch: 64,
+            workers: 3,
+        }
+    }
+}
+
+impl CommitSettings {
+    /// The defaults, or `TERN_DHCP4_COMMIT_BATCH` requests per transaction (a
+    /// benchmark knob: 1 commits every request on its own, 8 at once).
+    pub fn from_env() -> CommitSettings {
+        match std::env::var("TERN_DHCP4_COMMIT_BATCH")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+        {
+            Some(n) if n <= 1 => CommitSettings {
+                max_batch: 1,
+                workers: 8,
+            },
+            Some(n) => CommitSettings {
+                max_batch: n,
+                ..CommitSettings::default()
+            },
+            None => CommitSettings::default(),
+        }
+    }
 }
 
 /// What a reply carries besides the lease.
@@ -74,9 +136,47 @@ struct Found {
 }
 
 impl Engine {
-    /// An engine over this configuration and store.
-    pub fn new(cfg: Arc<ServerConfig>, store: Store, stats: Arc<Stats>) -> Self {
-        Engine { cfg, store, stats }
+    /// An engine over this configuration and store: loads the hosts table's
+    /// reservations and starts keeping them current, and starts the commit workers.
+    pub async fn start(
+        cfg: Arc<ServerConfig>,
+        store: Store,
+        stats: Arc<Stats>,
+        commit: CommitSettings,
+    ) -> std::result::Result<Self, tern_store::Error> {
+        let (stop, stop_rx) = watch::channel(false);
+        let (hosts, hosts_task) = HostCache::start(store.clone(), stop_rx).await?;
+        let (committer, mut tasks) =
+            Committer::start(cfg.clone(), store.clone(), commit.max_batch, commit.workers);
+        tasks.push(hosts_task);
+        Ok(Engine {
+            cfg,
+            store,
+            stats,
+            hosts,
+            committer,
+            background: Arc::new(Background {
+                stop,
+                tasks: std::sync::Mutex::new(tasks),
+            }),
+        })
+    }
+
+    /// Stops the background tasks; call when no request is in progress any more.
+    pub async fn stop(&self) {
+        let _ = self.background.stop.send(true);
+        let tasks: Vec<JoinHandle<()>> =
+            std::mem::take(&mut *self.background.tasks.lock().expect("engine tasks"));
+        for t in tasks {
+            // The commit workers idle on their queue: nothing is lost by ending them.
+            t.abort();
+            let _ = t.await;
+        }
+    }
+
+    /// The hosts table's reservations as the engine sees them.
+    pub fn hosts(&self) -> &HostCache {
+        &self.hosts
     }
 
     /// The statistics.
@@ -233,71 +333,43 @@ impl Engine {
         }
     }
 
-    /// The client's reservation: the configuration's, then the hosts table's (read on
-    /// every request, so rows written by plain SQL apply at once).
-    async fn find_host(
-        &self,
-        conn: &mut PgConnection,
-        req: &Request,
-        subnet: &Subnet,
-    ) -> Result<Option<Found>> {
+    /// The client's reservation: the configuration's, then the hosts table's.
+    fn find_host(&self, req: &Request, subnet: &Subnet) -> Option<Found> {
         let ids = client_identifiers(req, &self.cfg.identifiers);
         if let Some(h) = config_host(&self.cfg, subnet, &ids) {
-            return Ok(Some(Found { host: h.clone() }));
+            return Some(Found { host: h.clone() });
         }
         let mode = subnet.reservations_mode;
         let mut row = None;
         if mode.in_subnet {
-            row = hosts4::find(conn, subnet.id, &ids).await?;
+            row = self.hosts.find(subnet.id, &ids);
         }
         if row.is_none() && mode.global {
-            row = hosts4::find(conn, 0, &ids).await?;
+            row = self.hosts.find(0, &ids);
         }
-        Ok(row.map(|h| Found {
-            host: host_from_store(h),
-        }))
+        row.map(|h| Found { host: (*h).clone() })
     }
 
     /// Whether `a` is reserved for a client other than this one.
-    async fn reserved_for_other(
-        &self,
-        conn: &mut PgConnection,
-        req: &Request,
-        subnet: &Subnet,
-        a: Ipv4Addr,
-    ) -> Result<bool> {
+    fn reserved_for_other(&self, req: &Request, subnet: &Subnet, a: Ipv4Addr) -> bool {
         let ids = client_identifiers(req, &self.cfg.identifiers);
-        if subnet
+        subnet
             .hosts
             .iter()
             .any(|h| h.address == Some(a) && !ids.contains(&h.identifier))
-        {
-            return Ok(true);
-        }
-        let holders = hosts4::reserved_for(conn, subnet.id, a).await?;
-        Ok(holders.iter().any(|h| !ids.contains(h)))
+            || self.hosts.reserved_for_other(subnet.id, a, &ids)
     }
 
     /// An address the client may be given: in the subnet, and either reserved for it
     /// or in a pool and reserved for nobody else.
-    async fn usable(
-        &self,
-        conn: &mut PgConnection,
-        req: &Request,
-        subnet: &Subnet,
-        host: Option<&Found>,
-        a: Ipv4Addr,
-    ) -> Result<bool> {
+    fn usable(&self, req: &Request, subnet: &Subnet, host: Option<&Found>, a: Ipv4Addr) -> bool {
         if !subnet.prefix.contains(a) {
-            return Ok(false);
+            return false;
         }
         if host.and_then(|h| h.host.address) == Some(a) {
-            return Ok(true);
+            return true;
         }
-        if subnet.in_pool(a).is_none() {
-            return Ok(false);
-        }
-        Ok(!self.reserved_for_other(conn, req, subnet, a).await?)
+        subnet.in_pool(a).is_some() && !self.reserved_for_other(req, subnet, a)
     }
 
     fn hostname<'a>(req: &'a Request, host: Option<&'a Found>) -> Option<String> {
@@ -368,7 +440,7 @@ impl Engine {
         let mut conn = self.store.pool().acquire().await?;
         // The selected subnet first, then the others of its shared network.
         for subnet in self.cfg.network_of(selected) {
-            let host = self.find_host(&mut conn, req, subnet).await?;
+            let host = self.find_host(req, subnet);
             if let Some(address) = self.choose(&mut conn, req, subnet, host.as_ref()).await? {
                 info!(
                     "DHCP4_LEASE_ADVERT {}: lease {address} will be advertised",
@@ -420,29 +492,68 @@ impl Engine {
                 return Ok(Some(a));
             }
         }
-        if let Some(l) = lease4::find_by_owner(conn, subnet.id, owner).await? {
-            if self.usable(conn, req, subnet, host, l.address).await?
-                && lease4::is_available(conn, l.address, owner).await?
-            {
+        // One round trip asks for the client's previous lease and probes the first
+        // free-looking candidate of the pool search.
+        let offset = start_offset(req);
+        let probe = self.candidates(subnet, offset, 0, 1).pop();
+        let (own, probe_free) = match probe {
+            Some(c) => lease4::find_by_owner_or_probe(conn, subnet.id, owner, c).await?,
+            None => (lease4::find_by_owner(conn, subnet.id, owner).await?, false),
+        };
+        // The client's own lease (not declined) is free for it by definition.
+        if let Some(l) = own {
+            if self.usable(req, subnet, host, l.address) {
                 return Ok(Some(l.address));
             }
         }
         if let Some(a) = req.requested_ip {
-            if self.usable(conn, req, subnet, host, a).await?
-                && lease4::is_available(conn, a, owner).await?
-            {
+            if self.usable(req, subnet, host, a) && lease4::is_available(conn, a, owner).await? {
                 return Ok(Some(a));
             }
         }
-        Ok(lease4::find_free(
-            conn,
-            subnet.id,
-            &subnet.ranges(),
-            start_offset(req),
-            &subnet.reserved_addresses(),
-        )
-        .await?
-        .map(|(a, _)| a))
+        if probe_free {
+            return Ok(probe);
+        }
+        self.find_free(conn, subnet, offset).await
+    }
+
+    /// The pool search's candidates at positions `from..from + n` counted from
+    /// `offset` (wrapping around the pools), less reserved addresses (configuration
+    /// and hosts table).
+    fn candidates(&self, subnet: &Subnet, offset: u64, from: u64, n: u64) -> Vec<Ipv4Addr> {
+        let ranges = subnet.ranges();
+        let total: u64 = ranges.iter().map(|r| r.size()).sum();
+        if total == 0 {
+            return Vec::new();
+        }
+        let reserved = subnet.reserved_addresses();
+        (from..(from + n).min(total))
+            .filter_map(|i| lease4::nth_address(&ranges, (offset + i) % total).map(|(a, _)| a))
+            .filter(|a| !reserved.contains(a) && !self.hosts.is_reserved(subnet.id, *a))
+            .collect()
+    }
+
+    /// A free address in the subnet's pools, searched from `offset` and wrapping
+    /// around: not reserved (configuration or hosts table), no unexpired lease.
+    async fn find_free(
+        &self,
+        conn: &mut PgConnection,
+        subnet: &Subnet,
+        offset: u64,
+    ) -> Result<Option<Ipv4Addr>> {
+        let total: u64 = subnet.ranges().iter().map(|r| r.size()).sum();
+        // A step of 256 candidates per query keeps each query cheap however big the
+        // pool is.
+        let mut done = 0u64;
+        while done < total {
+            let n = 256.min(total - done);
+            let candidates = self.candidates(subnet, offset, done, n);
+            if let Some(i) = lease4::first_unleased(conn, &candidates).await? {
+                return Ok(Some(candidates[i]));
+            }
+            done += n;
+        }
+        Ok(None)
     }
 
     /// DHCPREQUEST → DHCPACK / DHCPNAK / nothing, by the client's state.
@@ -495,11 +606,11 @@ impl Engine {
             );
             return Ok(self.nak(req, ingress, Some(subnet), "wrong network"));
         }
-        let mut tx = self.store.pool().begin().await?;
-        let host = self.find_host(&mut tx, req, subnet).await?;
+        let host = self.find_host(req, subnet);
         let owner = Self::owner(req, subnet);
         // A client with a reservation for another address is sent to get that one.
-        if let Some(reserved) = host.as_ref().and_then(|h| h.host.address) {
+        let reserved = host.as_ref().and_then(|h| h.host.address);
+        if let Some(reserved) = reserved {
             if reserved != address && subnet.prefix.contains(reserved) {
                 info!(
                     "DHCP4_PACKET_NAK_0004 {}: failed to grant a lease: {address} requested, but {reserved} is reserved for the client",
@@ -513,92 +624,70 @@ impl Engine {
                 ));
             }
         }
-        let existing = lease4::get(&mut tx, address).await?;
-        let mine = existing.as_ref().is_some_and(|l| owner.owns(l));
-        let active_mine = existing.as_ref().is_some_and(|l| {
-            owner.owns(l) && l.state == LeaseState::Default && l.expire > chrono_now()
-        });
-        if matches!(state, RequestState::InitReboot { .. }) && !mine {
-            // RFC 2131 §4.3.2: no record of this client: silent unless authoritative.
-            if !subnet.authoritative {
+        let times = lifetimes_for(&subnet.times, req.lease_time);
+        let reserved_name = host.as_ref().and_then(|h| h.host.hostname.as_deref());
+        let name = decide_name(subnet.ddns_for(address), req, reserved_name, address);
+        let job = Job {
+            new: NewLease4 {
+                address,
+                hwaddr: req.chaddr.clone(),
+                // With match-client-id false Kea does not record the client id either.
+                client_id: owner.client_id.map(<[u8]>::to_vec),
+                valid_lifetime: times.valid,
+                subnet_id: subnet.id,
+                fqdn_fwd: name.fwd,
+                fqdn_rev: name.rev,
+                hostname: lease_hostname(req, &name).or_else(|| Self::hostname(req, host.as_ref())),
+                pool_id: subnet.in_pool(address).map_or(0, |p| p.range.pool_id),
+            },
+            htype: req.htype,
+            init_reboot: matches!(state, RequestState::InitReboot { .. }),
+            authoritative: subnet.authoritative,
+            // Someone else's address, or (even for the client's own lease) an address
+            // reserved since for another client: NAK, so the client starts over.
+            refused_if_mine: reserved != Some(address)
+                && self.reserved_for_other(req, subnet, address),
+            refused_if_not_mine: !self.usable(req, subnet, host.as_ref(), address),
+            name,
+        };
+        let (lease, existing, mine, ncrs) = match self.committer.submit(job.clone()).await? {
+            Verdict::Silent => {
+                // RFC 2131 §4.3.2: no record of this client: silent unless authoritative.
                 debug!(
                     "DHCP4_NO_LEASE_INIT_REBOOT {}: client in INIT-REBOOT state asks for {address}, which it has no lease for",
                     req.label()
                 );
                 return Ok(Outcome::NoResponse);
             }
-            info!(
-                "DHCP4_PACKET_NAK_0002 {}: invalid address {address} requested by INIT-REBOOT (authoritative)",
-                req.label()
-            );
-            return Ok(self.nak(req, ingress, Some(subnet), "lease not found"));
-        }
-        // Someone else's address, or (even for the client's own lease) an address
-        // reserved since for another client: NAK, so the client starts over.
-        let refused = if mine {
-            host.as_ref().and_then(|h| h.host.address) != Some(address)
-                && self
-                    .reserved_for_other(&mut tx, req, subnet, address)
-                    .await?
-        } else {
-            !self
-                .usable(&mut tx, req, subnet, host.as_ref(), address)
-                .await?
+            Verdict::Nak(why) => {
+                let text = match why {
+                    Refusal::UnknownLease => {
+                        info!(
+                            "DHCP4_PACKET_NAK_0002 {}: invalid address {address} requested by INIT-REBOOT (authoritative)",
+                            req.label()
+                        );
+                        "lease not found"
+                    }
+                    Refusal::NotAvailable => {
+                        info!(
+                            "DHCP4_PACKET_NAK_0004 {}: failed to grant a lease for {address}: not available to this client",
+                            req.label()
+                        );
+                        "address not available"
+                    }
+                    Refusal::InUse => {
+                        info!(
+                            "DHCP4_PACKET_NAK_0004 {}: failed to grant a lease for {address}: in use by another client",
+                            req.label()
+                        );
+                        "address in use"
+                    }
+                };
+                return Ok(self.nak(req, ingress, Some(subnet), text));
+            }
+            Verdict::Granted(g) => (g.lease, g.existing, g.mine, g.ncrs),
         };
-        if refused {
-            info!(
-                "DHCP4_PACKET_NAK_0004 {}: failed to grant a lease for {address}: not available to this client",
-                req.label()
-            );
-            return Ok(self.nak(req, ingress, Some(subnet), "address not available"));
-        }
-        let times = lifetimes_for(&subnet.times, req.lease_time);
-        let ddns = subnet.ddns_for(address);
-        let reserved_name = host.as_ref().and_then(|h| h.host.hostname.as_deref());
-        let name = decide_name(ddns, req, reserved_name, address);
-        let new = NewLease4 {
-            address,
-            hwaddr: req.chaddr.clone(),
-            // With match-client-id false Kea does not record the client id either.
-            client_id: owner.client_id.map(<[u8]>::to_vec),
-            valid_lifetime: times.valid,
-            subnet_id: subnet.id,
-            fqdn_fwd: name.fwd,
-            fqdn_rev: name.rev,
-            hostname: lease_hostname(req, &name).or_else(|| Self::hostname(req, host.as_ref())),
-            pool_id: subnet.in_pool(address).map_or(0, |p| p.range.pool_id),
-        };
-        let Some(lease) = lease4::commit(&mut tx, &new, owner).await? else {
-            tx.rollback().await?;
-            info!(
-                "DHCP4_PACKET_NAK_0004 {}: failed to grant a lease for {address}: in use by another client",
-                req.label()
-            );
-            return Ok(self.nak(req, ingress, Some(subnet), "address in use"));
-        };
-        let reply_hostname = reply_hostname(req, &name);
-        // The DNS changes this lease causes go into the same transaction (outbox).
-        let ncrs = lease_ncrs(
-            ddns,
-            req,
-            existing.as_ref().filter(|_| mine),
-            &name,
-            address,
-            times.valid,
-            new.client_id.as_deref(),
-        );
-        // Another client's lease that expired but was not reclaimed yet is reclaimed
-        // here, as Kea does before reusing an address: its name leaves DNS too.
-        let stale_other = existing
-            .as_ref()
-            .filter(|l| !mine && l.state == LeaseState::Default)
-            .and_then(|l| removal(subnet, l));
-        for n in stale_other.iter().chain(&ncrs) {
-            ncr_queue::enqueue(&mut *tx, n, NcrSource::Dhcp4).await?;
-        }
-        // Durable before the ACK leaves.
-        tx.commit().await?;
-        for n in stale_other.iter().chain(&ncrs) {
+        for n in &ncrs {
             debug!("DHCP4_NCR_CREATED {}: {}", req.label(), n.to_text());
         }
         // The statistics count rows by state: a row still in the default state (active,
@@ -609,6 +698,10 @@ impl Engine {
             Some(LeaseState::Declined) => self.stats.adjust_subnet(subnet.id, 1, -1),
             _ => self.stats.adjust_subnet(subnet.id, 1, 0),
         }
+        let active_mine = mine
+            && existing
+                .as_ref()
+                .is_some_and(|l| l.state == LeaseState::Default && l.expire > chrono_now());
         if renewing || active_mine {
             info!(
                 "DHCP4_LEASE_ALLOC {}: lease {address} has been renewed for {} seconds",
@@ -622,6 +715,7 @@ impl Engine {
                 lease.valid_lifetime
             );
         }
+        let reply_hostname = reply_hostname(req, &job.name);
         Ok(self.reply(
             req,
             ReplyKind::Ack,
@@ -630,7 +724,7 @@ impl Engine {
             host.as_ref(),
             address,
             Extra {
-                client_fqdn: name.reply_fqdn.as_deref(),
+                client_fqdn: job.name.reply_fqdn.as_deref(),
                 hostname: reply_hostname.as_deref(),
                 message: None,
             },
@@ -720,8 +814,7 @@ impl Engine {
         let Some(subnet) = self.subnet(req, ingress) else {
             return Ok(Outcome::NoResponse);
         };
-        let mut conn = self.store.pool().acquire().await?;
-        let host = self.find_host(&mut conn, req, subnet).await?;
+        let host = self.find_host(req, subnet);
         debug!(
             "DHCP4_INFORM_DIRECT_REPLY {}: answering DHCPINFORM from {}",
             req.label(),
@@ -767,9 +860,11 @@ fn same_name(lease_hostname: Option<&str>, fqdn: Option<&str>) -> bool {
 
 /// The NCRs for a granted lease, given the client's previous lease on the address:
 /// a new name (or `ddns-update-on-renew`) removes the old entries and adds the new.
-fn lease_ncrs(
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn lease_ncrs(
     cfg: &DdnsConfig,
-    req: &Request,
+    htype: u8,
+    chaddr: &[u8],
     old: Option<&Lease4>,
     name: &NameDecision,
     address: Ipv4Addr,
@@ -798,7 +893,7 @@ fn lease_ncrs(
                 l.fqdn_rev,
                 address,
                 l.client_id.as_deref(),
-                req.htype,
+                htype,
                 l.hwaddr.as_deref().unwrap_or_default(),
                 valid,
             ));
@@ -813,8 +908,8 @@ fn lease_ncrs(
             name.rev,
             address,
             lease_client_id,
-            req.htype,
-            &req.chaddr,
+            htype,
+            chaddr,
             valid,
         ));
     }
@@ -822,7 +917,7 @@ fn lease_ncrs(
 }
 
 /// The NCR removing a lease's DNS entries (on release, decline), if it has any.
-fn removal(subnet: &Subnet, l: &Lease4) -> Option<NameChangeRequest> {
+pub(crate) fn removal(subnet: &Subnet, l: &Lease4) -> Option<NameChangeRequest> {
     let h = l.hostname.as_deref()?;
     ddns::ncr(
         ChangeType::Remove,
@@ -855,7 +950,7 @@ fn sanitize_hostname(h: &str) -> Option<String> {
 
 /// A reservation from the hosts table in the engine's form; option values stored as
 /// text (Kea's `formatted_value`) are encoded by the standard definitions.
-fn host_from_store(h: tern_store::Host4) -> Host {
+pub(crate) fn host_from_store(h: tern_store::Host4) -> Host {
     let mut options = OptionSet::default();
     for o in &h.options {
         if o.space.as_deref().is_some_and(|s| s != "dhcp4") {

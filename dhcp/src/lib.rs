@@ -20,11 +20,14 @@
 //!   asks for, else a free one searched from a per-client hashed offset in the pools
 //!   (concurrent allocators start in different places); a lost race jumps elsewhere.
 //!   A full subnet overflows into the other subnets of its shared network.
-//! * **Reservations** come from the configuration and from the `hosts` table, which is
-//!   read on every request (indexed lookups), so a row inserted by plain SQL applies to
-//!   the next packet, with no cache to invalidate.
+//! * **Reservations** come from the configuration and from the `hosts` table, held in
+//!   memory ([`hosts`]) and kept current by the table's notifications, so a row
+//!   written by plain SQL, the API or Kea's host_cmds applies milliseconds after it
+//!   commits, without a restart and without a query per packet.
 //! * **Durable before the ACK**: the lease and the NameChangeRequests it causes are
-//!   committed in one transaction before the DHCPACK is sent; releases, declines and
+//!   committed in one transaction before the DHCPACK is sent. DHCPREQUESTs arriving
+//!   together share that transaction (group commit, up to 64 per transaction, three
+//!   transactions at once; `TERN_DHCP4_COMMIT_BATCH=1` turns it off for comparison); releases, declines and
 //!   expiries queue their DNS removals the same way. Expired leases are reclaimed every
 //!   `reclaim-timer-wait-time` and deleted after `hold-reclaimed-time`.
 //! * **Sockets**: plain UDP, one socket per interface with `SO_BINDTODEVICE`; replies
@@ -36,10 +39,12 @@
 
 #![warn(missing_docs)]
 
+mod commit;
 pub mod config;
 pub mod ddns;
 pub mod decide;
 pub mod engine;
+pub mod hosts;
 pub mod net;
 pub mod options;
 pub mod packet;
@@ -47,7 +52,7 @@ pub mod service;
 pub mod stats;
 
 pub use config::ServerConfig;
-pub use engine::{Engine, Outcome};
+pub use engine::{CommitSettings, Engine, Outcome};
 pub use packet::{Reply, ReplyKind, Request, RequestKind};
 pub use service::{Dhcp4Handle, Dhcp4Service, Error, Ports};
 pub use stats::Stats;

@@ -84,6 +84,7 @@ pub struct Dhcp4Service;
 
 /// A running service.
 pub struct Dhcp4Handle {
+    engine: Engine,
     stats: Arc<Stats>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -133,7 +134,13 @@ impl Dhcp4Service {
             warn!("DHCP4_NO_SOCKETS_OPEN no interface to listen on: the DHCPv4 server will not receive anything");
         }
         let (interval, batch) = (cfg.reclaim_interval, cfg.max_reclaim_leases.max(1));
-        let engine = Engine::new(Arc::new(cfg), store, stats.clone());
+        let engine = Engine::start(
+            Arc::new(cfg),
+            store,
+            stats.clone(),
+            crate::engine::CommitSettings::from_env(),
+        )
+        .await?;
         let (stop, stop_rx) = watch::channel(false);
         let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
         let mut tasks = Vec::new();
@@ -168,6 +175,7 @@ impl Dhcp4Service {
             ports.server
         );
         Ok(Dhcp4Handle {
+            engine: engine.clone(),
             stats,
             stop,
             tasks,
@@ -196,6 +204,7 @@ impl Dhcp4Handle {
         }
         // Every permit back means every packet task has finished.
         let _ = self.in_flight.acquire_many(MAX_IN_FLIGHT as u32).await;
+        self.engine.stop().await;
         info!("DHCP4_SHUTDOWN DHCPv4 server stopped");
     }
 }

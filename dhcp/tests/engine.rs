@@ -7,7 +7,9 @@ use std::net::Ipv4Addr;
 use std::sync::Arc;
 
 use tern_dhcp::decide::{Destination, Ingress};
-use tern_dhcp::{Engine, Outcome, ReplyKind, Request, RequestKind, ServerConfig, Stats};
+use tern_dhcp::{
+    CommitSettings, Engine, Outcome, ReplyKind, Request, RequestKind, ServerConfig, Stats,
+};
 use tern_store::testing;
 
 const CONFIG: &str = r#"{"Dhcp4": {
@@ -23,14 +25,21 @@ const CONFIG: &str = r#"{"Dhcp4": {
        "pools": [{"pool": "198.51.100.10 - 198.51.100.20"}]}
     ]}}"#;
 
-fn engine(store: tern_store::Store) -> Engine {
-    engine_with(CONFIG, store)
+async fn engine(store: tern_store::Store) -> Engine {
+    engine_with(CONFIG, store).await
 }
 
-fn engine_with(text: &str, store: tern_store::Store) -> Engine {
+async fn engine_with(text: &str, store: tern_store::Store) -> Engine {
     let c = tern_config::parse_str(text, "engine.json").unwrap();
     let cfg = ServerConfig::from_config(c.dhcp4.as_ref().unwrap()).unwrap();
-    Engine::new(Arc::new(cfg), store, Arc::new(Stats::default()))
+    Engine::start(
+        Arc::new(cfg),
+        store,
+        Arc::new(Stats::default()),
+        CommitSettings::default(),
+    )
+    .await
+    .unwrap()
 }
 
 fn ingress() -> Ingress {
@@ -96,7 +105,7 @@ async fn obtain(e: &Engine, mut r: Request) -> tern_dhcp::Reply {
 #[tokio::test]
 async fn names_and_ncrs_are_written_with_the_lease() {
     let db = testing::fresh_db().await;
-    let e = engine(db.store().clone());
+    let e = engine(db.store().clone()).await;
     let mut r = req(RequestKind::Discover, 1);
     r.hostname = Some("laptop".into());
     // RFC 4702 option 81, ASCII, S set, partial name.
@@ -189,7 +198,7 @@ async fn names_and_ncrs_are_written_with_the_lease() {
 #[tokio::test]
 async fn relayed_clients_get_the_relays_subnet_and_option_82_back() {
     let db = testing::fresh_db().await;
-    let e = engine(db.store().clone());
+    let e = engine(db.store().clone()).await;
     let mut r = req(RequestKind::Discover, 2);
     r.giaddr = Ipv4Addr::new(10, 9, 9, 9);
     r.hops = 1;
@@ -227,8 +236,8 @@ async fn relayed_clients_get_the_relays_subnet_and_option_82_back() {
 async fn two_engines_on_one_database_share_a_small_pool_safely() {
     let db = testing::fresh_db().await;
     let settings = db.connect_settings().clone();
-    let one = engine(tern_store::Store::connect(&settings).await.unwrap());
-    let two = engine(tern_store::Store::connect(&settings).await.unwrap());
+    let one = engine(tern_store::Store::connect(&settings).await.unwrap()).await;
+    let two = engine(tern_store::Store::connect(&settings).await.unwrap()).await;
     // Four addresses, eight clients at once across two servers: four get leases,
     // the others NAKs or nothing, never a shared address.
     let mut tasks = Vec::new();
@@ -283,7 +292,7 @@ async fn a_full_subnet_overflows_into_its_shared_network() {
               {"id": 11, "subnet": "203.0.113.0/24", "pools": [{"pool": "203.0.113.10 - 203.0.113.10"}]}
             ]}]}}"#,
         db.store().clone(),
-    );
+    ).await;
     let a = obtain(&e, req(RequestKind::Discover, 21)).await;
     let b = obtain(&e, req(RequestKind::Discover, 22)).await;
     let mut got = vec![a.yiaddr, b.yiaddr];
@@ -309,7 +318,7 @@ async fn a_full_subnet_overflows_into_its_shared_network() {
 #[tokio::test]
 async fn inform_gets_configuration_without_a_lease() {
     let db = testing::fresh_db().await;
-    let e = engine(db.store().clone());
+    let e = engine(db.store().clone()).await;
     let mut r = req(RequestKind::Inform, 31);
     r.ciaddr = Ipv4Addr::new(192, 0, 2, 200);
     let (ack, dest) = respond(&e, &r).await;
@@ -329,7 +338,7 @@ async fn inform_gets_configuration_without_a_lease() {
 #[tokio::test]
 async fn a_renewal_is_refused_once_the_address_is_reserved_for_another_client() {
     let db = testing::fresh_db().await;
-    let e = engine(db.store().clone());
+    let e = engine(db.store().clone()).await;
     let ack = obtain(&e, req(RequestKind::Discover, 41)).await;
     let mut renew = req(RequestKind::Request, 41);
     renew.ciaddr = ack.yiaddr;
@@ -341,6 +350,15 @@ async fn a_renewal_is_refused_once_the_address_is_reserved_for_another_client() 
         .execute(db.pool())
         .await
         .unwrap();
+    // The row reaches the engine by notification, within milliseconds.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !e.hosts().is_reserved(1, ack.yiaddr) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "reservation never reached the engine"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
     let (nak, _) = respond(&e, &renew).await;
     assert_eq!(nak.kind, ReplyKind::Nak);
     // Starting over, the first client is offered another address.
@@ -351,7 +369,7 @@ async fn a_renewal_is_refused_once_the_address_is_reserved_for_another_client() 
 #[tokio::test]
 async fn reusing_an_expired_unreclaimed_lease_removes_the_old_name_first() {
     let db = testing::fresh_db().await;
-    let e = engine(db.store().clone());
+    let e = engine(db.store().clone()).await;
     let mut first = req(RequestKind::Discover, 7);
     first.hostname = Some("old".into());
     let ack = obtain(&e, first).await;

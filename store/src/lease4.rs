@@ -216,23 +216,66 @@ pub async fn find_by_owner(
     subnet_id: u32,
     owner: Owner<'_>,
 ) -> Result<Option<Lease4>> {
+    let row = sqlx::query(&by_owner_sql(owner))
+        .bind(i64::from(subnet_id))
+        .bind(owner.client_id)
+        .bind(owner.hwaddr)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// The query of [`find_by_owner`] ($1 subnet id, $2 client id, $3 hwaddr).
+fn by_owner_sql(owner: Owner<'_>) -> String {
     // Spelled out per case (not with CASE) so the planner uses the
-    // (client_id, subnet_id) and (hwaddr, subnet_id) indexes.
+    // (client_id, subnet_id) and (hwaddr, subnet_id) indexes; `subnet_id + 0` keeps it
+    // off the subnet_id index, which a table without statistics (new, or grown since
+    // the last ANALYZE) makes look as good and which reads every lease of the subnet.
     let who = if owner.client_id.is_some() {
         "(l.client_id = $2::bytea OR (l.client_id IS NULL AND l.hwaddr = $3::bytea))"
     } else {
         "($2::bytea IS NULL AND l.hwaddr = $3::bytea)"
     };
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM lease4 l WHERE subnet_id = $1 AND state <> 1 AND {who} \
+    format!(
+        "SELECT {COLUMNS} FROM lease4 l WHERE subnet_id + 0 = $1 AND state <> 1 AND {who} \
          ORDER BY expire DESC LIMIT 1"
+    )
+}
+
+/// [`find_by_owner`] and whether `candidate` has no unexpired lease, in one round trip:
+/// what a DHCPDISCOVER needs in the common cases (a returning client, or a new one
+/// whose first candidate address is free).
+pub async fn find_by_owner_or_probe(
+    conn: &mut PgConnection,
+    subnet_id: u32,
+    owner: Owner<'_>,
+    candidate: Ipv4Addr,
+) -> Result<(Option<Lease4>, bool)> {
+    let row = sqlx::query(&format!(
+        "SELECT o.*, NOT EXISTS (SELECT 1 FROM lease4 c WHERE c.address = $4 AND c.expire >= now()) \
+                AS candidate_free \
+           FROM (VALUES (1)) AS one(x) LEFT JOIN LATERAL ({}) o ON true",
+        by_owner_sql(owner)
     ))
     .bind(i64::from(subnet_id))
     .bind(owner.client_id)
     .bind(owner.hwaddr)
-    .fetch_optional(conn)
+    .bind(addr_num(candidate))
+    .fetch_one(conn)
     .await?;
-    row.as_ref().map(from_row).transpose()
+    let free: bool = row.try_get("candidate_free")?;
+    let lease = match row.try_get::<Option<i64>, _>("address")? {
+        Some(_) => Some(from_row(&row)?),
+        None => None,
+    };
+    Ok((lease, free))
+}
+
+/// Runs `ANALYZE lease4`, so that query plans follow the table's growth (a plan made
+/// while the table was nearly empty scans it whole; autovacuum may take a minute).
+pub async fn analyze(conn: &mut PgConnection) -> Result<()> {
+    sqlx::query("ANALYZE lease4").execute(conn).await?;
+    Ok(())
 }
 
 /// Whether `address` is free for `owner`: no row, or an expired one (in any state,
@@ -289,6 +332,92 @@ pub async fn commit(
     row.as_ref().map(from_row).transpose()
 }
 
+/// The rows on `addresses` (in whatever state), locked for this transaction. Rows are
+/// locked in address order, so two batches locking overlapping sets cannot deadlock.
+pub async fn get_many_for_update(
+    conn: &mut PgConnection,
+    addresses: &[Ipv4Addr],
+) -> Result<Vec<Lease4>> {
+    let nums: Vec<i64> = addresses.iter().map(|a| addr_num(*a)).collect();
+    sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM lease4 WHERE address = ANY($1::bigint[]) ORDER BY address FOR UPDATE"
+    ))
+    .bind(&nums)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
+/// [`commit`] for many leases in one statement (distinct addresses): each is written
+/// if its address is free for its owner, the owner being the lease's own `client_id`
+/// (when set) and `hwaddr`, as [`Owner`] matches. Returns the rows written; a lease
+/// missing from the result lost its address to another client.
+pub async fn commit_many(conn: &mut PgConnection, leases: &[NewLease4]) -> Result<Vec<Lease4>> {
+    if leases.is_empty() {
+        return Ok(Vec::new());
+    }
+    let col = |f: fn(&NewLease4) -> i64| leases.iter().map(f).collect::<Vec<i64>>();
+    let address = col(|l| addr_num(l.address));
+    let valid = col(|l| i64::from(l.valid_lifetime));
+    let subnet = col(|l| i64::from(l.subnet_id));
+    let pool = col(|l| i64::from(l.pool_id));
+    let hwaddr: Vec<&[u8]> = leases.iter().map(|l| l.hwaddr.as_slice()).collect();
+    let client_id: Vec<Option<&[u8]>> = leases.iter().map(|l| l.client_id.as_deref()).collect();
+    let fwd: Vec<bool> = leases.iter().map(|l| l.fqdn_fwd).collect();
+    let rev: Vec<bool> = leases.iter().map(|l| l.fqdn_rev).collect();
+    let hostname: Vec<Option<&str>> = leases.iter().map(|l| l.hostname.as_deref()).collect();
+    sqlx::query(&format!(
+        "INSERT INTO lease4 AS l ({COLUMNS}) \
+         SELECT a, hw, cid, vl, now() + make_interval(secs => vl), sid, ff, fr, hn, 0, NULL, pid \
+           FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::bigint[], $5::bigint[], \
+                       $6::bool[], $7::bool[], $8::text[], $9::bigint[]) \
+                AS t(a, hw, cid, vl, sid, ff, fr, hn, pid) \
+         ON CONFLICT (address) DO UPDATE SET hwaddr = EXCLUDED.hwaddr, client_id = EXCLUDED.client_id, \
+           valid_lifetime = EXCLUDED.valid_lifetime, expire = EXCLUDED.expire, subnet_id = EXCLUDED.subnet_id, \
+           fqdn_fwd = EXCLUDED.fqdn_fwd, fqdn_rev = EXCLUDED.fqdn_rev, hostname = EXCLUDED.hostname, \
+           state = 0, pool_id = EXCLUDED.pool_id \
+         WHERE l.expire < now() OR (l.state <> 1 AND \
+           (CASE WHEN EXCLUDED.client_id IS NOT NULL \
+              THEN l.client_id = EXCLUDED.client_id OR (l.client_id IS NULL AND l.hwaddr = EXCLUDED.hwaddr) \
+              ELSE l.hwaddr = EXCLUDED.hwaddr END)) \
+         RETURNING {COLUMNS}"
+    ))
+    .bind(&address)
+    .bind(&hwaddr)
+    .bind(&client_id)
+    .bind(&valid)
+    .bind(&subnet)
+    .bind(&fwd)
+    .bind(&rev)
+    .bind(&hostname)
+    .bind(&pool)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
+/// Of `candidates`, the first without an unexpired lease (its index). Checks only the
+/// lease table: the caller has left out reserved addresses.
+pub async fn first_unleased(
+    conn: &mut PgConnection,
+    candidates: &[Ipv4Addr],
+) -> Result<Option<usize>> {
+    let nums: Vec<i64> = candidates.iter().map(|a| addr_num(*a)).collect();
+    // A primary-key lookup of the candidates, which no plan turns into a scan of the
+    // whole table (an anti-join can, when the table looked small at planning time).
+    let taken: Vec<i64> = sqlx::query_scalar(
+        "SELECT address FROM lease4 WHERE address = ANY($1::bigint[]) AND expire >= now()",
+    )
+    .bind(&nums)
+    .fetch_all(conn)
+    .await?;
+    Ok(nums.iter().position(|a| !taken.contains(a)))
+}
+
 /// A free address in `ranges` for `subnet_id`, searched from `offset` (taken modulo the
 /// total size) and wrapping around: no unexpired lease on it, no reservation for it in
 /// the `hosts` table (in this subnet), and not in `excluded` (reservations from the
@@ -314,14 +443,9 @@ pub async fn find_free(
         let mut cands: Vec<i64> = Vec::with_capacity(n as usize);
         let mut pools: Vec<i64> = Vec::with_capacity(n as usize);
         for i in 0..n {
-            let mut pos = (offset + done + i) % total;
-            for r in ranges {
-                if pos < r.size() {
-                    cands.push(addr_num(r.first) + pos as i64);
-                    pools.push(i64::from(r.pool_id));
-                    break;
-                }
-                pos -= r.size();
+            if let Some((a, p)) = nth_address(ranges, (offset + done + i) % total) {
+                cands.push(addr_num(a));
+                pools.push(i64::from(p));
             }
         }
         let found: Option<(i64, i64)> = sqlx::query_as(
@@ -390,6 +514,17 @@ fn scatter(id: &[u8], attempt: u64) -> u64 {
     h ^= h >> 33;
     h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
     h ^ (h >> 33)
+}
+
+/// The address at position `pos` of `ranges` taken as one sequence, with its pool id.
+pub fn nth_address(ranges: &[AddressRange], mut pos: u64) -> Option<(Ipv4Addr, u32)> {
+    for r in ranges {
+        if pos < r.size() {
+            return Some((Ipv4Addr::from(u32::from(r.first) + pos as u32), r.pool_id));
+        }
+        pos -= r.size();
+    }
+    None
 }
 
 fn position(ranges: &[AddressRange], a: Ipv4Addr) -> Option<u64> {

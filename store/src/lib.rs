@@ -80,6 +80,10 @@ impl Store {
         let pool = PgPoolOptions::new()
             .max_connections(settings.max_connections)
             .acquire_timeout(settings.acquire_timeout)
+            // sqlx pings every connection it hands out by default: one more round
+            // trip per transaction. A connection that died fails its next query
+            // instead, which every caller handles as a store error anyway.
+            .test_before_acquire(false)
             .connect_with(settings.pg_options())
             .await
             .map_err(|source| Error::Connect {

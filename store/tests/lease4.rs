@@ -259,3 +259,70 @@ async fn two_allocators_on_one_database_never_share_an_address() {
     one.close().await;
     two.close().await;
 }
+
+#[tokio::test]
+async fn a_batch_writes_free_and_own_addresses_and_skips_anothers() {
+    let db = testing::fresh_db().await;
+    let mut conn = db.pool().acquire().await.unwrap();
+    let (a, b, c) = (
+        [0xaa, 0, 0, 0, 0, 1],
+        [0xbb, 0, 0, 0, 0, 2],
+        [0xcc, 0, 0, 0, 0, 3],
+    );
+    let at = |mac: &[u8], last: u8| NewLease4 {
+        address: Ipv4Addr::new(10, 0, 0, last),
+        ..lease(mac, 1)
+    };
+    // B holds .20; A held .21 before.
+    lease4::commit(&mut conn, &at(&b, 20), owner(&b))
+        .await
+        .unwrap()
+        .unwrap();
+    lease4::commit(&mut conn, &at(&a, 21), owner(&a))
+        .await
+        .unwrap()
+        .unwrap();
+    let mut renewal = at(&a, 21);
+    renewal.hostname = Some("a-renewed".into());
+    let written = lease4::commit_many(&mut conn, &[at(&c, 20), renewal, at(&c, 22)])
+        .await
+        .unwrap();
+    let got: HashSet<Ipv4Addr> = written.iter().map(|l| l.address).collect();
+    assert_eq!(
+        got,
+        HashSet::from([Ipv4Addr::new(10, 0, 0, 21), Ipv4Addr::new(10, 0, 0, 22)]),
+        "B's .20 is not C's to take"
+    );
+    let held = lease4::get(&mut conn, Ipv4Addr::new(10, 0, 0, 20))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(held.hwaddr.as_deref(), Some(&b[..]));
+    let renewed = lease4::get(&mut conn, Ipv4Addr::new(10, 0, 0, 21))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(renewed.hostname.as_deref(), Some("a-renewed"));
+    // One round trip tells a returning client's lease and whether a candidate is free.
+    let (own, free) =
+        lease4::find_by_owner_or_probe(&mut conn, 1, owner(&a), Ipv4Addr::new(10, 0, 0, 20))
+            .await
+            .unwrap();
+    assert_eq!(own.map(|l| l.address), Some(Ipv4Addr::new(10, 0, 0, 21)));
+    assert!(!free, ".20 is B's");
+    let (own, free) = lease4::find_by_owner_or_probe(
+        &mut conn,
+        1,
+        owner(&[0xee, 0, 0, 0, 0, 9]),
+        Ipv4Addr::new(10, 0, 0, 30),
+    )
+    .await
+    .unwrap();
+    assert!(own.is_none());
+    assert!(free);
+    let cands = [20, 21, 23].map(|l| Ipv4Addr::new(10, 0, 0, l));
+    assert_eq!(
+        lease4::first_unleased(&mut conn, &cands).await.unwrap(),
+        Some(2)
+    );
+}
