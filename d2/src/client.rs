@@ -1,9 +1,11 @@
-//! One RFC 2136 UPDATE exchange over UDP: a fresh ID and socket per request,
-//! TSIG when the server has a key, and the answer checked (ID, QR, opcode, TSIG)
-//! before its RCODE is believed.
+//! One RFC 2136 UPDATE exchange over UDP: a fresh ID per request, a fresh socket
+//! or one reused from a [`SocketPool`], TSIG when the server has a key, and the
+//! answer checked (ID, QR, opcode, TSIG) before its RCODE is believed.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use hickory_proto::op::{Message, MessageType, OpCode, ResponseCode};
@@ -45,9 +47,48 @@ fn new_id() -> u16 {
     h.finish() as u16
 }
 
+/// Connected UDP sockets per server, reused from one exchange to the next: opening,
+/// connecting, registering and closing a socket for every UPDATE costs more than
+/// the UPDATE's own I/O at a few thousand per second. A socket goes back only after
+/// an exchange that got its answer (a timed-out one may still get a late answer;
+/// answers with another ID are skipped anyway). Belongs to one tokio runtime.
+#[derive(Debug, Default)]
+pub struct SocketPool {
+    free: Mutex<HashMap<SocketAddr, Vec<UdpSocket>>>,
+}
+
+/// Sockets kept per server: about the transactions in flight.
+const POOL_PER_SERVER: usize = 64;
+
+impl SocketPool {
+    fn take(&self, server: SocketAddr) -> Option<UdpSocket> {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        free.get_mut(&server).and_then(Vec::pop)
+    }
+
+    fn give(&self, server: SocketAddr, socket: UdpSocket) {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        let list = free.entry(server).or_default();
+        if list.len() < POOL_PER_SERVER {
+            list.push(socket);
+        }
+    }
+}
+
 /// Sends `message` (its ID is replaced) to `server`, signed with `key` if given, and
-/// returns the answer's RCODE once the answer checks out.
+/// returns the answer's RCODE once the answer checks out. Uses a new socket.
 pub async fn exchange(
+    server: SocketAddr,
+    message: &Message,
+    key: Option<&TsigKey>,
+    timeout: Duration,
+) -> Result<ResponseCode, ExchangeError> {
+    exchange_with(None, server, message, key, timeout).await
+}
+
+/// [`exchange`] on a socket from `pool` (a new one when it has none for `server`).
+pub async fn exchange_with(
+    pool: Option<&SocketPool>,
     server: SocketAddr,
     message: &Message,
     key: Option<&TsigKey>,
@@ -67,13 +108,19 @@ pub async fn exchange(
         }
         None => (wire, None),
     };
-    let local: IpAddr = match server {
-        SocketAddr::V4(_) => Ipv4Addr::UNSPECIFIED.into(),
-        SocketAddr::V6(_) => Ipv6Addr::UNSPECIFIED.into(),
-    };
     let io = |e: std::io::Error| ExchangeError::Io(e.to_string());
-    let socket = UdpSocket::bind((local, 0)).await.map_err(io)?;
-    socket.connect(server).await.map_err(io)?;
+    let socket = match pool.and_then(|p| p.take(server)) {
+        Some(s) => s,
+        None => {
+            let local: IpAddr = match server {
+                SocketAddr::V4(_) => Ipv4Addr::UNSPECIFIED.into(),
+                SocketAddr::V6(_) => Ipv6Addr::UNSPECIFIED.into(),
+            };
+            let socket = UdpSocket::bind((local, 0)).await.map_err(io)?;
+            socket.connect(server).await.map_err(io)?;
+            socket
+        }
+    };
     socket.send(&wire).await.map_err(io)?;
     let deadline = Instant::now() + timeout;
     let mut buf = vec![0u8; 65535];
@@ -85,11 +132,16 @@ pub async fn exchange(
             Ok(Ok(n)) => n,
         };
         let answer = &buf[..n];
-        // A stray datagram (another ID) is not our answer: keep waiting.
+        // A stray datagram (another ID, or a late answer to an earlier exchange on
+        // this socket) is not our answer: keep waiting.
         if n < 12 || u16::from_be_bytes([answer[0], answer[1]]) != id {
             continue;
         }
-        return check_answer(answer, key, mac.as_deref());
+        let result = check_answer(answer, key, mac.as_deref());
+        if let Some(p) = pool {
+            p.give(server, socket);
+        }
+        return result;
     }
 }
 

@@ -3,13 +3,17 @@
 //! * **Intake**: one UDP socket on DhcpDdns `ip-address:port` takes Kea's NCR
 //!   datagrams (2-byte length + JSON); each valid NCR is written to the store's
 //!   queue (`tern.ncr_queue`) before anything else happens; d2 never replies.
-//!   Datagrams that arrive together are queued in one statement.
+//!   A receiver drains the socket into memory while a writer queues what has
+//!   arrived meanwhile in one durable statement (up to [`INTAKE_BATCH`]), so a
+//!   burst waits in d2 during a commit instead of overflowing the socket buffer.
 //! * **Worker**: claims due NCRs (woken by LISTEN `tern_ncr`, else by a poll) and
 //!   runs up to `max_in_flight` transactions at once; the claim guarantees one
 //!   per FQDN. Each transaction drives the pure [`Transaction`] machine with
-//!   [`client::exchange`]. Outcomes go back to the queue: done, conflict, failed
-//!   (with the reason), or pending again with exponential backoff when no server
-//!   of a domain answered — an outage delays DNS, it never drops an update.
+//!   [`client::exchange_with`] (sockets reused per server). Outcomes go back to
+//!   the queue in batches, in the transaction that claims the next NCRs: done,
+//!   conflict, failed (with the reason), or pending again with exponential
+//!   backoff when no server of a domain answered — an outage delays DNS, it never
+//!   drops an update.
 //! * **Upkeep**: renews the lease on the rows this d2 holds, takes back rows whose
 //!   holder stopped renewing (killed process, other appliance), and deletes
 //!   finished rows after the retention time.
@@ -24,14 +28,14 @@ use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 use tern_config::{DdnsDomain, DhcpDdns, TsigSecret};
 use tern_ncr::{ChangeType, NameChangeRequest};
-use tern_store::ncr_queue::{self, NcrOutcome, NcrSource, QueuedNcr};
+use tern_store::ncr_queue::{self, Finish, NcrOutcome, NcrSource, QueuedNcr};
 use tern_store::Store;
 use tokio::net::UdpSocket;
-use tokio::sync::{watch, Notify};
+use tokio::sync::{mpsc, watch, Notify};
 use tokio::task::{JoinHandle, JoinSet};
 use tracing::{debug, error, info, warn};
 
-use crate::client::{self, ExchangeError};
+use crate::client::{self, ExchangeError, SocketPool};
 use crate::domains::match_domain;
 use crate::stats::{D2Stats, ExchangeResult};
 use crate::transaction::messages::UpdateParams;
@@ -125,22 +129,24 @@ struct Runtime {
     pool: PgPool,
     options: D2Options,
     worker: String,
-    /// Queue ids with a transaction running here: the only claims the heartbeat renews.
+    /// Queue ids claimed here whose result is not recorded yet (running, or
+    /// finished and waiting for the next batch): the only claims the heartbeat renews.
     in_flight: std::sync::Mutex<std::collections::HashSet<i64>>,
+    /// UDP sockets to DNS servers, reused across exchanges.
+    sockets: SocketPool,
 }
 
-/// Removes a queue id from `Runtime::in_flight` when its task ends, also by panic.
-struct InFlight<'a> {
-    rt: &'a Runtime,
-    id: i64,
-}
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        let mut set = self.rt.in_flight.lock().unwrap_or_else(|e| e.into_inner());
-        set.remove(&self.id);
+impl Runtime {
+    fn in_flight(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<i64>> {
+        self.in_flight.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
+
+/// NCRs queued by one intake statement at most.
+pub const INTAKE_BATCH: usize = 1024;
+/// NCRs received but not yet queued, at most: beyond this the receiver waits and
+/// the socket buffer takes the rest.
+const INTAKE_BACKLOG: usize = 65536;
 
 /// Starts d2.
 pub struct D2Service;
@@ -149,6 +155,7 @@ pub struct D2Service;
 pub struct D2Handle {
     stats: Arc<D2Stats>,
     local_addr: SocketAddr,
+    receive_buffer: usize,
     stop: watch::Sender<bool>,
     intake: JoinHandle<()>,
     worker: JoinHandle<()>,
@@ -178,7 +185,7 @@ impl D2Service {
             .await
             .map_err(|source| D2Error::Bind { addr, source })?;
         let local_addr = socket.local_addr().unwrap_or(addr);
-        enlarge_receive_buffer(&socket);
+        let rcvbuf = enlarge_receive_buffer(&socket);
         let worker = options.worker_id.clone().unwrap_or_else(default_worker_id);
         let stats = Arc::new(D2Stats::default());
         let rt = Arc::new(Runtime {
@@ -190,6 +197,7 @@ impl D2Service {
             options,
             worker,
             in_flight: Default::default(),
+            sockets: SocketPool::default(),
         });
         let (stop, stopped) = watch::channel(false);
         let wake = Arc::new(Notify::new());
@@ -200,7 +208,8 @@ impl D2Service {
         ];
         let worker = tokio::spawn(work(rt.clone(), stopped, wake));
         info!(
-            "DHCP_DDNS_STARTED d2 listening for NCRs on {local_addr} (UDP), worker {}, {} forward and {} reverse domains",
+            "DHCP_DDNS_STARTED d2 listening for NCRs on {local_addr} (UDP, receive buffer {} KiB), worker {}, {} forward and {} reverse domains",
+            rcvbuf / 1024,
             rt.worker,
             rt.forward.len(),
             rt.reverse.len()
@@ -208,6 +217,7 @@ impl D2Service {
         Ok(D2Handle {
             stats,
             local_addr,
+            receive_buffer: rcvbuf,
             stop,
             intake,
             worker,
@@ -227,6 +237,11 @@ impl D2Handle {
         self.local_addr
     }
 
+    /// The NCR socket's receive buffer in bytes, as the kernel reports it.
+    pub fn receive_buffer(&self) -> usize {
+        self.receive_buffer
+    }
+
     /// Stops taking NCRs, lets running transactions finish, leaves the rest queued.
     pub async fn shutdown(self) {
         info!("DHCP_DDNS_QUEUE_MGR_STOPPING d2 stopping: finishing running transactions");
@@ -241,12 +256,14 @@ impl D2Handle {
     }
 }
 
-/// A burst of NCRs must wait in the kernel, not be dropped there, while intake is
-/// busy queueing the previous ones: ask for a large receive buffer (root may exceed
+/// A burst of NCRs must wait in the kernel, not be dropped there, until the
+/// receiver takes it: ask for a large receive buffer (root may exceed
 /// `net.core.rmem_max` with SO_RCVBUFFORCE; others get what the limit allows).
-fn enlarge_receive_buffer(socket: &UdpSocket) {
+/// 10,000 NCRs of ~400 bytes take ~13 MB of kernel memory (skb overhead included).
+/// Returns the size obtained (as the kernel reports it).
+fn enlarge_receive_buffer(socket: &UdpSocket) -> usize {
     use std::os::fd::AsRawFd;
-    const WANTED: libc::c_int = 8 << 20;
+    const WANTED: libc::c_int = 32 << 20;
     let fd = socket.as_raw_fd();
     let set = |option: libc::c_int| {
         // SAFETY: setsockopt on a socket we own, with a pointer to a live c_int and its size.
@@ -266,6 +283,27 @@ fn enlarge_receive_buffer(socket: &UdpSocket) {
             std::io::Error::last_os_error()
         );
     }
+    let mut got: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: getsockopt on a socket we own, into a live c_int with its size.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            (&mut got as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    let got = if rc == 0 { got.max(0) as usize } else { 0 };
+    if got < WANTED as usize {
+        warn!(
+            "DHCP_DDNS_QUEUE_MGR_RECV_BUFFER the NCR socket's receive buffer is {} KiB (asked for {} KiB; raise net.core.rmem_max or run as root): a burst of NCRs larger than that may be dropped by the kernel",
+            got / 1024,
+            WANTED / 1024
+        );
+    }
+    got
 }
 
 fn default_worker_id() -> String {
@@ -348,56 +386,63 @@ fn resolve_domains(
         .collect()
 }
 
-/// Receives NCR datagrams and queues them.
+/// Receives NCR datagrams and queues them: the receiver runs on its own task and
+/// hands parsed NCRs to the writer, which queues all that arrived during its last
+/// commit in one statement. Returns after a stop once every received NCR is queued.
 async fn intake(
     rt: Arc<Runtime>,
     socket: UdpSocket,
-    mut stopped: watch::Receiver<bool>,
+    stopped: watch::Receiver<bool>,
     wake: Arc<Notify>,
+) {
+    let (tx, mut rx) = mpsc::channel::<NameChangeRequest>(INTAKE_BACKLOG);
+    let receiver = tokio::spawn(receive(rt.clone(), socket, stopped, tx));
+    let mut batch: Vec<NameChangeRequest> = Vec::with_capacity(INTAKE_BATCH);
+    // Ends when the receiver has stopped and everything it sent is queued.
+    while rx.recv_many(&mut batch, INTAKE_BATCH).await > 0 {
+        queue_batch(&rt, &batch).await;
+        batch.clear();
+        wake.notify_one();
+    }
+    let _ = receiver.await;
+}
+
+/// Takes NCR datagrams off the socket until stopped.
+async fn receive(
+    rt: Arc<Runtime>,
+    socket: UdpSocket,
+    mut stopped: watch::Receiver<bool>,
+    tx: mpsc::Sender<NameChangeRequest>,
 ) {
     let mut buf = vec![0u8; 65536];
     loop {
-        let first = tokio::select! {
+        let r = tokio::select! {
             _ = stopped.changed() => return,
             r = socket.recv_from(&mut buf) => r,
         };
-        let mut batch: Vec<NameChangeRequest> = Vec::new();
-        let mut next = Some(first);
-        // Take what has already arrived too (up to 256), to queue it in one statement.
-        while let Some(r) = next.take() {
-            match r {
-                Ok((n, from)) => match NameChangeRequest::from_datagram(&buf[..n]) {
-                    Ok(ncr) => {
-                        debug!(
-                            "DHCP_DDNS_QUEUE_MGR_QUEUE_RECEIVE NCR from {from} for {} ({})",
-                            ncr.fqdn,
-                            ncr.change_type.kea_name()
-                        );
-                        batch.push(ncr);
+        match r {
+            Ok((n, from)) => match NameChangeRequest::from_datagram(&buf[..n]) {
+                Ok(ncr) => {
+                    debug!(
+                        "DHCP_DDNS_QUEUE_MGR_QUEUE_RECEIVE NCR from {from} for {} ({})",
+                        ncr.fqdn,
+                        ncr.change_type.kea_name()
+                    );
+                    if tx.send(ncr).await.is_err() {
+                        return;
                     }
-                    Err(e) => {
-                        D2Stats::inc(&rt.stats.ncr_invalid);
-                        warn!("DHCP_DDNS_INVALID_NCR dropped an invalid NCR from {from}: {e}");
-                    }
-                },
+                }
                 Err(e) => {
-                    D2Stats::inc(&rt.stats.ncr_error);
-                    error!("DHCP_DDNS_QUEUE_MGR_RECV_ERROR receiving an NCR failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    D2Stats::inc(&rt.stats.ncr_invalid);
+                    warn!("DHCP_DDNS_INVALID_NCR dropped an invalid NCR from {from}: {e}");
                 }
-            }
-            if batch.len() < 256 {
-                match socket.try_recv_from(&mut buf) {
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                    r => next = Some(r),
-                }
+            },
+            Err(e) => {
+                D2Stats::inc(&rt.stats.ncr_error);
+                error!("DHCP_DDNS_QUEUE_MGR_RECV_ERROR receiving an NCR failed: {e}");
+                tokio::time::sleep(Duration::from_millis(10)).await;
             }
         }
-        if batch.is_empty() {
-            continue;
-        }
-        queue_batch(&rt, &batch).await;
-        wake.notify_one();
     }
 }
 
@@ -502,67 +547,123 @@ async fn upkeep(rt: Arc<Runtime>, wake: Arc<Notify>) {
 }
 
 /// Claims and runs transactions until stopped; then lets the running ones finish.
+/// Results are recorded in batches, in the same transaction as the next claim: under
+/// load one commit serves many NCRs; when d2 is nearly idle a result is recorded at
+/// once (an FQDN's next NCR waits for it), and none is held back more than 20 ms.
 async fn work(rt: Arc<Runtime>, mut stopped: watch::Receiver<bool>, wake: Arc<Notify>) {
-    let mut running: JoinSet<()> = JoinSet::new();
+    type Tasks = std::collections::HashMap<tokio::task::Id, i64>;
+    let mut running: JoinSet<(i64, Finish)> = JoinSet::new();
+    let mut tasks: Tasks = Default::default();
+    let mut finished: Vec<(i64, Finish)> = Vec::new();
     let max = rt.options.max_in_flight.max(1);
-    // Claim in batches: one claim per finished transaction would make the claim
-    // query's round trip the limit under load.
+    // Claim and record in batches: a round trip per finished transaction would make
+    // the queue, not DNS, the limit under load.
     let refill = (max / 4).max(1);
+    // Something may be due (new NCRs announced, a poll, a full claim last time).
+    let mut maybe_due = true;
+    let mut flush = false;
+    let mut record_failures = 0u32;
+    let mut stopping = false;
+    let collect = |r: Result<(tokio::task::Id, (i64, Finish)), tokio::task::JoinError>,
+                   tasks: &mut Tasks,
+                   finished: &mut Vec<(i64, Finish)>| match r {
+        Ok((task, result)) => {
+            tasks.remove(&task);
+            finished.push(result);
+        }
+        Err(e) => {
+            // A panicked transaction: its claim is no longer renewed, so the row is
+            // taken back after the claim lease and tried again.
+            if let Some(id) = tasks.remove(&e.id()) {
+                rt.in_flight().remove(&id);
+                error!("DHCP_DDNS_TRANSACTION_PANIC queue id {id}: {e}; queued again after the claim lease");
+            }
+        }
+    };
     loop {
-        if *stopped.borrow() {
+        if !stopping && *stopped.borrow() {
+            stopping = true;
+            if !running.is_empty() {
+                info!(
+                    "DHCP_DDNS_CLEARED_FOR_SHUTDOWN waiting for {} running transaction(s)",
+                    running.len()
+                );
+            }
+        }
+        while let Some(r) = running.try_join_next_with_id() {
+            collect(r, &mut tasks, &mut finished);
+        }
+        if stopping && running.is_empty() && finished.is_empty() {
             break;
         }
-        while running.try_join_next().is_some() {}
         let free = max - running.len();
-        if free < refill {
-            // Busy: wait for slots.
-            tokio::select! {
-                _ = stopped.changed() => {}
-                _ = running.join_next() => {}
-            }
-            continue;
-        }
-        let claimed = match ncr_queue::claim(&rt.pool, free as i64, &rt.worker).await {
-            Ok(batch) => {
-                let n = batch.len();
-                for q in batch {
-                    let rt = rt.clone();
-                    rt.in_flight
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .insert(q.id);
-                    running.spawn(async move {
-                        let _in_flight = InFlight { rt: &rt, id: q.id };
-                        run(&rt, q).await
-                    });
+        let claim = !stopping && free >= refill && (maybe_due || !finished.is_empty());
+        let record = !finished.is_empty()
+            && (flush || finished.len() >= refill || running.len() < refill || stopping);
+        if claim || record {
+            flush = false;
+            let limit = if claim { free as i64 } else { 0 };
+            match ncr_queue::finish_and_claim(&rt.pool, &finished, limit, &rt.worker).await {
+                Ok(r) => {
+                    record_failures = 0;
+                    forget(&rt, std::mem::take(&mut finished), &r.recorded);
+                    maybe_due = claim && r.claimed.len() as i64 == limit;
+                    for q in r.claimed {
+                        rt.in_flight().insert(q.id);
+                        let rt = rt.clone();
+                        let id = q.id;
+                        let handle = running.spawn(async move { (id, run(&rt, q).await) });
+                        tasks.insert(handle.id(), id);
+                    }
+                    if maybe_due {
+                        // A full batch: more may be waiting.
+                        continue;
+                    }
                 }
-                n
+                Err(e) => {
+                    record_failures += 1;
+                    warn!("DHCP_DDNS_QUEUE_CLAIM_ERROR cannot record {} result(s) and claim NCRs (try {record_failures}): {e}", finished.len());
+                    if record_failures >= 5 {
+                        // The rows stay in_progress, no longer renewed, so once their
+                        // lease runs out they are queued again.
+                        let mut set = rt.in_flight();
+                        for (id, _) in finished.drain(..) {
+                            set.remove(&id);
+                            error!("DHCP_DDNS_QUEUE_UPDATE_ERROR cannot record the outcome of queue id {id}: {e}");
+                        }
+                        record_failures = 0;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
             }
-            Err(e) => {
-                warn!("DHCP_DDNS_QUEUE_CLAIM_ERROR cannot claim NCRs: {e}");
-                0
-            }
-        };
-        if claimed == free {
-            // A full batch: more may be waiting; claim again once slots free up.
-            continue;
         }
-        // Nothing more is due now: wait for news (a new NCR, a finished transaction
-        // that unblocks its FQDN's next NCR, a retry falling due).
+        // Wait for news: a new NCR, a finished transaction (its result to record,
+        // its FQDN's next NCR to claim), a retry falling due, a stop.
         tokio::select! {
-            _ = stopped.changed() => {}
-            _ = wake.notified() => {}
-            Some(_) = running.join_next(), if !running.is_empty() => {}
-            _ = tokio::time::sleep(rt.options.poll_interval) => {}
+            _ = stopped.changed(), if !stopping => {}
+            _ = wake.notified(), if !stopping => maybe_due = true,
+            Some(r) = running.join_next_with_id(), if !running.is_empty() => {
+                collect(r, &mut tasks, &mut finished);
+            }
+            _ = tokio::time::sleep(Duration::from_millis(20)), if !finished.is_empty() => flush = true,
+            _ = tokio::time::sleep(rt.options.poll_interval), if !stopping => maybe_due = true,
+            // Stopping with nothing running and nothing to record: the top ends the loop.
+            else => {}
         }
     }
-    if !running.is_empty() {
-        info!(
-            "DHCP_DDNS_CLEARED_FOR_SHUTDOWN waiting for {} running transaction(s)",
-            running.len()
-        );
+}
+
+/// Drops recorded (or lost) ids from the heartbeat's set; warns about lost claims.
+fn forget(rt: &Runtime, finished: Vec<(i64, Finish)>, recorded: &[i64]) {
+    let recorded: std::collections::HashSet<i64> = recorded.iter().copied().collect();
+    let mut set = rt.in_flight();
+    for (id, _) in finished {
+        set.remove(&id);
+        if !recorded.contains(&id) {
+            warn!("DHCP_DDNS_QUEUE_LOST_CLAIM queue id {id} was taken back before its outcome was recorded");
+        }
     }
-    while running.join_next().await.is_some() {}
 }
 
 fn backoff(options: &D2Options, attempts: i32) -> Duration {
@@ -573,11 +674,11 @@ fn backoff(options: &D2Options, attempts: i32) -> Duration {
         .min(options.backoff_max)
 }
 
-/// Runs one claimed NCR to its outcome and records it.
-async fn run(rt: &Runtime, q: QueuedNcr) {
+/// Runs one claimed NCR to its outcome (the worker records it).
+async fn run(rt: &Runtime, q: QueuedNcr) -> Finish {
     let ncr = &q.ncr;
     let outcome = transact(rt, ncr).await;
-    let result = match &outcome {
+    match outcome {
         Outcome::Done => {
             match ncr.change_type {
                 ChangeType::Add => info!(
@@ -589,7 +690,7 @@ async fn run(rt: &Runtime, q: QueuedNcr) {
                     ncr.request_id(), q.id, ncr.fqdn, ncr.ip_address, ncr.forward_change, ncr.reverse_change
                 ),
             }
-            ncr_queue::complete(&rt.pool, q.id, &NcrOutcome::Done).await
+            Finish::Outcome(NcrOutcome::Done)
         }
         Outcome::Conflict(reason) => {
             warn!(
@@ -598,8 +699,8 @@ async fn run(rt: &Runtime, q: QueuedNcr) {
                 q.id,
                 ncr.fqdn
             );
-            failed_line(ncr, q.id, reason);
-            ncr_queue::complete(&rt.pool, q.id, &NcrOutcome::Conflict(reason.clone())).await
+            failed_line(ncr, q.id, &reason);
+            Finish::Outcome(NcrOutcome::Conflict(reason))
         }
         Outcome::Failed(reason) => {
             error!(
@@ -608,8 +709,8 @@ async fn run(rt: &Runtime, q: QueuedNcr) {
                 q.id,
                 ncr.fqdn
             );
-            failed_line(ncr, q.id, reason);
-            ncr_queue::complete(&rt.pool, q.id, &NcrOutcome::Failed(reason.clone())).await
+            failed_line(ncr, q.id, &reason);
+            Finish::Outcome(NcrOutcome::Failed(reason))
         }
         Outcome::Unreachable(reason) => {
             let wait = backoff(&rt.options, q.attempts);
@@ -617,21 +718,11 @@ async fn run(rt: &Runtime, q: QueuedNcr) {
                 "DHCP_DDNS_UPDATE_DEFERRED request {} (queue id {}) for {}: {reason}; stays queued, next try in {} s (attempt {})",
                 ncr.request_id(), q.id, ncr.fqdn, wait.as_secs_f64(), q.attempts
             );
-            ncr_queue::retry_later(&rt.pool, q.id, reason, wait).await
+            Finish::RetryAfter {
+                reason,
+                after: wait,
+            }
         }
-    };
-    match result {
-        Ok(true) => {}
-        Ok(false) => warn!(
-            "DHCP_DDNS_QUEUE_LOST_CLAIM queue id {} was taken back before its outcome was recorded",
-            q.id
-        ),
-        // The row stays in_progress, no longer renewed (this task leaves in_flight), so
-        // once its lease runs out it is queued again.
-        Err(e) => error!(
-            "DHCP_DDNS_QUEUE_UPDATE_ERROR cannot record the outcome of queue id {}: {e}",
-            q.id
-        ),
     }
 }
 
@@ -760,7 +851,14 @@ async fn transact(rt: &Runtime, ncr: &NameChangeRequest) -> Outcome {
             srv.addr,
             domain.zone
         );
-        let result = client::exchange(srv.addr, &message, srv.key.as_deref(), rt.timeout).await;
+        let result = client::exchange_with(
+            Some(&rt.sockets),
+            srv.addr,
+            &message,
+            srv.key.as_deref(),
+            rt.timeout,
+        )
+        .await;
         let event = match result {
             Ok(rcode) => {
                 rt.stats.result(key_name, ExchangeResult::Success);
