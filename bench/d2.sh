@@ -9,8 +9,9 @@
 # NCR; completion and losses from AXFR). Ceiling: bench/bind_ceiling.py.
 #
 # env:
-#   N=4000               NCRs per step (adds, forward + reverse, conflict resolution on)
+#   N=4000               NCRs per paced step (adds, forward + reverse, conflict resolution on)
 #   RATES="500 1000 0"   offered NCR/s per step; 0 = unthrottled burst
+#   BURST_N=10000        NCRs of the burst step (rate 0)
 #   SERVERS="kea-d2 tern-d2"
 #   SAMPLE=20            latency probe on every SAMPLE-th NCR
 #   MAX_TIME=90          hard cap per step (sending + completion), seconds
@@ -21,7 +22,7 @@
 # prints: per-step table, ratios tern/Kea, BIND ceiling; CSV in $WORK/d2.csv
 set -u
 . "$(dirname "$0")/lib.sh"
-N=${N:-4000}; RATES=${RATES:-"500 1000 0"}; SERVERS=${SERVERS:-"kea-d2 tern-d2"}
+N=${N:-4000}; BURST_N=${BURST_N:-10000}; RATES=${RATES:-"500 1000 0"}; SERVERS=${SERVERS:-"kea-d2 tern-d2"}
 SAMPLE=${SAMPLE:-20}; MAX_TIME=${MAX_TIME:-90}; D2_SEVERITY=${D2_SEVERITY:-INFO}
 CEIL_WINDOWS=${CEIL_WINDOWS-"1 8 32"}
 export NAMED_THREADS=${NAMED_THREADS:-2}
@@ -31,7 +32,22 @@ $PY -c 'import dns.update, dns.tsig' 2>/dev/null || die "python3-dnspython missi
 bench_init d2
 kea_env
 CSV=$WORK/d2.csv
-echo "server,rate,n,sent,send_errors,offered_per_s,a_visible,ptr_visible,lost_a,lost_ptr,complete_s,completed_per_s,lat_p50_ms,lat_p99_ms,lat_max_ms,lat_missing,log_add_ok,log_add_failed,log_queue_full,log_warn_error,rss_kb,rcvbuf_drops" >"$CSV"
+echo "server,rate,n,sent,send_errors,offered_per_s,a_visible,ptr_visible,lost_a,lost_ptr,complete_s,completed_per_s,lat_p50_ms,lat_p99_ms,lat_max_ms,lat_missing,log_add_ok,log_add_failed,log_queue_full,log_warn_error,rss_kb,rcvbuf_drops,cpu_ms_per_ncr" >"$CSV"
+
+# tree_cpu_ticks PID : CPU time (clock ticks: user + system, plus reaped children's) of
+# PID and all its descendants -- for tern that includes its embedded PostgreSQL. On a
+# shared 2-core machine the CPU a D2 spends per NCR is steadier than its throughput.
+tree_cpu_ticks() {
+    awk -v root="$1" '
+        FNR == 1 { line = $0; sub(/^[0-9]+ \(.*\) /, "", line); split(line, f, " ")
+                   pid = FILENAME; sub("/proc/", "", pid); sub("/stat", "", pid)
+                   ppid[pid] = f[2]; cpu[pid] = f[12] + f[13] + f[14] + f[15] }
+        END { n = 1; want[root] = 1; changed = 1
+              while (changed) { changed = 0
+                  for (p in ppid) if (!(p in want) && (ppid[p] in want)) { want[p] = 1; changed = 1 } }
+              for (p in want) t += cpu[p]; print t + 0 }' /proc/[0-9]*/stat 2>/dev/null
+}
+HZ=$(getconf CLK_TCK)
 
 # d2_conf KEYSECRET : the one kea-dhcp-ddns.conf both D2s run
 d2_conf() {
@@ -81,12 +97,13 @@ for rate in $RATES; do
     sleep 1
     D2PID=$(pid_of d2)
     out=$WORK/ncr-$s-$rate.json
+    n=$N; [ "$rate" = 0 ] && n=$BURST_N
     cmd=(ip netns exec "$NS" $PY "$BENCH_DIR/ncr_load.py" --ncr 127.0.0.1:$NCRPORT --dns 127.0.0.1:$DNSPORT
-         -n "$N" --rate "$rate" --sample "$SAMPLE" --max-time "$MAX_TIME" --prefix "h$step-")
+         -n "$n" --rate "$rate" --sample "$SAMPLE" --max-time "$MAX_TIME" --prefix "h$step-")
     echo "# ${cmd[*]}" >"$out.cmd"
-    rb0=$(udp_rcvbuf_errors)
+    rb0=$(udp_rcvbuf_errors); cpu0=$(tree_cpu_ticks "$D2PID")
     timeout -k 5 $((MAX_TIME + 60)) "${cmd[@]}" >"$out" 2>"$out.err"
-    rb=$(( $(udp_rcvbuf_errors) - rb0 ))
+    rb=$(( $(udp_rcvbuf_errors) - rb0 )); cpu=$(( $(tree_cpu_ticks "$D2PID") - cpu0 ))
     rss=$(rss_kb "$D2PID")
     alive d2 || log "WARNING: $s (pid $D2PID) died during the step; see $WORK/$s.out"
     stop_pid d2; stop_pid named
@@ -94,16 +111,18 @@ for rate in $RATES; do
     lf=$WORK/d2-$s-$rate.log
     ok=$(grep -c DHCP_DDNS_ADD_SUCCEEDED "$lf"); fail=$(grep -c DHCP_DDNS_ADD_FAILED "$lf")
     qf=$(grep -c DHCP_DDNS_QUEUE_MGR_QUEUE_FULL "$lf"); we=$(grep -cE ' (WARN|ERROR|FATAL) ' "$lf")
-    $PY - "$out" "$s" "$ok" "$fail" "$qf" "$we" "$rss" "$rb" <<'EOF' | tee -a "$CSV" >&2
+    $PY - "$out" "$s" "$ok" "$fail" "$qf" "$we" "$rss" "$rb" "$cpu" "$HZ" <<'EOF' | tee -a "$CSV" >&2
 import json, sys
-f, s, ok, fail, qf, we, rss, rb = sys.argv[1:]
+f, s, ok, fail, qf, we, rss, rb, cpu, hz = sys.argv[1:]
 try:
     r = json.loads(open(f).read().strip().splitlines()[-1])
 except Exception:
-    print(f"{s},?,?,,,,,,,,,,,,,,{ok},{fail},{qf},{we},{rss},{rb}"); sys.exit()
+    print(f"{s},?,?,,,,,,,,,,,,,,{ok},{fail},{qf},{we},{rss},{rb},"); sys.exit()
+done = max(int(r["a_visible"]), 1)
+cpu_ms = round(1000.0 * int(cpu) / int(hz) / done, 3)
 print(",".join(str(x) for x in [s, r["rate"], r["n"], r["sent"], r["send_errors"], r["offered_per_s"],
       r["a_visible"], r["ptr_visible"], r["lost_a"], r["lost_ptr"], r["complete_s"], r["completed_per_s"],
-      r["lat_p50_ms"], r["lat_p99_ms"], r["lat_max_ms"], r["lat_missing"], ok, fail, qf, we, rss, rb]))
+      r["lat_p50_ms"], r["lat_p99_ms"], r["lat_max_ms"], r["lat_missing"], ok, fail, qf, we, rss, rb, cpu_ms]))
 EOF
   done
 done
@@ -128,14 +147,14 @@ def f(x):
     try: return float(x)
     except: return None
 print()
-print("| D2 | offered NCR/s | NCRs sent | A visible | PTR visible | lost (A/PTR) | completed NCR/s | DNS updates/s | p50 ms | p99 ms | max ms | log ADD_SUCCEEDED / ADD_FAILED / QUEUE_FULL / WARN+ERROR | kernel rcvbuf drops | RSS MB |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+print("| D2 | offered NCR/s | NCRs sent | A visible | PTR visible | lost (A/PTR) | completed NCR/s | DNS updates/s | p50 ms | p99 ms | max ms | log ADD_SUCCEEDED / ADD_FAILED / QUEUE_FULL / WARN+ERROR | kernel rcvbuf drops | RSS MB | D2 CPU ms/NCR |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for r in rows:
     rate = f"burst ({float(r['offered_per_s']):.0f}/s)" if f(r["rate"]) == 0 else f"{f(r['rate']):.0f}"
     cps = f(r["completed_per_s"]) or 0
     print(f"| {r['server']} | {rate} | {r['sent']} | {r['a_visible']} | {r['ptr_visible']} | {r['lost_a']}/{r['lost_ptr']} "
           f"| {cps:.0f} | {2*cps:.0f} | {r['lat_p50_ms']} | {r['lat_p99_ms']} | {r['lat_max_ms']} "
-          f"| {r['log_add_ok']} / {r['log_add_failed']} / {r['log_queue_full']} / {r['log_warn_error']} | {r['rcvbuf_drops']} | {int(r['rss_kb'] or 0)/1024:.1f} |")
+          f"| {r['log_add_ok']} / {r['log_add_failed']} / {r['log_queue_full']} / {r['log_warn_error']} | {r['rcvbuf_drops']} | {int(r['rss_kb'] or 0)/1024:.1f} | {r['cpu_ms_per_ncr']} |")
 best = max((c["updates_per_s"] for c in ceil), default=None)
 print()
 if ceil:
