@@ -17,7 +17,8 @@
 #   RATES="250 500 1000 2000 4000 8000"   offered DORA/s per step (perfdhcp -r)
 #   DURATION=8      perfdhcp -p (seconds of load per step); hard cap DURATION+20 s
 #   CLIENTS=200000  perfdhcp -R (distinct client MACs; < pool size)
-#   SERVERS="kea-memfile kea-pgsql tern"
+#   SERVERS="kea-memfile kea-pgsql tern tern-nobatch"   (tern-nobatch: TERN_DHCP4_COMMIT_BATCH=1,
+#                   every DHCPREQUEST committed in its own transaction)
 #   BIG_LEASES=0    if >0: after the ladder, fill tern with that many active leases
 #                   (perfdhcp -R BIG_LEASES at BIG_RATE, lifetime 1 day) and report its RSS
 #   BIG_RATE=2000
@@ -27,7 +28,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 RATES=${RATES:-"250 500 1000 2000 4000 8000"}
 DURATION=${DURATION:-8}; CLIENTS=${CLIENTS:-200000}
-SERVERS=${SERVERS:-"kea-memfile kea-pgsql tern"}
+SERVERS=${SERVERS:-"kea-memfile kea-pgsql tern tern-nobatch"}
 BIG_LEASES=${BIG_LEASES:-0}; BIG_RATE=${BIG_RATE:-2000}
 tern_built
 bench_init dhcp4
@@ -61,7 +62,7 @@ for c in kea-memfile kea-pgsql; do kea-dhcp4 -t "$WORK/$c.json" >"$WORK/$c.check
 "$TERN" check -c "$WORK/tern.json" >"$WORK/tern.check" 2>&1 || die "tern check failed: $(cat "$WORK/tern.check")"
 
 case " $SERVERS " in *" kea-pgsql "*) pg_start "$WORK/pg";; esac
-case " $SERVERS " in *" tern "*) log "initialising tern's embedded cluster once (template)"
+case " $SERVERS " in *" tern"*) log "initialising tern's embedded cluster once (template)"
                                  tern_template_data "$WORK/tern-template" "$WORK/tern.json" 127.0.0.1 67;; esac
 
 # start_server NAME : fresh state, start, wait until it listens; sets SRV_PID
@@ -73,10 +74,13 @@ start_server() {
       kea-pgsql)
         kea_db kea
         start_bg srv "$WORK/$1.out" ip netns exec "$NS" kea-dhcp4 -c "$WORK/kea-pgsql.json" ;;
-      tern|tern-big)
+      tern|tern-big|tern-nobatch)
         rm -rf "$WORK/tern-data"; cp -a "$WORK/tern-template" "$WORK/tern-data"
         local conf=$WORK/tern.json; [ "$1" = tern-big ] && conf=$WORK/tern-big.json
-        start_bg srv "$WORK/$1.out" ip netns exec "$NS" "$TERN" serve -c "$conf" --data-dir "$WORK/tern-data" ;;
+        # tern-nobatch: every DHCPREQUEST in its own transaction (no group commit)
+        local batch=64; [ "$1" = tern-nobatch ] && batch=1
+        start_bg srv "$WORK/$1.out" ip netns exec "$NS" env TERN_DHCP4_COMMIT_BATCH=$batch \
+            "$TERN" serve -c "$conf" --data-dir "$WORK/tern-data" ;;
     esac
     wait_udp 127.0.0.1 67 60 || { tail -20 "$WORK/$1.out"; die "$1 not listening on 127.0.0.1:67"; }
     sleep 1
@@ -178,6 +182,8 @@ print("| ratio | clean rate (< 1 % drops) | peak DORA/s |")
 print("|---|---|---|")
 ratio("tern", "kea-pgsql")
 ratio("tern", "kea-memfile")
+ratio("tern", "tern-nobatch")
+ratio("tern-nobatch", "kea-pgsql")
 for r in rows:
     if r["server"] == "tern" and r["offered"] == last:
         print(f"\ntern VmRSS at the end of the {last}/s step: {int(r['rss_kb'])/1024:.1f} MB "

@@ -393,6 +393,127 @@ pub struct OptionData {
     pub location: Location,
 }
 
+/// One `option-def` entry (DHCPv4): a custom option's name, code, space and type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptionDefData {
+    /// Its name, used by `option-data`.
+    pub name: String,
+    /// Its code in `space`.
+    pub code: u8,
+    /// The option space (`dhcp4` or a custom space such as `PXE`).
+    pub space: String,
+    /// Kea's type name (`string`, `uint8`, `ipv4-address`, `record`, ...).
+    pub kind: String,
+    /// The value is an array of `kind`.
+    pub array: bool,
+    /// For `record`: the field types, in order.
+    pub record_types: Vec<String>,
+    /// The space whose options this one carries (empty: none).
+    pub encapsulate: String,
+    /// Where the entry is.
+    pub location: Location,
+}
+
+/// Kea's option-def types tern encodes.
+pub const OPTION_DEF_TYPES: &[&str] = &[
+    "empty",
+    "binary",
+    "boolean",
+    "int8",
+    "int16",
+    "int32",
+    "uint8",
+    "uint16",
+    "uint32",
+    "ipv4-address",
+    "string",
+    "fqdn",
+    "record",
+];
+
+pub(crate) fn read_option_defs(m: &Map<'_>, cx: &mut Cx) -> Vec<OptionDefData> {
+    let mut out: Vec<OptionDefData> = Vec::new();
+    for d in m.maps("option-def") {
+        let (Some(name), Some(code_node)) = (d.required_str(cx, "name"), d.get("code")) else {
+            if d.get("code").is_none() {
+                cx.error(d.location(), &d.path, "missing parameter \"code\"");
+            }
+            continue;
+        };
+        let space = d.str("space").unwrap_or("dhcp4").to_string();
+        let code = code_node.as_i64().unwrap_or(-1);
+        // 255 is END in the dhcp4 space only; a custom space may use it.
+        let valid = (1..=254).contains(&code) || (space != "dhcp4" && code == 255);
+        if !valid {
+            cx.error(
+                &code_node.location,
+                &d.path_of("code"),
+                format!("invalid option code {code}: must be 1 to 254"),
+            );
+            continue;
+        }
+        let kind = d.str("type").unwrap_or("").to_string();
+        if !OPTION_DEF_TYPES.contains(&kind.as_str()) {
+            let at = d.get("type").map_or(d.location(), |n| &n.location);
+            cx.warn(
+                at,
+                &d.path_of("type"),
+                format!("option type \"{kind}\" is not encoded by tern ({} are): option \"{name}\" is not sent", OPTION_DEF_TYPES.join(", ")),
+            );
+            continue;
+        }
+        let record_types: Vec<String> = d
+            .str("record-types")
+            .unwrap_or("")
+            .split(',')
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect();
+        if kind == "record" {
+            if let Some(bad) = record_types.iter().find(|t| {
+                !OPTION_DEF_TYPES.contains(&t.as_str()) || matches!(t.as_str(), "record" | "empty")
+            }) {
+                cx.warn(
+                    d.location(),
+                    &d.path_of("record-types"),
+                    format!("record field type \"{bad}\" is not encoded by tern: option \"{name}\" is not sent"),
+                );
+                continue;
+            }
+            if record_types.is_empty() {
+                cx.warn(
+                    d.location(),
+                    &d.path_of("record-types"),
+                    format!("a record without \"record-types\": option \"{name}\" is not sent"),
+                );
+                continue;
+            }
+        }
+        if out
+            .iter()
+            .any(|o| o.space == space && (o.code as i64 == code || o.name == name))
+        {
+            cx.error(
+                d.location(),
+                &d.path,
+                format!("option definition \"{name}\" (code {code}) is defined twice in space \"{space}\""),
+            );
+            continue;
+        }
+        out.push(OptionDefData {
+            name: name.to_string(),
+            code: code as u8,
+            space,
+            kind,
+            array: d.bool("array").unwrap_or(false),
+            record_types,
+            encapsulate: d.str("encapsulate").unwrap_or("").to_string(),
+            location: d.location().clone(),
+        });
+    }
+    out
+}
+
 pub(crate) fn read_options(m: &Map<'_>, cx: &mut Cx, v6: bool) -> Vec<OptionData> {
     m.maps("option-data")
         .iter()

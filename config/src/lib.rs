@@ -33,8 +33,8 @@ pub use d2::{DdnsDomain, DhcpDdns, DnsServer, TsigAlgorithm, TsigKey, TsigSecret
 pub use dhcp::{
     BootFields, ConflictResolutionMode, ControlSocket, DatabaseConfig, DbType, DdnsParams,
     DhcpDdnsClient, HookLibrary, HostIdentifier, IdentifierType, InterfaceSpec, InterfacesConfig,
-    NcrFormat, NcrProtocol, OptionData, Pool, ReplaceClientName, Reservation, ReservationFlags,
-    Timers,
+    NcrFormat, NcrProtocol, OptionData, OptionDefData, Pool, ReplaceClientName, Reservation,
+    ReservationFlags, Timers,
 };
 pub use diag::{Diagnostic, Location, Severity};
 pub use error::{ConfigError, Finding};

@@ -167,7 +167,7 @@ pub static POLICY: &[Rule] = &[
     ),
     // ---- DHCP: accepted, not honoured ----
     rule(
-        "Dhcp4|Dhcp6.option-def",
+        "Dhcp6.option-def",
         Note(
             Warning,
             "custom option definitions are not used yet: options that need them are not sent",

@@ -7,10 +7,10 @@ use ipnetwork::{Ipv4Network, Ipv6Network};
 use crate::common::{parse_addr, parse_prefix, Cx, Family, Map, Prefix};
 use crate::dhcp::{
     assign_missing_ids, read_control_sockets, read_database, read_dhcp_ddns, read_hooks,
-    read_identifier_list, read_interfaces, read_options, read_pools, read_relay, read_reservations,
-    read_subnet_id, BootFields, ControlSocket, DatabaseConfig, DdnsParams, DhcpDdnsClient,
-    HookLibrary, IdentifierType, InterfacesConfig, OptionData, Pool, Reservation, ReservationFlags,
-    SubnetRegistry, Timers,
+    read_identifier_list, read_interfaces, read_option_defs, read_options, read_pools, read_relay,
+    read_reservations, read_subnet_id, BootFields, ControlSocket, DatabaseConfig, DdnsParams,
+    DhcpDdnsClient, HookLibrary, IdentifierType, InterfacesConfig, OptionData, OptionDefData, Pool,
+    Reservation, ReservationFlags, SubnetRegistry, Timers,
 };
 use crate::diag::{excerpt, Location};
 use crate::jsonc::Node;
@@ -36,6 +36,8 @@ pub struct Dhcp4 {
     pub host_reservation_identifiers: Vec<IdentifierType>,
     /// Global options.
     pub option_data: Vec<OptionData>,
+    /// Custom option definitions (`option-def`).
+    pub option_defs: Vec<OptionDefData>,
     /// Global reservations.
     pub reservations: Vec<Reservation>,
     /// Every subnet, top-level ones first, then those of shared networks.
@@ -427,6 +429,7 @@ pub(crate) fn read_dhcp4(node: &Node, cx: &mut Cx) -> Option<Dhcp4> {
         boot: BootFields::read(&sec, cx),
         host_reservation_identifiers: read_identifier_list(&sec, cx, false),
         option_data: read_options(&sec, cx, false),
+        option_defs: read_option_defs(&sec, cx),
         reservations: read_reservations::<Ipv4Addr>(&sec, cx, None, unique),
         subnets,
         shared_networks,

@@ -12,7 +12,7 @@ use thiserror::Error;
 use tracing::warn;
 
 use crate::ddns::DdnsConfig;
-use crate::options::{encode_entry, OptionError};
+use crate::options::{Definitions, OptionError, DHCP4};
 
 /// Kea's default `valid-lifetime` (seconds).
 pub const DEFAULT_VALID_LIFETIME: u32 = 7200;
@@ -44,48 +44,71 @@ pub struct OptionSet {
 }
 
 impl OptionSet {
-    /// Encodes `option-data` entries of the `dhcp4` space (other spaces are skipped
-    /// with a warning: vendor spaces are not served yet). `never-send` entries remove
-    /// the option.
-    pub fn from_config(items: &[OptionData]) -> Result<OptionSet, ConfigError> {
+    /// Encodes `option-data` entries with the definitions in force. Entries of other
+    /// spaces become sub-options of the entry of this scope whose option encapsulates
+    /// their space (a custom `option-def` with `encapsulate`, or option 43 for
+    /// `vendor-encapsulated-options-space`). `never-send` entries remove the option.
+    pub fn from_config(items: &[OptionData], defs: &Definitions) -> Result<OptionSet, ConfigError> {
         let mut set = OptionSet::default();
-        set.merge_config(items)?;
+        set.merge_config(items, defs)?;
         Ok(set)
     }
 
-    fn merge_config(&mut self, items: &[OptionData]) -> Result<(), ConfigError> {
-        for o in items {
-            if o.space != "dhcp4" {
-                warn!(
-                    "DHCP4_OPTION_SPACE_UNSUPPORTED {}:{}: option space \"{}\" is not served; option ignored",
-                    o.location.file, o.location.line, o.space
-                );
-                continue;
-            }
-            let (code, value) = match encode_entry(o.name.as_deref(), o.code, &o.data, o.csv_format)
-            {
-                Ok(x) => x,
-                // Custom definitions (`option-def`) are not used yet: such options
-                // are not sent, as the configuration check says.
+    fn merge_config(
+        &mut self,
+        items: &[OptionData],
+        defs: &Definitions,
+    ) -> Result<(), ConfigError> {
+        let encode = |o: &OptionData| -> Result<Option<(u8, Vec<u8>)>, ConfigError> {
+            match defs.encode_entry(&o.space, o.name.as_deref(), o.code, &o.data, o.csv_format) {
+                Ok(x) => Ok(Some(x)),
+                // Options without a usable definition are left out, as the
+                // configuration check said.
                 Err(e @ (OptionError::UnknownName(_) | OptionError::NoDefinition(_))) => {
                     warn!(
-                        "DHCP4_OPTION_NOT_SENT {}: {e}; the option is not sent",
-                        o.location
+                        "DHCP4_OPTION_NOT_SENT {}: {e} in space \"{}\"; the option is not sent",
+                        o.location, o.space
                     );
-                    continue;
+                    Ok(None)
                 }
-                Err(source) => {
-                    return Err(ConfigError::Option {
-                        at: o.location.to_string(),
-                        source,
-                    })
-                }
+                Err(source) => Err(ConfigError::Option {
+                    at: o.location.to_string(),
+                    source,
+                }),
+            }
+        };
+        // Sub-options first, by space, in the order given.
+        let mut subs: BTreeMap<&str, Vec<(u8, Vec<u8>)>> = BTreeMap::new();
+        for o in items.iter().filter(|o| o.space != DHCP4 && !o.never_send) {
+            if let Some(x) = encode(o)? {
+                subs.entry(o.space.as_str()).or_default().push(x);
+            }
+        }
+        let mut used: Vec<&str> = Vec::new();
+        for o in items.iter().filter(|o| o.space == DHCP4) {
+            let Some((code, mut value)) = encode(o)? else {
+                continue;
             };
             if o.never_send {
                 self.map.remove(&code);
-            } else {
-                self.map.insert(code, (value, o.always_send));
+                continue;
             }
+            if let Some(space) = defs.encapsulated(DHCP4, code) {
+                if let Some((key, list)) = subs.get_key_value(space.as_str()) {
+                    for (c, v) in list {
+                        value.push(*c);
+                        value.push(v.len().min(255) as u8);
+                        value.extend(&v[..v.len().min(255)]);
+                    }
+                    used.push(key);
+                }
+            }
+            self.map.insert(code, (value, o.always_send));
+        }
+        for space in subs.keys().filter(|s| !used.contains(s)) {
+            warn!(
+                "DHCP4_OPTION_SPACE_UNSUPPORTED options of space \"{space}\" are not sent: no option of the same scope encapsulates that space"
+            );
         }
         Ok(())
     }
@@ -162,7 +185,7 @@ pub struct Host {
 }
 
 impl Host {
-    fn from_config(r: &Reservation) -> Result<Host, ConfigError> {
+    fn from_config(r: &Reservation, defs: &Definitions) -> Result<Host, ConfigError> {
         Ok(Host {
             identifier: (
                 i16::from(r.identifier.kind.kea_code()),
@@ -173,7 +196,7 @@ impl Host {
                 IpAddr::V6(_) => None,
             }),
             hostname: r.hostname.clone(),
-            options: OptionSet::from_config(&r.option_data)?,
+            options: OptionSet::from_config(&r.option_data, defs)?,
             boot: r.boot.clone(),
         })
     }
@@ -300,7 +323,8 @@ fn merge_boot(scopes: &[&BootFields]) -> BootFields {
 impl ServerConfig {
     /// Resolves the validated `Dhcp4` section.
     pub fn from_config(c: &Dhcp4) -> Result<ServerConfig, ConfigError> {
-        let global_opts = OptionSet::from_config(&c.option_data)?;
+        let defs = Definitions::from_config(&c.option_defs);
+        let global_opts = OptionSet::from_config(&c.option_data, &defs)?;
         let mut subnets = Vec::new();
         for s in &c.subnets {
             let net = s
@@ -314,7 +338,7 @@ impl ServerConfig {
             let mut flags = vec![s.reservation_flags];
             let mut ddns_scopes = vec![&s.ddns];
             if let Some(n) = net {
-                options = options.overlay(&OptionSet::from_config(&n.option_data)?);
+                options = options.overlay(&OptionSet::from_config(&n.option_data, &defs)?);
                 timer_scopes.push(&n.timers);
                 if relays.is_empty() {
                     relays = n.relay_addresses.clone();
@@ -329,7 +353,7 @@ impl ServerConfig {
             let enable = c.dhcp_ddns.enable_updates;
             timer_scopes.push(&c.timers);
             flags.push(c.reservation_flags);
-            options = options.overlay(&OptionSet::from_config(&s.option_data)?);
+            options = options.overlay(&OptionSet::from_config(&s.option_data, &defs)?);
             let mut pools = Vec::new();
             for p in &s.pools {
                 pools.push(Pool {
@@ -338,14 +362,14 @@ impl ServerConfig {
                         last: p.last,
                         pool_id: p.pool_id,
                     },
-                    options: OptionSet::from_config(&p.option_data)?,
+                    options: OptionSet::from_config(&p.option_data, &defs)?,
                     ddns: DdnsConfig::resolve(enable, &[&[&p.ddns][..], &ddns_scopes[..]].concat()),
                 });
             }
             let hosts = s
                 .reservations
                 .iter()
-                .map(Host::from_config)
+                .map(|r| Host::from_config(r, &defs))
                 .collect::<Result<Vec<_>, _>>()?;
             subnets.push(Subnet {
                 id: s.id,
@@ -377,7 +401,7 @@ impl ServerConfig {
         let global_hosts = c
             .reservations
             .iter()
-            .map(Host::from_config)
+            .map(|r| Host::from_config(r, &defs))
             .collect::<Result<Vec<_>, _>>()?;
         let decline_probation = c
             .raw

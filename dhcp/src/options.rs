@@ -30,6 +30,10 @@ pub enum OptionType {
     U16,
     /// An unsigned 32-bit number.
     U32,
+    /// A signed 8-bit number.
+    I8,
+    /// A signed 16-bit number.
+    I16,
     /// A signed 32-bit number.
     I32,
     /// A flag: one byte, 0 or 1.
@@ -213,57 +217,238 @@ pub enum OptionError {
     },
 }
 
-/// Encodes one `option-data` entry: returns (code, value bytes).
+/// Encodes one `option-data` entry of the `dhcp4` space with the standard
+/// definitions only: returns (code, value bytes).
 pub fn encode_entry(
     name: Option<&str>,
     code: Option<u16>,
     data: &str,
     csv_format: bool,
 ) -> Result<(u8, Vec<u8>), OptionError> {
-    let def = match (name, code) {
-        (Some(n), c) => {
-            let d = by_name(n).ok_or_else(|| OptionError::UnknownName(n.to_string()))?;
-            if let Some(c) = c {
-                if c != u16::from(d.code) {
+    Definitions::default().encode_entry(DHCP4, name, code, data, csv_format)
+}
+
+/// The standard option space.
+pub const DHCP4: &str = "dhcp4";
+
+/// The space Kea's standard option 43 (vendor-encapsulated-options) carries.
+pub const VENDOR_ENCAPSULATED_SPACE: &str = "vendor-encapsulated-options-space";
+
+/// A value's layout, as `option-def` describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ValueKind {
+    /// One value.
+    One(OptionType),
+    /// Zero or more values of one type (`"array": true`).
+    Array(OptionType),
+    /// Fields of the given types, in order (`"type": "record"`).
+    Record(Vec<OptionType>),
+}
+
+/// A custom option (`option-def`), resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomDef {
+    /// Its name.
+    pub name: String,
+    /// Its code in `space`.
+    pub code: u8,
+    /// Its option space.
+    pub space: String,
+    /// Its value's layout.
+    pub kind: ValueKind,
+    /// The space whose options it carries after its own value, if any.
+    pub encapsulate: Option<String>,
+}
+
+/// The option definitions in force: Kea's standard ones (space `dhcp4`) and the
+/// configuration's `option-def` entries, which come first (as in Kea, a custom
+/// definition may redefine a standard code).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Definitions {
+    custom: Vec<CustomDef>,
+}
+
+fn scalar(kea: &str) -> Option<OptionType> {
+    Some(match kea {
+        "empty" => T::Empty,
+        "binary" => T::Binary,
+        "boolean" => T::Bool,
+        "int8" => T::I8,
+        "int16" => T::I16,
+        "int32" => T::I32,
+        "uint8" => T::U8,
+        "uint16" => T::U16,
+        "uint32" => T::U32,
+        "ipv4-address" => T::Ipv4,
+        "string" => T::Text,
+        "fqdn" => T::Fqdn,
+        _ => return None,
+    })
+}
+
+impl Definitions {
+    /// The configuration's definitions (entries the configuration check warned about
+    /// are not here: they were left out when the file was read).
+    pub fn from_config(defs: &[tern_config::OptionDefData]) -> Definitions {
+        let custom = defs
+            .iter()
+            .filter_map(|d| {
+                let kind = if d.kind == "record" {
+                    ValueKind::Record(
+                        d.record_types
+                            .iter()
+                            .map(|t| scalar(t))
+                            .collect::<Option<Vec<_>>>()?,
+                    )
+                } else if d.array {
+                    ValueKind::Array(scalar(&d.kind)?)
+                } else {
+                    ValueKind::One(scalar(&d.kind)?)
+                };
+                Some(CustomDef {
+                    name: d.name.clone(),
+                    code: d.code,
+                    space: d.space.clone(),
+                    kind,
+                    encapsulate: Some(d.encapsulate.clone()).filter(|e| !e.is_empty()),
+                })
+            })
+            .collect();
+        Definitions { custom }
+    }
+
+    /// The definition of an option of `space` named `name` or numbered `code`.
+    fn find(&self, space: &str, name: Option<&str>, code: Option<u8>) -> Option<CustomDef> {
+        let matches = |n: &str, c: u8| match (name, code) {
+            (Some(x), _) => x == n,
+            (None, Some(x)) => x == c,
+            (None, None) => false,
+        };
+        if let Some(d) = self
+            .custom
+            .iter()
+            .find(|d| d.space == space && matches(&d.name, d.code))
+        {
+            return Some(d.clone());
+        }
+        if space != DHCP4 {
+            return None;
+        }
+        STANDARD
+            .iter()
+            .find(|d| matches(d.name, d.code))
+            .map(|d| CustomDef {
+                name: d.name.to_string(),
+                code: d.code,
+                space: DHCP4.to_string(),
+                kind: ValueKind::One(d.kind),
+                encapsulate: (d.code == 43).then(|| VENDOR_ENCAPSULATED_SPACE.to_string()),
+            })
+    }
+
+    /// The space that option `code` of `space` encapsulates, if any.
+    pub fn encapsulated(&self, space: &str, code: u8) -> Option<String> {
+        self.find(space, None, Some(code))?.encapsulate
+    }
+
+    /// Encodes one `option-data` entry of `space`: returns (code, value bytes).
+    pub fn encode_entry(
+        &self,
+        space: &str,
+        name: Option<&str>,
+        code: Option<u16>,
+        data: &str,
+        csv_format: bool,
+    ) -> Result<(u8, Vec<u8>), OptionError> {
+        let max = if space == DHCP4 { 254 } else { 255 };
+        if let Some(c) = code {
+            if c == 0 || c > max {
+                return Err(OptionError::BadCode(c));
+            }
+        }
+        let def = match name {
+            Some(n) => {
+                let d = self
+                    .find(space, Some(n), None)
+                    .ok_or_else(|| OptionError::UnknownName(n.to_string()))?;
+                if let Some(c) = code.filter(|c| *c != u16::from(d.code)) {
                     return Err(OptionError::CodeMismatch {
                         name: n.to_string(),
                         expected: d.code,
                         given: c,
                     });
                 }
+                Some(d)
             }
-            Some(d)
+            None => self.find(space, None, code.map(|c| c as u8)),
+        };
+        let code = match (&def, code) {
+            (Some(d), _) => d.code,
+            (None, Some(c)) => c as u8,
+            (None, None) => return Err(OptionError::BadCode(0)),
+        };
+        let label = || name.map_or_else(|| code.to_string(), str::to_string);
+        if !csv_format {
+            let bytes = parse_hex(data).map_err(|why| OptionError::BadValue {
+                name: label(),
+                code,
+                why,
+            })?;
+            return Ok((code, bytes));
         }
-        (None, Some(c)) => {
-            if c == 0 || c > 254 {
-                return Err(OptionError::BadCode(c));
-            }
-            by_code(c as u8)
-        }
-        (None, None) => return Err(OptionError::BadCode(0)),
-    };
-    let code = match (def, code) {
-        (Some(d), _) => d.code,
-        (None, Some(c)) => c as u8,
-        (None, None) => unreachable!("handled above"),
-    };
-    if !csv_format {
-        let bytes = parse_hex(data).map_err(|why| OptionError::BadValue {
-            name: name.map_or_else(|| code.to_string(), str::to_string),
+        let Some(def) = def else {
+            return Err(OptionError::NoDefinition(u16::from(code)));
+        };
+        let bytes = encode_value(&def.kind, data).map_err(|why| OptionError::BadValue {
+            name: def.name.clone(),
             code,
             why,
         })?;
-        return Ok((code, bytes));
+        Ok((code, bytes))
     }
-    let Some(def) = def else {
-        return Err(OptionError::NoDefinition(u16::from(code)));
-    };
-    let bytes = encode(def.kind, data).map_err(|why| OptionError::BadValue {
-        name: def.name.to_string(),
-        code,
-        why,
-    })?;
-    Ok((code, bytes))
+}
+
+/// Encodes Kea's CSV text for a value of this layout.
+pub fn encode_value(kind: &ValueKind, data: &str) -> Result<Vec<u8>, String> {
+    match kind {
+        ValueKind::One(t) => encode(*t, data),
+        ValueKind::Array(t) => {
+            let mut out = Vec::new();
+            for item in split_csv(data) {
+                out.extend(encode(*t, &item.replace(',', "\\,"))?);
+            }
+            Ok(out)
+        }
+        ValueKind::Record(fields) => {
+            let items = split_csv(data);
+            if items.len() < fields.len() {
+                return Err(format!(
+                    "a record of {} fields needs {} values, got {}",
+                    fields.len(),
+                    fields.len(),
+                    items.len()
+                ));
+            }
+            let mut out = Vec::new();
+            for (i, t) in fields.iter().enumerate() {
+                // A trailing text field takes the rest, commas included.
+                let item = if i + 1 == fields.len() && matches!(t, T::Text) {
+                    items[i..].join(", ")
+                } else if i + 1 == fields.len() && items.len() > fields.len() {
+                    return Err(format!(
+                        "a record of {} fields takes {} values, got {}",
+                        fields.len(),
+                        fields.len(),
+                        items.len()
+                    ));
+                } else {
+                    items[i].clone()
+                };
+                out.extend(encode(*t, &item.replace(',', "\\,"))?);
+            }
+            Ok(out)
+        }
+    }
 }
 
 /// Encodes Kea's CSV text `data` as a value of type `kind`.
@@ -310,13 +495,9 @@ pub fn encode(kind: OptionType, data: &str) -> Result<Vec<u8>, String> {
         T::U8 => out.push(parse_uint(&one()?, u64::from(u8::MAX))? as u8),
         T::U16 => out.extend((parse_uint(&one()?, u64::from(u16::MAX))? as u16).to_be_bytes()),
         T::U32 => out.extend((parse_uint(&one()?, u64::from(u32::MAX))? as u32).to_be_bytes()),
-        T::I32 => {
-            let s = one()?;
-            let v: i32 = s
-                .parse()
-                .map_err(|_| format!("\"{s}\" is not a signed 32-bit number"))?;
-            out.extend(v.to_be_bytes());
-        }
+        T::I8 => out.extend(parse_int::<i8>(&one()?, "8")?.to_be_bytes()),
+        T::I16 => out.extend(parse_int::<i16>(&one()?, "16")?.to_be_bytes()),
+        T::I32 => out.extend(parse_int::<i32>(&one()?, "32")?.to_be_bytes()),
         T::Bool => out.push(u8::from(parse_bool(&one()?)?)),
         T::U8List => {
             for s in items() {
@@ -400,6 +581,12 @@ fn parse_uint(s: &str, max: u64) -> Result<u64, String> {
         return Err(format!("{v} is greater than {max}"));
     }
     Ok(v)
+}
+
+fn parse_int<I: std::str::FromStr>(s: &str, bits: &str) -> Result<I, String> {
+    s.trim()
+        .parse()
+        .map_err(|_| format!("\"{}\" is not a signed {bits}-bit number", s.trim()))
 }
 
 fn parse_bool(s: &str) -> Result<bool, String> {

@@ -405,3 +405,57 @@ async fn reusing_an_expired_unreclaimed_lease_removes_the_old_name_first() {
     // One address, one lease: the old one is not counted twice.
     assert_eq!(e.stats().get("subnet[1].assigned-addresses"), Some(1));
 }
+
+#[tokio::test]
+async fn custom_option_definitions_are_sent_with_their_sub_options() {
+    let db = testing::fresh_db().await;
+    // The seed's custom option (section 4.14) and a vendor space carried in option 43.
+    let e = engine_with(
+        r#"{"Dhcp4": {
+            "option-def": [
+              {"name": "my-message", "code": 234, "type": "string", "array": false,
+               "record-types": "", "space": "dhcp4", "encapsulate": ""},
+              {"name": "vendor-opts", "code": 43, "type": "empty", "encapsulate": "PXE"},
+              {"space": "PXE", "name": "discovery-control", "code": 6, "type": "uint8"},
+              {"space": "PXE", "name": "boot-server", "code": 8, "type": "record",
+               "record-types": "uint8, uint8, uint8, ipv4-address"},
+              {"space": "PXE", "name": "boot-menu", "code": 9, "type": "record",
+               "record-types": "uint16, uint8, string"},
+              {"name": "ntp-list", "code": 235, "type": "ipv4-address", "array": true}
+            ],
+            "option-data": [
+              {"name": "my-message", "space": "dhcp4", "csv-format": true, "data": "Hello World"},
+              {"name": "vendor-opts", "always-send": true},
+              {"space": "PXE", "name": "discovery-control", "data": "7"},
+              {"space": "PXE", "name": "boot-server", "data": "255, 241, 01, 192.0.2.1"},
+              {"space": "PXE", "name": "boot-menu", "data": "65535, 28, PXE Boot Menu, static"},
+              {"name": "ntp-list", "data": "192.0.2.7, 192.0.2.8"}
+            ],
+            "subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "interface": "eth0",
+                         "pools": [{"pool": "192.0.2.10 - 192.0.2.20"}]}]}}"#,
+        db.store().clone(),
+    )
+    .await;
+    let mut r = req(RequestKind::Discover, 5);
+    r.prl = vec![1, 3, 234, 235];
+    let (offer, _) = respond(&e, &r).await;
+    let opt = |code: u8| {
+        offer
+            .options
+            .iter()
+            .find(|o| o.0 == code)
+            .map(|o| o.1.clone())
+    };
+    assert_eq!(opt(234).as_deref(), Some(&b"Hello World"[..]));
+    assert_eq!(opt(235), Some(vec![192, 0, 2, 7, 192, 0, 2, 8]));
+    let mut pxe = vec![6, 1, 7, 8, 7, 255, 241, 1, 192, 0, 2, 1, 9];
+    let menu = b"PXE Boot Menu, static";
+    pxe.push((3 + menu.len()) as u8);
+    pxe.extend([0xff, 0xff, 28]);
+    pxe.extend(menu);
+    assert_eq!(
+        opt(43),
+        Some(pxe),
+        "always-send option 43 carries the PXE space"
+    );
+}
