@@ -483,7 +483,7 @@ mod tests {
     }
 
     #[test]
-    fn options_without_definition_are_skipped_bad_values_refused() {
+    fn defined_options_are_sent_undefined_skipped_bad_values_refused() {
         let cfg = load(
             r#"{"Dhcp4": {"option-def": [{"name": "my-opt", "code": 224, "type": "string"}],
                "option-data": [{"name": "my-opt", "data": "x"},
@@ -493,7 +493,8 @@ mod tests {
         )
         .unwrap();
         let keys: Vec<u8> = cfg.subnets[0].options.map.keys().copied().collect();
-        assert_eq!(keys, vec![3]);
+        assert_eq!(keys, vec![3, 224], "225 has no definition");
+        assert_eq!(cfg.subnets[0].options.map[&224].0, b"x".to_vec());
         let err = load(
             r#"{"Dhcp4": {"option-data": [{"name": "routers", "data": "not-an-address"}],
                "subnet4": [{"id": 1, "subnet": "10.0.0.0/8"}]}}"#,

@@ -249,7 +249,7 @@ impl Engine {
         let ids: Vec<u32> = self.cfg.subnets.iter().map(|s| s.id).collect();
         let mut tx = self.store.pool().begin().await?;
         let leases = lease4::reclaim_expired(&mut tx, &ids, limit).await?;
-        for l in &leases {
+        for l in leases.iter().filter(|l| l.state == LeaseState::Default) {
             if let Some(subnet) = self.cfg.subnet(l.subnet_id) {
                 if let Some(n) = removal(subnet, l) {
                     ncr_queue::enqueue(&mut *tx, &n, NcrSource::Dhcp4).await?;
@@ -258,6 +258,16 @@ impl Engine {
         }
         tx.commit().await?;
         for l in &leases {
+            if l.state == LeaseState::Declined {
+                // The probation is over: the address is usable again.
+                self.stats.adjust_subnet(l.subnet_id, 0, -1);
+                self.stats.reclaimed_declined(l.subnet_id, 1);
+                debug!(
+                    "ALLOC_ENGINE_V4_DECLINED_RECOVERED address {} of subnet {} was declined and is available again",
+                    l.address, l.subnet_id
+                );
+                continue;
+            }
             self.stats.adjust_subnet(l.subnet_id, -1, 0);
             self.stats.reclaimed(l.subnet_id, 1);
             debug!(

@@ -126,6 +126,7 @@ impl Dhcp4Service {
                         assigned_addresses: assigned as i64,
                         declined_addresses: declined as i64,
                         reclaimed_leases: 0,
+                        reclaimed_declined: 0,
                     },
                 );
             }

@@ -49,6 +49,9 @@ pub struct SubnetStats {
     pub declined_addresses: i64,
     /// `subnet[id].reclaimed-leases`.
     pub reclaimed_leases: i64,
+    /// `subnet[id].reclaimed-declined-addresses`: declined addresses whose probation
+    /// ended.
+    pub reclaimed_declined: i64,
 }
 
 /// Adds one to a counter.
@@ -77,6 +80,12 @@ impl Stats {
     pub fn reclaimed(&self, id: u32, n: i64) {
         let mut m = self.subnets.lock().unwrap_or_else(|e| e.into_inner());
         m.entry(id).or_default().reclaimed_leases += n;
+    }
+
+    /// Counts declined addresses of a subnet back in use after their probation.
+    pub fn reclaimed_declined(&self, id: u32, n: i64) {
+        let mut m = self.subnets.lock().unwrap_or_else(|e| e.into_inner());
+        m.entry(id).or_default().reclaimed_declined += n;
     }
 
     /// One subnet's gauges.
@@ -111,7 +120,7 @@ impl Stats {
         .map(|(k, v)| (k.to_string(), v))
         .collect();
         let m = self.subnets.lock().unwrap_or_else(|e| e.into_inner());
-        let (mut declined, mut reclaimed) = (0, 0);
+        let (mut declined, mut reclaimed, mut reclaimed_declined) = (0, 0, 0);
         for (id, s) in m.iter() {
             out.push((format!("subnet[{id}].total-addresses"), s.total_addresses));
             out.push((
@@ -123,11 +132,20 @@ impl Stats {
                 s.declined_addresses,
             ));
             out.push((format!("subnet[{id}].reclaimed-leases"), s.reclaimed_leases));
+            out.push((
+                format!("subnet[{id}].reclaimed-declined-addresses"),
+                s.reclaimed_declined,
+            ));
             declined += s.declined_addresses;
             reclaimed += s.reclaimed_leases;
+            reclaimed_declined += s.reclaimed_declined;
         }
         out.push(("declined-addresses".to_string(), declined));
         out.push(("reclaimed-leases".to_string(), reclaimed));
+        out.push((
+            "reclaimed-declined-addresses".to_string(),
+            reclaimed_declined,
+        ));
         out
     }
 

@@ -459,3 +459,36 @@ async fn custom_option_definitions_are_sent_with_their_sub_options() {
         "always-send option 43 carries the PXE space"
     );
 }
+
+#[tokio::test]
+async fn a_declined_address_returns_to_the_pool_when_its_probation_ends() {
+    let db = testing::fresh_db().await;
+    let e = engine_with(
+        r#"{"Dhcp4": {"decline-probation-period": 1,
+            "subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "interface": "eth0",
+                         "pools": [{"pool": "192.0.2.10 - 192.0.2.20"}]}]}}"#,
+        db.store().clone(),
+    )
+    .await;
+    let ack = obtain(&e, req(RequestKind::Discover, 9)).await;
+    let mut decline = req(RequestKind::Decline, 9);
+    decline.requested_ip = Some(ack.yiaddr);
+    decline.server_id = Some(Ipv4Addr::new(192, 0, 2, 1));
+    assert_eq!(
+        e.dispatch(&decline, &ingress()).await.unwrap(),
+        Outcome::NoResponse
+    );
+    assert_eq!(e.stats().get("subnet[1].declined-addresses"), Some(1));
+    assert_eq!(e.stats().get("subnet[1].assigned-addresses"), Some(0));
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(e.reclaim(100).await.unwrap(), 1);
+    assert_eq!(e.stats().get("subnet[1].declined-addresses"), Some(0));
+    assert_eq!(e.stats().get("reclaimed-declined-addresses"), Some(1));
+    assert_eq!(e.stats().get("subnet[1].assigned-addresses"), Some(0));
+    let row: i64 = sqlx::query_scalar("SELECT state FROM lease4 WHERE address = $1")
+        .bind(i64::from(u32::from(ack.yiaddr)))
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(row, 2, "expired-reclaimed, as Kea leaves it");
+}

@@ -615,7 +615,7 @@ pub async fn reclaim_expired(
 ) -> Result<Vec<Lease4>> {
     let ids: Vec<i64> = subnet_ids.iter().map(|i| i64::from(*i)).collect();
     let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM lease4 WHERE state = 0 AND expire < now() \
+        "SELECT {COLUMNS} FROM lease4 WHERE state IN (0, 1) AND expire < now() \
            AND subnet_id = ANY($1::bigint[]) ORDER BY expire LIMIT $2 FOR UPDATE SKIP LOCKED"
     ))
     .bind(&ids)
