@@ -22,11 +22,28 @@ fn path_param(name: &str, desc: &str) -> Value {
     json!({ "name": name, "in": "path", "required": true, "description": desc, "schema": schema })
 }
 
-/// An identifier as the API accepts it: hex pairs, optionally separated by `:`, `-` or `.`.
-const HEX_ID: &str = "^[0-9A-Fa-f]{2}([:.-]?[0-9A-Fa-f]{2}){0,63}$";
+/// An identifier as the API accepts it (`kea::parse_hex`): hex bytes, either of one or two
+/// digits separated by `:`, `-` or `.`, or pairs without separators, optionally after
+/// `0x`; or text in single quotes.
+const HEX_ID: &str =
+    r"^\s*((0x)?([0-9A-Fa-f]{1,2}([:.-][0-9A-Fa-f]{1,2})+|([0-9A-Fa-f]{2})+)|'[\s\S]+')\s*$";
 
-fn query(name: &str, desc: &str, ty: &str) -> Value {
-    json!({ "name": name, "in": "query", "required": false, "description": desc, "schema": { "type": ty } })
+/// A query parameter with the bounds the handlers enforce (a 400 otherwise).
+fn query(name: &str, desc: &str) -> Value {
+    let schema = match name {
+        "subnet-id" => json!({ "type": "integer", "minimum": 0, "maximum": u32::MAX }),
+        "limit" => json!({ "type": "integer", "minimum": 1, "maximum": crate::rest::MAX_LIMIT }),
+        "state" => json!({ "type": "integer", "minimum": 0, "maximum": 4 }),
+        "hw-address" | "client-id" => json!({ "type": "string", "pattern": HEX_ID }),
+        "ip-address" => json!({ "type": "string", "format": "ipv4" }),
+        "after" => json!({ "type": "integer", "minimum": 0, "maximum": i32::MAX }),
+        _ => json!({ "type": "string" }),
+    };
+    query_with(name, desc, schema)
+}
+
+fn query_with(name: &str, desc: &str, schema: Value) -> Value {
+    json!({ "name": name, "in": "query", "required": false, "description": desc, "schema": schema })
 }
 
 fn common_errors(op: &mut Value, extra: &[(&str, &str)]) {
@@ -40,22 +57,18 @@ fn common_errors(op: &mut Value, extra: &[(&str, &str)]) {
 
 /// The document.
 pub fn document() -> Value {
-    let paging = [query(
-        "limit",
-        "Page size (1 to 1000, default 100)",
-        "integer",
-    )];
+    let paging = [query("limit", "Page size (1 to 1000, default 100)")];
     let mut list_res = json!({
         "summary": "List host reservations (DHCPv4)",
         "operationId": "listReservations",
         "parameters": [
-            query("subnet-id", "Only this subnet", "integer"),
-            query("hostname", "Only this host name (case-insensitive)", "string"),
-            query("hw-address", "Only this hardware address", "string"),
-            query("client-id", "Only this client identifier", "string"),
-            query("ip-address", "Only this reserved address", "string"),
+            query("subnet-id", "Only this subnet"),
+            query("hostname", "Only this host name (case-insensitive)"),
+            query("hw-address", "Only this hardware address"),
+            query("client-id", "Only this client identifier"),
+            query("ip-address", "Only this reserved address"),
             paging[0].clone(),
-            query("after", "The `next` of the previous page", "integer"),
+            query("after", "The `next` of the previous page"),
         ],
         "responses": { "200": ok("A page of reservations", "ReservationPage") }
     });
@@ -106,13 +119,17 @@ pub fn document() -> Value {
         "summary": "List DHCPv4 leases",
         "operationId": "listLeases",
         "parameters": [
-            query("subnet-id", "Only this subnet", "integer"),
-            query("hw-address", "Only this hardware address", "string"),
-            query("client-id", "Only this client identifier", "string"),
-            query("hostname", "Only this host name (case-insensitive)", "string"),
-            query("state", "Only this state (0 default, 1 declined, 2 expired-reclaimed, 3 released, 4 registered)", "integer"),
+            query("subnet-id", "Only this subnet"),
+            query("hw-address", "Only this hardware address"),
+            query("client-id", "Only this client identifier"),
+            query("hostname", "Only this host name (case-insensitive)"),
+            query("state", "Only this state (0 default, 1 declined, 2 expired-reclaimed, 3 released, 4 registered)"),
             paging[0].clone(),
-            query("after", "The `next` of the previous page (an address)", "string"),
+            query_with(
+                "after",
+                "The `next` of the previous page (an address)",
+                json!({ "type": "string", "format": "ipv4" }),
+            ),
         ],
         "responses": { "200": ok("A page of leases", "LeasePage") }
     });
@@ -145,7 +162,11 @@ pub fn document() -> Value {
         "responses": { "200": ok("Leases", "LeasePage") } });
     common_errors(&mut lease_host, &[]);
 
-    json!({
+    let one_identifier: Vec<Value> = crate::kea::hosts::IDENTIFIER_TYPES
+        .iter()
+        .map(|k| json!({ "required": [k] }))
+        .collect();
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "tern API",
@@ -194,19 +215,24 @@ pub fn document() -> Value {
                     "message": { "type": "string" },
                     "field": { "type": "string", "description": "The offending field (400 only)" }
                 } },
-                "Command": { "type": "object", "required": ["command"], "properties": {
-                    "command": { "type": "string" },
-                    "service": { "type": "array", "items": { "type": "string", "enum": ["dhcp4", "dhcp6", "d2"] } },
-                    "arguments": { "type": "object" }
+                // As Kea's control agent: any JSON map gets HTTP 200, and what is wrong in it
+                // (no command, an unknown service) is answered in-band with result 1, so the
+                // fields carry no constraints a 4xx would enforce.
+                "Command": { "type": "object", "description": "command (a string) is mandatory; a missing or malformed one is answered with result 1, as Kea does.", "properties": {
+                    "command": { "description": "The command, e.g. lease4-get (a string)" },
+                    "service": { "description": "Daemons to send it to: a list of dhcp4, dhcp6, d2; others are answered with result 1" },
+                    "arguments": { "description": "The command's arguments (a map)" }
                 } },
                 "Answer": { "type": "object", "required": ["result"], "properties": {
                     "result": { "type": "integer" }, "text": { "type": "string" }, "arguments": {}
                 } },
-                "Reservation": { "type": "object", "required": ["subnet-id", "hw-address"], "description": "Kea's reservation map; exactly one identifier (hw-address, duid, circuit-id, client-id, flex-id; hw-address shown as required).", "properties": {
+                "Reservation": { "type": "object", "required": ["subnet-id"], "description": "Kea's reservation map with exactly one identifier (hw-address, duid, circuit-id, client-id, flex-id).",
+                    "oneOf": one_identifier,
+                    "properties": {
                     "id": { "type": "integer", "readOnly": true },
                     "subnet-id": { "type": "integer", "minimum": 0, "maximum": 4294967295_u64, "description": "0 = global" },
                     "hw-address": { "type": "string", "pattern": HEX_ID }, "client-id": { "type": "string", "pattern": HEX_ID }, "duid": { "type": "string", "pattern": HEX_ID },
-                    "circuit-id": { "type": "string" }, "flex-id": { "type": "string" },
+                    "circuit-id": { "type": "string", "pattern": HEX_ID }, "flex-id": { "type": "string", "pattern": HEX_ID },
                     "ip-address": { "type": "string", "format": "ipv4" }, "hostname": { "type": "string", "maxLength": 255 },
                     "client-classes": { "type": "array", "items": { "type": "string" } },
                     "next-server": { "type": "string", "format": "ipv4" }, "server-hostname": { "type": "string", "maxLength": 64 }, "boot-file-name": { "type": "string", "maxLength": 128 },
@@ -233,5 +259,31 @@ pub fn document() -> Value {
                 } }
             }
         }
-    })
+    });
+    for name in ["Reservation", "Lease"] {
+        nullable_optionals(&mut doc["components"]["schemas"][name]);
+    }
+    doc
+}
+
+/// The handlers read a JSON `null` as an absent field (as `kea::Args` does for Kea's
+/// commands), so every optional typed property also admits `null`.
+fn nullable_optionals(schema: &mut Value) {
+    let required: Vec<Value> = schema["required"].as_array().cloned().unwrap_or_default();
+    let Some(props) = schema["properties"].as_object_mut() else {
+        return;
+    };
+    for (name, p) in props.iter_mut() {
+        if required.contains(&Value::String(name.clone())) {
+            continue;
+        }
+        match p.get("type").cloned() {
+            Some(Value::String(t)) => p["type"] = json!([t, "null"]),
+            Some(Value::Array(mut ts)) if !ts.contains(&json!("null")) => {
+                ts.push(json!("null"));
+                p["type"] = Value::Array(ts);
+            }
+            _ => {}
+        }
+    }
 }

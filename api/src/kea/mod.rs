@@ -122,10 +122,11 @@ pub fn parse_hex(field: &str, s: &str) -> Result<Vec<u8>, FieldError> {
             format!("'{s}' is not a valid hexadecimal identifier"),
         )
     };
+    // Checked after the prefix, so "0x" alone is not an empty identifier.
+    let t = t.strip_prefix("0x").unwrap_or(t);
     if t.is_empty() {
         return Err(FieldError::new(field, "must not be empty"));
     }
-    let t = t.strip_prefix("0x").unwrap_or(t);
     let mut out = Vec::new();
     if t.contains([':', '-', '.']) {
         for part in t.split([':', '-', '.']) {
@@ -291,6 +292,11 @@ mod tests {
         assert_eq!(parse_hex("x", "'abc'").unwrap(), b"abc".to_vec());
         assert!(parse_hex("x", "zz:11").is_err());
         assert!(parse_hex("x", "abc").is_err());
+        // "0x" alone would otherwise store an empty identifier.
+        assert_eq!(
+            parse_hex("hw-address", "0x").unwrap_err().to_string(),
+            parse_hex("hw-address", "").unwrap_err().to_string()
+        );
         assert_eq!(hex_colon(&[1, 0xab]), "01:ab");
     }
 
