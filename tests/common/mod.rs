@@ -140,3 +140,107 @@ pub fn wait_pid_gone(pid: i32, timeout: Duration) -> bool {
     }
     false
 }
+
+impl Tern {
+    /// Starts `ip netns exec NS tern ARGS`, logging to `log`. `ip` execs tern, so
+    /// [`pid`](Self::pid) is tern's own PID.
+    pub fn start_in_netns(ns: &str, args: &[&str], log: &Path) -> Self {
+        let out = File::create(log).expect("create log");
+        let err = out.try_clone().expect("dup log");
+        let child = Command::new("ip")
+            .args(["netns", "exec", ns, tern_bin()])
+            .args(args)
+            .env_remove("TERN_LOG")
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .expect("spawn ip netns exec tern");
+        Self {
+            child: Some(child),
+            log: log.to_path_buf(),
+        }
+    }
+
+    /// The exit status if the process has exited (and is not yet reaped by `wait_exit`).
+    pub fn exited(&mut self) -> Option<ExitStatus> {
+        self.child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
+    }
+
+    /// SIGTERM, up to `grace` for the exit, then SIGKILL; never panics (for Drop guards).
+    /// Returns the exit status of an orderly exit, `None` if it had to be killed or was
+    /// stopped already.
+    pub fn stop(&mut self, grace: Duration) -> Option<ExitStatus> {
+        let mut child = self.child.take()?;
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        // SAFETY: kill(2) on the PID of our own child, not yet reaped.
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        let deadline = Instant::now() + grace;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        None
+    }
+}
+
+/// Whether this process runs as root (network namespaces need it).
+pub fn is_root() -> bool {
+    // SAFETY: geteuid(2) has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// A network namespace of the test's own, with `lo` up and the given extra loopback
+/// addresses (`127.0.0.1/8` is always there); deleted on drop.
+pub struct Netns {
+    name: String,
+}
+
+impl Netns {
+    /// Creates namespace `name` (delete-then-add, so a leftover of a killed run with the
+    /// same name does not stop the test).
+    pub fn new(name: &str, extra_lo_addrs: &[&str]) -> Self {
+        let ip = |args: &[&str]| {
+            let out = Command::new("ip").args(args).output().expect("run ip");
+            assert!(
+                out.status.success(),
+                "ip {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        let _ = Command::new("ip")
+            .args(["netns", "del", name])
+            .stderr(Stdio::null())
+            .status();
+        ip(&["netns", "add", name]);
+        let ns = Netns {
+            name: name.to_owned(),
+        };
+        ip(&["-n", name, "link", "set", "lo", "up"]);
+        for a in extra_lo_addrs {
+            ip(&["-n", name, "addr", "add", &format!("{a}/8"), "dev", "lo"]);
+        }
+        ns
+    }
+
+    /// The namespace's name (for `ip netns exec`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
+}
