@@ -265,7 +265,7 @@ impl DdnsParams {
             ttl: m.u32(cx, "ddns-ttl"),
             ttl_min: m.u32(cx, "ddns-ttl-min"),
             ttl_max: m.u32(cx, "ddns-ttl-max"),
-            hostname_char_set: m.str("hostname-char-set").map(str::to_string),
+            hostname_char_set: m.parsed(cx, "hostname-char-set", char_set),
             hostname_char_replacement: m.str("hostname-char-replacement").map(str::to_string),
         };
         if p.ttl.is_some() {
@@ -430,6 +430,21 @@ pub const OPTION_DEF_TYPES: &[&str] = &[
     "fqdn",
     "record",
 ];
+
+/// `hostname-char-set` is a regular expression (Kea compiles it at load time, and so
+/// does tern: a bad one is an error where it is written).
+fn char_set(s: &str) -> Result<String, String> {
+    regex::Regex::new(s).map(|_| s.to_string()).map_err(|e| {
+        // regex's message draws the pattern over several lines; its last line says why.
+        let text = e.to_string();
+        let why = text
+            .lines()
+            .last()
+            .unwrap_or("")
+            .trim_start_matches("error: ");
+        format!("invalid hostname-char-set \"{s}\": {why}")
+    })
+}
 
 pub(crate) fn read_option_defs(m: &Map<'_>, cx: &mut Cx) -> Vec<OptionDefData> {
     let mut out: Vec<OptionDefData> = Vec::new();
@@ -1338,7 +1353,7 @@ pub(crate) fn read_dhcp_ddns(m: &Map<'_>, cx: &mut Cx, globals: &mut DdnsParams)
         replace_client_name: d.choice("replace-client-name", &REPLACE_TABLE),
         generated_prefix: d.str("generated-prefix").map(str::to_string),
         qualifying_suffix: d.str("qualifying-suffix").map(str::to_string),
-        hostname_char_set: d.str("hostname-char-set").map(str::to_string),
+        hostname_char_set: d.parsed(cx, "hostname-char-set", char_set),
         hostname_char_replacement: d.str("hostname-char-replacement").map(str::to_string),
         ..DdnsParams::default()
     };

@@ -739,3 +739,32 @@ fn dhcp_ddns_client_settings() {
     let l = lines(&e);
     assert_eq!(l.len(), 2, "{e}");
 }
+
+#[test]
+fn a_bad_hostname_char_set_and_bad_option_defs_are_named_where_written() {
+    let e = err("{\"Dhcp4\": {\n  \"hostname-char-set\": \"[a-z\"\n}}");
+    let l = lines(&e);
+    assert_eq!(l.len(), 1, "{l:?}");
+    assert!(
+        l[0].starts_with("tern.json:2:24: Dhcp4.hostname-char-set: invalid hostname-char-set"),
+        "{l:?}"
+    );
+    let e = err(r#"{"Dhcp4": {"option-def": [
+        {"name": "a", "code": 230, "type": "string"},
+        {"name": "b", "code": 230, "type": "uint8"},
+        {"name": "c", "code": 255, "type": "uint8"}]}}"#);
+    let text = e.to_string();
+    assert!(text.contains("defined twice"), "{text}");
+    assert!(text.contains("invalid option code 255"), "{text}");
+    // A type tern does not encode is a warning naming the option, not an error.
+    let c = ok(r#"{"Dhcp4": {"option-def": [
+        {"name": "t", "code": 231, "type": "tuple"},
+        {"name": "m", "code": 232, "type": "uint16", "array": true}]}}"#);
+    let d = c.dhcp4.as_ref().unwrap();
+    assert_eq!(d.option_defs.len(), 1);
+    assert!(d.option_defs[0].array);
+    assert!(c
+        .diagnostics
+        .iter()
+        .any(|x| x.message.contains("\"tuple\"") && x.message.contains("\"t\"")));
+}

@@ -43,6 +43,58 @@ pub struct DdnsConfig {
     pub ttl_min: Option<u32>,
     /// `ddns-ttl-max`.
     pub ttl_max: Option<u32>,
+    /// `hostname-char-set` / `hostname-char-replacement`.
+    pub sanitizer: Sanitizer,
+}
+
+/// Kea's `hostname-char-set` (a regular expression matching the characters to
+/// replace; Kea's default `[^A-Za-z0-9.-]`, empty: none) and
+/// `hostname-char-replacement` (default empty: the characters are dropped), applied to
+/// the names clients send.
+#[derive(Debug, Clone)]
+pub struct Sanitizer {
+    set: Option<regex::Regex>,
+    replacement: String,
+}
+
+/// Kea's default `hostname-char-set`.
+pub const DEFAULT_CHAR_SET: &str = "[^A-Za-z0-9.-]";
+
+impl Default for Sanitizer {
+    fn default() -> Self {
+        Sanitizer::new(DEFAULT_CHAR_SET, "")
+    }
+}
+
+impl PartialEq for Sanitizer {
+    fn eq(&self, other: &Self) -> bool {
+        self.set.as_ref().map(regex::Regex::as_str) == other.set.as_ref().map(regex::Regex::as_str)
+            && self.replacement == other.replacement
+    }
+}
+
+impl Sanitizer {
+    /// A sanitizer; an invalid expression (the configuration check refuses those)
+    /// falls back to Kea's default.
+    pub fn new(set: &str, replacement: &str) -> Sanitizer {
+        let set = (!set.is_empty()).then(|| {
+            regex::Regex::new(set).unwrap_or_else(|_| {
+                regex::Regex::new(DEFAULT_CHAR_SET).expect("the default character set compiles")
+            })
+        });
+        Sanitizer {
+            set,
+            replacement: replacement.to_string(),
+        }
+    }
+
+    /// The name with every matching character replaced.
+    pub fn apply(&self, name: &str) -> String {
+        match &self.set {
+            Some(re) => re.replace_all(name, self.replacement.as_str()).into_owned(),
+            None => name.to_string(),
+        }
+    }
 }
 
 impl DdnsConfig {
@@ -71,6 +123,11 @@ impl DdnsConfig {
             ttl_percent: first(scopes, |p| p.ttl_percent),
             ttl_min: first(scopes, |p| p.ttl_min),
             ttl_max: first(scopes, |p| p.ttl_max),
+            sanitizer: Sanitizer::new(
+                &first(scopes, |p| p.hostname_char_set.clone())
+                    .unwrap_or_else(|| DEFAULT_CHAR_SET.to_string()),
+                &first(scopes, |p| p.hostname_char_replacement.clone()).unwrap_or_default(),
+            ),
         }
     }
 
@@ -167,13 +224,6 @@ fn qualify(name: &str, partial: bool, suffix: &str) -> String {
     }
 }
 
-/// Characters Kea's default `hostname-char-set` keeps; others are dropped.
-fn clean_label(s: &str) -> String {
-    s.chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '.')
-        .collect()
-}
-
 /// `myhost-192-0-2-10` (qualified with the suffix).
 fn generated(cfg: &DdnsConfig, addr: Ipv4Addr) -> String {
     let ip = addr.to_string().replace('.', "-");
@@ -200,11 +250,14 @@ pub fn decide_name(
     }
     let client81 = req.client_fqdn.as_deref().and_then(ClientFqdn::parse);
     let client_name: Option<(String, bool)> = match (&client81, &req.hostname) {
-        (Some(f), _) if !f.name.is_empty() => Some((f.name.clone(), f.partial)),
+        (Some(f), _) if !f.name.is_empty() => {
+            let n = cfg.sanitizer.apply(&f.name);
+            (!n.trim_matches('.').is_empty()).then_some((n, f.partial))
+        }
         (Some(_), _) => None,
         // Option 12: one label is partial; several are taken as a full name.
         (None, Some(h)) => {
-            let h = clean_label(h);
+            let h = cfg.sanitizer.apply(h);
             (!h.is_empty()).then(|| {
                 let partial = !h.trim_end_matches('.').contains('.');
                 (h, partial)
@@ -292,6 +345,15 @@ pub fn ncr(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn client_names_are_cleaned_by_the_configured_character_set() {
+        assert_eq!(Sanitizer::default().apply("my_host!.lan"), "myhost.lan");
+        let x = Sanitizer::new("[^A-Za-z0-9.-]", "x");
+        assert_eq!(x.apply("my_host!"), "myxhostx");
+        assert_eq!(Sanitizer::new("", "x").apply("my_host"), "my_host");
+        assert_eq!(Sanitizer::new("[0-9]", "").apply("pc42"), "pc");
+    }
     use crate::decide::tests::request;
     use crate::packet::RequestKind;
 
