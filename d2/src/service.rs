@@ -134,6 +134,8 @@ struct Runtime {
     in_flight: std::sync::Mutex<std::collections::HashSet<i64>>,
     /// UDP sockets to DNS servers, reused across exchanges.
     sockets: SocketPool,
+    /// Connections for recording results and claiming (asynchronous commits).
+    bookkeeping: ncr_queue::Bookkeeping,
 }
 
 impl Runtime {
@@ -198,6 +200,7 @@ impl D2Service {
             worker,
             in_flight: Default::default(),
             sockets: SocketPool::default(),
+            bookkeeping: ncr_queue::Bookkeeping::new(store.pool(), 2),
         });
         let (stop, stopped) = watch::channel(false);
         let wake = Arc::new(Notify::new());
@@ -603,7 +606,11 @@ async fn work(rt: Arc<Runtime>, mut stopped: watch::Receiver<bool>, wake: Arc<No
         if claim || record {
             flush = false;
             let limit = if claim { free as i64 } else { 0 };
-            match ncr_queue::finish_and_claim(&rt.pool, &finished, limit, &rt.worker).await {
+            match rt
+                .bookkeeping
+                .finish_and_claim(&finished, limit, &rt.worker)
+                .await
+            {
                 Ok(r) => {
                     record_failures = 0;
                     forget(&rt, std::mem::take(&mut finished), &r.recorded);

@@ -283,6 +283,14 @@ pub async fn finish_and_claim(
             other => break other?,
         }
     };
+    Ok(FinishAndClaim {
+        recorded,
+        claimed: parse_claimed(pool, rows).await?,
+    })
+}
+
+/// Claimed rows as requests; rows whose JSON no longer parses are marked failed.
+async fn parse_claimed(pool: &PgPool, rows: Vec<PgRow>) -> Result<Vec<QueuedNcr>> {
     let mut claimed = Vec::with_capacity(rows.len());
     for row in rows {
         let id: i64 = row.try_get("id")?;
@@ -310,7 +318,7 @@ pub async fn finish_and_claim(
             }
         }
     }
-    Ok(FinishAndClaim { recorded, claimed })
+    Ok(claimed)
 }
 
 /// Opens a transaction whose commit does not wait for the WAL to reach disk
@@ -343,6 +351,109 @@ async fn relaxed(
     Ok(tx)
 }
 
+/// The columns of [`finish_rows`]'s arrays.
+struct FinishArrays<'a> {
+    ids: Vec<i64>,
+    states: Vec<&'static str>,
+    errors: Vec<Option<&'a str>>,
+    delays: Vec<f64>,
+}
+
+fn finish_rows(finished: &[(i64, Finish)]) -> FinishArrays<'_> {
+    let mut a = FinishArrays {
+        ids: Vec::with_capacity(finished.len()),
+        states: Vec::with_capacity(finished.len()),
+        errors: Vec::with_capacity(finished.len()),
+        delays: Vec::with_capacity(finished.len()),
+    };
+    for (id, f) in finished {
+        let (state, error, delay) = match f {
+            Finish::Outcome(NcrOutcome::Done) => (NcrState::Done, None, 0.0),
+            Finish::Outcome(NcrOutcome::Conflict(r)) => (NcrState::Conflict, Some(r.as_str()), 0.0),
+            Finish::Outcome(NcrOutcome::Failed(r)) => (NcrState::Failed, Some(r.as_str()), 0.0),
+            Finish::RetryAfter { reason, after } => (
+                NcrState::Pending,
+                Some(reason.as_str()),
+                after.as_secs_f64(),
+            ),
+        };
+        a.ids.push(*id);
+        a.states.push(state.as_str());
+        a.errors.push(error);
+        a.delays.push(delay);
+    }
+    a
+}
+
+/// The rules of complete() and retry_later(), one row per array element.
+const FINISH_SQL: &str = "UPDATE tern.ncr_queue q
+    SET state = u.state, last_error = COALESCE(u.error, q.last_error),
+        finished_at = CASE WHEN u.state = 'pending' THEN NULL ELSE now() END,
+        next_attempt_at = CASE WHEN u.state = 'pending'
+            THEN now() + make_interval(secs => u.delay) ELSE q.next_attempt_at END,
+        claimed_by = NULL, claimed_at = NULL
+   FROM unnest($1::int8[], $2::text[], $3::text[], $4::float8[]) AS u(id, state, error, delay)
+  WHERE q.id = u.id
+    AND (q.state = 'in_progress' OR (q.state = 'pending' AND u.state <> 'pending'))
+ RETURNING q.id";
+
+/// The picked rows are locked and were re-checked as pending when locked, so the
+/// UPDATE finds them by id alone (the primary key, whatever the estimates).
+const CLAIM_SQL: &str = "WITH picked AS (
+    SELECT q.id FROM tern.ncr_queue q
+     WHERE q.state = 'pending' AND q.next_attempt_at <= now()
+       AND NOT EXISTS (
+           SELECT 1 FROM tern.ncr_queue o
+            WHERE o.fqdn_key = q.fqdn_key
+              AND o.state IN ('pending', 'in_progress')
+              AND (o.id < q.id OR o.state = 'in_progress'))
+     ORDER BY q.next_attempt_at, q.id
+     LIMIT $1
+     FOR UPDATE OF q SKIP LOCKED)
+ UPDATE tern.ncr_queue q
+    SET state = 'in_progress', claimed_by = $2, claimed_at = now(),
+        attempts = q.attempts + 1
+  WHERE q.id = ANY (ARRAY(SELECT id FROM picked))
+ RETURNING q.id, q.ncr, q.source, q.attempts, q.received_at, q.next_attempt_at";
+
+async fn finish_on<'e, E>(executor: E, finished: &[(i64, Finish)]) -> sqlx::Result<Vec<i64>>
+where
+    E: sqlx::Executor<'e, Database = Postgres>,
+{
+    if finished.is_empty() {
+        return Ok(Vec::new());
+    }
+    let a = finish_rows(finished);
+    sqlx::query_scalar(FINISH_SQL)
+        .bind(&a.ids)
+        .bind(&a.states)
+        .bind(&a.errors)
+        .bind(&a.delays)
+        .fetch_all(executor)
+        .await
+}
+
+async fn claim_on<'e, E>(executor: E, limit: i64, worker: &str) -> sqlx::Result<Vec<PgRow>>
+where
+    E: sqlx::Executor<'e, Database = Postgres>,
+{
+    if limit <= 0 {
+        return Ok(Vec::new());
+    }
+    let mut rows = sqlx::query(CLAIM_SQL)
+        .bind(limit)
+        .bind(worker)
+        .fetch_all(executor)
+        .await?;
+    rows.sort_by_key(|r| {
+        (
+            r.try_get::<DateTime<Utc>, _>("next_attempt_at").ok(),
+            r.try_get::<i64, _>("id").unwrap_or(0),
+        )
+    });
+    Ok(rows)
+}
+
 async fn finish_and_claim_once(
     pool: &PgPool,
     finished: &[(i64, Finish)],
@@ -350,86 +461,70 @@ async fn finish_and_claim_once(
     worker: &str,
 ) -> std::result::Result<(Vec<i64>, Vec<PgRow>), sqlx::Error> {
     let mut tx = relaxed(pool).await?;
-    let mut recorded = Vec::new();
-    if !finished.is_empty() {
-        let mut ids = Vec::with_capacity(finished.len());
-        let mut states = Vec::with_capacity(finished.len());
-        let mut errors: Vec<Option<&str>> = Vec::with_capacity(finished.len());
-        let mut delays = Vec::with_capacity(finished.len());
-        for (id, f) in finished {
-            let (state, error, delay) = match f {
-                Finish::Outcome(NcrOutcome::Done) => (NcrState::Done, None, 0.0),
-                Finish::Outcome(NcrOutcome::Conflict(r)) => {
-                    (NcrState::Conflict, Some(r.as_str()), 0.0)
-                }
-                Finish::Outcome(NcrOutcome::Failed(r)) => (NcrState::Failed, Some(r.as_str()), 0.0),
-                Finish::RetryAfter { reason, after } => (
-                    NcrState::Pending,
-                    Some(reason.as_str()),
-                    after.as_secs_f64(),
-                ),
-            };
-            ids.push(*id);
-            states.push(state.as_str());
-            errors.push(error);
-            delays.push(delay);
-        }
-        // The rules of complete() and retry_later(), one row per element.
-        recorded = sqlx::query_scalar(
-            "UPDATE tern.ncr_queue q
-                SET state = u.state, last_error = COALESCE(u.error, q.last_error),
-                    finished_at = CASE WHEN u.state = 'pending' THEN NULL ELSE now() END,
-                    next_attempt_at = CASE WHEN u.state = 'pending'
-                        THEN now() + make_interval(secs => u.delay) ELSE q.next_attempt_at END,
-                    claimed_by = NULL, claimed_at = NULL
-               FROM unnest($1::int8[], $2::text[], $3::text[], $4::float8[])
-                    AS u(id, state, error, delay)
-              WHERE q.id = u.id
-                AND (q.state = 'in_progress' OR (q.state = 'pending' AND u.state <> 'pending'))
-             RETURNING q.id",
-        )
-        .bind(&ids)
-        .bind(&states)
-        .bind(&errors)
-        .bind(&delays)
-        .fetch_all(&mut *tx)
-        .await?;
-    }
-    let mut rows = Vec::new();
-    if limit > 0 {
-        // The picked rows are locked and were re-checked as pending when locked, so
-        // the UPDATE finds them by id alone (the primary key, whatever the estimates).
-        rows = sqlx::query(
-            "WITH picked AS (
-                SELECT q.id FROM tern.ncr_queue q
-                 WHERE q.state = 'pending' AND q.next_attempt_at <= now()
-                   AND NOT EXISTS (
-                       SELECT 1 FROM tern.ncr_queue o
-                        WHERE o.fqdn_key = q.fqdn_key
-                          AND o.state IN ('pending', 'in_progress')
-                          AND (o.id < q.id OR o.state = 'in_progress'))
-                 ORDER BY q.next_attempt_at, q.id
-                 LIMIT $1
-                 FOR UPDATE OF q SKIP LOCKED)
-             UPDATE tern.ncr_queue q
-                SET state = 'in_progress', claimed_by = $2, claimed_at = now(),
-                    attempts = q.attempts + 1
-              WHERE q.id = ANY (ARRAY(SELECT id FROM picked))
-             RETURNING q.id, q.ncr, q.source, q.attempts, q.received_at, q.next_attempt_at",
-        )
-        .bind(limit)
-        .bind(worker)
-        .fetch_all(&mut *tx)
-        .await?;
-    }
+    let recorded = finish_on(&mut *tx, finished).await?;
+    let rows = claim_on(&mut *tx, limit, worker).await?;
     tx.commit().await?;
-    rows.sort_by_key(|r| {
-        (
-            r.try_get::<DateTime<Utc>, _>("next_attempt_at").ok(),
-            r.try_get::<i64, _>("id").unwrap_or(0),
-        )
-    });
     Ok((recorded, rows))
+}
+
+/// A small connection pool for d2's own queue bookkeeping, whose sessions have the
+/// settings [`relaxed`] gives a transaction (asynchronous commit, plans pinned to
+/// index scans) from the start: [`Bookkeeping::finish_and_claim`] is then two
+/// single-statement round trips instead of a five-step transaction. The results
+/// and the claim need not commit together: a crash between them leaves rows
+/// claimed or in progress, which the claim lease takes back.
+#[derive(Debug, Clone)]
+pub struct Bookkeeping {
+    pool: PgPool,
+}
+
+impl Bookkeeping {
+    /// A pool of at most `max_connections` to the database of `pool` (connected lazily).
+    pub fn new(pool: &PgPool, max_connections: u32) -> Bookkeeping {
+        let options = (*pool.connect_options()).clone().options([
+            ("synchronous_commit", "off"),
+            ("enable_seqscan", "off"),
+            ("enable_bitmapscan", "off"),
+            ("enable_sort", "off"),
+            ("enable_hashjoin", "off"),
+            ("enable_mergejoin", "off"),
+        ]);
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .test_before_acquire(false)
+            .connect_lazy_with(options);
+        Bookkeeping { pool }
+    }
+
+    /// The pool.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// [`finish_and_claim`]: the results first (so a finished request's FQDN is free
+    /// for the claim), then the claim.
+    pub async fn finish_and_claim(
+        &self,
+        finished: &[(i64, Finish)],
+        limit: i64,
+        worker: &str,
+    ) -> Result<FinishAndClaim> {
+        let recorded = finish_on(&self.pool, finished).await?;
+        let mut tries = 0;
+        let rows = loop {
+            tries += 1;
+            match claim_on(&self.pool, limit, worker).await {
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() && tries < 5 => {
+                    tokio::time::sleep(Duration::from_millis(5 * tries)).await;
+                }
+                other => break other?,
+            }
+        };
+        Ok(FinishAndClaim {
+            recorded,
+            claimed: parse_claimed(&self.pool, rows).await?,
+        })
+    }
 }
 
 /// Records the outcome of a claimed request. Returns false when the row was not
