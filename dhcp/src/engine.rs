@@ -284,6 +284,18 @@ impl Engine {
         Ok(leases.len())
     }
 
+    /// Sets the subnets' assigned and declined gauges from the lease table, which other
+    /// writers share (another tern on the same database, the API, plain SQL).
+    pub async fn recount(&self) -> Result<()> {
+        let mut conn = self.store.pool().acquire().await?;
+        for s in &self.cfg.subnets {
+            let (assigned, declined) = lease4::count_active(&mut conn, s.id).await?;
+            self.stats
+                .set_gauges(s.id, assigned as i64, declined as i64);
+        }
+        Ok(())
+    }
+
     /// Deletes reclaimed and released leases older than `hold-reclaimed-time`
     /// (Kea's flush of reclaimed leases); a hold time of 0 keeps them.
     pub async fn flush_reclaimed(&self) -> Result<u64> {

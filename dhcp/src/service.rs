@@ -162,6 +162,7 @@ impl Dhcp4Service {
                 in_flight.clone(),
             )));
         }
+        tasks.push(tokio::spawn(recount_loop(engine.clone(), stop_rx.clone())));
         if interval > 0 {
             tasks.push(tokio::spawn(reclaim_loop(
                 engine.clone(),
@@ -236,6 +237,23 @@ async fn reclaim_loop(
                     break;
                 }
             }
+        }
+    }
+}
+
+/// How often the address gauges are recounted from the lease table.
+const RECOUNT_EVERY: Duration = Duration::from_secs(30);
+
+/// Recounts the address gauges every [`RECOUNT_EVERY`]: what other writers of the
+/// lease table did (another appliance, the API, SQL) shows within that time.
+async fn recount_loop(engine: Engine, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = tokio::time::sleep(RECOUNT_EVERY) => {}
+        }
+        if let Err(e) = engine.recount().await {
+            debug!("DHCP4_RECOUNT_FAILED recounting assigned addresses: {e}");
         }
     }
 }

@@ -68,6 +68,14 @@ impl Stats {
             .insert(id, s);
     }
 
+    /// Sets a subnet's assigned and declined gauges.
+    pub fn set_gauges(&self, id: u32, assigned: i64, declined: i64) {
+        let mut m = self.subnets.lock().unwrap_or_else(|e| e.into_inner());
+        let s = m.entry(id).or_default();
+        s.assigned_addresses = assigned;
+        s.declined_addresses = declined;
+    }
+
     /// Changes a subnet's gauges.
     pub fn adjust_subnet(&self, id: u32, assigned: i64, declined: i64) {
         let mut m = self.subnets.lock().unwrap_or_else(|e| e.into_inner());

@@ -492,3 +492,21 @@ async fn a_declined_address_returns_to_the_pool_when_its_probation_ends() {
         .unwrap();
     assert_eq!(row, 2, "expired-reclaimed, as Kea leaves it");
 }
+
+#[tokio::test]
+async fn gauges_follow_leases_written_by_others() {
+    let db = testing::fresh_db().await;
+    let e = engine(db.store().clone()).await;
+    obtain(&e, req(RequestKind::Discover, 3)).await;
+    assert_eq!(e.stats().get("subnet[1].assigned-addresses"), Some(1));
+    // Another appliance (or the API, or SQL) grants a lease in the same subnet.
+    sqlx::query(
+        "INSERT INTO lease4 (address, hwaddr, valid_lifetime, expire, subnet_id, state) \
+         VALUES (3221225995, '\\x020000000063', 3600, now() + interval '1 hour', 1, 0)",
+    )
+    .execute(db.pool())
+    .await
+    .unwrap();
+    e.recount().await.unwrap();
+    assert_eq!(e.stats().get("subnet[1].assigned-addresses"), Some(2));
+}

@@ -657,11 +657,13 @@ pub async fn flush_reclaimed(
     Ok(done.rows_affected())
 }
 
-/// Unexpired leases in `subnet_id`, counted by state: (assigned, declined).
+/// Leases of `subnet_id` counted by state: (assigned, declined).
 pub async fn count_active(conn: &mut PgConnection, subnet_id: u32) -> Result<(u64, u64)> {
+    // By state, expired or not: as Kea counts them (an expired lease stays assigned
+    // until it is reclaimed).
     let (assigned, declined): (i64, i64) = sqlx::query_as(
         "SELECT count(*) FILTER (WHERE state = 0), count(*) FILTER (WHERE state = 1) \
-         FROM lease4 WHERE subnet_id = $1 AND expire >= now()",
+         FROM lease4 WHERE subnet_id = $1 AND state IN (0, 1)",
     )
     .bind(i64::from(subnet_id))
     .fetch_one(conn)
