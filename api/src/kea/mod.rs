@@ -127,6 +127,13 @@ pub fn parse_hex(field: &str, s: &str) -> Result<Vec<u8>, FieldError> {
     if t.is_empty() {
         return Err(FieldError::new(field, "must not be empty"));
     }
+    // from_str_radix alone would take a sign: "+0:+1".
+    if !t
+        .bytes()
+        .all(|b| b.is_ascii_hexdigit() || matches!(b, b':' | b'-' | b'.'))
+    {
+        return Err(bad());
+    }
     let mut out = Vec::new();
     if t.contains([':', '-', '.']) {
         for part in t.split([':', '-', '.']) {
@@ -292,6 +299,8 @@ mod tests {
         assert_eq!(parse_hex("x", "'abc'").unwrap(), b"abc".to_vec());
         assert!(parse_hex("x", "zz:11").is_err());
         assert!(parse_hex("x", "abc").is_err());
+        assert!(parse_hex("x", "+0.0").is_err());
+        assert!(parse_hex("x", "+0+1").is_err());
         // "0x" alone would otherwise store an empty identifier.
         assert_eq!(
             parse_hex("hw-address", "0x").unwrap_err().to_string(),
