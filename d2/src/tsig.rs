@@ -993,3 +993,86 @@ fn peer_error(
 
 #[cfg(test)]
 mod tests;
+
+/// Verifies a later message of a multi-message answer such as AXFR (RFC 8945 §5.3.1),
+/// with `now` in seconds since the Unix epoch. `prior_mac` is the MAC of the last signed
+/// message (the first answer's, verified with [`verify_response`]); `unsigned_since` are
+/// the messages received unsigned since then, concatenated as received. Returns `None`
+/// when `response` is unsigned too (the caller then adds it to `unsigned_since`): a
+/// server may sign as seldom as every 100th message.
+///
+/// The MAC covers the prior MAC with its length, the messages since it and this one
+/// (without its TSIG record, ID as Original ID), and the timers only (Time Signed, Fudge).
+pub fn verify_subsequent(
+    response: &[u8],
+    unsigned_since: &[u8],
+    key: &TsigKey,
+    prior_mac: &[u8],
+    now: u64,
+) -> Result<Option<VerifiedResponse>, TsigError> {
+    let parsed = parse(response)?;
+    let rcode = parsed.rcode;
+    let Some(rr) = parsed.tsig else {
+        return Ok(None);
+    };
+    check_key_and_algorithm(&rr, key, rcode)?;
+    check_mac_size(rr.rdata.mac.len(), key.algorithm)?;
+    let mut timers = Vec::with_capacity(8);
+    timers.extend_from_slice(&((rr.rdata.time >> 32) as u16).to_be_bytes());
+    timers.extend_from_slice(&(rr.rdata.time as u32).to_be_bytes());
+    timers.extend_from_slice(&rr.rdata.fudge.to_be_bytes());
+    let expected = key.algorithm.mac(
+        &key.secret,
+        &[
+            &request_mac_field(prior_mac)?,
+            unsigned_since,
+            &mac_header(response, rr.rdata.oid),
+            &response[HEADER_LEN..rr.start],
+            &timers,
+        ],
+    );
+    let received = &rr.rdata.mac;
+    if received.len() > expected.len() || !bool::from(expected[..received.len()].ct_eq(received)) {
+        return Err(TsigError::BadSig {
+            origin: Origin::Local,
+            rcode,
+        });
+    }
+    if rr.error_code() != 0 {
+        return Err(peer_error(
+            rr.error_code(),
+            &rr,
+            rcode,
+            prior_mac.len(),
+            now,
+        ));
+    }
+    check_time(&rr, rcode, now)?;
+    check_truncation(&rr, key, rcode)?;
+    let message = Message::from_vec(&strip_tsig(response, rr.start))?;
+    Ok(Some(VerifiedResponse {
+        message,
+        time_signed: rr.rdata.time,
+        mac: rr.rdata.mac,
+    }))
+}
+
+/// A `tsig-keys` entry of the configuration as a signing key (a `secret-file` is read
+/// now). For callers outside the running d2, such as the API's zone editing.
+pub fn key_from_config(k: &tern_config::TsigKey) -> Result<TsigKey, String> {
+    use base64::Engine as _;
+    let secret = match &k.secret {
+        tern_config::TsigSecret::Bytes(b) => b.clone(),
+        tern_config::TsigSecret::File(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+            base64::engine::general_purpose::STANDARD
+                .decode(text.trim())
+                .map_err(|e| format!("{} is not base64: {e}", p.display()))?
+        }
+    };
+    let name = Name::from_ascii(&k.name).map_err(|e| e.to_string())?;
+    let algorithm = Algorithm::from_kea_name(k.algorithm.name()).map_err(|e| e.to_string())?;
+    let bits = u16::try_from(k.digest_bits).map_err(|e| e.to_string())?;
+    TsigKey::new(name, algorithm, secret, bits).map_err(|e| e.to_string())
+}
