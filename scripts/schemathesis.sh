@@ -12,8 +12,8 @@
 # Environment: TERN_BIN (default target/debug/tern, built when missing), VENV (default
 # target/schemathesis-venv, reused), MAX_EXAMPLES per operation (default 30), MAX_TIME in
 # seconds for the whole run (default 120), SEED (default 1, so a failure reproduces),
-# REPORT_DIR (default: the temp dir, printed). Exit 3: schemathesis could not be installed
-# (no PyPI, no python3-venv).
+# REPORT_DIR (default: in the temp dir, removed after a clean run unless KEEP=1).
+# Exit 3: schemathesis could not be installed (no PyPI, no python3-venv).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -65,7 +65,13 @@ stop_tern() {
         kill -KILL "$TERN_PID" 2>/dev/null || true
     fi
 }
-trap stop_tern EXIT
+rc=1
+# The scratch dir (data dir, logs, report) stays for a look after a failure or with KEEP=1.
+cleanup() {
+    stop_tern
+    if [ "$rc" = 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
 
 "$TERN_BIN" serve -c "$WORK/tern.json" --data-dir "$WORK/data" >"$WORK/tern.log" 2>&1 &
 TERN_PID=$!
@@ -82,6 +88,8 @@ grep -q TERN_READY "$WORK/tern.log" || { echo "schemathesis.sh: tern not ready a
 
 echo "schemathesis.sh: tern pid $TERN_PID on 127.0.0.1:$PORT; log $WORK/tern.log; report $REPORT_DIR"
 set +e
+# From the scratch dir: schemathesis keeps a .schemathesis/ cache in its working directory.
+cd "$WORK"
 "$VENV/bin/st" --no-color run "http://127.0.0.1:$PORT/api/v1/openapi.json" \
     --checks all \
     --exclude-checks positive_data_acceptance \
