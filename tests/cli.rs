@@ -30,9 +30,54 @@ fn free_tcp_port() -> u16 {
 }
 
 async fn start() -> Api {
+    start_with(false).await
+}
+
+/// With `tls`, the API serves https with a self-signed certificate for 127.0.0.1 in
+/// `DIR/cert.pem`.
+async fn start_with(tls: bool) -> Api {
     let db = fresh_db().await;
     let dir = tempfile::tempdir().unwrap();
     let port = free_tcp_port();
+    let tls_keys = if tls {
+        let d = dir.path().display();
+        let ok = Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-days",
+                "1",
+            ])
+            .args([
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+                "-addext",
+                "basicConstraints=critical,CA:FALSE",
+            ])
+            .args([
+                "-keyout",
+                &format!("{d}/key.pem"),
+                "-out",
+                &format!("{d}/cert.pem"),
+            ])
+            .output()
+            .expect("run openssl");
+        assert!(
+            ok.status.success(),
+            "{}",
+            String::from_utf8_lossy(&ok.stderr)
+        );
+        format!(r#", "cert-file": "{d}/cert.pem", "key-file": "{d}/key.pem""#)
+    } else {
+        String::new()
+    };
     let config = format!(
         r#"{{
           "Store": {{ "type": "postgresql", "host": "{host}", "port": {pgport}, "name": "{name}",
@@ -46,7 +91,7 @@ async fn start() -> Api {
           }},
           "Api": {{ "ip-address": "127.0.0.1", "port": {port},
                    "authentication": {{ "type": "basic", "clients": [ {{ "user": "admin", "password": "s3cret" }} ] }},
-                   "api-keys": [ {{ "name": "ci", "key": "{KEY}" }} ] }}
+                   "api-keys": [ {{ "name": "ci", "key": "{KEY}" }} ]{tls_keys} }}
         }}"#,
         host = db.host(),
         pgport = db.port(),
@@ -70,7 +115,7 @@ async fn start() -> Api {
     tern.wait_for("TERN_READY", Duration::from_secs(60));
     Api {
         _tern: tern,
-        url: format!("http://127.0.0.1:{port}"),
+        url: format!("{}://127.0.0.1:{port}", if tls { "https" } else { "http" }),
         config,
         db,
         _dir: dir,
@@ -442,6 +487,39 @@ async fn credentials_come_from_flags_env_or_the_config_file() {
         "{}",
         missing.stderr
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn https_api_with_the_operators_ca() {
+    let api = start_with(true).await;
+    let cert = api._dir.path().join("cert.pem");
+    let cert = cert.to_str().unwrap();
+    api.cli(&[
+        "host",
+        "add",
+        "--mac",
+        "0a:00:00:00:00:01",
+        "--ip",
+        "192.0.2.30",
+        "--cacert",
+        cert,
+    ])
+    .success();
+    let list = api.json(&["host", "list", "--cacert", cert]);
+    assert_eq!(list[0]["ip-address"], "192.0.2.30");
+    // The system's CAs do not know the self-signed certificate: a TLS error, not a hang.
+    let untrusted = api.cli(&["host", "list"]).failure();
+    assert!(
+        untrusted
+            .stderr
+            .contains(&format!("TLS with {} failed", api.url))
+            && untrusted.stderr.contains("certificate"),
+        "{}",
+        untrusted.stderr
+    );
+    // The config's Api section names https.
+    let cfg = run_env(&["host", "list", "-c", &api.config, "--cacert", cert], &[]).success();
+    assert!(cfg.stdout.contains("192.0.2.30"), "{}", cfg.stdout);
 }
 
 const LEASES: &str = "INSERT INTO lease4 (address, hwaddr, valid_lifetime, expire, subnet_id, \
