@@ -647,3 +647,259 @@ async fn records_are_added_listed_and_deleted() {
         missing.stderr
     );
 }
+
+/// A stand-in for PowerDNS's zones API as documented (what the real one must also
+/// answer): GET a zone with its rrsets, PATCH rrsets with REPLACE/DELETE -> 204, errors as
+/// `{"error": …}`; a CNAME beside other data is refused with 422 as PowerDNS does.
+struct FakePdns {
+    url: String,
+    patches: std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
+}
+
+fn fake_pdns() -> FakePdns {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::sync::{Arc, Mutex};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let patches = Arc::new(Mutex::new(Vec::new()));
+    let seen = patches.clone();
+    let zone = Arc::new(Mutex::new(serde_json::json!({
+        "id": "example.com.", "name": "example.com.", "kind": "Master",
+        "rrsets": [
+            { "name": "example.com.", "type": "SOA", "ttl": 3600, "records": [
+                { "content": "ns1.example.com. hostmaster.example.com. 1 10800 3600 604800 3600", "disabled": false } ] },
+            { "name": "mail.example.com.", "type": "A", "ttl": 300, "records": [
+                { "content": "192.0.2.25", "disabled": false } ] }
+        ]
+    })));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let mut parts = line.split_whitespace();
+            let (method, path) = (
+                parts.next().unwrap().to_string(),
+                parts.next().unwrap().to_string(),
+            );
+            let (mut len, mut key) = (0, String::new());
+            loop {
+                let mut h = String::new();
+                reader.read_line(&mut h).unwrap();
+                if h.trim().is_empty() {
+                    break;
+                }
+                let (k, v) = h.split_once(':').unwrap();
+                match k.to_ascii_lowercase().as_str() {
+                    "content-length" => len = v.trim().parse().unwrap(),
+                    "x-api-key" => key = v.trim().to_string(),
+                    _ => {}
+                }
+            }
+            let mut body = vec![0; len];
+            reader.read_exact(&mut body).unwrap();
+            let (status, answer) = pdns_answer(&method, &path, &key, &body, &zone, &seen);
+            let text = answer.map(|a| a.to_string()).unwrap_or_default();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                text.len()
+            );
+        }
+    });
+    FakePdns { url, patches }
+}
+
+fn pdns_answer(
+    method: &str,
+    path: &str,
+    key: &str,
+    body: &[u8],
+    zone: &std::sync::Mutex<Value>,
+    seen: &std::sync::Mutex<Vec<Value>>,
+) -> (&'static str, Option<Value>) {
+    use serde_json::json;
+    if key != KEY {
+        return ("401 Unauthorized", Some(json!({ "error": "Unauthorized" })));
+    }
+    let Some(name) = path.strip_prefix("/api/v1/servers/localhost/zones/") else {
+        return ("404 Not Found", Some(json!({ "error": "Not Found" })));
+    };
+    if name != "example.com." {
+        return (
+            "404 Not Found",
+            Some(json!({ "error": format!("Could not find domain '{name}'") })),
+        );
+    }
+    let mut zone = zone.lock().unwrap();
+    match method {
+        "GET" => ("200 OK", Some(zone.clone())),
+        "PATCH" => {
+            let patch: Value = serde_json::from_slice(body).unwrap();
+            seen.lock().unwrap().push(patch.clone());
+            let sets = zone["rrsets"].as_array_mut().unwrap();
+            for change in patch["rrsets"].as_array().unwrap() {
+                let same = |r: &Value| r["name"] == change["name"] && r["type"] == change["type"];
+                if change["type"] == "CNAME"
+                    && sets
+                        .iter()
+                        .any(|r| r["name"] == change["name"] && r["type"] != "CNAME")
+                {
+                    return (
+                        "422 Unprocessable Entity",
+                        Some(json!({ "error": format!(
+                        "RRset {} IN CNAME: Conflicts with pre-existing RRset", change["name"].as_str().unwrap()) })),
+                    );
+                }
+                sets.retain(|r| !same(r));
+                if change["changetype"] == "REPLACE" {
+                    let mut set = change.clone();
+                    set.as_object_mut().unwrap().remove("changetype");
+                    sets.push(set);
+                }
+            }
+            ("204 No Content", None)
+        }
+        _ => (
+            "405 Method Not Allowed",
+            Some(json!({ "error": "Method Not Allowed" })),
+        ),
+    }
+}
+
+#[test]
+fn record_commands_speak_the_powerdns_zones_api() {
+    use serde_json::json;
+    let pdns = fake_pdns();
+    let cli = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--api", &pdns.url, "--api-key", KEY]);
+        run_env(&all, &[])
+    };
+    let last_patch = || pdns.patches.lock().unwrap().last().cloned().unwrap();
+
+    let add = cli(&[
+        "record",
+        "add",
+        "example.com",
+        "--name",
+        "www",
+        "--type",
+        "a",
+        "--content",
+        "192.0.2.80",
+        "--ttl",
+        "600",
+    ])
+    .success();
+    assert_eq!(add.stdout.trim(), "added www.example.com. 600 A 192.0.2.80");
+    assert_eq!(
+        last_patch(),
+        json!({ "rrsets": [ { "name": "www.example.com.", "type": "A", "ttl": 600, "changetype": "REPLACE",
+            "records": [ { "content": "192.0.2.80", "disabled": false } ] } ] })
+    );
+    // A second address joins the rrset (PowerDNS replaces whole rrsets) and keeps its TTL.
+    cli(&[
+        "record",
+        "add",
+        "example.com.",
+        "--name",
+        "www.example.com.",
+        "--type",
+        "A",
+        "--content",
+        "192.0.2.81",
+    ])
+    .success();
+    assert_eq!(
+        last_patch()["rrsets"][0]["records"],
+        json!([ { "content": "192.0.2.80", "disabled": false }, { "content": "192.0.2.81", "disabled": false } ])
+    );
+    assert_eq!(last_patch()["rrsets"][0]["ttl"], 600);
+
+    let list = cli(&["record", "list", "example.com", "--name", "www"]).success();
+    let lines = table_lines(&list.stdout);
+    assert_eq!(lines[0], ["NAME", "TTL", "TYPE", "CONTENT"]);
+    assert_eq!(
+        lines[1..],
+        [
+            ["www.example.com.", "600", "A", "192.0.2.80"],
+            ["www.example.com.", "600", "A", "192.0.2.81"]
+        ]
+    );
+    let all = cli(&["record", "list", "example.com", "--json"])
+        .success()
+        .json();
+    assert_eq!(all.as_array().unwrap().len(), 3, "SOA, mail, www");
+
+    // One record out: the rest of the rrset is written back.
+    let del = cli(&[
+        "record",
+        "del",
+        "example.com",
+        "--name",
+        "www",
+        "--content",
+        "192.0.2.80",
+    ])
+    .success();
+    assert_eq!(del.stdout.trim(), "deleted www.example.com. A 192.0.2.80");
+    assert_eq!(last_patch()["rrsets"][0]["changetype"], "REPLACE");
+    assert_eq!(
+        last_patch()["rrsets"][0]["records"],
+        json!([ { "content": "192.0.2.81", "disabled": false } ])
+    );
+    // Everything at a name: DELETE per rrset.
+    cli(&["record", "del", "example.com", "--name", "www"]).success();
+    assert_eq!(
+        last_patch(),
+        json!({ "rrsets": [ { "name": "www.example.com.", "type": "A", "changetype": "DELETE" } ] })
+    );
+    let gone = cli(&["record", "del", "example.com", "--name", "www"]).failure();
+    assert_eq!(
+        gone.stderr.trim(),
+        "tern: no record www.example.com. in zone example.com."
+    );
+
+    // The server's refusals, in its words.
+    let cname = cli(&[
+        "record",
+        "add",
+        "example.com",
+        "--name",
+        "mail",
+        "--type",
+        "CNAME",
+        "--content",
+        "www.example.com.",
+    ])
+    .failure();
+    assert_eq!(
+        cname.stderr.trim(),
+        "tern: 422 Unprocessable Entity: RRset mail.example.com. IN CNAME: Conflicts with pre-existing RRset"
+    );
+    let unknown = cli(&["record", "list", "example.org"]).failure();
+    assert_eq!(
+        unknown.stderr.trim(),
+        "tern: 404 Not Found: Could not find domain 'example.org.'"
+    );
+    let wrong_key = run_env(
+        &[
+            "record",
+            "list",
+            "example.com",
+            "--api",
+            &pdns.url,
+            "--api-key",
+            "x",
+        ],
+        &[],
+    )
+    .failure();
+    assert!(
+        wrong_key.stderr.contains("401 Unauthorized: Unauthorized"),
+        "{}",
+        wrong_key.stderr
+    );
+}
