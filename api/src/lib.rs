@@ -18,6 +18,8 @@
 //!   of subnet_cmds, and the daemon commands (config-get/-test/-write, status-get, ...).
 //!   Lease writes change the lease tables only: like Kea's lease4-add without
 //!   `update-ddns`, they queue no DNS update.
+//! * PowerDNS's zones API ([`pdns`]) for the zones of `DhcpDdns`, edited on their own DNS
+//!   server by TSIG-signed AXFR and UPDATE.
 
 #![warn(missing_docs)]
 // The OpenAPI document is one `json!` literal.
@@ -29,6 +31,7 @@ pub mod error;
 pub mod kea;
 pub mod metrics;
 pub mod openapi;
+pub mod pdns;
 pub mod rest;
 pub mod stats;
 mod tls;
@@ -118,6 +121,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(command::router())
         .merge(rest::router())
+        .merge(pdns::router(&state))
         .route("/metrics", axum::routing::get(metrics::handler))
         .fallback(rest::no_route)
         .layer(axum::middleware::from_fn_with_state(

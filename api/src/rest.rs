@@ -54,6 +54,16 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/api/v1/leases/{ip_address}"),
     ("GET", "/api/v1/leases/by-hw-address/{hw_address}"),
     ("GET", "/api/v1/leases/by-hostname/{hostname}"),
+    // The PowerDNS zones API (crate::pdns).
+    ("GET", "/api"),
+    ("GET", "/api/v1/servers"),
+    ("GET", "/api/v1/servers/{server_id}"),
+    ("GET", "/api/v1/servers/{server_id}/zones"),
+    ("POST", "/api/v1/servers/{server_id}/zones"),
+    ("GET", "/api/v1/servers/{server_id}/zones/{zone_id}"),
+    ("PATCH", "/api/v1/servers/{server_id}/zones/{zone_id}"),
+    ("DELETE", "/api/v1/servers/{server_id}/zones/{zone_id}"),
+    ("PUT", "/api/v1/servers/{server_id}/zones/{zone_id}/notify"),
 ];
 
 /// Page size when none is asked for, and the largest allowed.

@@ -32,13 +32,18 @@ pub struct Env {
 }
 
 pub async fn env_with(auth: Auth) -> Env {
+    env_with_config(auth, config_json()).await
+}
+
+/// A router whose running configuration is `config` (e.g. with a `DhcpDdns` section).
+pub async fn env_with_config(auth: Auth, config: Value) -> Env {
     let db = fresh_db().await;
     let dir = tempfile::tempdir().unwrap();
     let stats = Arc::new(MemoryStats::default());
     let mut ctx = ApiContext::new(
         db.store().clone(),
         dir.path().join("tern.json"),
-        config_json(),
+        config,
         "0.1.0-test",
     );
     ctx.stats = stats.clone();
@@ -101,7 +106,21 @@ pub async fn rest(
     uri: &str,
     body: Option<Value>,
 ) -> (StatusCode, axum::http::HeaderMap, Value) {
-    let b = Request::builder().method(method).uri(uri);
+    rest_with_headers(app, method, uri, &[], body).await
+}
+
+/// [`rest`] with extra request headers (e.g. `X-API-Key`).
+pub async fn rest_with_headers(
+    app: &Router,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let mut b = Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        b = b.header(*k, *v);
+    }
     let req = match body {
         Some(v) => b
             .header("content-type", "application/json")

@@ -1,0 +1,491 @@
+//! The PowerDNS-compatible zones API (the subset DNS tools use: lego, octodns,
+//! external-dns, terraform's powerdns provider): `GET /api`, `/api/v1/servers[/localhost]`,
+//! zones listed, read (with rrsets) and PATCHed by RRset, `PUT …/notify`; errors as
+//! `{"error": "…"}` with PowerDNS's statuses.
+//!
+//! The zones are those of the `DhcpDdns` section, held by another server ([`zones`]):
+//! reads are a TSIG-signed AXFR, a PATCH is one TSIG-signed RFC 2136 UPDATE (all of its
+//! RRsets or none). tern cannot create or delete zones on that server, so `POST zones` and
+//! `DELETE zone` say so (409 for a zone already configured, 422 otherwise); zones of
+//! tern's own zone server are a later feature.
+
+pub mod content;
+pub mod zones;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, put};
+use axum::{Extension, Json, Router};
+use hickory_proto::rr::{Name, Record, RecordType};
+use serde_json::{json, Value};
+use tern_d2::update::RrsetChange;
+
+use crate::AppState;
+use zones::{RemoteZone, Zones};
+
+/// The version reported as the server's: PowerDNS's own number first, because tools
+/// parse it (octodns reads the leading `major.minor.patch` to pick its API dialect).
+pub const PDNS_VERSION: &str = "4.9.0";
+
+/// Everything a PowerDNS call can fail with; each variant is one HTTP status.
+#[derive(Debug, thiserror::Error)]
+pub enum PdnsError {
+    /// The body is not JSON (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// The other server refused (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// No such server or zone (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// The change collides with the zone's data (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// A well-formed request tern cannot carry out: bad rrset or content (422).
+    #[error("{0}")]
+    Unprocessable(String),
+    /// The zone's server failed or rejected tern's key (502).
+    #[error("{0}")]
+    BadGateway(String),
+    /// The zone's server did not answer (504).
+    #[error("{0}")]
+    GatewayTimeout(String),
+}
+
+impl PdnsError {
+    /// The HTTP status of each variant.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            PdnsError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            PdnsError::Forbidden(_) => StatusCode::FORBIDDEN,
+            PdnsError::NotFound(_) => StatusCode::NOT_FOUND,
+            PdnsError::Conflict(_) => StatusCode::CONFLICT,
+            PdnsError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            PdnsError::BadGateway(_) => StatusCode::BAD_GATEWAY,
+            PdnsError::GatewayTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
+        }
+    }
+}
+
+impl IntoResponse for PdnsError {
+    fn into_response(self) -> Response {
+        if self.status().is_server_error() {
+            tracing::warn!("PDNS_UPSTREAM_ERROR {self}");
+        }
+        (self.status(), Json(json!({ "error": self.to_string() }))).into_response()
+    }
+}
+
+type Shared = Extension<Arc<Zones>>;
+
+/// The routes, serving the zones of `state`'s configuration.
+pub fn router(state: &AppState) -> Router<AppState> {
+    let zones = Arc::new(Zones::from_config(&state.ctx.config_json));
+    let version = format!("{PDNS_VERSION}-tern-{}", state.ctx.version);
+    Router::new()
+        .route("/api", get(api_versions))
+        .route("/api/v1/servers", get(servers))
+        .route("/api/v1/servers/{server_id}", get(server))
+        .route(
+            "/api/v1/servers/{server_id}/zones",
+            get(list_zones).post(create_zone),
+        )
+        .route(
+            "/api/v1/servers/{server_id}/zones/{zone_id}",
+            get(get_zone).patch(patch_zone).delete(delete_zone),
+        )
+        .route(
+            "/api/v1/servers/{server_id}/zones/{zone_id}/notify",
+            put(notify),
+        )
+        .layer(Extension(zones))
+        .layer(Extension(Version(version)))
+}
+
+#[derive(Clone)]
+struct Version(String);
+
+async fn api_versions() -> Json<Value> {
+    Json(json!([{ "url": "/api/v1", "version": 1 }]))
+}
+
+fn server_object(version: &str) -> Value {
+    json!({
+        "type": "Server",
+        "id": "localhost",
+        "daemon_type": "authoritative",
+        "version": version,
+        "url": "/api/v1/servers/localhost",
+        "config_url": "/api/v1/servers/localhost/config{/config_setting}",
+        "zones_url": "/api/v1/servers/localhost/zones{/zone}",
+    })
+}
+
+async fn servers(Extension(Version(v)): Extension<Version>) -> Json<Value> {
+    Json(json!([server_object(&v)]))
+}
+
+/// Only `localhost` exists, as in PowerDNS.
+fn check_server(id: &str) -> Result<(), PdnsError> {
+    if id == "localhost" {
+        Ok(())
+    } else {
+        Err(PdnsError::NotFound(format!("Not Found: no server '{id}'")))
+    }
+}
+
+async fn server(
+    Path(id): Path<String>,
+    Extension(Version(v)): Extension<Version>,
+) -> Result<Json<Value>, PdnsError> {
+    check_server(&id)?;
+    Ok(Json(server_object(&v)))
+}
+
+fn zone_object(z: &RemoteZone, serial: u32) -> Value {
+    json!({
+        "id": z.id,
+        "name": z.name.to_string(),
+        "type": "Zone",
+        "url": format!("/api/v1/servers/localhost/zones/{}", z.id),
+        // Another server is the primary; tern edits it as a client, as PowerDNS's
+        // "Native" zones are edited without replication by PowerDNS itself.
+        "kind": "Native",
+        "serial": serial,
+        "notified_serial": serial,
+        "edited_serial": serial,
+        "masters": [],
+        "dnssec": false,
+        "account": "",
+    })
+}
+
+async fn list_zones(
+    Path(server_id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    Extension(zones): Shared,
+) -> Result<Json<Value>, PdnsError> {
+    check_server(&server_id)?;
+    let filter = q
+        .get("zone")
+        .map(|z| zones.find(z).map(|z| z.name.clone()).ok());
+    let list: Vec<Value> = zones
+        .zones
+        .iter()
+        .filter(|z| filter.as_ref().is_none_or(|f| f.as_ref() == Some(&z.name)))
+        // The serial would cost a query per zone; GET of the zone has it.
+        .map(|z| zone_object(z, 0))
+        .collect();
+    Ok(Json(Value::Array(list)))
+}
+
+async fn create_zone(
+    Path(server_id): Path<String>,
+    Extension(zones): Shared,
+    body: Bytes,
+) -> Result<Response, PdnsError> {
+    check_server(&server_id)?;
+    let v = json_body(&body)?;
+    let name = v
+        .get("name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| PdnsError::Unprocessable("Domain name is missing".into()))?;
+    if zones.find(name).is_ok() {
+        return Err(PdnsError::Conflict(format!(
+            "Domain '{name}' already exists"
+        )));
+    }
+    Err(PdnsError::Unprocessable(format!(
+        "tern cannot create zone '{name}': its zones are held by the DNS servers of DhcpDdns \
+         (create the zone there and add it to forward-ddns or reverse-ddns); zones served by \
+         tern itself are a later feature"
+    )))
+}
+
+async fn delete_zone(
+    Path((server_id, zone_id)): Path<(String, String)>,
+    Extension(zones): Shared,
+) -> Result<Response, PdnsError> {
+    check_server(&server_id)?;
+    let z = zones.find(&zone_id)?;
+    Err(PdnsError::Unprocessable(format!(
+        "tern cannot delete zone '{}': it is held by another DNS server; remove it there and \
+         from DhcpDdns",
+        z.id
+    )))
+}
+
+async fn notify(
+    Path((server_id, zone_id)): Path<(String, String)>,
+    Extension(zones): Shared,
+) -> Result<Json<Value>, PdnsError> {
+    check_server(&server_id)?;
+    zones.find(&zone_id)?;
+    // The primary sends NOTIFY to its secondaries itself after each UPDATE.
+    Ok(Json(json!({ "result": "Notification queued" })))
+}
+
+async fn get_zone(
+    Path((server_id, zone_id)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+    Extension(zones): Shared,
+) -> Result<Json<Value>, PdnsError> {
+    check_server(&server_id)?;
+    let z = zones.find(&zone_id)?;
+    let records = zones.transfer(z).await?;
+    let mut out = zone_object(z, tern_d2::axfr::serial(&records).unwrap_or(0));
+    if q.get("rrsets").map(String::as_str) == Some("false") {
+        return Ok(Json(out));
+    }
+    let only_name = match q.get("rrset_name") {
+        Some(n) => Some(absolute(n).map_err(PdnsError::Unprocessable)?),
+        None => None,
+    };
+    let only_type = q.get("rrset_type").map(|t| t.to_ascii_uppercase());
+    let rrsets: Vec<Value> = rrsets(&records)
+        .into_iter()
+        .filter(|r| {
+            only_name
+                .as_ref()
+                .is_none_or(|n| r["name"] == n.to_string())
+        })
+        .filter(|r| only_type.as_ref().is_none_or(|t| r["type"] == *t))
+        .collect();
+    out["rrsets"] = Value::Array(rrsets);
+    Ok(Json(out))
+}
+
+/// Records grouped into RRsets (owner name and type), in the transfer's order.
+fn rrsets(records: &[Record]) -> Vec<Value> {
+    let mut order: Vec<(Name, RecordType)> = Vec::new();
+    let mut sets: HashMap<(Name, RecordType), Value> = HashMap::new();
+    for r in records {
+        let key = (r.name.to_lowercase(), r.record_type());
+        let set = sets.entry(key.clone()).or_insert_with(|| {
+            order.push(key.clone());
+            json!({ "name": key.0.to_string(), "type": key.1.to_string(), "ttl": r.ttl,
+                    "records": [], "comments": [] })
+        });
+        if let Some(list) = set["records"].as_array_mut() {
+            list.push(json!({ "content": content::render(&r.data), "disabled": false }));
+        }
+    }
+    order.into_iter().filter_map(|k| sets.remove(&k)).collect()
+}
+
+fn json_body(body: &Bytes) -> Result<Value, PdnsError> {
+    serde_json::from_slice(body).map_err(|e| PdnsError::BadRequest(format!("Invalid JSON: {e}")))
+}
+
+fn absolute(text: &str) -> Result<Name, String> {
+    let mut n = Name::from_ascii(text).map_err(|e| format!("'{text}' is not a name: {e}"))?;
+    n.set_fqdn(true);
+    Ok(n.to_lowercase())
+}
+
+async fn patch_zone(
+    Path((server_id, zone_id)): Path<(String, String)>,
+    Extension(zones): Shared,
+    body: Bytes,
+) -> Result<StatusCode, PdnsError> {
+    check_server(&server_id)?;
+    let z = zones.find(&zone_id)?;
+    let v = json_body(&body)?;
+    let list = v
+        .get("rrsets")
+        .and_then(Value::as_array)
+        .ok_or_else(|| PdnsError::Unprocessable("No rrsets given in the request".into()))?;
+    let changes = list
+        .iter()
+        .map(|r| parse_rrset(z, r))
+        .collect::<Result<Vec<_>, _>>()?;
+    let no_cname_at = cname_rules(&changes)?;
+    if changes.iter().any(|c| {
+        matches!(
+            c,
+            RrsetChange::Replace {
+                rtype: RecordType::CNAME,
+                ..
+            }
+        )
+    }) {
+        check_cname_alone(&zones, z, &changes).await?;
+    }
+    zones.update(z, &changes, &no_cname_at).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// One element of `rrsets` as a change, checked as PowerDNS checks it.
+fn parse_rrset(zone: &RemoteZone, r: &Value) -> Result<RrsetChange, PdnsError> {
+    let bad = PdnsError::Unprocessable;
+    let field = |k: &str| r.get(k).filter(|v| !v.is_null());
+    let name_text = field("name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("RRset without a name".into()))?;
+    let type_text = field("type")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad(format!("RRset {name_text}: no type")))?;
+    let what = format!("RRset {name_text} IN {type_text}");
+    let rtype =
+        content::record_type(type_text).ok_or_else(|| bad(format!("{what}: unknown type")))?;
+    let name = absolute(name_text).map_err(|e| bad(format!("{what}: {e}")))?;
+    if !zone.name.zone_of(&name) {
+        return Err(bad(format!("{what}: Name is out of zone")));
+    }
+    if field("comments")
+        .and_then(Value::as_array)
+        .is_some_and(|c| !c.is_empty())
+    {
+        return Err(bad(format!(
+            "{what}: comments cannot be kept in a zone held by another DNS server"
+        )));
+    }
+    let changetype = field("changetype")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    let records = match field("records") {
+        None => Vec::new(),
+        Some(Value::Array(a)) => a.clone(),
+        Some(_) => return Err(bad(format!("{what}: records is not a list"))),
+    };
+    match changetype.as_str() {
+        "DELETE" => {
+            if rtype == RecordType::SOA {
+                return Err(bad(format!("{what}: the SOA cannot be deleted")));
+            }
+            Ok(RrsetChange::Delete { name, rtype })
+        }
+        // PowerDNS: REPLACE without records deletes the RRset.
+        "REPLACE" if records.is_empty() => Ok(RrsetChange::Delete { name, rtype }),
+        "REPLACE" => {
+            let ttl = field("ttl")
+                .and_then(Value::as_u64)
+                .and_then(|t| u32::try_from(t).ok())
+                .filter(|t| *t <= i32::MAX as u32)
+                .ok_or_else(|| bad(format!("{what}: a TTL (0 to 2147483647) is required")))?;
+            let mut data = Vec::with_capacity(records.len());
+            for rec in &records {
+                let text = rec
+                    .get("content")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| bad(format!("{what}: a record without content")))?;
+                if rec.get("disabled").and_then(Value::as_bool) == Some(true) {
+                    return Err(bad(format!(
+                        "Record {name_text}/{type_text} '{text}': disabled records cannot be kept in a zone held by another DNS server"
+                    )));
+                }
+                let d = content::parse(rtype, text)
+                    .map_err(|e| bad(format!("Record {name_text}/{type_text} '{text}': {e}")))?;
+                if !data.contains(&d) {
+                    data.push(d);
+                }
+            }
+            if rtype == RecordType::CNAME && data.len() > 1 {
+                return Err(bad(format!("{what}: only one CNAME record is allowed")));
+            }
+            Ok(RrsetChange::Replace {
+                name,
+                rtype,
+                ttl,
+                records: data,
+            })
+        }
+        other => Err(bad(format!(
+            "{what}: changetype '{other}' is not REPLACE or DELETE"
+        ))),
+    }
+}
+
+fn key_of(c: &RrsetChange) -> (&Name, RecordType) {
+    match c {
+        RrsetChange::Replace { name, rtype, .. } | RrsetChange::Delete { name, rtype } => {
+            (name, *rtype)
+        }
+    }
+}
+
+/// Checks the PATCH on its own (one change per RRset, no CNAME beside other data it
+/// adds) and returns the names where a CNAME must not exist already: where other data is
+/// added and the PATCH does not remove a CNAME.
+fn cname_rules(changes: &[RrsetChange]) -> Result<Vec<Name>, PdnsError> {
+    let mut seen = std::collections::HashSet::new();
+    for c in changes {
+        let (n, t) = key_of(c);
+        if !seen.insert((n.clone(), t)) {
+            return Err(PdnsError::Unprocessable(format!(
+                "Duplicate RRset {n} IN {t} in the request"
+            )));
+        }
+    }
+    let adds = |n: &Name, cname: bool| {
+        changes.iter().any(|c| {
+            matches!(c, RrsetChange::Replace { name, rtype, .. }
+                if name == n && (*rtype == RecordType::CNAME) == cname)
+        })
+    };
+    let mut no_cname_at = Vec::new();
+    for c in changes {
+        let RrsetChange::Replace { name, rtype, .. } = c else {
+            continue;
+        };
+        if *rtype == RecordType::CNAME {
+            continue;
+        }
+        if adds(name, true) {
+            return Err(PdnsError::Conflict(format!(
+                "RRset {name} IN CNAME: Conflicts with another RRset (a CNAME cannot be beside other data)"
+            )));
+        }
+        let cname_removed = changes
+            .iter()
+            .any(|c| key_of(c) == (name, RecordType::CNAME));
+        if !cname_removed && !no_cname_at.contains(name) {
+            no_cname_at.push(name.clone());
+        }
+    }
+    Ok(no_cname_at)
+}
+
+/// A CNAME REPLACE needs its name free of other data, which RFC 2136 prerequisites
+/// cannot say while the CNAME itself may exist; the zone is read instead (a change made
+/// between this read and the UPDATE goes unnoticed).
+async fn check_cname_alone(
+    zones: &Zones,
+    z: &RemoteZone,
+    changes: &[RrsetChange],
+) -> Result<(), PdnsError> {
+    let records = zones.transfer(z).await?;
+    for c in changes {
+        let RrsetChange::Replace {
+            name,
+            rtype: RecordType::CNAME,
+            ..
+        } = c
+        else {
+            continue;
+        };
+        let other = records.iter().find(|r| {
+            let t = r.record_type();
+            r.name.to_lowercase() == *name
+                && t != RecordType::CNAME
+                && !t.is_dnssec()
+                && !changes
+                    .iter()
+                    .any(|d| matches!(d, RrsetChange::Delete { .. }) && key_of(d) == (name, t))
+        });
+        if let Some(r) = other {
+            return Err(PdnsError::Conflict(format!(
+                "RRset {name} IN CNAME: Conflicts with pre-existing RRset {name} IN {}",
+                r.record_type()
+            )));
+        }
+    }
+    Ok(())
+}
