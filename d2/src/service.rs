@@ -6,11 +6,12 @@
 //!   A receiver drains the socket into memory while a writer queues what has
 //!   arrived meanwhile in one durable statement (up to [`INTAKE_BATCH`]), so a
 //!   burst waits in d2 during a commit instead of overflowing the socket buffer.
-//! * **Worker**: claims due NCRs (woken by LISTEN `tern_ncr`, else by a poll) and
-//!   runs up to `max_in_flight` transactions at once; the claim guarantees one
-//!   per FQDN. Each transaction drives the pure [`Transaction`] machine with
-//!   [`client::exchange_with`] (sockets reused per server). Outcomes go back to
-//!   the queue in batches, in the transaction that claims the next NCRs: done,
+//! * **Worker**: claims due NCRs (woken by intake or LISTEN `tern_ncr`, else by a
+//!   poll) and runs up to `max_in_flight` transactions at once; the claim
+//!   guarantees one per FQDN. Each transaction drives the pure [`Transaction`]
+//!   machine with [`client::exchange_with`] (sockets reused per server). Outcomes
+//!   go back to the queue in batches, with the next claim, over a bookkeeping
+//!   connection that commits asynchronously ([`ncr_queue::Bookkeeping`]): done,
 //!   conflict, failed (with the reason), or pending again with exponential
 //!   backoff when no server of a domain answered — an outage delays DNS, it never
 //!   drops an update.
@@ -136,6 +137,11 @@ struct Runtime {
     sockets: SocketPool,
     /// Connections for recording results and claiming (asynchronous commits).
     bookkeeping: ncr_queue::Bookkeeping,
+    /// Intake's own connection (durable commits), and its backend's PID: intake
+    /// wakes the worker itself, so the notification its INSERT causes is skipped
+    /// rather than costing a second, empty claim.
+    intake_pool: PgPool,
+    intake_pid: Arc<std::sync::atomic::AtomicU32>,
 }
 
 impl Runtime {
@@ -190,6 +196,22 @@ impl D2Service {
         let rcvbuf = enlarge_receive_buffer(&socket);
         let worker = options.worker_id.clone().unwrap_or_else(default_worker_id);
         let stats = Arc::new(D2Stats::default());
+        let intake_pid = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let pid = intake_pid.clone();
+        let intake_pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .test_before_acquire(false)
+            .after_connect(move |conn, _| {
+                let pid = pid.clone();
+                Box::pin(async move {
+                    let p: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+                        .fetch_one(conn)
+                        .await?;
+                    pid.store(p as u32, std::sync::atomic::Ordering::Relaxed);
+                    Ok(())
+                })
+            })
+            .connect_lazy_with((*store.pool().connect_options()).clone());
         let rt = Arc::new(Runtime {
             forward,
             reverse,
@@ -201,12 +223,14 @@ impl D2Service {
             in_flight: Default::default(),
             sockets: SocketPool::default(),
             bookkeeping: ncr_queue::Bookkeeping::new(store.pool(), 2),
+            intake_pool,
+            intake_pid,
         });
         let (stop, stopped) = watch::channel(false);
         let wake = Arc::new(Notify::new());
         let intake = tokio::spawn(intake(rt.clone(), socket, stopped.clone(), wake.clone()));
         let background = vec![
-            tokio::spawn(listen(rt.pool.clone(), wake.clone())),
+            tokio::spawn(listen(rt.clone(), wake.clone())),
             tokio::spawn(upkeep(rt.clone(), wake.clone())),
         ];
         let worker = tokio::spawn(work(rt.clone(), stopped, wake));
@@ -455,7 +479,7 @@ async fn queue_batch(rt: &Runtime, batch: &[NameChangeRequest]) {
     let mut delay = Duration::from_millis(100);
     for attempt in 1.. {
         let result = async {
-            let mut conn = rt.pool.acquire().await?;
+            let mut conn = rt.intake_pool.acquire().await?;
             ncr_queue::enqueue_batch(&mut conn, batch, NcrSource::Udp).await
         }
         .await;
@@ -488,10 +512,10 @@ async fn queue_batch(rt: &Runtime, batch: &[NameChangeRequest]) {
     }
 }
 
-/// LISTEN tern_ncr: every notification wakes the worker.
-async fn listen(pool: PgPool, wake: Arc<Notify>) {
+/// LISTEN tern_ncr: every notification but our own intake's wakes the worker.
+async fn listen(rt: Arc<Runtime>, wake: Arc<Notify>) {
     loop {
-        match PgListener::connect_with(&pool).await {
+        match PgListener::connect_with(&rt.pool).await {
             Ok(mut listener) => {
                 if let Err(e) = listener.listen(tern_store::NCR_CHANNEL).await {
                     warn!(
@@ -501,6 +525,10 @@ async fn listen(pool: PgPool, wake: Arc<Notify>) {
                 } else {
                     loop {
                         match listener.recv().await {
+                            Ok(n)
+                                if n.process_id()
+                                    == rt.intake_pid.load(std::sync::atomic::Ordering::Relaxed) => {
+                            }
                             Ok(_) => wake.notify_one(),
                             Err(e) => {
                                 warn!("DHCP_DDNS_QUEUE_LISTEN_ERROR notifications lost ({e}); polling until they are back");
@@ -550,9 +578,10 @@ async fn upkeep(rt: Arc<Runtime>, wake: Arc<Notify>) {
 }
 
 /// Claims and runs transactions until stopped; then lets the running ones finish.
-/// Results are recorded in batches, in the same transaction as the next claim: under
-/// load one commit serves many NCRs; when d2 is nearly idle a result is recorded at
-/// once (an FQDN's next NCR waits for it), and none is held back more than 20 ms.
+/// Results are recorded in batches (a quarter of `max_in_flight`, or whatever
+/// finished within 20 ms), together with the next claim: one round trip serves many
+/// NCRs. Claims happen when something may be due: an announced NCR, a poll, a full
+/// last claim, or a finished NCR whose FQDN has a later request waiting.
 async fn work(rt: Arc<Runtime>, mut stopped: watch::Receiver<bool>, wake: Arc<Notify>) {
     type Tasks = std::collections::HashMap<tokio::task::Id, i64>;
     let mut running: JoinSet<(i64, Finish)> = JoinSet::new();
@@ -600,9 +629,10 @@ async fn work(rt: Arc<Runtime>, mut stopped: watch::Receiver<bool>, wake: Arc<No
             break;
         }
         let free = max - running.len();
-        let claim = !stopping && free >= refill && (maybe_due || !finished.is_empty());
-        let record = !finished.is_empty()
-            && (flush || finished.len() >= refill || running.len() < refill || stopping);
+        let claim = !stopping && free >= refill && maybe_due;
+        // Results wait for a batch (or 20 ms): recording them early gains nothing
+        // for DNS, and one round trip per NCR is what the queue cannot afford.
+        let record = !finished.is_empty() && (flush || finished.len() >= refill || stopping);
         if claim || record {
             flush = false;
             let limit = if claim { free as i64 } else { 0 };
@@ -614,7 +644,9 @@ async fn work(rt: Arc<Runtime>, mut stopped: watch::Receiver<bool>, wake: Arc<No
                 Ok(r) => {
                     record_failures = 0;
                     forget(&rt, std::mem::take(&mut finished), &r.recorded);
-                    maybe_due = claim && r.claimed.len() as i64 == limit;
+                    // A full batch: more may be waiting; a finished FQDN's next request
+                    // is due now too.
+                    maybe_due = (claim && r.claimed.len() as i64 == limit) || r.successor_waiting;
                     for q in r.claimed {
                         rt.in_flight().insert(q.id);
                         let rt = rt.clone();
@@ -623,7 +655,6 @@ async fn work(rt: Arc<Runtime>, mut stopped: watch::Receiver<bool>, wake: Arc<No
                         tasks.insert(handle.id(), id);
                     }
                     if maybe_due {
-                        // A full batch: more may be waiting.
                         continue;
                     }
                 }

@@ -260,6 +260,9 @@ pub struct FinishAndClaim {
     pub recorded: Vec<i64>,
     /// Newly claimed requests, oldest due first.
     pub claimed: Vec<QueuedNcr>,
+    /// A finished request's FQDN has a later request waiting: worth a claim soon
+    /// even when nothing new was announced.
+    pub successor_waiting: bool,
 }
 
 /// Records the results of finished requests and claims up to `limit` due ones (as
@@ -274,7 +277,7 @@ pub async fn finish_and_claim(
     // Two claimers racing for different rows of one FQDN: the unique index on
     // in_progress rows lets one win; the other retries and then skips the FQDN.
     let mut tries = 0;
-    let (recorded, rows) = loop {
+    let ((recorded, successor_waiting), rows) = loop {
         tries += 1;
         match finish_and_claim_once(pool, finished, limit, worker).await {
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() && tries < 5 => {
@@ -286,6 +289,7 @@ pub async fn finish_and_claim(
     Ok(FinishAndClaim {
         recorded,
         claimed: parse_claimed(pool, rows).await?,
+        successor_waiting,
     })
 }
 
@@ -395,7 +399,9 @@ const FINISH_SQL: &str = "UPDATE tern.ncr_queue q
    FROM unnest($1::int8[], $2::text[], $3::text[], $4::float8[]) AS u(id, state, error, delay)
   WHERE q.id = u.id
     AND (q.state = 'in_progress' OR (q.state = 'pending' AND u.state <> 'pending'))
- RETURNING q.id";
+ RETURNING q.id, EXISTS (
+     SELECT 1 FROM tern.ncr_queue o
+      WHERE o.fqdn_key = q.fqdn_key AND o.state = 'pending' AND o.id > q.id) AS successor";
 
 /// The picked rows are locked and were re-checked as pending when locked, so the
 /// UPDATE finds them by id alone (the primary key, whatever the estimates).
@@ -416,21 +422,25 @@ const CLAIM_SQL: &str = "WITH picked AS (
   WHERE q.id = ANY (ARRAY(SELECT id FROM picked))
  RETURNING q.id, q.ncr, q.source, q.attempts, q.received_at, q.next_attempt_at";
 
-async fn finish_on<'e, E>(executor: E, finished: &[(i64, Finish)]) -> sqlx::Result<Vec<i64>>
+/// Records results; returns the ids recorded and whether a finished FQDN has a
+/// later request waiting.
+async fn finish_on<'e, E>(executor: E, finished: &[(i64, Finish)]) -> sqlx::Result<(Vec<i64>, bool)>
 where
     E: sqlx::Executor<'e, Database = Postgres>,
 {
     if finished.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), false));
     }
     let a = finish_rows(finished);
-    sqlx::query_scalar(FINISH_SQL)
+    let rows: Vec<(i64, bool)> = sqlx::query_as(FINISH_SQL)
         .bind(&a.ids)
         .bind(&a.states)
         .bind(&a.errors)
         .bind(&a.delays)
         .fetch_all(executor)
-        .await
+        .await?;
+    let successor = rows.iter().any(|(_, s)| *s);
+    Ok((rows.into_iter().map(|(id, _)| id).collect(), successor))
 }
 
 async fn claim_on<'e, E>(executor: E, limit: i64, worker: &str) -> sqlx::Result<Vec<PgRow>>
@@ -459,7 +469,7 @@ async fn finish_and_claim_once(
     finished: &[(i64, Finish)],
     limit: i64,
     worker: &str,
-) -> std::result::Result<(Vec<i64>, Vec<PgRow>), sqlx::Error> {
+) -> std::result::Result<((Vec<i64>, bool), Vec<PgRow>), sqlx::Error> {
     let mut tx = relaxed(pool).await?;
     let recorded = finish_on(&mut *tx, finished).await?;
     let rows = claim_on(&mut *tx, limit, worker).await?;
@@ -509,7 +519,7 @@ impl Bookkeeping {
         limit: i64,
         worker: &str,
     ) -> Result<FinishAndClaim> {
-        let recorded = finish_on(&self.pool, finished).await?;
+        let (recorded, successor_waiting) = finish_on(&self.pool, finished).await?;
         let mut tries = 0;
         let rows = loop {
             tries += 1;
@@ -523,6 +533,7 @@ impl Bookkeeping {
         Ok(FinishAndClaim {
             recorded,
             claimed: parse_claimed(&self.pool, rows).await?,
+            successor_waiting,
         })
     }
 }
