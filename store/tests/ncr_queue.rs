@@ -365,6 +365,7 @@ async fn finish_and_claim_records_a_batch_and_claims_the_next() {
     let mut recorded = r.recorded.clone();
     recorded.sort_unstable();
     assert_eq!(recorded, [a, b, c], "d was no longer in progress");
+    assert!(r.successor_waiting, "a's FQDN has a later request");
     // a's second NCR is claimable in the same step; c is not due for an hour.
     assert_eq!(r.claimed.iter().map(|q| q.id).collect::<Vec<_>>(), [a2]);
     let state = |id| async move { ncr_queue::get(pool, id).await.unwrap().unwrap() };
@@ -382,7 +383,13 @@ async fn finish_and_claim_records_a_batch_and_claims_the_next() {
     let r = ncr_queue::finish_and_claim(pool, &[], 10, "w")
         .await
         .unwrap();
-    assert!(r.recorded.is_empty() && r.claimed.is_empty());
+    assert!(r.recorded.is_empty() && r.claimed.is_empty() && !r.successor_waiting);
+    // The last of its FQDN: no successor.
+    let r = ncr_queue::finish_and_claim(pool, &[(a2, Finish::Outcome(NcrOutcome::Done))], 0, "w")
+        .await
+        .unwrap();
+    assert_eq!(r.recorded, [a2]);
+    assert!(!r.successor_waiting);
 }
 
 /// The claim stays an index lookup however many rows wait. Queue statistics are
