@@ -39,13 +39,18 @@ fn zones() -> Vec<ZoneSpec> {
 /// BIND with `key`; tern configured with `tern_key` (the same unless a test wants a
 /// mismatch).
 async fn start_with(key: &TsigKey, tern_key: &TsigKey) -> Env {
-    let named = Named::start(&zones(), std::slice::from_ref(key));
+    start_zones(&zones(), key, tern_key).await
+}
+
+async fn start_zones(zones: &[ZoneSpec], key: &TsigKey, tern_key: &TsigKey) -> Env {
+    let named = Named::start(zones, std::slice::from_ref(key));
     let server = json!([{ "ip-address": "127.0.0.1", "port": named.port() }]);
     let config = json!({
         "DhcpDdns": {
             "tsig-keys": [{
                 "name": tern_key.name.to_string(),
-                "algorithm": "HMAC-SHA256",
+                "algorithm": tern_key.algorithm.kea_name(),
+                "digest-bits": tern_key.digest_bits,
                 "secret": bind::base64(&tern_key.secret),
             }],
             "forward-ddns": { "ddns-domains": [
@@ -576,4 +581,28 @@ async fn external_dns_pdns_provider() {
     assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
     assert!(e.named.dig("web.example.com", "A").is_empty());
     assert!(e.named.dig("a-web.example.com", "TXT").is_empty());
+}
+
+/// A zone too large for one message: BIND sends the transfer in many TSIG-signed messages,
+/// each verified against the previous one's MAC (RFC 8945 §5.3.1).
+#[tokio::test]
+async fn a_large_zone_comes_in_many_signed_messages() {
+    let records: String = std::iter::once("ns IN A 127.0.0.1\n".to_owned())
+        .chain((0..3000).map(|i| format!("host-{i} IN A 10.0.{}.{}\n", i / 250, i % 250)))
+        .collect();
+    let mut specs = zones();
+    specs[0].records = Box::leak(records.into_boxed_str());
+    let key = bind::key("tern-key.", Algorithm::HmacSha512, 256, 9);
+    let e = start_zones(&specs, &key, &key).await;
+    let (s, z) = call(&e.api.app, "GET", ZONE, None).await;
+    assert_eq!(s, StatusCode::OK, "{z}");
+    // SOA, NS, ns and 3000 hosts.
+    assert_eq!(z["rrsets"].as_array().unwrap().len(), 3003);
+    assert_eq!(
+        contents(rrset(&z, "host-2999.example.com.", "A").unwrap()),
+        ["10.0.11.249"]
+    );
+    let log = e.named.log();
+    let line = log.lines().find(|l| l.contains("AXFR ended")).unwrap();
+    assert!(!line.contains(" 1 messages"), "{line}");
 }
