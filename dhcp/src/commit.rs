@@ -17,10 +17,10 @@ use std::sync::Arc;
 use tern_ncr::NameChangeRequest;
 use tern_store::ncr_queue::{self, NcrSource};
 use tern_store::{lease4, Lease4, LeaseState, NewLease4, Owner, Store};
-use tokio::sync::{mpsc, oneshot, Mutex};
 use tokio::task::JoinHandle;
 use tracing::debug;
 
+use crate::batch::{Answer, Batcher};
 use crate::config::ServerConfig;
 use crate::ddns::NameDecision;
 use crate::engine::{lease_ncrs, removal, EngineError};
@@ -128,7 +128,7 @@ fn settle(cfg: &ServerConfig, job: &Job, existing: Option<&Lease4>) -> Step {
     Step::Write(ncrs)
 }
 
-type Reply = oneshot::Sender<Result<Verdict, EngineError>>;
+type Reply = Answer<Verdict>;
 
 /// Settles and commits `jobs` (distinct addresses) in one transaction.
 async fn commit_round(
@@ -252,57 +252,20 @@ impl Analyzer {
     }
 }
 
-/// Queues jobs for the commit workers.
-#[derive(Clone)]
-pub(crate) struct Committer {
-    tx: mpsc::Sender<(Job, Reply)>,
-}
+/// The commit workers' queue.
+pub(crate) type Committer = Batcher<Job, Verdict>;
 
-impl Committer {
-    /// Starts `workers` tasks committing up to `max_batch` jobs per transaction
-    /// (1: every request in its own transaction).
-    pub fn start(
-        cfg: Arc<ServerConfig>,
-        store: Store,
-        max_batch: usize,
-        workers: usize,
-    ) -> (Committer, Vec<JoinHandle<()>>) {
-        let (tx, rx) = mpsc::channel::<(Job, Reply)>(4096);
-        let rx = Arc::new(Mutex::new(rx));
-        let analyzer = Arc::new(Analyzer::default());
-        let handles = (0..workers.max(1))
-            .map(|_| {
-                let (cfg, store, rx) = (cfg.clone(), store.clone(), rx.clone());
-                let analyzer = analyzer.clone();
-                tokio::spawn(async move {
-                    loop {
-                        let batch = {
-                            let mut rx = rx.lock().await;
-                            let Some(first) = rx.recv().await else { return };
-                            let mut batch = vec![first];
-                            while batch.len() < max_batch.max(1) {
-                                match rx.try_recv() {
-                                    Ok(j) => batch.push(j),
-                                    Err(_) => break,
-                                }
-                            }
-                            batch
-                        };
-                        commit_batch(&cfg, &store, &analyzer, batch).await;
-                    }
-                })
-            })
-            .collect();
-        (Committer { tx }, handles)
-    }
-
-    /// Commits one job, with whichever others are waiting.
-    pub async fn submit(&self, job: Job) -> Result<Verdict, EngineError> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .send((job, reply))
-            .await
-            .map_err(|_| EngineError::Stopped)?;
-        rx.await.map_err(|_| EngineError::Stopped)?
-    }
+/// Starts `workers` tasks committing up to `max_batch` jobs per transaction (1: every
+/// request in its own transaction).
+pub(crate) fn start(
+    cfg: Arc<ServerConfig>,
+    store: Store,
+    max_batch: usize,
+    workers: usize,
+) -> (Committer, Vec<JoinHandle<()>>) {
+    let analyzer = Arc::new(Analyzer::default());
+    Batcher::start(max_batch, workers, move |batch| {
+        let (cfg, store, analyzer) = (cfg.clone(), store.clone(), analyzer.clone());
+        async move { commit_batch(&cfg, &store, &analyzer, batch).await }
+    })
 }

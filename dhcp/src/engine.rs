@@ -15,6 +15,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{debug, error, info, warn};
 
+use crate::batch::{Answer, Batcher};
 use crate::commit::{Committer, Job, Refusal, Verdict};
 use crate::hosts::HostCache;
 
@@ -68,7 +69,45 @@ pub struct Engine {
     stats: Arc<Stats>,
     hosts: Arc<HostCache>,
     committer: Committer,
+    prober: Prober,
     background: Arc<Background>,
+}
+
+/// DHCPDISCOVER lookups, many to a query.
+type Prober = Batcher<lease4::Probe, (Option<Lease4>, bool)>;
+
+/// Runs a batch of DHCPDISCOVER lookups in one query.
+fn start_prober(store: Store, workers: usize) -> (Prober, Vec<JoinHandle<()>>) {
+    Batcher::start(
+        64,
+        workers,
+        move |batch: Vec<(lease4::Probe, Answer<_>)>| {
+            let store = store.clone();
+            async move {
+                let (probes, answers): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+                let result = async {
+                    let mut conn = store.pool().acquire().await?;
+                    Ok::<_, EngineError>(
+                        lease4::find_by_owner_or_probe_many(&mut conn, &probes).await?,
+                    )
+                }
+                .await;
+                match result {
+                    Ok(found) => {
+                        for (a, f) in answers.into_iter().zip(found) {
+                            let _ = a.send(Ok(f));
+                        }
+                    }
+                    Err(e) => {
+                        let e = Arc::new(e);
+                        for a in answers {
+                            let _ = a.send(Err(EngineError::Batch(e.clone())));
+                        }
+                    }
+                }
+            }
+        },
+    )
 }
 
 /// The engine's tasks (host cache upkeep, commit workers); they end with the last
@@ -129,6 +168,25 @@ struct Extra<'a> {
     hostname: Option<&'a str>,
 }
 
+/// A pool connection taken when first needed.
+struct LazyConn<'s> {
+    store: &'s Store,
+    conn: Option<sqlx::pool::PoolConnection<sqlx::Postgres>>,
+}
+
+impl<'s> LazyConn<'s> {
+    fn new(store: &'s Store) -> Self {
+        LazyConn { store, conn: None }
+    }
+
+    async fn get(&mut self) -> Result<&mut PgConnection> {
+        if self.conn.is_none() {
+            self.conn = Some(self.store.pool().acquire().await?);
+        }
+        Ok(self.conn.as_mut().expect("just acquired"))
+    }
+}
+
 /// A host reservation in force for a request, with where it came from.
 #[derive(Debug, Clone)]
 struct Found {
@@ -147,14 +205,17 @@ impl Engine {
         let (stop, stop_rx) = watch::channel(false);
         let (hosts, hosts_task) = HostCache::start(store.clone(), stop_rx).await?;
         let (committer, mut tasks) =
-            Committer::start(cfg.clone(), store.clone(), commit.max_batch, commit.workers);
+            crate::commit::start(cfg.clone(), store.clone(), commit.max_batch, commit.workers);
         tasks.push(hosts_task);
+        let (prober, probe_tasks) = start_prober(store.clone(), 1);
+        tasks.extend(probe_tasks);
         Ok(Engine {
             cfg,
             store,
             stats,
             hosts,
             committer,
+            prober,
             background: Arc::new(Background {
                 stop,
                 tasks: std::sync::Mutex::new(tasks),
@@ -459,7 +520,9 @@ impl Engine {
             bump(&self.stats.receive_drop);
             return Ok(Outcome::NoResponse);
         };
-        let mut conn = self.store.pool().acquire().await?;
+        // A connection only for the lookups the batched probe does not cover: waiting
+        // for the probe while holding one could starve the pool.
+        let mut conn = LazyConn::new(&self.store);
         // The selected subnet first, then the others of its shared network.
         for subnet in self.cfg.network_of(selected) {
             let host = self.find_host(req, subnet);
@@ -503,14 +566,16 @@ impl Engine {
     /// the client's own starting point.
     async fn choose(
         &self,
-        conn: &mut PgConnection,
+        conn: &mut LazyConn<'_>,
         req: &Request,
         subnet: &Subnet,
         host: Option<&Found>,
     ) -> Result<Option<Ipv4Addr>> {
         let owner = Self::owner(req, subnet);
         if let Some(a) = host.and_then(|h| h.host.address) {
-            if subnet.prefix.contains(a) && lease4::is_available(conn, a, owner).await? {
+            if subnet.prefix.contains(a)
+                && lease4::is_available(conn.get().await?, a, owner).await?
+            {
                 return Ok(Some(a));
             }
         }
@@ -519,8 +584,20 @@ impl Engine {
         let offset = start_offset(req);
         let probe = self.candidates(subnet, offset, 0, 1).pop();
         let (own, probe_free) = match probe {
-            Some(c) => lease4::find_by_owner_or_probe(conn, subnet.id, owner, c).await?,
-            None => (lease4::find_by_owner(conn, subnet.id, owner).await?, false),
+            Some(candidate) => {
+                self.prober
+                    .submit(lease4::Probe {
+                        subnet_id: subnet.id,
+                        hwaddr: owner.hwaddr.to_vec(),
+                        client_id: owner.client_id.map(<[u8]>::to_vec),
+                        candidate,
+                    })
+                    .await?
+            }
+            None => (
+                lease4::find_by_owner(conn.get().await?, subnet.id, owner).await?,
+                false,
+            ),
         };
         // The client's own lease (not declined) is free for it by definition.
         if let Some(l) = own {
@@ -529,14 +606,16 @@ impl Engine {
             }
         }
         if let Some(a) = req.requested_ip {
-            if self.usable(req, subnet, host, a) && lease4::is_available(conn, a, owner).await? {
+            if self.usable(req, subnet, host, a)
+                && lease4::is_available(conn.get().await?, a, owner).await?
+            {
                 return Ok(Some(a));
             }
         }
         if probe_free {
             return Ok(probe);
         }
-        self.find_free(conn, subnet, offset).await
+        self.find_free(conn.get().await?, subnet, offset).await
     }
 
     /// The pool search's candidates at positions `from..from + n` counted from

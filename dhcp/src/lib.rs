@@ -39,6 +39,7 @@
 
 #![warn(missing_docs)]
 
+mod batch;
 mod commit;
 pub mod config;
 pub mod ddns;

@@ -271,6 +271,63 @@ pub async fn find_by_owner_or_probe(
     Ok((lease, free))
 }
 
+/// One DHCPDISCOVER's lookup for [`find_by_owner_or_probe_many`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probe {
+    /// The subnet searched.
+    pub subnet_id: u32,
+    /// The client's hardware address.
+    pub hwaddr: Vec<u8>,
+    /// The client identifier to match on, if matching by client id.
+    pub client_id: Option<Vec<u8>>,
+    /// The first candidate address of the client's pool search.
+    pub candidate: Ipv4Addr,
+}
+
+/// [`find_by_owner_or_probe`] for many clients in one statement, answers in order.
+pub async fn find_by_owner_or_probe_many(
+    conn: &mut PgConnection,
+    probes: &[Probe],
+) -> Result<Vec<(Option<Lease4>, bool)>> {
+    if probes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let subnet: Vec<i64> = probes.iter().map(|p| i64::from(p.subnet_id)).collect();
+    let cid: Vec<Option<&[u8]>> = probes.iter().map(|p| p.client_id.as_deref()).collect();
+    let hw: Vec<&[u8]> = probes.iter().map(|p| p.hwaddr.as_slice()).collect();
+    let cand: Vec<i64> = probes.iter().map(|p| addr_num(p.candidate)).collect();
+    // The owner test as [`by_owner_sql`] spells it, per row; each arm can use its index.
+    let rows = sqlx::query(&format!(
+        "SELECT o.*, NOT EXISTS (SELECT 1 FROM lease4 c WHERE c.address = q.cand AND c.expire >= now()) \
+                AS candidate_free \
+           FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::bigint[]) WITH ORDINALITY \
+                AS q(s, cid, hw, cand, i) \
+           LEFT JOIN LATERAL ( \
+             SELECT {COLUMNS} FROM lease4 l \
+              WHERE l.subnet_id + 0 = q.s AND l.state <> 1 \
+                AND ((q.cid IS NOT NULL AND l.client_id = q.cid) \
+                     OR (l.hwaddr = q.hw AND (q.cid IS NULL OR l.client_id IS NULL))) \
+              ORDER BY l.expire DESC LIMIT 1) o ON true \
+          ORDER BY q.i"
+    ))
+    .bind(&subnet)
+    .bind(&cid)
+    .bind(&hw)
+    .bind(&cand)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let free: bool = row.try_get("candidate_free")?;
+            let lease = match row.try_get::<Option<i64>, _>("address")? {
+                Some(_) => Some(from_row(row)?),
+                None => None,
+            };
+            Ok((lease, free))
+        })
+        .collect()
+}
+
 /// Runs `ANALYZE lease4`, so that query plans follow the table's growth (a plan made
 /// while the table was nearly empty scans it whole; autovacuum may take a minute).
 pub async fn analyze(conn: &mut PgConnection) -> Result<()> {

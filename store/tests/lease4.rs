@@ -320,6 +320,44 @@ async fn a_batch_writes_free_and_own_addresses_and_skips_anothers() {
     .unwrap();
     assert!(own.is_none());
     assert!(free);
+    // The batched form answers each probe as the single one does, in order.
+    let many = lease4::find_by_owner_or_probe_many(
+        &mut conn,
+        &[
+            lease4::Probe {
+                subnet_id: 1,
+                hwaddr: a.to_vec(),
+                client_id: None,
+                candidate: Ipv4Addr::new(10, 0, 0, 20),
+            },
+            lease4::Probe {
+                subnet_id: 1,
+                hwaddr: vec![0xee, 0, 0, 0, 0, 9],
+                client_id: Some(vec![1, 2, 3]),
+                candidate: Ipv4Addr::new(10, 0, 0, 30),
+            },
+            lease4::Probe {
+                subnet_id: 2,
+                hwaddr: a.to_vec(),
+                client_id: None,
+                candidate: Ipv4Addr::new(10, 0, 0, 21),
+            },
+        ],
+    )
+    .await
+    .unwrap();
+    let got: Vec<(Option<Ipv4Addr>, bool)> = many
+        .iter()
+        .map(|(l, f)| (l.as_ref().map(|l| l.address), *f))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (Some(Ipv4Addr::new(10, 0, 0, 21)), false),
+            (None, true),
+            (None, false),
+        ]
+    );
     let cands = [20, 21, 23].map(|l| Ipv4Addr::new(10, 0, 0, l));
     assert_eq!(
         lease4::first_unleased(&mut conn, &cands).await.unwrap(),
