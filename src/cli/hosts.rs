@@ -138,12 +138,9 @@ pub async fn host(api: &Client, out: Out, action: HostAction) -> anyhow::Result<
             out.done(
                 &r,
                 &format!(
-                    "added reservation {}: {} -> {} {} (subnet {})",
-                    text(&r, "id"),
-                    s(&r, "hw-address"),
-                    s(&r, "ip-address"),
-                    s(&r, "hostname"),
-                    text(&r, "subnet-id"),
+                    "added reservation {} (subnet {})",
+                    describe(&r),
+                    text(&r, "subnet-id")
                 ),
             );
         }
@@ -174,13 +171,7 @@ pub async fn host(api: &Client, out: Out, action: HostAction) -> anyhow::Result<
                     None,
                 )
                 .await?;
-                lines.push(format!(
-                    "deleted reservation {}: {} -> {} {}",
-                    text(h, "id"),
-                    identifier(h),
-                    s(h, "ip-address"),
-                    s(h, "hostname")
-                ));
+                lines.push(format!("deleted reservation {}", describe(h)));
             }
             out.done(&Value::Array(found), &lines.join("\n"));
         }
@@ -277,6 +268,20 @@ async fn pages(
         }
     }
     Ok(Value::Array(items))
+}
+
+/// `ID: IDENTIFIER -> ADDRESS [HOSTNAME]`, for confirmations.
+fn describe(h: &Value) -> String {
+    let mut d = format!(
+        "{}: {} -> {}",
+        text(h, "id"),
+        identifier(h),
+        s(h, "ip-address")
+    );
+    if !s(h, "hostname").is_empty() {
+        d = format!("{d} {}", s(h, "hostname"));
+    }
+    d
 }
 
 /// The reservation's identifier: the MAC, or `kind=value` for the others.
