@@ -329,7 +329,7 @@ fn pdns(doc: &mut Value) {
                 json!({ "204": { "description": "Applied" } }),
                 &[not_found, ("400", "The body is not JSON"), ("403", "The DNS server refused the update"),
                   ("409", "A CNAME would be beside other data, or a prerequisite failed"),
-                  ("422", "An rrset or a record's content is invalid (the message names it)"), upstream[0], upstream[1]]),
+                  ("422", "An rrset or a record's content is invalid (the message names it), or the PATCH does not fit in one UPDATE (64 KB)"), upstream[0], upstream[1]]),
             "delete": pdns_op("Delete a zone: not possible on another server's zones", "pdnsDeleteZone",
                 &[server.clone(), zone.clone()], json!({}), &[not_found, ("422", "tern cannot delete zones held by another DNS server")]),
         },

@@ -606,3 +606,67 @@ async fn a_large_zone_comes_in_many_signed_messages() {
     let line = log.lines().find(|l| l.contains("AXFR ended")).unwrap();
     assert!(!line.contains(" 1 messages"), "{line}");
 }
+
+/// The apex NS RRset cannot be deleted whole in an UPDATE (RFC 2136 §3.4.2.4): REPLACE
+/// still replaces it, DELETE is refused.
+#[tokio::test]
+async fn apex_ns_is_replaced_not_deleted() {
+    let e = start().await;
+    let (s, v) = patch(
+        &e,
+        json!([replace(
+            "example.com.",
+            "NS",
+            300,
+            &["ns.example.com.", "ns2.example.net."]
+        )]),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    assert_eq!(
+        e.named.dig("example.com", "NS"),
+        ["ns.example.com.", "ns2.example.net."]
+    );
+    let (s, v) = patch(
+        &e,
+        json!([replace("example.com.", "NS", 300, &["ns2.example.net."])]),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    assert_eq!(e.named.dig("example.com", "NS"), ["ns2.example.net."]);
+    let (s, v) = patch(&e, json!([delete("example.com.", "NS")])).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(e.named.dig("example.com", "NS"), ["ns2.example.net."]);
+}
+
+/// A PATCH of about 50 KB (200 RRsets) goes out as one UPDATE (over TCP); one that
+/// cannot fit in a DNS message is refused whole.
+#[tokio::test]
+async fn a_large_patch_is_one_update() {
+    let e = start().await;
+    let text = format!("\"{}\"", "x".repeat(190));
+    let rrsets = |n: usize, prefix: &str| -> Value {
+        (0..n)
+            .map(|i| replace(&format!("{prefix}{i}.example.com."), "TXT", 300, &[&text]))
+            .collect()
+    };
+    let (s, v) = patch(&e, rrsets(200, "big")).await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    assert_eq!(
+        e.named.dig("big199.example.com", "TXT"),
+        std::slice::from_ref(&text)
+    );
+    let (_, z) = call(&e.api.app, "GET", ZONE, None).await;
+    let big = z["rrsets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["name"].as_str().unwrap().starts_with("big"))
+        .count();
+    assert_eq!(big, 200);
+
+    let (s, v) = patch(&e, rrsets(400, "huge")).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("64 KB"), "{v}");
+    assert!(e.named.dig("huge0.example.com", "TXT").is_empty());
+}

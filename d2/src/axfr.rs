@@ -43,21 +43,64 @@ pub async fn axfr(
     key: Option<&TsigKey>,
     timeout: Duration,
 ) -> Result<Vec<Record>, AxfrError> {
-    let deadline = Instant::now() + timeout;
-    let timed_out = || AxfrError::Timeout(timeout.as_millis());
-    tokio::time::timeout_at(deadline.into(), transfer(server, zone, key))
-        .await
-        .map_err(|_| timed_out())?
-}
-
-async fn transfer(
-    server: SocketAddr,
-    zone: &Name,
-    key: Option<&TsigKey>,
-) -> Result<Vec<Record>, AxfrError> {
-    let io = |e: std::io::Error| AxfrError::Io(e.to_string());
     let mut query = Message::query();
     query.add_query(Query::query(zone.clone(), RecordType::AXFR));
+    let mut records: Vec<Record> = Vec::new();
+    let mut first = true;
+    exchange_tcp(server, &query, key, timeout, |message, last_signed| {
+        if message.metadata.response_code != ResponseCode::NoError {
+            return Err(AxfrError::Rcode(message.metadata.response_code));
+        }
+        for r in message.answers {
+            if records.is_empty() && r.record_type() != RecordType::SOA {
+                return Err(AxfrError::Invalid(
+                    "the transfer does not begin with SOA".into(),
+                ));
+            }
+            // The SOA again closes the transfer (RFC 5936 §2.2).
+            if !records.is_empty() && r.record_type() == RecordType::SOA {
+                // RFC 8945 §5.3.1: the last message must be signed.
+                if !last_signed {
+                    return Err(AxfrError::Invalid("the last message is unsigned".into()));
+                }
+                return Ok(true);
+            }
+            records.push(r);
+        }
+        if first && records.is_empty() {
+            return Err(AxfrError::Invalid("an empty first answer".into()));
+        }
+        first = false;
+        Ok(false)
+    })
+    .await?;
+    Ok(records)
+}
+
+/// Sends `query` (signed with `key` if given) over TCP and hands each answer message, its
+/// ID, QR bit and TSIG checked, to `on_message` until it returns true. The second argument
+/// says whether the message was signed (always with a key, RFC 8945 §5.3.1 allowing
+/// unsigned ones in between; without a key, true). `timeout` bounds the whole exchange.
+pub async fn exchange_tcp(
+    server: SocketAddr,
+    query: &Message,
+    key: Option<&TsigKey>,
+    timeout: Duration,
+    on_message: impl FnMut(Message, bool) -> Result<bool, AxfrError>,
+) -> Result<(), AxfrError> {
+    let deadline = Instant::now() + timeout;
+    tokio::time::timeout_at(deadline.into(), session(server, query, key, on_message))
+        .await
+        .map_err(|_| AxfrError::Timeout(timeout.as_millis()))?
+}
+
+async fn session(
+    server: SocketAddr,
+    query: &Message,
+    key: Option<&TsigKey>,
+    mut on_message: impl FnMut(Message, bool) -> Result<bool, AxfrError>,
+) -> Result<(), AxfrError> {
+    let io = |e: std::io::Error| AxfrError::Io(e.to_string());
     let id = query.metadata.id;
     let wire = query
         .to_vec()
@@ -71,13 +114,13 @@ async fn transfer(
         None => (wire, Vec::new()),
     };
     let mut stream = TcpStream::connect(server).await.map_err(io)?;
-    let len = u16::try_from(wire.len()).map_err(|_| AxfrError::Invalid("query too long".into()))?;
+    let len = u16::try_from(wire.len())
+        .map_err(|_| AxfrError::Invalid("the message is longer than 65535 bytes".into()))?;
     stream
         .write_all(&[&len.to_be_bytes()[..], &wire].concat())
         .await
         .map_err(io)?;
 
-    let mut records: Vec<Record> = Vec::new();
     let mut unsigned_since: Vec<u8> = Vec::new();
     let mut first = true;
     loop {
@@ -88,32 +131,28 @@ async fn transfer(
         if buf.len() < 12 || u16::from_be_bytes([buf[0], buf[1]]) != id {
             return Err(AxfrError::Invalid("an answer with another ID".into()));
         }
-        let message = match key {
-            None => Message::from_vec(&buf).map_err(|e| AxfrError::Invalid(e.to_string()))?,
+        let parse = |b: &[u8]| Message::from_vec(b).map_err(|e| AxfrError::Invalid(e.to_string()));
+        let (message, signed) = match key {
+            None => (parse(&buf)?, true),
             Some(k) if first => {
                 let v = tsig::verify_response(&buf, k, &prior_mac, tsig::unix_now())
                     .map_err(tsig_error)?;
                 prior_mac = v.mac;
-                v.message
+                (v.message, true)
             }
             Some(k) => {
-                match tsig::verify_subsequent(
-                    &buf,
-                    &unsigned_since,
-                    k,
-                    &prior_mac,
-                    tsig::unix_now(),
-                )
-                .map_err(tsig_error)?
+                let now = tsig::unix_now();
+                match tsig::verify_subsequent(&buf, &unsigned_since, k, &prior_mac, now)
+                    .map_err(tsig_error)?
                 {
                     Some(v) => {
                         prior_mac = v.mac;
                         unsigned_since.clear();
-                        v.message
+                        (v.message, true)
                     }
                     None => {
                         unsigned_since.extend_from_slice(&buf);
-                        Message::from_vec(&buf).map_err(|e| AxfrError::Invalid(e.to_string()))?
+                        (parse(&buf)?, false)
                     }
                 }
             }
@@ -121,29 +160,10 @@ async fn transfer(
         if message.metadata.message_type != MessageType::Response {
             return Err(AxfrError::Invalid("QR bit not set".into()));
         }
-        if message.metadata.response_code != ResponseCode::NoError {
-            return Err(AxfrError::Rcode(message.metadata.response_code));
-        }
-        for r in message.answers {
-            if first && records.is_empty() && r.record_type() != RecordType::SOA {
-                return Err(AxfrError::Invalid(
-                    "the transfer does not begin with SOA".into(),
-                ));
-            }
-            // The SOA again closes the transfer (RFC 5936 §2.2).
-            if !records.is_empty() && r.record_type() == RecordType::SOA {
-                // RFC 8945 §5.3.1: the last message must be signed.
-                if key.is_some() && !unsigned_since.is_empty() {
-                    return Err(AxfrError::Invalid("the last message is unsigned".into()));
-                }
-                return Ok(records);
-            }
-            records.push(r);
-        }
-        if first && records.is_empty() {
-            return Err(AxfrError::Invalid("an empty first answer".into()));
-        }
         first = false;
+        if on_message(message, signed)? {
+            return Ok(());
+        }
     }
 }
 

@@ -5,9 +5,10 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::op::{Message, OpCode, ResponseCode};
 use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
 
+use crate::axfr::{self, AxfrError};
 use crate::client::{self, ExchangeError};
 use crate::transaction::messages::new_update;
 use crate::tsig::TsigKey;
@@ -25,6 +26,21 @@ pub enum RrsetChange {
         ttl: u32,
         /// The new RDATAs.
         records: Vec<RData>,
+    },
+    /// Add `records`, then delete each of `old` not among them (§2.5.1, §2.5.4): the
+    /// replacement for an RRset the server will not delete whole, the apex NS (§3.4.2.4);
+    /// adding first keeps the server from refusing to delete its last NS record.
+    Swap {
+        /// Owner name (absolute).
+        name: Name,
+        /// Type.
+        rtype: RecordType,
+        /// TTL of every record.
+        ttl: u32,
+        /// The new RDATAs.
+        records: Vec<RData>,
+        /// The RDATAs there now.
+        old: Vec<RData>,
     },
     /// Delete the RRset `name` `rtype` (§2.5.2).
     Delete {
@@ -45,26 +61,78 @@ pub fn rrset_update(zone: &Name, changes: &[RrsetChange], no_cname_at: &[Name]) 
         r.dns_class = DNSClass::NONE;
         m.add_answer(r);
     }
+    let add = |m: &mut Message, name: &Name, ttl: u32, records: &[RData]| {
+        for data in records {
+            m.add_authority(Record::from_rdata(name.clone(), ttl, data.clone()));
+        }
+    };
     for c in changes {
-        let (name, rtype) = match c {
-            RrsetChange::Replace { name, rtype, .. } | RrsetChange::Delete { name, rtype } => {
-                (name, *rtype)
+        match c {
+            RrsetChange::Replace {
+                name,
+                rtype,
+                ttl,
+                records,
+            } => {
+                m.add_authority(delete_rrset(name, *rtype));
+                add(&mut m, name, *ttl, records);
             }
-        };
-        let mut delete = Record::update0(name.clone(), 0, rtype);
-        delete.dns_class = DNSClass::ANY;
-        m.add_authority(delete);
-        if let RrsetChange::Replace { ttl, records, .. } = c {
-            for data in records {
-                m.add_authority(Record::from_rdata(name.clone(), *ttl, data.clone()));
+            RrsetChange::Delete { name, rtype } => {
+                m.add_authority(delete_rrset(name, *rtype));
+            }
+            RrsetChange::Swap {
+                name,
+                ttl,
+                records,
+                old,
+                ..
+            } => {
+                add(&mut m, name, *ttl, records);
+                for data in old.iter().filter(|d| !records.contains(d)) {
+                    let mut r = Record::from_rdata(name.clone(), 0, data.clone());
+                    r.dns_class = DNSClass::NONE;
+                    m.add_authority(r);
+                }
             }
         }
     }
     m
 }
 
+/// The change's owner name and type.
+pub fn rrset_of(c: &RrsetChange) -> (&Name, RecordType) {
+    match c {
+        RrsetChange::Replace { name, rtype, .. }
+        | RrsetChange::Swap { name, rtype, .. }
+        | RrsetChange::Delete { name, rtype } => (name, *rtype),
+    }
+}
+
+fn delete_rrset(name: &Name, rtype: RecordType) -> Record {
+    let mut r = Record::update0(name.clone(), 0, rtype);
+    r.dns_class = DNSClass::ANY;
+    r
+}
+
+/// Why an UPDATE got no RCODE.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UpdateError {
+    /// The changes do not fit in one DNS message (64 KB).
+    #[error("the changes do not fit in one DNS message (65535 bytes)")]
+    TooLarge,
+    /// The exchange failed.
+    #[error(transparent)]
+    Exchange(#[from] ExchangeError),
+}
+
+/// Largest UPDATE sent over UDP: the DNS flag day's safe datagram size; a larger one goes
+/// over TCP (RFC 2136 §6 allows either), since a datagram above 64 KB cannot be sent and
+/// one above the path MTU may be lost in fragments.
+pub const UDP_MAX: usize = 1232;
+
 /// Sends [`rrset_update`] to `server` (signed with `key` if given) and returns the
-/// answer's RCODE once the answer checks out.
+/// answer's RCODE once the answer checks out: over UDP with d2's client, over TCP when
+/// the message is larger than [`UDP_MAX`].
 pub async fn send_rrset_update(
     server: SocketAddr,
     zone: &Name,
@@ -72,7 +140,40 @@ pub async fn send_rrset_update(
     no_cname_at: &[Name],
     key: Option<&TsigKey>,
     timeout: Duration,
-) -> Result<ResponseCode, ExchangeError> {
-    let m = rrset_update(zone, changes, no_cname_at);
-    client::exchange(server, &m, key, timeout).await
+) -> Result<ResponseCode, UpdateError> {
+    let mut m = rrset_update(zone, changes, no_cname_at);
+    let wire = m
+        .to_vec()
+        .map_err(|e| ExchangeError::Invalid(format!("cannot encode the request: {e}")))?;
+    // hickory drops the records that do not fit and sets TC instead of failing.
+    if wire[2] & 0x02 != 0 {
+        return Err(UpdateError::TooLarge);
+    }
+    if wire.len() <= UDP_MAX {
+        return Ok(client::exchange(server, &m, key, timeout).await?);
+    }
+    // A fresh random ID (hickory's, as for a query).
+    m.metadata.id = Message::query().metadata.id;
+    let mut rcode = ResponseCode::ServFail;
+    let answered = axfr::exchange_tcp(server, &m, key, timeout, |answer, _| {
+        if answer.metadata.op_code != OpCode::Update {
+            return Err(AxfrError::Invalid(format!(
+                "opcode {:?} in the answer to an UPDATE",
+                answer.metadata.op_code
+            )));
+        }
+        rcode = answer.metadata.response_code;
+        Ok(true)
+    })
+    .await;
+    let failed = match answered {
+        Ok(()) => return Ok(rcode),
+        // Not produced by the closure above; an unsigned error answer to a signed request.
+        Err(AxfrError::Rcode(rc)) => return Ok(rc),
+        Err(AxfrError::Timeout(ms)) => ExchangeError::Timeout(ms),
+        Err(AxfrError::Io(e)) => ExchangeError::Io(e),
+        Err(AxfrError::KeyRejected(e)) => ExchangeError::KeyRejected(e),
+        Err(AxfrError::Invalid(e)) => ExchangeError::Invalid(e),
+    };
+    Err(failed.into())
 }

@@ -25,7 +25,11 @@ pub fn record_type(s: &str) -> Option<RecordType> {
 /// Parses one record's content for `rtype`. Names in the content must be absolute (end in
 /// a dot), as PowerDNS requires: a relative one would silently become a child of the root.
 pub fn parse(rtype: RecordType, content: &str) -> Result<RData, String> {
-    let data = RData::try_from_str(rtype, content).map_err(|e| e.to_string())?;
+    // The parsers see arbitrary client text: a panic in one must be a 422, not a dropped
+    // connection.
+    let parsed = std::panic::catch_unwind(|| RData::try_from_str(rtype, content))
+        .map_err(|_| "cannot be parsed".to_owned())?;
+    let data = parsed.map_err(|e| e.to_string())?;
     if let Some(n) = names(&data).into_iter().find(|n| !n.is_fqdn()) {
         return Err(format!(
             "the name '{n}' is not absolute (add a trailing dot)"

@@ -23,7 +23,7 @@ use axum::routing::{get, put};
 use axum::{Extension, Json, Router};
 use hickory_proto::rr::{Name, Record, RecordType};
 use serde_json::{json, Value};
-use tern_d2::update::RrsetChange;
+use tern_d2::update::{rrset_of, RrsetChange};
 
 use crate::AppState;
 use zones::{RemoteZone, Zones};
@@ -301,12 +301,21 @@ async fn patch_zone(
         .get("rrsets")
         .and_then(Value::as_array)
         .ok_or_else(|| PdnsError::Unprocessable("No rrsets given in the request".into()))?;
-    let changes = list
+    let mut changes = list
         .iter()
         .map(|r| parse_rrset(z, r))
         .collect::<Result<Vec<_>, _>>()?;
     let no_cname_at = cname_rules(&changes)?;
-    if changes.iter().any(|c| {
+    let apex_ns = |c: &RrsetChange| rrset_of(c) == (&z.name, RecordType::NS);
+    if let Some(c) = changes.iter().find(|c| apex_ns(c)) {
+        if matches!(c, RrsetChange::Delete { .. }) {
+            return Err(PdnsError::Unprocessable(format!(
+                "RRset {} IN NS: the zone's own NS RRset cannot be deleted",
+                z.name
+            )));
+        }
+    }
+    let replaces_cname = changes.iter().any(|c| {
         matches!(
             c,
             RrsetChange::Replace {
@@ -314,8 +323,34 @@ async fn patch_zone(
                 ..
             }
         )
-    }) {
-        check_cname_alone(&zones, z, &changes).await?;
+    });
+    // What RFC 2136 cannot express without knowing the zone's data: read it first (a
+    // change made between this read and the UPDATE goes unnoticed).
+    if replaces_cname || changes.iter().any(apex_ns) {
+        let current = zones.transfer(z).await?;
+        check_cname_alone(&current, &changes)?;
+        for c in changes.iter_mut().filter(|c| apex_ns(c)) {
+            if let RrsetChange::Replace {
+                name,
+                rtype,
+                ttl,
+                records,
+            } = c.clone()
+            {
+                let old = current
+                    .iter()
+                    .filter(|r| r.name.to_lowercase() == name && r.record_type() == rtype)
+                    .map(|r| r.data.clone())
+                    .collect();
+                *c = RrsetChange::Swap {
+                    name,
+                    rtype,
+                    ttl,
+                    records,
+                    old,
+                };
+            }
+        }
     }
     zones.update(z, &changes, &no_cname_at).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -403,21 +438,13 @@ fn parse_rrset(zone: &RemoteZone, r: &Value) -> Result<RrsetChange, PdnsError> {
     }
 }
 
-fn key_of(c: &RrsetChange) -> (&Name, RecordType) {
-    match c {
-        RrsetChange::Replace { name, rtype, .. } | RrsetChange::Delete { name, rtype } => {
-            (name, *rtype)
-        }
-    }
-}
-
 /// Checks the PATCH on its own (one change per RRset, no CNAME beside other data it
 /// adds) and returns the names where a CNAME must not exist already: where other data is
 /// added and the PATCH does not remove a CNAME.
 fn cname_rules(changes: &[RrsetChange]) -> Result<Vec<Name>, PdnsError> {
     let mut seen = std::collections::HashSet::new();
     for c in changes {
-        let (n, t) = key_of(c);
+        let (n, t) = rrset_of(c);
         if !seen.insert((n.clone(), t)) {
             return Err(PdnsError::Unprocessable(format!(
                 "Duplicate RRset {n} IN {t} in the request"
@@ -445,7 +472,7 @@ fn cname_rules(changes: &[RrsetChange]) -> Result<Vec<Name>, PdnsError> {
         }
         let cname_removed = changes
             .iter()
-            .any(|c| key_of(c) == (name, RecordType::CNAME));
+            .any(|c| rrset_of(c) == (name, RecordType::CNAME));
         if !cname_removed && !no_cname_at.contains(name) {
             no_cname_at.push(name.clone());
         }
@@ -454,14 +481,8 @@ fn cname_rules(changes: &[RrsetChange]) -> Result<Vec<Name>, PdnsError> {
 }
 
 /// A CNAME REPLACE needs its name free of other data, which RFC 2136 prerequisites
-/// cannot say while the CNAME itself may exist; the zone is read instead (a change made
-/// between this read and the UPDATE goes unnoticed).
-async fn check_cname_alone(
-    zones: &Zones,
-    z: &RemoteZone,
-    changes: &[RrsetChange],
-) -> Result<(), PdnsError> {
-    let records = zones.transfer(z).await?;
+/// cannot say while the CNAME itself may exist: checked against the zone's `records`.
+fn check_cname_alone(records: &[Record], changes: &[RrsetChange]) -> Result<(), PdnsError> {
     for c in changes {
         let RrsetChange::Replace {
             name,
@@ -478,7 +499,7 @@ async fn check_cname_alone(
                 && !t.is_dnssec()
                 && !changes
                     .iter()
-                    .any(|d| matches!(d, RrsetChange::Delete { .. }) && key_of(d) == (name, t))
+                    .any(|d| matches!(d, RrsetChange::Delete { .. }) && rrset_of(d) == (name, t))
         });
         if let Some(r) = other {
             return Err(PdnsError::Conflict(format!(

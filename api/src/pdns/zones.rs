@@ -11,7 +11,7 @@ use hickory_proto::rr::{Name, Record};
 use tern_d2::axfr::{self, AxfrError};
 use tern_d2::client::ExchangeError;
 use tern_d2::tsig::{self, TsigKey};
-use tern_d2::update::{self, RrsetChange};
+use tern_d2::update::{self, RrsetChange, UpdateError};
 use tracing::warn;
 
 use super::PdnsError;
@@ -147,12 +147,17 @@ impl Zones {
             match sent {
                 Ok(ResponseCode::NoError) => Ok(Ok(())),
                 Ok(rc) => Ok(Err(refused(&zone.name, server, rc, "update"))),
-                Err(ExchangeError::Timeout(ms)) => Err(Unreachable::Timeout(ms)),
-                Err(ExchangeError::Io(e)) => Err(Unreachable::Io(e)),
-                Err(ExchangeError::KeyRejected(e)) => Ok(Err(key_rejected(server, &key, &e))),
-                Err(ExchangeError::Invalid(e)) => Ok(Err(PdnsError::BadGateway(format!(
-                    "the answer from {server} to the update is not usable: {e}"
-                )))),
+                Err(UpdateError::TooLarge) => Ok(Err(PdnsError::Unprocessable(
+                    "the PATCH does not fit in one DNS UPDATE message (64 KB): split it".into(),
+                ))),
+                Err(UpdateError::Exchange(e)) => match e {
+                    ExchangeError::Timeout(ms) => Err(Unreachable::Timeout(ms)),
+                    ExchangeError::Io(e) => Err(Unreachable::Io(e)),
+                    ExchangeError::KeyRejected(e) => Ok(Err(key_rejected(server, &key, &e))),
+                    ExchangeError::Invalid(e) => Ok(Err(PdnsError::BadGateway(format!(
+                        "the answer from {server} to the update is not usable: {e}"
+                    )))),
+                },
             }
         })
         .await
