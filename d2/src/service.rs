@@ -644,9 +644,13 @@ async fn work(rt: Arc<Runtime>, mut stopped: watch::Receiver<bool>, wake: Arc<No
                 Ok(r) => {
                     record_failures = 0;
                     forget(&rt, std::mem::take(&mut finished), &r.recorded);
-                    // A full batch: more may be waiting; a finished FQDN's next request
-                    // is due now too.
-                    maybe_due = (claim && r.claimed.len() as i64 == limit) || r.successor_waiting;
+                    // A full batch: more may be waiting (a trip that only recorded
+                    // results learnt nothing about that); a finished FQDN's next
+                    // request is due now too.
+                    if claim {
+                        maybe_due = r.claimed.len() as i64 == limit;
+                    }
+                    maybe_due |= r.successor_waiting;
                     for q in r.claimed {
                         rt.in_flight().insert(q.id);
                         let rt = rt.clone();

@@ -578,6 +578,56 @@ async fn a_burst_of_10000_ncrs_with_bind_down_all_reach_the_queue() {
     env.stop().await;
 }
 
+/// A backlog already in the queue is worked off batch after batch, never waiting for
+/// the poll (an hour here) between batches: only the start and finished work wake d2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backlog_drains_without_waiting_for_the_poll() {
+    let named = Named::start(&ddns_zones(), &[sha256()]);
+    let db = testing::fresh_db().await;
+    const N: usize = 300;
+    let batch: Vec<_> = (0..N)
+        .map(|i| {
+            ncr(
+                ChangeType::Add,
+                &format!("backlog{i}.example.com."),
+                &format!("192.0.2.{}", i % 250 + 1),
+                (i % 250) as u8,
+                Mode::CheckWithDhcid,
+            )
+        })
+        .collect();
+    let mut conn = db.pool().acquire().await.unwrap();
+    ncr_queue::enqueue_batch(&mut conn, &batch, ncr_queue::NcrSource::Dhcp4)
+        .await
+        .unwrap();
+    drop(conn);
+    let config = d2_config(named.port(), common::free_port(), Some(&sha256()));
+    let options = D2Options {
+        max_in_flight: 8,
+        poll_interval: Duration::from_secs(3600),
+        ..fast_options()
+    };
+    let d2 = D2Service::start_with(&config, db.store().clone(), options)
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let done = ncr_queue::list(db.pool(), Some(NcrState::Done), 0, 10_000)
+            .await
+            .unwrap()
+            .len();
+        if done == N {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{done} of {N} done after 60 s: d2 waited for its poll"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    d2.shutdown().await;
+}
+
 /// Kills the child d2 (by its PID) when dropped.
 struct ChildD2(std::process::Child);
 
