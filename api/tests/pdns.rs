@@ -44,8 +44,17 @@ async fn start_with(key: &TsigKey, tern_key: &TsigKey) -> Env {
 
 async fn start_zones(zones: &[ZoneSpec], key: &TsigKey, tern_key: &TsigKey) -> Env {
     let named = Named::start(zones, std::slice::from_ref(key));
+    let config = config(&named, tern_key);
+    let auth = Auth::basic("tern", &[("admin", "secret")]).with_key(None, API_KEY);
+    let api = common::env_with_config(auth, config).await;
+    Env { named, api }
+}
+
+/// The running configuration: `DhcpDdns` with BIND's zones, an `Api` with [`API_KEY`].
+fn config(named: &Named, tern_key: &TsigKey) -> Value {
     let server = json!([{ "ip-address": "127.0.0.1", "port": named.port() }]);
-    let config = json!({
+    json!({
+        "Api": { "ip-address": "127.0.0.1", "port": 8000, "api-keys": [{ "key": API_KEY }] },
         "DhcpDdns": {
             "tsig-keys": [{
                 "name": tern_key.name.to_string(),
@@ -61,10 +70,7 @@ async fn start_zones(zones: &[ZoneSpec], key: &TsigKey, tern_key: &TsigKey) -> E
                 { "name": "2.0.192.in-addr.arpa.", "key-name": tern_key.name.to_string(), "dns-servers": server }
             ] }
         }
-    });
-    let auth = Auth::basic("tern", &[("admin", "secret")]).with_key(None, API_KEY);
-    let api = common::env_with_config(auth, config).await;
-    Env { named, api }
+    })
 }
 
 async fn start() -> Env {
@@ -669,4 +675,79 @@ async fn a_large_patch_is_one_update() {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert!(v["error"].as_str().unwrap().contains("64 KB"), "{v}");
     assert!(e.named.dig("huge0.example.com", "TXT").is_empty());
+}
+
+/// The same over a real socket with curl, as lego would send it: `tern serve`'s API server
+/// built from the configuration's `Api` section.
+#[tokio::test]
+async fn lego_over_http_with_curl() {
+    let key = bind::key("tern-key.", Algorithm::HmacSha256, 0, 7);
+    let named = Named::start(&zones(), std::slice::from_ref(&key));
+    let config = config(&named, &key);
+    let mut api = tern_config::parse_str(&config.to_string(), "t.json")
+        .unwrap()
+        .api
+        .unwrap();
+    api.port = 0;
+    let db = tern_store::testing::fresh_db().await;
+    let ctx = tern_api::ApiContext::new(
+        db.store().clone(),
+        "/nonexistent/tern.json".into(),
+        config,
+        "0.1.0-test",
+    );
+    let server = tern_api::ApiServer::start(&api, ctx).await.unwrap();
+    let base = format!("http://{}", server.local_addr());
+    let curl = move |method: &str, path: &str, body: Option<Value>, key: bool| {
+        let mut cmd = std::process::Command::new("curl");
+        cmd.args([
+            "-sS",
+            "--max-time",
+            "10",
+            "-o",
+            "-",
+            "-w",
+            "\n%{http_code}",
+            "-X",
+            method,
+        ]);
+        if key {
+            cmd.args(["-H", &format!("X-API-Key: {API_KEY}")]);
+        }
+        if let Some(b) = body {
+            cmd.args(["-H", "Content-Type: application/json", "-d", &b.to_string()]);
+        }
+        let out = cmd.arg(format!("{base}{path}")).output().expect("curl");
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let (body, code) = text.rsplit_once('\n').unwrap();
+        (code.to_owned(), body.to_owned())
+    };
+    let (code, body) = tokio::task::spawn_blocking({
+        let curl = curl.clone();
+        move || curl("GET", "/api", None, true)
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        (code.as_str(), body.as_str()),
+        ("200", r#"[{"url":"/api/v1","version":1}]"#)
+    );
+    let patch =
+        json!({ "rrsets": [replace("_acme-challenge.example.com.", "TXT", 120, &["\"token\""])] });
+    let (code, body) = tokio::task::spawn_blocking({
+        let (curl, patch) = (curl.clone(), patch.clone());
+        move || curl("PATCH", ZONE, Some(patch), false)
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, "401", "{body}");
+    let (code, body) = tokio::task::spawn_blocking(move || curl("PATCH", ZONE, Some(patch), true))
+        .await
+        .unwrap();
+    assert_eq!(code, "204", "{body}");
+    assert_eq!(
+        named.dig("_acme-challenge.example.com", "TXT"),
+        ["\"token\""]
+    );
+    server.shutdown().await;
 }
