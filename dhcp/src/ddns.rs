@@ -292,7 +292,13 @@ pub fn decide_name(
         flags |= c.flags & FLAG_E;
         let mut v = vec![flags, 255, 255];
         if c.flags & FLAG_E != 0 {
-            v.extend(crate::options::encode_name(&fqdn).unwrap_or_else(|_| vec![0]));
+            // The same wire form the NCR's name has (escapes decoded, nothing trimmed),
+            // so the client is told exactly the name that goes into DNS.
+            v.extend(
+                Fqdn::new(&fqdn)
+                    .map(|f| f.wire().to_vec())
+                    .unwrap_or_else(|_| vec![0]),
+            );
         } else {
             v.extend(fqdn.as_bytes());
         }
