@@ -404,6 +404,12 @@ mod tests {
         assert_eq!(d.fqdn.as_deref(), Some("pc."));
         assert!(!d.fwd && d.rev);
         assert_eq!(d.reply_fqdn.as_deref(), Some(&b"\x04\xff\xff\x02pc\0"[..]));
+        // The reply's wire-form name is the DNS name itself: an escaped dot in a
+        // reserved name stays inside its label.
+        let d = decide_name(&c, &r, Some("a\\.b"), addr);
+        assert_eq!(d.fqdn.as_deref(), Some("a\\.b.example.com."));
+        let reply = d.reply_fqdn.unwrap();
+        assert_eq!(&reply[3..], &b"\x03a.b\x07example\x03com\0"[..]);
         // N set: nothing.
         r.client_fqdn = Some(b"\x0c\0\0\x02pc".to_vec());
         let d = decide_name(&c, &r, None, addr);
