@@ -154,6 +154,8 @@ impl Drop for Netns {
 
 const CONFIG: &str = r#"{"Dhcp4": {
     "interfaces-config": {"interfaces": ["IFACE"]},
+    "option-def": [{"name": "my-message", "code": 234, "type": "string", "space": "dhcp4"}],
+    "option-data": [{"name": "my-message", "data": "Hello World"}],
     "valid-lifetime": 600, "renew-timer": 300, "rebind-timer": 500,
     "subnet4": [{
         "id": 1, "subnet": "192.0.2.0/24",
@@ -231,7 +233,7 @@ exit 0
 "#;
 
 const UDHCPC_SCRIPT: &str = r#"#!/bin/sh
-echo "$1 ip=$ip host=$hostname domain=$domain router=$router dns=$dns" >> "$OUT"
+echo "$1 ip=$ip host=$hostname domain=$domain router=$router dns=$dns opt234=$opt234" >> "$OUT"
 exit 0
 "#;
 
@@ -398,6 +400,10 @@ async fn udhcpc(ns: &Netns) -> (std::process::Output, String) {
         "2".into(),
         "-s".into(),
         sf.display().to_string(),
+        // The custom option of CONFIG (option-def); busybox hands it to the script
+        // as hex in $opt234.
+        "-O".into(),
+        "234".into(),
     ];
     let ns_client = ns.client.clone();
     let out = tokio::task::spawn_blocking(move || {
@@ -430,6 +436,12 @@ async fn udhcpc_gets_a_lease() {
     assert!((100..=150).contains(&ip.octets()[3]), "{ip}");
     assert!(log.contains("router=192.0.2.1"), "{log}");
     assert!(log.contains("dns=192.0.2.53"), "{log}");
+    // "Hello World", the custom option the config defines, in hex.
+    assert!(
+        log.to_ascii_lowercase()
+            .contains("opt234=48656c6c6f20576f726c64"),
+        "{log}"
+    );
     let (hw, state, _, _, _) = server.lease(ip).await.expect("lease row");
     assert_eq!(hw, mac_bytes("02:00:00:00:02:01"));
     assert_eq!(state, 0);
