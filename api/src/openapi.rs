@@ -292,7 +292,8 @@ fn pdns_op(
 
 /// The PowerDNS-compatible zones API ([`crate::pdns`]).
 fn pdns(doc: &mut Value) {
-    let server = path_param("server_id", "Always `localhost`; other ids give 404");
+    let mut server = path_param("server_id", "Always `localhost`; other ids give 404");
+    server["example"] = json!("localhost");
     let zone = path_param("zone_id", "The zone as PowerDNS writes it (`example.com.`; the trailing dot may be left out; `/` as `=2F`)");
     let body = |schema: &str| json!({ "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } });
     let upstream: [(&str, &str); 2] = [
