@@ -10,8 +10,11 @@
 # (16 connections), THREADS (2 wrk threads), CREATES (50,000 reservations at most: when
 # reached, wrk stops early but divides by the whole DURATION, so the row is marked), TERN
 # (target/release/tern), OUT (bench/results/api-DATE.txt).
-# Everything runs in the private netns of lib.sh (loopback only); tern is stopped by PID.
+# Everything runs in a private netns (ternbench-api: loopback only); tern is stopped by PID.
 set -euo pipefail
+# A netns of its own: lib.sh's cleanup deletes the netns, which must not pull the default
+# one from under a dhcp4.sh or d2.sh running at the same time.
+NS=${NS:-ternbench-api}
 . "$(dirname "$0")/lib.sh"
 
 LEASES=${LEASES:-10000}
