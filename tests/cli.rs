@@ -1,6 +1,8 @@
 //! `tern host|lease|record` against a running `tern serve`: what the operator sees on the
 //! terminal, and what lands in Kea's tables.
 
+#[path = "../d2/tests/common/mod.rs"]
+mod bind;
 mod common;
 
 use std::process::Command;
@@ -8,6 +10,7 @@ use std::time::Duration;
 
 use common::{tern_bin, Tern};
 use serde_json::Value;
+use tern_d2::tsig::Algorithm;
 use tern_store::testing::{fresh_db, TestDb};
 
 const KEY: &str = "cli-test-key";
@@ -30,12 +33,13 @@ fn free_tcp_port() -> u16 {
 }
 
 async fn start() -> Api {
-    start_with(false).await
+    start_with(false, "").await
 }
 
 /// With `tls`, the API serves https with a self-signed certificate for 127.0.0.1 in
 /// `DIR/cert.pem`.
-async fn start_with(tls: bool) -> Api {
+/// `sections`: more of the config, each ending in a comma.
+async fn start_with(tls: bool, sections: &str) -> Api {
     let db = fresh_db().await;
     let dir = tempfile::tempdir().unwrap();
     let port = free_tcp_port();
@@ -82,6 +86,7 @@ async fn start_with(tls: bool) -> Api {
         r#"{{
           "Store": {{ "type": "postgresql", "host": "{host}", "port": {pgport}, "name": "{name}",
                      "user": "{user}", "password": "{password}" }},
+          {sections}
           "Dhcp4": {{
             "interfaces-config": {{ "interfaces": [] }},
             "subnet4": [
@@ -491,7 +496,7 @@ async fn credentials_come_from_flags_env_or_the_config_file() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn https_api_with_the_operators_ca() {
-    let api = start_with(true).await;
+    let api = start_with(true, "").await;
     let cert = api._dir.path().join("cert.pem");
     let cert = cert.to_str().unwrap();
     api.cli(&[
@@ -639,12 +644,37 @@ fn record_round_trip(cli: &dyn Fn(&[&str]) -> Run) {
     );
 }
 
-/// tern's own PowerDNS zones API; needs api/src/pdns and example.com in the config.
+/// tern's own PowerDNS zones API in front of BIND (a `DhcpDdns` zone with its TSIG key):
+/// the record shows up in BIND's answers and goes away again.
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs the PowerDNS zones API (api/src/pdns), not merged when this was written"]
-async fn records_are_added_listed_and_deleted() {
-    let api = start().await;
-    record_round_trip(&|args| api.cli(args));
+async fn records_are_added_listed_and_deleted_in_bind() {
+    let key = bind::key("tern-key.", Algorithm::HmacSha256, 0, 7);
+    let named = bind::Named::start(&bind::ddns_zones(), std::slice::from_ref(&key));
+    let ddns = format!(
+        r#""DhcpDdns": {{ "ip-address": "127.0.0.1", "port": {port},
+              "tsig-keys": [ {{ "name": "tern-key.", "algorithm": "{alg}", "secret": "{secret}" }} ],
+              "forward-ddns": {{ "ddns-domains": [ {{ "name": "example.com.", "key-name": "tern-key.",
+                  "dns-servers": [ {{ "ip-address": "127.0.0.1", "port": {dns} }} ] }} ] }} }},"#,
+        port = bind::free_port(),
+        alg = key.algorithm.kea_name(),
+        secret = bind::base64(&key.secret),
+        dns = named.port(),
+    );
+    let api = start_with(false, &ddns).await;
+    let cli = |args: &[&str]| {
+        let run = api.cli(args);
+        // Between the steps of the round trip: BIND holds exactly what was listed.
+        if args[1] == "add" && run.ok {
+            assert_eq!(named.dig("rt.example.com", "A"), ["192.0.2.80"]);
+        }
+        run
+    };
+    record_round_trip(&cli);
+    assert!(named.dig("rt.example.com", "A").is_empty());
+    let list = api
+        .cli(&["record", "list", "example.com", "--name", "static"])
+        .success();
+    assert_eq!(table_lines(&list.stdout)[1][2..], ["A", "192.0.2.200"]);
 }
 
 /// A stand-in for PowerDNS's zones API as documented (what the real one must also
