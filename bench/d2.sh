@@ -21,6 +21,8 @@
 #   WORK=/tmp/tern-bench-d2 (wiped at start; kept afterwards)
 # prints: per-step table, ratios tern/Kea, BIND ceiling; CSV in $WORK/d2.csv
 set -u
+# its own netns (not dhcp4.sh's "ternbench"), so the two can run at the same time
+NS=${NS:-ternbench-d2}
 . "$(dirname "$0")/lib.sh"
 N=${N:-4000}; BURST_N=${BURST_N:-10000}; RATES=${RATES:-"500 1000 0"}; SERVERS=${SERVERS:-"kea-d2 tern-d2"}
 SAMPLE=${SAMPLE:-20}; MAX_TIME=${MAX_TIME:-90}; D2_SEVERITY=${D2_SEVERITY:-INFO}
