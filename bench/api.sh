@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # bench/api.sh -- tern's API under load with wrk: lease lookups (Kea's lease4-get on the
 # command channel, REST GET /api/v1/leases/{ip}), reservation creates (REST POST, each with
-# its own MAC and address), and rrset PATCHes when the PowerDNS zones API answers.
+# its own MAC and address), and rrset PATCHes through the PowerDNS zones API to BIND 9.
 #
 #   bench/api.sh                          # defaults (~1 min)
 #   LEASES=100000 DURATION=20 bench/api.sh
 #
 # env: LEASES (10,000 leases written before the lookups), DURATION (10 s per step), CONNS
 # (16 connections), THREADS (2 wrk threads), CREATES (50,000 reservations at most: when
-# reached, wrk stops early but divides by the whole DURATION, so the row is marked), TERN
+# reached, wrk stops early but divides by the whole DURATION, so the row is marked),
+# PATCHES (20,000 rrset PATCHes at most, the same way), TERN
 # (target/release/tern), OUT (bench/results/api-DATE.txt).
 # Everything runs in a private netns (ternbench-api: loopback only); tern is stopped by PID.
 set -euo pipefail
@@ -22,17 +23,23 @@ DURATION=${DURATION:-10}
 CONNS=${CONNS:-16}
 THREADS=${THREADS:-2}
 CREATES=${CREATES:-50000}
+PATCHES=${PATCHES:-20000}
+DNS_PORT=5353
 OUT=${OUT:-$BENCH_DIR/results/api-$(date -u +%F).txt}
 PORT=8000
 KEY=bench-key
 [ "$LEASES" -le 1000000 ] || die "LEASES at most 1,000,000"
 [ "$CREATES" -le 100000 ] || die "CREATES at most 100,000"
+[ "$PATCHES" -le 100000 ] || die "PATCHES at most 100,000"
 
 command -v wrk >/dev/null || { apt-get install -y -q wrk >/dev/null || die "apt-get install wrk"; }
 [ -x "$TERN" ] || die "no $TERN: cargo build --release"
 
 bench_init api
 exec > >(tee "$WORK/api.out.txt") 2>&1
+# BIND holds example.com for the PowerDNS zones API: each PATCH is one TSIG-signed UPDATE.
+bind_setup "$WORK/named" "$DNS_PORT"
+bind_start "$WORK/named" "$DNS_PORT"
 
 cat >"$WORK/tern.json" <<EOF
 {
@@ -40,6 +47,12 @@ cat >"$WORK/tern.json" <<EOF
         "interfaces-config": { "interfaces": [ ] },
         "subnet4": [ { "id": 1, "subnet": "10.0.0.0/8" } ],
         "loggers": [ { "name": "kea-dhcp4", "output_options": [ { "output": "stdout" } ], "severity": "INFO" } ]
+    },
+    "DhcpDdns": {
+        "ip-address": "127.0.0.1", "port": 53001,
+        "tsig-keys": [ { "name": "$KEYNAME", "algorithm": "HMAC-SHA256", "secret": "$KEYSECRET" } ],
+        "forward-ddns": { "ddns-domains": [ { "name": "example.com.", "key-name": "$KEYNAME",
+            "dns-servers": [ { "ip-address": "127.0.0.1", "port": $DNS_PORT } ] } ] }
     },
     "Api": { "ip-address": "127.0.0.1", "port": $PORT, "api-keys": [ { "name": "bench", "key": "$KEY" } ] }
 }
@@ -103,7 +116,24 @@ function response(status, headers, body)
     if done >= share then wrk.thread:stop() end
 end
 EOF
-export WORK LEASES CREATES THREADS KEY
+# One new A rrset per PATCH (name p-THREAD-N), so BIND's zone grows by one name each time.
+cat >"$WORK/rrset-patch.lua" <<'EOF'
+dofile(os.getenv("WORK") .. "/common.lua")
+local n, done = 0, 0
+local share = math.ceil(tonumber(os.getenv("PATCHES")) / tonumber(os.getenv("THREADS")))
+function request()
+    n = n + 1
+    local body = string.format(
+        '{"rrsets": [{"name": "p-%d-%d.example.com.", "type": "A", "ttl": 300, "changetype": "REPLACE", "records": [{"content": "10.%d.%d.%d", "disabled": false}]}]}',
+        tid, n, 200 + tid, math.floor(n / 256) % 256, n % 256)
+    return wrk.format("PATCH", "/api/v1/servers/localhost/zones/example.com.", headers, body)
+end
+function response(status, headers, body)
+    done = done + 1
+    if done >= share then wrk.thread:stop() end
+end
+EOF
+export WORK LEASES CREATES PATCHES THREADS KEY
 
 # The lookups must find their leases, not answer "0 IPv4 lease(s) found" fast.
 probe=$(ip netns exec "$NS" curl -s -H "X-API-Key: $KEY" -H 'Content-Type: application/json' \
@@ -124,7 +154,10 @@ step() {
     p99=$(awk '$1 == "99%" {print $2}' "$WORK/$name.wrk.txt")
     n=$(awk '/requests in/ {print $1}' "$WORK/$name.wrk.txt")
     non2xx=$(awk '/Non-2xx/ {print $NF}' "$WORK/$name.wrk.txt")
-    [ "$name" != rest-create-reservation ] || [ "$n" -lt "$CREATES" ] || rps="$rps (cap reached: understated)"
+    case $name in
+        rest-create-reservation) [ "$n" -lt "$CREATES" ] || rps="$rps (cap reached: understated)" ;;
+        rrset-patch) [ "$n" -lt "$PATCHES" ] || rps="$rps (cap reached: understated)" ;;
+    esac
     RESULTS+=("| $name | $n | $rps | $p50 | $p99 | ${non2xx:-0} | $load |")
 }
 
@@ -134,22 +167,20 @@ step rest-create-reservation rest-create.lua
 created=$("$PG_BIN/psql" -h "$WORK/data/pg-socket" -U tern -d tern -qAtX -c "SELECT count(*) FROM hosts")
 log "reservations in hosts: $created"
 
-pdns=$(ip netns exec "$NS" curl -s -o /dev/null -w '%{http_code}' -H "X-API-Key: $KEY" \
-    "http://127.0.0.1:$PORT/api/v1/servers/localhost" || true)
-if [ "$pdns" = 200 ]; then
-    log "PowerDNS zones API answers: rrset PATCHes need a zone tern serves; not benchmarked by this version of the script"
-else
-    log "PowerDNS zones API not in this build (GET /api/v1/servers/localhost -> $pdns): rrset PATCHes skipped"
-fi
+step rrset-patch rrset-patch.lua
+# Every 204 must be a name BIND now serves.
+in_bind=$(ip netns exec "$NS" dig +noall +answer +time=5 -p "$DNS_PORT" @127.0.0.1 example.com AXFR \
+    -y "hmac-sha256:$KEYNAME:$KEYSECRET" | awk '$1 ~ /^p-/ && $4 == "A"' | wc -l)
+log "rrsets p-* in BIND: $in_bind"
 
 {
-    echo "# bench/api.sh $(date -u '+%F %H:%M') UTC: tern $("$TERN" version | cut -d' ' -f2), $(nproc) cores, wrk -t$THREADS -c$CONNS -d${DURATION}s, $LEASES leases, creates capped at $CREATES"
+    echo "# bench/api.sh $(date -u '+%F %H:%M') UTC: tern $("$TERN" version | cut -d' ' -f2), $(nproc) cores, wrk -t$THREADS -c$CONNS -d${DURATION}s, $LEASES leases, creates capped at $CREATES, PATCHes at $PATCHES"
     echo
     echo "| step | requests | req/s | p50 | p99 | non-2xx | load (1/5/15 min) before |"
     echo "|---|---|---|---|---|---|---|"
     printf '%s\n' "${RESULTS[@]}"
     echo
-    echo "reservations created: $created; tern log WARN/ERROR lines: $(grep -cE ' (WARN|ERROR) ' "$WORK/tern.log" || true)"
+    echo "reservations created: $created; rrsets in BIND after the PATCHes: $in_bind; tern log WARN/ERROR lines: $(grep -cE ' (WARN|ERROR) ' "$WORK/tern.log" || true)"
 } | tee "$WORK/summary.md"
 mkdir -p "$(dirname "$OUT")"
 { cat "$WORK/summary.md"; echo; echo '## raw wrk output'; for f in "$WORK"/*.wrk.txt; do echo "### $(basename "$f" .wrk.txt)"; cat "$f"; done; } >"$OUT"
