@@ -593,7 +593,8 @@ async fn work(rt: Arc<Runtime>, mut stopped: watch::Receiver<bool>, wake: Arc<No
     let refill = (max / 4).max(1);
     // Something may be due (new NCRs announced, a poll, a full claim last time).
     let mut maybe_due = true;
-    let mut flush = false;
+    // When the oldest result waiting for a batch must be recorded anyway.
+    let mut flush_at: Option<tokio::time::Instant> = None;
     let mut record_failures = 0u32;
     let mut stopping = false;
     let collect = |r: Result<(tokio::task::Id, (i64, Finish)), tokio::task::JoinError>,
@@ -632,9 +633,14 @@ async fn work(rt: Arc<Runtime>, mut stopped: watch::Receiver<bool>, wake: Arc<No
         let claim = !stopping && free >= refill && maybe_due;
         // Results wait for a batch (or 20 ms): recording them early gains nothing
         // for DNS, and one round trip per NCR is what the queue cannot afford.
+        if finished.is_empty() {
+            flush_at = None;
+        } else if flush_at.is_none() {
+            flush_at = Some(tokio::time::Instant::now() + Duration::from_millis(20));
+        }
+        let flush = flush_at.is_some_and(|t| t <= tokio::time::Instant::now());
         let record = !finished.is_empty() && (flush || finished.len() >= refill || stopping);
         if claim || record {
-            flush = false;
             let limit = if claim { free as i64 } else { 0 };
             match rt
                 .bookkeeping
@@ -688,7 +694,7 @@ async fn work(rt: Arc<Runtime>, mut stopped: watch::Receiver<bool>, wake: Arc<No
             Some(r) = running.join_next_with_id(), if !running.is_empty() => {
                 collect(r, &mut tasks, &mut finished);
             }
-            _ = tokio::time::sleep(Duration::from_millis(20)), if !finished.is_empty() => flush = true,
+            _ = tokio::time::sleep_until(flush_at.unwrap_or_else(tokio::time::Instant::now)), if flush_at.is_some() => {}
             _ = tokio::time::sleep(rt.options.poll_interval), if !stopping => maybe_due = true,
             // Stopping with nothing running and nothing to record: the top ends the loop.
             else => {}
