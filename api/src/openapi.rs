@@ -164,7 +164,8 @@ pub fn document() -> Value {
 
     let one_identifier: Vec<Value> = crate::kea::hosts::IDENTIFIER_TYPES
         .iter()
-        .map(|k| json!({ "required": [k] }))
+        // Present and not null: a null identifier counts as absent, as for every field.
+        .map(|k| json!({ "required": [k], "properties": { *k: { "type": "string" } } }))
         .collect();
     let mut doc = json!({
         "openapi": "3.1.0",
