@@ -79,6 +79,15 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+impl From<tern_store::Error> for ApiError {
+    fn from(e: tern_store::Error) -> Self {
+        match e {
+            tern_store::Error::Database(e) => e.into(),
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();

@@ -27,6 +27,7 @@
 
 pub mod auth;
 pub mod command;
+pub mod ddns;
 pub mod error;
 pub mod kea;
 pub mod metrics;
@@ -64,6 +65,9 @@ pub struct ApiContext {
     pub stats: Arc<dyn StatsSource>,
     /// What `shutdown` does; by default SIGTERM to this process.
     pub on_shutdown: Arc<dyn Fn() + Send + Sync>,
+    /// The running `Dhcp4` section resolved as the DHCP engine serves it: what a lease
+    /// deleted here needs for its DNS removal (subnet's DDNS settings).
+    pub dhcp4: Option<Arc<tern_dhcp::ServerConfig>>,
 }
 
 impl ApiContext {
@@ -77,12 +81,22 @@ impl ApiContext {
         Self {
             store,
             config_path,
+            dhcp4: dhcp4_of(&config_json),
             config_json,
             version,
             stats: Arc::new(NoStats),
             on_shutdown: Arc::new(signal_self),
         }
     }
+}
+
+/// The `Dhcp4` section of a running configuration, resolved (none without one).
+fn dhcp4_of(config: &serde_json::Value) -> Option<Arc<tern_dhcp::ServerConfig>> {
+    config.get("Dhcp4")?;
+    let c = tern_config::parse_str(&config.to_string(), "running configuration").ok()?;
+    tern_dhcp::ServerConfig::from_config(c.dhcp4.as_ref()?)
+        .ok()
+        .map(Arc::new)
 }
 
 /// Sends SIGTERM to this process: the appliance's orderly shutdown path.

@@ -151,6 +151,7 @@ pub fn document() -> Value {
         "responses": { "200": ok("The lease", "Lease") } });
     common_errors(&mut get_lease, &[("404", "No lease for this address")]);
     let mut del_lease = json!({ "summary": "Delete a lease", "operationId": "deleteLease", "parameters": [ip],
+        "description": "The lease's DNS entries (if the DHCP engine made any) are removed too: the removal is queued in the same transaction as the delete, and d2 carries it out (see /api/v1/ddns/ncrs).",
         "responses": { "204": { "description": "Deleted" } } });
     common_errors(&mut del_lease, &[("404", "No lease for this address")]);
     let mut lease_hw = json!({ "summary": "Leases of a hardware address", "operationId": "leasesByHwAddress",
@@ -161,6 +162,26 @@ pub fn document() -> Value {
         "parameters": [path_param("hostname", "Host name (case-insensitive)")],
         "responses": { "200": ok("Leases", "LeasePage") } });
     common_errors(&mut lease_host, &[]);
+
+    let mut list_ncrs = json!({
+        "summary": "The DDNS queue: NameChangeRequests, newest first",
+        "description": "Every DNS change the DHCP engine, a Kea server (over UDP) or a lease deletion asked for, with its state and the reason of its last failure: why a host has no DNS name.",
+        "operationId": "listNcrs",
+        "parameters": [
+            query_with("state", "Only this state", json!({ "type": "string", "enum": crate::ddns::STATES })),
+            query_with("fqdn", "Only this name (case and the trailing dot do not matter)", json!({ "type": "string" })),
+            query_with("ip-address", "Only this address", json!({ "type": "string", "anyOf": [ { "format": "ipv4" }, { "format": "ipv6" } ] })),
+            query_with("before", "The `next` of the previous page (an id)", json!({ "type": "integer", "minimum": 1, "maximum": i64::MAX })),
+            paging[0].clone(),
+        ],
+        "responses": { "200": ok("A page of queued requests", "NcrPage") }
+    });
+    common_errors(&mut list_ncrs, &[]);
+    let mut get_ncr = json!({ "summary": "One queued NameChangeRequest", "operationId": "getNcr",
+        "parameters": [{ "name": "id", "in": "path", "required": true, "description": "Queue id",
+                         "schema": { "type": "integer", "minimum": 1, "maximum": i64::MAX } }],
+        "responses": { "200": ok("The request", "Ncr") } });
+    common_errors(&mut get_ncr, &[("404", "No such request")]);
 
     let one_identifier: Vec<Value> = crate::kea::hosts::IDENTIFIER_TYPES
         .iter()
@@ -203,7 +224,9 @@ pub fn document() -> Value {
             "/api/v1/leases": { "get": list_leases, "post": create_lease },
             "/api/v1/leases/{ip_address}": { "get": get_lease, "put": put_lease, "delete": del_lease },
             "/api/v1/leases/by-hw-address/{hw_address}": { "get": lease_hw },
-            "/api/v1/leases/by-hostname/{hostname}": { "get": lease_host }
+            "/api/v1/leases/by-hostname/{hostname}": { "get": lease_host },
+            "/api/v1/ddns/ncrs": { "get": list_ncrs },
+            "/api/v1/ddns/ncrs/{id}": { "get": get_ncr }
         },
         "components": {
             "securitySchemes": {
@@ -257,6 +280,24 @@ pub fn document() -> Value {
                 "LeasePage": { "type": "object", "properties": {
                     "items": { "type": "array", "items": { "$ref": "#/components/schemas/Lease" } },
                     "next": { "type": ["string", "null"], "description": "Pass as `after` for the next page" }
+                } },
+                "Ncr": { "type": "object", "required": ["id", "received-at", "change-type", "fqdn", "ip-address", "attempts", "next-attempt-at"], "properties": {
+                    "id": { "type": "integer" },
+                    "received-at": { "type": "string", "format": "date-time" },
+                    "source": { "type": ["string", "null"], "enum": ["udp", "dhcp4", "dhcp6", "api", null] },
+                    "change-type": { "type": "string", "enum": ["add", "remove"] },
+                    "fqdn": { "type": "string" },
+                    "ip-address": { "type": "string" },
+                    "state": { "type": ["string", "null"], "enum": ["pending", "in_progress", "done", "failed", "conflict", null] },
+                    "attempts": { "type": "integer" },
+                    "next-attempt-at": { "type": "string", "format": "date-time" },
+                    "last-error": { "type": ["string", "null"], "description": "Why the last attempt failed, or why the request was refused" },
+                    "finished-at": { "type": ["string", "null"], "format": "date-time" },
+                    "ncr": { "description": "The request in Kea's NCR JSON" }
+                } },
+                "NcrPage": { "type": "object", "properties": {
+                    "items": { "type": "array", "items": { "$ref": "#/components/schemas/Ncr" } },
+                    "next": { "type": ["integer", "null"], "description": "Pass as `before` for the next page" }
                 } }
             }
         }

@@ -54,6 +54,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/api/v1/leases/{ip_address}"),
     ("GET", "/api/v1/leases/by-hw-address/{hw_address}"),
     ("GET", "/api/v1/leases/by-hostname/{hostname}"),
+    ("GET", "/api/v1/ddns/ncrs"),
+    ("GET", "/api/v1/ddns/ncrs/{id}"),
     // The PowerDNS zones API (crate::pdns).
     ("GET", "/api"),
     ("GET", "/api/v1/servers"),
@@ -106,6 +108,8 @@ pub fn router() -> Router<AppState> {
             "/api/v1/leases/by-hostname/{hostname}",
             get(leases_by_hostname),
         )
+        .route("/api/v1/ddns/ncrs", get(crate::ddns::list))
+        .route("/api/v1/ddns/ncrs/{id}", get(crate::ddns::get))
         .method_not_allowed_fallback(method_not_allowed)
 }
 
@@ -126,13 +130,13 @@ async fn openapi() -> Json<Value> {
     Json(crate::openapi::document())
 }
 
-type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
+pub(crate) type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
 
 /// Query parameters, each known one taken once; an unknown one is a 400 naming it.
-struct QueryArgs(HashMap<String, String>);
+pub(crate) struct QueryArgs(HashMap<String, String>);
 
 impl QueryArgs {
-    fn new(q: Params, known: &[&str]) -> Result<Self, ApiError> {
+    pub(crate) fn new(q: Params, known: &[&str]) -> Result<Self, ApiError> {
         let Query(m) = q.map_err(|e| ApiError::bad("query", e.body_text()))?;
         if let Some(k) = m.keys().find(|k| !known.contains(&k.as_str())) {
             return Err(ApiError::bad(
@@ -143,11 +147,11 @@ impl QueryArgs {
         Ok(Self(m))
     }
 
-    fn str(&self, k: &str) -> Option<&str> {
+    pub(crate) fn str(&self, k: &str) -> Option<&str> {
         self.0.get(k).map(String::as_str)
     }
 
-    fn int(&self, k: &str, min: i64, max: i64) -> Result<Option<i64>, ApiError> {
+    pub(crate) fn int(&self, k: &str, min: i64, max: i64) -> Result<Option<i64>, ApiError> {
         match self.str(k) {
             None => Ok(None),
             Some(s) => match s.parse::<i64>() {
@@ -173,7 +177,7 @@ impl QueryArgs {
         Ok(self.str(k).map(|s| parse_hex(k, s)).transpose()?)
     }
 
-    fn limit(&self) -> Result<i64, ApiError> {
+    pub(crate) fn limit(&self) -> Result<i64, ApiError> {
         Ok(self.int("limit", 1, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT))
     }
 }
@@ -469,7 +473,10 @@ async fn delete_lease(
     Path(ip): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let a = ip_path(&ip)?;
-    if leases::delete(st.ctx.store.pool(), a).await? {
+    // The lease's DNS entries leave with it, through the NCR queue (d2 removes them).
+    let (found, _) =
+        leases::delete_with_dns(&st.ctx.store, st.ctx.dhcp4.as_deref(), a, true).await?;
+    if found {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound(format!("no lease for {a}")))

@@ -494,3 +494,99 @@ async fn api_writes_reach_the_host_watcher() {
         other => panic!("unexpected {other:?}"),
     }
 }
+
+async fn named_lease(e: &common::Env, last: u8, name: &str) {
+    sqlx::query(
+        "INSERT INTO lease4 (address, hwaddr, valid_lifetime, expire, subnet_id, fqdn_fwd, fqdn_rev, hostname, state) \
+         VALUES ($1, '\\x080027aabb01', 4000, now() + interval '1 hour', 1, true, true, $2, 0)",
+    )
+    .bind(i64::from(u32::from(std::net::Ipv4Addr::new(172, 21, 5, last))))
+    .bind(name)
+    .execute(e.db.pool())
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_deleted_lease_queues_its_dns_removal_and_the_queue_says_why() {
+    let e = env().await;
+    named_lease(&e, 10, "host1.example.com").await;
+    let (s, _, v) = rest(&e.app, "DELETE", "/api/v1/leases/172.21.5.10", None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    // Asked by name, in any case, with or without the dot.
+    let (s, _, page) = rest(
+        &e.app,
+        "GET",
+        "/api/v1/ddns/ncrs?fqdn=HOST1.example.com.",
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{page}");
+    let n = &items[0];
+    assert_eq!(n["change-type"], "remove");
+    assert_eq!(n["source"], "api");
+    assert_eq!(n["state"], "pending");
+    assert_eq!(n["ip-address"], "172.21.5.10");
+    assert_eq!(n["ncr"]["fqdn"], "host1.example.com.");
+    assert_eq!(n["ncr"]["forward-change"], true);
+    assert_eq!(n["ncr"]["reverse-change"], true);
+    assert!(
+        n["ncr"]["dhcid"].as_str().is_some_and(|d| !d.is_empty()),
+        "{n}"
+    );
+    let (s, _, one_row) = rest(
+        &e.app,
+        "GET",
+        &format!("/api/v1/ddns/ncrs/{}", n["id"]),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(&one_row, n);
+    // By address and state too; other filters find nothing.
+    let (_, _, page) = rest(
+        &e.app,
+        "GET",
+        "/api/v1/ddns/ncrs?ip-address=172.21.5.10&state=pending",
+        None,
+    )
+    .await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    let (_, _, page) = rest(&e.app, "GET", "/api/v1/ddns/ncrs?state=done", None).await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 0);
+    // Bad input names the field; an unknown id is a 404.
+    let (s, _, v) = rest(&e.app, "GET", "/api/v1/ddns/ncrs?state=bogus", None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(v["field"], "state");
+    let (s, _, v) = rest(&e.app, "GET", "/api/v1/ddns/ncrs?ip-address=nope", None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(v["field"], "ip-address");
+    let (s, _, _) = rest(&e.app, "GET", "/api/v1/ddns/ncrs/999999", None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // Kea's lease4-del queues the removal only with "update-ddns": true.
+    named_lease(&e, 11, "host2.example.com").await;
+    named_lease(&e, 12, "host3.example.com").await;
+    let a = one(
+        &e.app,
+        json!({"command": "lease4-del", "arguments": {"ip-address": "172.21.5.11"}}),
+    )
+    .await;
+    assert_eq!(a["result"], 0, "{a}");
+    let a = one(&e.app, json!({"command": "lease4-del", "arguments": {"ip-address": "172.21.5.12", "update-ddns": true}})).await;
+    assert_eq!(a["result"], 0, "{a}");
+    let (_, _, page) = rest(&e.app, "GET", "/api/v1/ddns/ncrs", None).await;
+    let names: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["fqdn"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["host3.example.com.", "host1.example.com."],
+        "newest first"
+    );
+}

@@ -1017,6 +1017,16 @@ pub(crate) fn lease_ncrs(
     out
 }
 
+/// The NCR removing a lease's DNS entries, made as the engine makes it on a release,
+/// for other writers of the lease table (the API deleting a lease). `None` when the
+/// lease has no DNS entries or its subnet is not configured.
+pub fn removal_ncr(cfg: &ServerConfig, lease: &Lease4) -> Option<NameChangeRequest> {
+    if lease.state != LeaseState::Default {
+        return None;
+    }
+    removal(cfg.subnet(lease.subnet_id)?, lease)
+}
+
 /// The NCR removing a lease's DNS entries (on release, decline), if it has any.
 pub(crate) fn removal(subnet: &Subnet, l: &Lease4) -> Option<NameChangeRequest> {
     let h = l.hostname.as_deref()?;

@@ -328,6 +328,17 @@ pub async fn find_by_owner_or_probe_many(
         .collect()
 }
 
+/// Deletes the lease on `address`; returns the row as it was.
+pub async fn delete(conn: &mut PgConnection, address: Ipv4Addr) -> Result<Option<Lease4>> {
+    let row = sqlx::query(&format!(
+        "DELETE FROM lease4 WHERE address = $1 RETURNING {COLUMNS}"
+    ))
+    .bind(addr_num(address))
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
 /// Runs `ANALYZE lease4`, so that query plans follow the table's growth (a plan made
 /// while the table was nearly empty scans it whole; autovacuum may take a minute).
 pub async fn analyze(conn: &mut PgConnection) -> Result<()> {

@@ -689,6 +689,43 @@ pub async fn list(
     rows.iter().map(record).collect()
 }
 
+/// What [`search`] looks for; every field narrows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NcrQuery {
+    /// Only rows in this state.
+    pub state: Option<NcrState>,
+    /// Only rows for this name (case and the trailing dot do not matter).
+    pub fqdn: Option<String>,
+    /// Only rows for this address.
+    pub ip_address: Option<IpAddr>,
+    /// Only rows older than this id (paging backwards).
+    pub before: Option<i64>,
+    /// At most this many rows.
+    pub limit: i64,
+}
+
+/// Rows matching `q`, newest first: what the API shows to answer "why has this host
+/// no DNS name?".
+pub async fn search(pool: &PgPool, q: &NcrQuery) -> Result<Vec<NcrRecord>> {
+    let sql = format!(
+        "SELECT {RECORD_COLUMNS} FROM tern.ncr_queue
+          WHERE ($1::text IS NULL OR state = $1)
+            AND ($2::text IS NULL OR fqdn_key = $2)
+            AND ($3::inet IS NULL OR ip_address = $3)
+            AND ($4::bigint IS NULL OR id < $4)
+          ORDER BY id DESC LIMIT $5"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(q.state.map(NcrState::as_str))
+        .bind(q.fqdn.as_deref().map(fqdn_key))
+        .bind(q.ip_address)
+        .bind(q.before)
+        .bind(q.limit)
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(record).collect()
+}
+
 /// Number of rows per state, for statistics.
 pub async fn count_by_state(pool: &PgPool) -> Result<Vec<(String, i64)>> {
     Ok(

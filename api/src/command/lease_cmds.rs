@@ -162,7 +162,13 @@ pub(super) async fn lease4_del(st: &AppState, args: &Args<'_>) -> Outcome {
     let Some(addr) = addr else {
         return Err(Answer::new(result::EMPTY, "IPv4 lease not found."));
     };
-    if leases::delete(st.ctx.store.pool(), addr).await.db()? {
+    // Kea's "update-ddns" (default false): queue the removal of the lease's DNS entries.
+    let update_ddns = args.bool("update-ddns")?.unwrap_or(false);
+    let (found, _) =
+        leases::delete_with_dns(&st.ctx.store, st.ctx.dhcp4.as_deref(), addr, update_ddns)
+            .await
+            .db()?;
+    if found {
         Ok(Answer::ok("IPv4 lease deleted."))
     } else {
         Err(Answer::new(result::EMPTY, "IPv4 lease not found."))

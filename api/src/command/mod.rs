@@ -176,6 +176,15 @@ impl<T> DbExt<T> for sqlx::Result<T> {
     }
 }
 
+impl<T> DbExt<T> for tern_store::Result<T> {
+    fn db(self) -> Result<T, Answer> {
+        self.map_err(|e| match e {
+            tern_store::Error::Database(e) => db_answer(e),
+            other => db_answer(sqlx::Error::Protocol(other.to_string())),
+        })
+    }
+}
+
 fn bad_request(text: String) -> Response {
     (
         StatusCode::BAD_REQUEST,

@@ -335,6 +335,33 @@ pub async fn delete(pool: &PgPool, a: Ipv4Addr) -> sqlx::Result<bool> {
     Ok(n > 0)
 }
 
+/// Deletes the lease on `a` and, with `update_ddns`, queues the removal of its DNS
+/// entries in the same transaction, as the DHCP engine does on a release (the NCR is
+/// made with the lease's subnet's DDNS settings from `dhcp4`). Returns whether there
+/// was a lease, and the queued NCR's id.
+pub async fn delete_with_dns(
+    store: &tern_store::Store,
+    dhcp4: Option<&tern_dhcp::ServerConfig>,
+    a: Ipv4Addr,
+    update_ddns: bool,
+) -> tern_store::Result<(bool, Option<i64>)> {
+    let mut tx = store.pool().begin().await?;
+    let Some(old) = tern_store::lease4::delete(&mut tx, a).await? else {
+        return Ok((false, None));
+    };
+    let ncr = dhcp4
+        .filter(|_| update_ddns)
+        .and_then(|cfg| tern_dhcp::engine::removal_ncr(cfg, &old));
+    let id = match &ncr {
+        Some(n) => {
+            Some(tern_store::ncr_queue::enqueue(&mut *tx, n, tern_store::NcrSource::Api).await?)
+        }
+        None => None,
+    };
+    tx.commit().await?;
+    Ok((true, id))
+}
+
 /// Deletes every lease of a subnet (or of all subnets); returns how many per subnet.
 pub async fn wipe(pool: &PgPool, subnet: Option<i64>) -> sqlx::Result<Vec<(i64, i64)>> {
     let rows: Vec<(Option<i64>, i64)> = sqlx::query_as(
