@@ -106,6 +106,22 @@ impl Default for D2Options {
     }
 }
 
+impl D2Options {
+    /// The defaults, with `TERN_D2_MAX_IN_FLIGHT` (a tuning and benchmark knob: how
+    /// many transactions run at once) when set.
+    pub fn from_env() -> Self {
+        let mut o = D2Options::default();
+        if let Some(n) = std::env::var("TERN_D2_MAX_IN_FLIGHT")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|n| *n > 0)
+        {
+            o.max_in_flight = n;
+        }
+        o
+    }
+}
+
 /// One DNS server as d2 uses it.
 #[derive(Debug, Clone)]
 struct Server {
@@ -173,7 +189,7 @@ pub struct D2Handle {
 impl D2Service {
     /// Starts d2 on `config` with default [`D2Options`].
     pub async fn start(config: &DhcpDdns, store: Store) -> Result<D2Handle, D2Error> {
-        Self::start_with(config, store, D2Options::default()).await
+        Self::start_with(config, store, D2Options::from_env()).await
     }
 
     /// Starts d2: binds the NCR socket, then runs intake, worker and upkeep tasks.
