@@ -116,6 +116,8 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     /// When the API started (for `status-get`'s uptime).
     pub started: Instant,
+    /// Requests answered, by method and status (for `/metrics`).
+    pub requests: Arc<metrics::RequestCounts>,
 }
 
 impl AppState {
@@ -125,6 +127,7 @@ impl AppState {
             ctx: Arc::new(ctx),
             auth: Arc::new(auth),
             started: Instant::now(),
+            requests: Arc::default(),
         }
     }
 }
@@ -143,7 +146,10 @@ pub fn app(state: AppState) -> Router {
             auth::require,
         ))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
-        .layer(axum::middleware::from_fn(log_request))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            log_request,
+        ))
         .with_state(state)
 }
 
@@ -154,6 +160,7 @@ pub const MAX_BODY: usize = 16 << 20;
 /// level, REST changes that succeeded as `API_CHANGE` at info level (command-channel
 /// changes are logged by [`command`] with the command name), server faults as warnings.
 async fn log_request(
+    axum::extract::State(st): axum::extract::State<AppState>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
@@ -163,6 +170,7 @@ async fn log_request(
     let t = Instant::now();
     let resp = next.run(req).await;
     let status = resp.status().as_u16();
+    st.requests.count(method.as_str(), status);
     let ms = t.elapsed().as_millis();
     let writes = !matches!(method, axum::http::Method::GET | axum::http::Method::HEAD);
     if status >= 500 {

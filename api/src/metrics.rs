@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::sync::Mutex;
 
 use axum::extract::State;
 use axum::http::header;
@@ -84,13 +85,86 @@ pub fn render(stats: &dyn crate::StatsSource) -> String {
     out
 }
 
+/// API requests answered, by method and status code.
+#[derive(Debug, Default)]
+pub struct RequestCounts(Mutex<BTreeMap<(String, u16), u64>>);
+
+impl RequestCounts {
+    /// Counts one answered request.
+    pub fn count(&self, method: &str, status: u16) {
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *m.entry((method.to_string(), status)).or_default() += 1;
+    }
+
+    /// `tern_api_requests_total{method, code}` in the exposition format.
+    fn render(&self, out: &mut String) {
+        let m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = writeln!(out, "# TYPE tern_api_requests_total counter");
+        for ((method, code), n) in m.iter() {
+            let _ = writeln!(
+                out,
+                "tern_api_requests_total{{method=\"{}\",code=\"{code}\"}} {n}",
+                escape(method)
+            );
+        }
+    }
+}
+
+/// `tern_subnet_utilization{subnet}`: assigned / total addresses, from the statistics.
+fn utilization(stats: &dyn crate::StatsSource, out: &mut String) {
+    let mut assigned: BTreeMap<String, f64> = BTreeMap::new();
+    let mut total: BTreeMap<String, f64> = BTreeMap::new();
+    for (name, samples) in stats.all() {
+        let Some(v) = samples.first().and_then(|s| s.value.as_f64()) else {
+            continue;
+        };
+        let (metric, labels) = metric_name(&name);
+        let [(k, subnet)] = labels.as_slice() else {
+            continue;
+        };
+        if k != "subnet" {
+            continue;
+        }
+        match metric.as_str() {
+            "tern_subnet_assigned_addresses" => assigned.insert(subnet.clone(), v),
+            "tern_subnet_total_addresses" => total.insert(subnet.clone(), v),
+            _ => None,
+        };
+    }
+    let mut first = true;
+    for (subnet, t) in total.iter().filter(|(_, t)| **t > 0.0) {
+        if first {
+            let _ = writeln!(out, "# TYPE tern_subnet_utilization gauge");
+            first = false;
+        }
+        let a = assigned.get(subnet).copied().unwrap_or(0.0);
+        let _ = writeln!(
+            out,
+            "tern_subnet_utilization{{subnet=\"{}\"}} {}",
+            escape(subnet),
+            a / t
+        );
+    }
+}
+
 pub(crate) async fn handler(State(st): State<AppState>) -> impl IntoResponse {
+    let mut text = render(st.ctx.stats.as_ref());
+    utilization(st.ctx.stats.as_ref(), &mut text);
+    // The DDNS queue, read from the store: every appliance sharing it sees the same.
+    if let Ok(states) = tern_store::ncr_queue::count_by_state(st.ctx.store.pool()).await {
+        let _ = writeln!(text, "# TYPE tern_ddns_queue gauge");
+        for s in crate::ddns::STATES {
+            let n = states.iter().find(|(k, _)| k == s).map_or(0, |(_, n)| *n);
+            let _ = writeln!(text, "tern_ddns_queue{{state=\"{s}\"}} {n}");
+        }
+    }
+    st.requests.render(&mut text);
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        render(st.ctx.stats.as_ref()),
+        text,
     )
 }
 

@@ -443,6 +443,13 @@ async fn metrics_export_the_stats_source() {
     let e = env().await;
     e.stats.set("pkt4-received", 125);
     e.stats.set("subnet[1].assigned-addresses", 3);
+    e.stats.set("subnet[1].total-addresses", 12);
+    // One DNS removal waiting in the queue, and a 404 to count.
+    named_lease(&e, 20, "gone.example.com").await;
+    let (s, _, _) = rest(&e.app, "DELETE", "/api/v1/leases/172.21.5.20", None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _, _) = rest(&e.app, "GET", "/api/v1/leases/172.21.5.99", None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
     let req = axum::http::Request::get("/metrics")
         .body(axum::body::Body::empty())
         .unwrap();
@@ -460,6 +467,26 @@ async fn metrics_export_the_stats_source() {
     assert!(text.contains("tern_pkt4_received 125\n"), "{text}");
     assert!(
         text.contains("tern_subnet_assigned_addresses{subnet=\"1\"} 3\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("tern_subnet_utilization{subnet=\"1\"} 0.25\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("tern_ddns_queue{state=\"pending\"} 1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("tern_ddns_queue{state=\"failed\"} 0\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("tern_api_requests_total{method=\"DELETE\",code=\"204\"} 1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("tern_api_requests_total{method=\"GET\",code=\"404\"} 1\n"),
         "{text}"
     );
 }
