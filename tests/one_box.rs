@@ -187,13 +187,16 @@ struct OneBox {
 
 impl OneBox {
     fn new() -> OneBox {
+        // Tests of this binary run at once: one box each.
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let pid = std::process::id();
         let me = OneBox {
-            srv: format!("tern-onebox-{pid}-srv"),
-            cli: format!("tern-onebox-{pid}-cli"),
+            srv: format!("tern-onebox-{pid}-{n}-srv"),
+            cli: format!("tern-onebox-{pid}-{n}-cli"),
             // Interface names: at most 15 bytes.
-            srv_if: format!("tos{pid}"),
-            cli_if: format!("toc{pid}"),
+            srv_if: format!("tos{pid}x{n}"),
+            cli_if: format!("toc{pid}x{n}"),
             dir: tempfile::tempdir().unwrap(),
             named: None,
             tern: None,
@@ -443,6 +446,30 @@ impl OneBox {
         first
     }
 
+    /// A REST call over the API (curl in the server namespace): (HTTP status, body).
+    fn rest(&self, method: &str, path: &str, body: Option<&str>) -> (u16, Value) {
+        let url = format!("http://127.0.0.1:{API_PORT}{path}");
+        let mut args = vec![
+            "curl",
+            "-s",
+            "--max-time",
+            "10",
+            "-X",
+            method,
+            "-w",
+            "\n%{http_code}",
+            &url,
+        ];
+        if let Some(b) = body {
+            args.extend(["-H", "Content-Type: application/json", "-d", b]);
+        }
+        let (status, out, err) = ns_exec(&self.srv, &args);
+        assert!(status.success(), "curl {method} {path}: {status}: {err}");
+        let (text, code) = out.rsplit_once('\n').unwrap_or(("", &out));
+        let code: u16 = code.trim().parse().unwrap_or(0);
+        (code, serde_json::from_str(text).unwrap_or(Value::Null))
+    }
+
     /// dhclient's options: a config sending the host name, a script, a lease file and a
     /// pid file of this box.
     fn dhclient_args(&self) -> Vec<String> {
@@ -680,4 +707,53 @@ fn one_box_client_name_reaches_dns_and_statistics() {
     assert!(status.success(), "tern exited with {status}");
     assert!(b.tern_log().contains("TERN_STOPPED"), "no TERN_STOPPED");
     eprintln!("one_box: done in {:?}", started.elapsed());
+}
+
+#[test]
+fn a_reservation_posted_over_rest_is_handed_to_a_real_client() {
+    let mut b = OneBox::new();
+    b.start_named();
+    b.start_tern();
+    // No restart after this: the reservation reaches the DHCP engine by notification.
+    let body = format!(
+        r#"{{"subnet-id": 1, "hw-address": "{CLIENT_MAC}", "ip-address": "192.0.2.42", "hostname": "printer"}}"#
+    );
+    let (code, created) = b.rest("POST", "/api/v1/reservations", Some(&body));
+    assert_eq!(code, 201, "{created}");
+    let ip = b
+        .dhclient_bind()
+        .unwrap_or_else(|out| panic!("dhclient got no lease: {out}"));
+    assert_eq!(ip, Ipv4Addr::new(192, 0, 2, 42), "the reserved address");
+    // The reservation's name (not the one the client sent) is the one in DNS.
+    let (a, ok) = b.dig_until("printer.example.com", "A", DNS_WAIT, |v| {
+        v == ["192.0.2.42".to_string()]
+    });
+    assert!(ok, "A printer.example.com is {a:?}");
+    let (code, lease) = b.rest("GET", "/api/v1/leases/192.0.2.42", None);
+    assert_eq!(code, 200, "{lease}");
+    assert_eq!(lease["hw-address"], CLIENT_MAC, "{lease}");
+    assert_eq!(lease["hostname"], "printer.example.com", "{lease}");
+    // Deleting the lease over REST takes the name out of DNS (through the NCR queue).
+    b.kill_dhclient();
+    let (code, v) = b.rest("DELETE", "/api/v1/leases/192.0.2.42", None);
+    assert_eq!(code, 204, "{v}");
+    let (a, ok) = b.dig_until("printer.example.com", "A", DNS_WAIT, |v| v.is_empty());
+    assert!(
+        ok,
+        "A printer.example.com still {a:?} after the lease was deleted"
+    );
+    let (code, page) = b.rest("GET", "/api/v1/ddns/ncrs?fqdn=printer.example.com", None);
+    assert_eq!(code, 200, "{page}");
+    let states: Vec<(&str, &str)> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["change-type"].as_str().unwrap(),
+                i["state"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(states, vec![("remove", "done"), ("add", "done")], "{page}");
 }
