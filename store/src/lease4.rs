@@ -251,24 +251,14 @@ pub async fn find_by_owner_or_probe(
     owner: Owner<'_>,
     candidate: Ipv4Addr,
 ) -> Result<(Option<Lease4>, bool)> {
-    let row = sqlx::query(&format!(
-        "SELECT o.*, NOT EXISTS (SELECT 1 FROM lease4 c WHERE c.address = $4 AND c.expire >= now()) \
-                AS candidate_free \
-           FROM (VALUES (1)) AS one(x) LEFT JOIN LATERAL ({}) o ON true",
-        by_owner_sql(owner)
-    ))
-    .bind(i64::from(subnet_id))
-    .bind(owner.client_id)
-    .bind(owner.hwaddr)
-    .bind(addr_num(candidate))
-    .fetch_one(conn)
-    .await?;
-    let free: bool = row.try_get("candidate_free")?;
-    let lease = match row.try_get::<Option<i64>, _>("address")? {
-        Some(_) => Some(from_row(&row)?),
-        None => None,
+    let probe = Probe {
+        subnet_id,
+        hwaddr: owner.hwaddr.to_vec(),
+        client_id: owner.client_id.map(<[u8]>::to_vec),
+        candidate,
     };
-    Ok((lease, free))
+    let mut answers = find_by_owner_or_probe_many(conn, &[probe]).await?;
+    Ok(answers.pop().unwrap_or((None, false)))
 }
 
 /// One DHCPDISCOVER's lookup for [`find_by_owner_or_probe_many`].
