@@ -92,6 +92,9 @@ pub struct D2Options {
     pub retention: Duration,
     /// Identity of this d2 in `claimed_by` (default host:pid:nonce).
     pub worker_id: Option<String>,
+    /// Counters to keep counting in (a reconfiguration keeps Kea's statistics going);
+    /// fresh ones when `None`.
+    pub stats: Option<Arc<D2Stats>>,
 }
 
 impl Default for D2Options {
@@ -104,6 +107,7 @@ impl Default for D2Options {
             backoff_max: Duration::from_secs(60),
             retention: Duration::from_secs(7 * 86400),
             worker_id: None,
+            stats: None,
         }
     }
 }
@@ -194,6 +198,15 @@ impl D2Service {
         Self::start_with(config, store, D2Options::from_env()).await
     }
 
+    /// Checks what [`D2Service::start`] would refuse (keys, secret files, domains)
+    /// without binding anything: a reconfiguration checks before it stops the running d2.
+    pub fn validate(config: &DhcpDdns) -> Result<(), D2Error> {
+        let keys = load_keys(config)?;
+        resolve_domains(&config.forward_ddns, &keys)?;
+        resolve_domains(&config.reverse_ddns, &keys)?;
+        Ok(())
+    }
+
     /// Starts d2: binds the NCR socket, then runs intake, worker and upkeep tasks.
     pub async fn start_with(
         config: &DhcpDdns,
@@ -213,7 +226,7 @@ impl D2Service {
         let local_addr = socket.local_addr().unwrap_or(addr);
         let rcvbuf = enlarge_receive_buffer(&socket);
         let worker = options.worker_id.clone().unwrap_or_else(default_worker_id);
-        let stats = Arc::new(D2Stats::default());
+        let stats = options.stats.clone().unwrap_or_default();
         let intake_pid = Arc::new(std::sync::atomic::AtomicU32::new(0));
         let pid = intake_pid.clone();
         let intake_pool = sqlx::postgres::PgPoolOptions::new()

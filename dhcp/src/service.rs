@@ -96,10 +96,21 @@ impl Dhcp4Service {
     /// Resolves the configuration, opens the sockets `interfaces-config` names and
     /// starts serving.
     pub async fn start(config: &tern_config::Dhcp4, store: Store) -> Result<Dhcp4Handle, Error> {
+        Self::start_counting(config, store, Arc::default()).await
+    }
+
+    /// As [`Dhcp4Service::start`], counting into `stats`: a reconfiguration hands over
+    /// the previous server's, so the `pkt4-*` counters go on (per-subnet statistics
+    /// start again from the new subnets, as Kea's do).
+    pub async fn start_counting(
+        config: &tern_config::Dhcp4,
+        store: Store,
+        stats: Arc<Stats>,
+    ) -> Result<Dhcp4Handle, Error> {
         let cfg = ServerConfig::from_config(config)?;
         let ports = Ports::from_env()?;
         let listeners = net::open(&cfg.interfaces, ports.server)?;
-        Self::start_with(cfg, store, listeners, ports).await
+        Self::launch(cfg, store, listeners, ports, stats).await
     }
 
     /// Starts serving on sockets opened by the caller (e.g. inside another network
@@ -110,7 +121,17 @@ impl Dhcp4Service {
         listeners: Vec<Listener>,
         ports: Ports,
     ) -> Result<Dhcp4Handle, Error> {
-        let stats = Arc::new(Stats::default());
+        Self::launch(cfg, store, listeners, ports, Arc::default()).await
+    }
+
+    async fn launch(
+        cfg: ServerConfig,
+        store: Store,
+        listeners: Vec<Listener>,
+        ports: Ports,
+        stats: Arc<Stats>,
+    ) -> Result<Dhcp4Handle, Error> {
+        stats.clear_subnets();
         {
             let mut conn = store
                 .pool()

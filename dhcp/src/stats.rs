@@ -60,6 +60,14 @@ pub fn bump(c: &AtomicI64) {
 }
 
 impl Stats {
+    /// Forgets every subnet's statistics (before a new configuration's are set).
+    pub fn clear_subnets(&self) {
+        self.subnets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
     /// Sets a subnet's gauges (at start-up).
     pub fn set_subnet(&self, id: u32, s: SubnetStats) {
         self.subnets
