@@ -3,6 +3,7 @@
 
 mod cli;
 mod logging;
+mod services;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -145,11 +146,11 @@ fn check(path: &Path, strict: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-const NOT_SERVED: &str = "section read and validated, but not served by this build yet";
+pub(crate) const NOT_SERVED: &str = "section read and validated, but not served by this build yet";
 
 /// Sections of the file whose service has not landed yet: named by `check` and `serve`
 /// so nobody mistakes a validated section for a served one.
-fn not_served_sections(config: &Config) -> Vec<&'static str> {
+pub(crate) fn not_served_sections(config: &Config) -> Vec<&'static str> {
     config
         .sections()
         .into_iter()
@@ -294,10 +295,12 @@ async fn serve(config_path: PathBuf, data_dir: PathBuf) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// SIGINT and SIGTERM, registered with the runtime as soon as tern starts.
+/// SIGINT and SIGTERM (stop) and SIGHUP (reload the configuration file, as Kea),
+/// registered with the runtime as soon as tern starts.
 struct Signals {
     int: tokio::signal::unix::Signal,
     term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
 }
 
 impl Signals {
@@ -306,6 +309,7 @@ impl Signals {
         Ok(Self {
             int: signal(SignalKind::interrupt()).context("installing the SIGINT handler")?,
             term: signal(SignalKind::terminate()).context("installing the SIGTERM handler")?,
+            hup: signal(SignalKind::hangup()).context("installing the SIGHUP handler")?,
         })
     }
 }
@@ -321,16 +325,20 @@ async fn serve_until_signal(
         warn!("TERN_SECTION_NOT_SERVED {section}: {NOT_SERVED}");
     }
     let mut hosts = store.watch_hosts().await.context("watching host changes")?;
-    let mut services = Services::default();
-    if let Err(e) = services.start(config, store).await {
-        services.shutdown().await;
-        return Err(e);
-    }
-    info!("TERN_READY serving; stop with SIGINT or SIGTERM");
+    let (reconfigure, mut requests) = tokio::sync::mpsc::channel(4);
+    let mut services = services::Services::start(config, store, reconfigure).await?;
+    info!("TERN_READY serving; stop with SIGINT or SIGTERM, reload the configuration with SIGHUP");
+    // Reconfigurations run here, one at a time, between signals.
     let result = loop {
         tokio::select! {
             _ = signals.int.recv() => { info!("TERN_SIGNAL SIGINT received"); break Ok(()); }
             _ = signals.term.recv() => { info!("TERN_SIGNAL SIGTERM received"); break Ok(()); }
+            _ = signals.hup.recv() => {
+                info!("TERN_SIGNAL SIGHUP received");
+                // The outcome is logged; a refused file leaves the running configuration.
+                let _ = services.reload("SIGHUP signal").await;
+            }
+            Some(request) = requests.recv() => services.serve_request(request).await,
             event = hosts.recv() => match event {
                 Some(event) => info!("HOSTS_CHANGED {event}"),
                 // The engines must still stop in order before the store goes away.
@@ -338,75 +346,10 @@ async fn serve_until_signal(
             },
         }
     };
+    // Reconfigurations still queued are answered "shutting down" rather than left waiting.
+    drop(requests);
     services.shutdown().await;
     result
-}
-
-/// The engines this config asks for, started in dependency order: d2 first (it drains
-/// the queue the DHCP engine writes), then DHCPv4, then the API that reports on both.
-/// A part that cannot start stops tern, as Kea refuses a config it cannot serve.
-#[derive(Default)]
-struct Services {
-    d2: Option<tern_d2::D2Handle>,
-    dhcp4: Option<tern_dhcp::Dhcp4Handle>,
-    api: Option<tern_api::ApiHandle>,
-}
-
-impl Services {
-    async fn start(&mut self, config: &Config, store: &Store) -> anyhow::Result<()> {
-        let mut stats: Vec<tern_api::Snapshot> = Vec::new();
-        if let Some(ddns) = &config.ddns {
-            let d2 = tern_d2::D2Service::start(ddns, store.clone())
-                .await
-                .context("starting d2")?;
-            let d2_stats = d2.stats();
-            stats.push(Box::new(move || {
-                d2_stats
-                    .snapshot()
-                    .into_iter()
-                    .map(|(k, v)| (k, i64::try_from(v).unwrap_or(i64::MAX)))
-                    .collect()
-            }));
-            self.d2 = Some(d2);
-        }
-        if let Some(dhcp4) = &config.dhcp4 {
-            let handle = tern_dhcp::Dhcp4Service::start(dhcp4, store.clone())
-                .await
-                .context("starting the DHCPv4 server")?;
-            let dhcp4_stats = handle.stats();
-            stats.push(Box::new(move || dhcp4_stats.snapshot()));
-            self.dhcp4 = Some(handle);
-        }
-        if let Some(api) = &config.api {
-            let json = tern_api::read_config_json(&config.file)?;
-            let mut ctx = tern_api::ApiContext::new(
-                store.clone(),
-                config.file.clone(),
-                json,
-                env!("CARGO_PKG_VERSION"),
-            );
-            ctx.stats = std::sync::Arc::new(tern_api::EngineStats::new(stats));
-            let handle = tern_api::ApiServer::start(api, ctx)
-                .await
-                .context("starting the API")?;
-            self.api = Some(handle);
-        }
-        Ok(())
-    }
-
-    /// Stops in reverse order: no new API calls, then no new leases, then d2 finishes
-    /// its in-flight DNS transactions (the rest stays queued).
-    async fn shutdown(self) {
-        if let Some(api) = self.api {
-            api.shutdown().await;
-        }
-        if let Some(dhcp4) = self.dhcp4 {
-            dhcp4.shutdown().await;
-        }
-        if let Some(d2) = self.d2 {
-            d2.shutdown().await;
-        }
-    }
 }
 
 async fn db(action: DbAction, config: Option<PathBuf>, data_dir: PathBuf) -> anyhow::Result<()> {

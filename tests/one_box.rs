@@ -19,7 +19,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{tern_bin, wait_pid_gone};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 const NAMED: &str = "/usr/sbin/named";
 /// Ports inside the server namespace (a fresh namespace: all of them are free).
@@ -769,4 +769,122 @@ fn a_reservation_posted_over_rest_is_handed_to_a_real_client() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// The pool of the config's only subnet, as `config-get` shows it.
+fn running_pool(b: &OneBox) -> String {
+    let got = b.command(r#"{"command": "config-get", "service": ["dhcp4"]}"#);
+    assert_eq!(got["result"], 0, "{got}");
+    got["arguments"]["Dhcp4"]["subnet4"][0]["pools"][0]["pool"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no pool in {got}"))
+        .to_string()
+}
+
+#[test]
+fn config_set_and_config_reload_change_what_clients_get_without_a_restart() {
+    let mut b = OneBox::new();
+    b.start_named();
+    b.start_tern();
+    let pid = b.tern.as_ref().unwrap().pid();
+    let before = b.command(r#"{"command": "config-get", "service": ["dhcp4"]}"#);
+    let old_hash = before["arguments"]["hash"].clone();
+    // config-set as Kea's dhcp4 takes it: the whole Dhcp4 section, here with another pool.
+    let mut dhcp4 = before["arguments"]["Dhcp4"].clone();
+    dhcp4["subnet4"][0]["pools"][0]["pool"] = "192.0.2.200 - 192.0.2.210".into();
+    let set = |d: &Value| {
+        json!({"command": "config-set", "service": ["dhcp4"], "arguments": {"Dhcp4": d}})
+            .to_string()
+    };
+    let got = b.command(&set(&dhcp4));
+    assert_eq!(got["result"], 0, "{got}");
+    assert_eq!(got["text"], "Configuration successful.", "{got}");
+    assert_ne!(got["arguments"]["hash"], old_hash, "{got}");
+    assert!(got["arguments"]["hash"].is_string(), "{got}");
+    assert_eq!(running_pool(&b), "192.0.2.200 - 192.0.2.210");
+    let ip = b
+        .dhclient_bind()
+        .unwrap_or_else(|out| panic!("dhclient got no lease after config-set: {out}"));
+    assert!(
+        (200..=210).contains(&ip.octets()[3]),
+        "{ip} is not from the new pool"
+    );
+    // d2 was restarted with the rest: the name still reaches DNS.
+    let (a, ok) = b.dig_until(FQDN, "A", DNS_WAIT, |v| v == [ip.to_string()]);
+    assert!(ok, "A {FQDN} is {a:?}, want {ip}");
+
+    // A pool outside its subnet is refused with the reason; the running config stays.
+    let mut bad = dhcp4.clone();
+    bad["subnet4"][0]["pools"][0]["pool"] = "10.9.9.1 - 10.9.9.9".into();
+    let got = b.command(&set(&bad));
+    assert_eq!(got["result"], 1, "{got}");
+    assert!(got["text"].as_str().unwrap().contains("10.9.9.1"), "{got}");
+    assert_eq!(running_pool(&b), "192.0.2.200 - 192.0.2.210");
+    // Kea's argument checks, word for word.
+    let got = b.command(r#"{"command": "config-set", "service": ["dhcp4"], "arguments": {}}"#);
+    assert_eq!(got["text"], "Missing mandatory 'Dhcp4' parameter.", "{got}");
+    let got = b.command(
+        &json!({"command": "config-set", "service": ["dhcp4"],
+                "arguments": {"Dhcp4": dhcp4, "DhcpDdns": {}}})
+        .to_string(),
+    );
+    assert_eq!(got["text"], "Unsupported 'DhcpDdns' parameter.", "{got}");
+    // The API cannot move under its own feet: refused as a whole, naming the section.
+    let got = b.command(
+        &json!({"command": "config-set",
+                "arguments": {"Api": {"ip-address": "127.0.0.1", "port": 1}}})
+        .to_string(),
+    );
+    assert_eq!(got["result"], 1, "{got}");
+    assert!(got["text"].as_str().unwrap().contains("Api"), "{got}");
+
+    // config-reload reads the file again: yet another pool, for a client with no lease.
+    b.kill_dhclient();
+    let (code, v) = b.rest("DELETE", &format!("/api/v1/leases/{ip}"), None);
+    assert_eq!(code, 204, "{v}");
+    let _ = std::fs::remove_file(b.path("dhclient.leases"));
+    let file = b.path("tern.json");
+    let text = read(&file).replace("192.0.2.100 - 192.0.2.150", "192.0.2.220 - 192.0.2.230");
+    std::fs::write(&file, &text).unwrap();
+    let got = b.command(r#"{"command": "config-reload"}"#);
+    assert_eq!(got["result"], 0, "{got}");
+    assert_eq!(got["text"], "Configuration successful.", "{got}");
+    assert_eq!(running_pool(&b), "192.0.2.220 - 192.0.2.230");
+    let ip2 = b
+        .dhclient_bind()
+        .unwrap_or_else(|out| panic!("dhclient got no lease after config-reload: {out}"));
+    assert!(
+        (220..=230).contains(&ip2.octets()[3]),
+        "{ip2} is not from the reloaded pool"
+    );
+    // The packet counters went on through both restarts of the DHCP engine.
+    let stats = b.command(r#"{"command": "statistic-get-all"}"#);
+    let acks = stat(&stats, "pkt4-ack-sent").unwrap_or(0);
+    assert!(acks >= 2, "pkt4-ack-sent {acks} after two leases: {stats}");
+
+    // SIGHUP with a broken file: logged as Kea logs it, the running config stays.
+    std::fs::write(&file, "{ \"Dhcp4\": { \"subnet4\": [ ").unwrap();
+    kill(pid, libc::SIGHUP);
+    b.tern.as_mut().unwrap().wait_for(
+        "DHCP4_DYNAMIC_RECONFIGURATION_FAIL",
+        Duration::from_secs(20),
+    );
+    assert_eq!(running_pool(&b), "192.0.2.220 - 192.0.2.230");
+    let got = b.command(r#"{"command": "config-reload"}"#);
+    assert_eq!(got["result"], 1, "{got}");
+    assert!(
+        got["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Config reload failed: "),
+        "{got}"
+    );
+    // SIGHUP with the good file back: applied.
+    std::fs::write(&file, &text).unwrap();
+    kill(pid, libc::SIGHUP);
+    b.tern.as_mut().unwrap().wait_for(
+        "DHCP4_DYNAMIC_RECONFIGURATION_SUCCESS",
+        Duration::from_secs(20),
+    );
+    assert!(b.tern.as_mut().unwrap().exited().is_none(), "tern exited");
 }

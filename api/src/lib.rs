@@ -55,19 +55,20 @@ pub use stats::{EngineStats, MemoryStats, NoStats, Sample, Snapshot, StatsSource
 pub struct ApiContext {
     /// The shared store (Kea's tables).
     pub store: Store,
-    /// The configuration file the process was started with (`config-write`'s default).
+    /// The configuration file the process was started with (`config-write`'s default,
+    /// what `config-reload` reads).
     pub config_path: PathBuf,
-    /// The running configuration, as `config-get` returns it.
-    pub config_json: serde_json::Value,
+    /// The running configuration; a reconfiguration swaps it whole.
+    pub running: RunningConfig,
     /// The version reported by `version-get`.
     pub version: &'static str,
     /// Counters for `statistic-*`.
     pub stats: Arc<dyn StatsSource>,
     /// What `shutdown` does; by default SIGTERM to this process.
     pub on_shutdown: Arc<dyn Fn() + Send + Sync>,
-    /// The running `Dhcp4` section resolved as the DHCP engine serves it: what a lease
-    /// deleted here needs for its DNS removal (subnet's DDNS settings).
-    pub dhcp4: Option<Arc<tern_dhcp::ServerConfig>>,
+    /// Where `config-set` and `config-reload` go: the appliance restarts its engines on
+    /// the new configuration and answers. Without it those commands are not supported.
+    pub reconfigure: Option<tokio::sync::mpsc::Sender<ReconfigureRequest>>,
 }
 
 impl ApiContext {
@@ -81,13 +82,87 @@ impl ApiContext {
         Self {
             store,
             config_path,
-            dhcp4: dhcp4_of(&config_json),
-            config_json,
+            running: RunningConfig::new(config_json),
             version,
             stats: Arc::new(NoStats),
             on_shutdown: Arc::new(signal_self),
+            reconfigure: None,
         }
     }
+
+    /// The configuration running now.
+    pub fn running(&self) -> Arc<Running> {
+        self.running.get()
+    }
+}
+
+/// The configuration the engines run, with what the API derives from it.
+pub struct Running {
+    /// The whole document as `config-get` returns it (includes expanded, no comments).
+    pub json: serde_json::Value,
+    /// The `Dhcp4` section resolved as the DHCP engine serves it: what a lease deleted
+    /// here needs for its DNS removal (subnet's DDNS settings).
+    pub dhcp4: Option<Arc<tern_dhcp::ServerConfig>>,
+    /// The zones the PowerDNS API edits (those of `DhcpDdns`).
+    pub zones: Arc<pdns::zones::Zones>,
+    /// When it was put in place (`status-get`'s `reload`).
+    pub loaded: Instant,
+}
+
+impl Running {
+    /// Derives the API's view of a configuration document.
+    pub fn new(json: serde_json::Value) -> Self {
+        Self {
+            dhcp4: dhcp4_of(&json),
+            zones: Arc::new(pdns::zones::Zones::from_config(&json)),
+            json,
+            loaded: Instant::now(),
+        }
+    }
+}
+
+/// The running configuration, shared between the API and whoever reconfigures the
+/// engines (the appliance swaps it after a `config-set`, `config-reload` or SIGHUP).
+#[derive(Clone)]
+pub struct RunningConfig(Arc<std::sync::RwLock<Arc<Running>>>);
+
+impl RunningConfig {
+    /// Starts with `json`.
+    pub fn new(json: serde_json::Value) -> Self {
+        Self(Arc::new(std::sync::RwLock::new(Arc::new(Running::new(
+            json,
+        )))))
+    }
+
+    /// The configuration running now (a snapshot: a request sees one configuration).
+    pub fn get(&self) -> Arc<Running> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Replaces the running configuration.
+    pub fn set(&self, json: serde_json::Value) {
+        let next = Arc::new(Running::new(json));
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = next;
+    }
+}
+
+/// A reconfiguration asked for over the command channel.
+#[derive(Debug)]
+pub enum Reconfigure {
+    /// `config-set`: these top-level sections replace the running ones; the others stay.
+    Set(serde_json::Map<String, serde_json::Value>),
+    /// `config-reload`: the whole configuration file, read again.
+    Reload,
+}
+
+/// One reconfiguration and where its outcome goes: `Ok` once the engines run the new
+/// configuration, `Err(reason)` when it was refused and the previous one still runs.
+#[derive(Debug)]
+pub struct ReconfigureRequest {
+    /// What to apply.
+    pub what: Reconfigure,
+    /// The outcome.
+    pub reply: tokio::sync::oneshot::Sender<Result<(), String>>,
 }
 
 /// The `Dhcp4` section of a running configuration, resolved (none without one).

@@ -413,7 +413,7 @@ async fn list_leases(State(st): State<AppState>, q: Params) -> Result<Json<Value
 
 async fn create_lease(State(st): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
     let m = parse_body(&body)?;
-    let l = leases::parse_new(&crate::kea::Args(&m), &st.ctx.config_json)?;
+    let l = leases::parse_new(&crate::kea::Args(&m), &st.ctx.running().json)?;
     leases::insert(st.ctx.store.pool(), &l).await?;
     let row = leases::get(st.ctx.store.pool(), l.address)
         .await?
@@ -447,7 +447,7 @@ async fn update_lease(
             ))
         }
     }
-    let l = leases::parse_new(&crate::kea::Args(&m), &st.ctx.config_json)?;
+    let l = leases::parse_new(&crate::kea::Args(&m), &st.ctx.running().json)?;
     if !leases::update(st.ctx.store.pool(), &l, false).await? {
         return Err(ApiError::NotFound(format!("no lease for {a}")));
     }
@@ -475,7 +475,7 @@ async fn delete_lease(
     let a = ip_path(&ip)?;
     // The lease's DNS entries leave with it, through the NCR queue (d2 removes them).
     let (found, _) =
-        leases::delete_with_dns(&st.ctx.store, st.ctx.dhcp4.as_deref(), a, true).await?;
+        leases::delete_with_dns(&st.ctx.store, st.ctx.running().dhcp4.as_deref(), a, true).await?;
     if found {
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -769,3 +769,93 @@ async fn ha_heartbeat_with_the_ha_hook_configured() {
         .unwrap()
         .contains(&json!("ha-heartbeat")));
 }
+
+/// config-set and config-reload as the command channel answers them, with a stand-in for
+/// the appliance that applies a config-set and refuses a reload.
+#[tokio::test]
+async fn config_set_and_reload_answer_as_kea() {
+    let db = tern_store::testing::fresh_db().await;
+    let mut ctx = tern_api::ApiContext::new(
+        db.store().clone(),
+        "/tmp/x.json".into(),
+        common::config_json(),
+        "0.1.0",
+    );
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<tern_api::ReconfigureRequest>(1);
+    ctx.reconfigure = Some(tx);
+    let running = ctx.running.clone();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        while let Some(r) = rx.recv().await {
+            let outcome = match r.what {
+                tern_api::Reconfigure::Set(m) => {
+                    log.lock()
+                        .unwrap()
+                        .push(m.keys().cloned().collect::<Vec<_>>());
+                    let mut json = running.get().json.clone();
+                    json.as_object_mut().unwrap().extend(m);
+                    running.set(json);
+                    Ok(())
+                }
+                tern_api::Reconfigure::Reload => Err("cannot read /tmp/x.json".to_string()),
+            };
+            r.reply.send(outcome).unwrap();
+        }
+    });
+    let app = tern_api::app(tern_api::AppState::new(ctx, tern_api::Auth::open()));
+    let list = one(&app, json!({"command": "list-commands"})).await;
+    let cmds = list["arguments"].as_array().unwrap();
+    assert!(cmds.contains(&json!("config-set")), "{list}");
+    assert!(cmds.contains(&json!("config-reload")), "{list}");
+
+    let before = one(&app, json!({"command": "config-get"})).await;
+    let dhcp4 = json!({ "valid-lifetime": 60, "subnet4": [] });
+    // config-get's answer can be sent back as it is: its hash is ignored.
+    let a = one(
+        &app,
+        json!({"command": "config-set", "service": ["dhcp4"],
+               "arguments": {"Dhcp4": dhcp4, "hash": before["arguments"]["hash"]}}),
+    )
+    .await;
+    assert_eq!(a["result"], 0, "{a}");
+    assert_eq!(a["text"], "Configuration successful.", "{a}");
+    let after = one(&app, json!({"command": "config-get"})).await;
+    assert_eq!(after["arguments"]["Dhcp4"], dhcp4, "{after}");
+    assert_eq!(a["arguments"]["hash"], after["arguments"]["hash"], "{a}");
+    assert_ne!(after["arguments"]["hash"], before["arguments"]["hash"]);
+    assert_eq!(*seen.lock().unwrap(), vec![vec!["Dhcp4".to_string()]]);
+
+    for (body, text) in [
+        (
+            json!({"command": "config-set", "service": ["dhcp4"]}),
+            "Missing mandatory 'arguments' parameter.",
+        ),
+        (
+            json!({"command": "config-set", "service": ["d2"], "arguments": {"Dhcp4": {}}}),
+            "Missing mandatory 'DhcpDdns' parameter.",
+        ),
+        (
+            json!({"command": "config-set", "service": ["dhcp4"], "arguments": {"Dhcp4": []}}),
+            "'Dhcp4' parameter expected to be a map.",
+        ),
+        (
+            json!({"command": "config-set", "service": ["dhcp4"], "arguments": {"Dhcp4": {}, "Dns": {}, "Api": {}}}),
+            "Unsupported 'Dns' parameter (and 'Api').",
+        ),
+        (
+            json!({"command": "config-set", "arguments": {}}),
+            "Missing configuration: give the sections to replace (Dhcp4, DhcpDdns, ...).",
+        ),
+        (
+            json!({"command": "config-reload"}),
+            "Config reload failed: cannot read /tmp/x.json",
+        ),
+    ] {
+        let a = one(&app, body.clone()).await;
+        assert_eq!(a["result"], 1, "{body}: {a}");
+        assert_eq!(a["text"], text, "{body}: {a}");
+    }
+    // None of the refused ones reached the appliance.
+    assert_eq!(seen.lock().unwrap().len(), 1);
+}

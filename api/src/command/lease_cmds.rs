@@ -3,7 +3,7 @@
 use super::*;
 
 pub(super) async fn lease4_add(st: &AppState, args: &Args<'_>) -> Outcome {
-    let l = leases::parse_new(args, &st.ctx.config_json)?;
+    let l = leases::parse_new(args, &st.ctx.running().json)?;
     match leases::insert(st.ctx.store.pool(), &l).await {
         Ok(()) => Ok(Answer::ok(format!(
             "Lease for address {}, subnet-id {} added.",
@@ -18,7 +18,7 @@ pub(super) async fn lease4_add(st: &AppState, args: &Args<'_>) -> Outcome {
 }
 
 pub(super) async fn lease4_update(st: &AppState, args: &Args<'_>) -> Outcome {
-    let l = leases::parse_new(args, &st.ctx.config_json)?;
+    let l = leases::parse_new(args, &st.ctx.running().json)?;
     let force = args.bool("force-create")?.unwrap_or(false);
     if leases::update(st.ctx.store.pool(), &l, force).await.db()? {
         Ok(Answer::ok("IPv4 lease updated."))
@@ -164,10 +164,14 @@ pub(super) async fn lease4_del(st: &AppState, args: &Args<'_>) -> Outcome {
     };
     // Kea's "update-ddns" (default false): queue the removal of the lease's DNS entries.
     let update_ddns = args.bool("update-ddns")?.unwrap_or(false);
-    let (found, _) =
-        leases::delete_with_dns(&st.ctx.store, st.ctx.dhcp4.as_deref(), addr, update_ddns)
-            .await
-            .db()?;
+    let (found, _) = leases::delete_with_dns(
+        &st.ctx.store,
+        st.ctx.running().dhcp4.as_deref(),
+        addr,
+        update_ddns,
+    )
+    .await
+    .db()?;
     if found {
         Ok(Answer::ok("IPv4 lease deleted."))
     } else {
@@ -212,7 +216,7 @@ pub(super) fn parse_v6(args: &Args<'_>, k: &str) -> Result<Option<std::net::Ipv6
 }
 
 pub(super) async fn lease6_add(st: &AppState, args: &Args<'_>) -> Outcome {
-    let l = leases6::parse_new(args, &st.ctx.config_json)?;
+    let l = leases6::parse_new(args, &st.ctx.running().json)?;
     match leases6::insert(st.ctx.store.pool(), &l).await {
         Ok(()) => {
             let what = if l.lease_type == 2 {
@@ -233,7 +237,7 @@ pub(super) async fn lease6_add(st: &AppState, args: &Args<'_>) -> Outcome {
 }
 
 pub(super) async fn lease6_update(st: &AppState, args: &Args<'_>) -> Outcome {
-    let l = leases6::parse_new(args, &st.ctx.config_json)?;
+    let l = leases6::parse_new(args, &st.ctx.running().json)?;
     let force = args.bool("force-create")?.unwrap_or(false);
     if leases6::update(st.ctx.store.pool(), &l, force).await.db()? {
         Ok(Answer::ok("IPv6 lease updated."))

@@ -46,6 +46,8 @@ pub const COMMANDS: &[&str] = &[
     "build-report",
     "config-get",
     "config-hash-get",
+    "config-reload",
+    "config-set",
     "config-test",
     "config-write",
     "ha-heartbeat",
@@ -294,6 +296,14 @@ fn served_by(service: Option<&str>, command: &str) -> bool {
     }
 }
 
+/// Kea's answer for a command the daemon does not have.
+fn unsupported(command: &str) -> Answer {
+    Answer::new(
+        result::UNSUPPORTED,
+        format!("'{command}' command not supported."),
+    )
+}
+
 /// Runs one command for one service (`None`: no service named).
 pub async fn run(
     st: &AppState,
@@ -303,10 +313,10 @@ pub async fn run(
     has_args: bool,
 ) -> Answer {
     if !served_by(service, command) {
-        return Answer::new(
-            result::UNSUPPORTED,
-            format!("'{command}' command not supported."),
-        );
+        return unsupported(command);
+    }
+    if command == "config-set" || command == "config-reload" {
+        return reconfigure(st, service, command, args, has_args).await;
     }
     if command.starts_with("reservation-") && wants_v6(service, args) {
         return match dispatch6(st, command, args).await {
@@ -321,12 +331,15 @@ pub async fn run(
 async fn dispatch(st: &AppState, command: &str, args: &Args<'_>, has_args: bool) -> Outcome {
     match command {
         "list-commands" => {
-            // As Kea: ha-heartbeat exists only where the HA hook is loaded.
+            // As Kea: ha-heartbeat exists only where the HA hook is loaded; the
+            // reconfiguration commands only where something can restart the engines.
             let ha = ha_mode(st).is_some();
+            let reconfigurable = st.ctx.reconfigure.is_some();
             let cmds: Vec<&str> = COMMANDS
                 .iter()
                 .copied()
                 .filter(|c| ha || *c != "ha-heartbeat")
+                .filter(|c| reconfigurable || !matches!(*c, "config-set" | "config-reload"))
                 .collect();
             Ok(Answer {
                 result: 0,
@@ -344,9 +357,10 @@ async fn dispatch(st: &AppState, command: &str, args: &Args<'_>, has_args: bool)
         "status-get" => Ok(status_get(st)),
         "config-get" => {
             // As Kea 2.4+: the configuration plus its hash.
-            let mut cfg = st.ctx.config_json.clone();
+            let running = st.ctx.running();
+            let mut cfg = running.json.clone();
             if let Value::Object(m) = &mut cfg {
-                m.insert("hash".into(), config_hash(&st.ctx.config_json).into());
+                m.insert("hash".into(), config_hash(&running.json).into());
             }
             Ok(Answer {
                 result: 0,
@@ -357,7 +371,7 @@ async fn dispatch(st: &AppState, command: &str, args: &Args<'_>, has_args: bool)
         "config-hash-get" => Ok(Answer {
             result: 0,
             text: None,
-            arguments: Some(json!({ "hash": config_hash(&st.ctx.config_json) })),
+            arguments: Some(json!({ "hash": config_hash(&st.ctx.running().json) })),
         }),
         "config-test" => config_test(args, has_args),
         "config-write" => config_write(st, args),
@@ -522,10 +536,7 @@ async fn dispatch(st: &AppState, command: &str, args: &Args<'_>, has_args: bool)
             st.ctx.stats.reset_all();
             Ok(Answer::ok("All statistics reset to neutral values."))
         }
-        other => Err(Answer::new(
-            result::UNSUPPORTED,
-            format!("'{other}' command not supported."),
-        )),
+        other => Err(unsupported(other)),
     }
 }
 
@@ -555,7 +566,7 @@ fn subnets<'a>(
 
 /// `subnet4-list` / `subnet6-list` (Kea's subnet_cmds), from the running configuration.
 fn subnet_list(st: &AppState, section: &str, key: &str, family: &str) -> Answer {
-    let list: Vec<Value> = subnets(&st.ctx.config_json, section, key)
+    let list: Vec<Value> = subnets(&st.ctx.running().json, section, key)
         .into_iter()
         .map(|(s, net)| {
             let mut m = Map::new();
@@ -586,7 +597,8 @@ fn subnet_get(st: &AppState, args: &Args<'_>, section: &str, key: &str, family: 
     if id.is_none() && prefix.is_none() {
         return Err(Answer::err("'id' or 'subnet' must be specified"));
     }
-    let found = subnets(&st.ctx.config_json, section, key)
+    let running = st.ctx.running();
+    let found = subnets(&running.json, section, key)
         .into_iter()
         .find(|(s, _)| match (id, prefix) {
             (Some(i), _) => s.get("id").and_then(Value::as_i64) == Some(i),
@@ -625,13 +637,107 @@ fn status_get(st: &AppState) -> Answer {
         arguments: Some(json!({
             "pid": std::process::id(),
             "uptime": up,
-            "reload": up,
+            "reload": st.ctx.running().loaded.elapsed().as_secs(),
             "multi-threading-enabled": false,
             "thread-pool-size": 0,
             "packet-queue-size": 0,
             "sockets": { "status": "ready" },
         })),
     }
+}
+
+/// The section a Kea daemon's `config-set` takes.
+fn own_section(service: Option<&str>) -> Option<&'static str> {
+    match service {
+        Some("dhcp4") => Some("Dhcp4"),
+        Some("dhcp6") => Some("Dhcp6"),
+        Some("d2") => Some("DhcpDdns"),
+        _ => None,
+    }
+}
+
+/// `config-set` and `config-reload`: handed to the appliance, which checks the new
+/// configuration, restarts the engines on it (the API stays up) and keeps the previous
+/// one running when anything is refused. Texts as Kea's daemons answer.
+async fn reconfigure(
+    st: &AppState,
+    service: Option<&str>,
+    command: &str,
+    args: &Args<'_>,
+    has_args: bool,
+) -> Answer {
+    let Some(tx) = st.ctx.reconfigure.clone() else {
+        return unsupported(command);
+    };
+    let what = if command == "config-reload" {
+        crate::Reconfigure::Reload
+    } else {
+        match config_set_sections(service, args, has_args) {
+            Ok(m) => crate::Reconfigure::Set(m),
+            Err(a) => return a,
+        }
+    };
+    let (reply, outcome) = tokio::sync::oneshot::channel();
+    let request = crate::ReconfigureRequest { what, reply };
+    let result = match tx.send(request).await {
+        Ok(()) => outcome
+            .await
+            .unwrap_or_else(|_| Err("the server is shutting down".into())),
+        Err(_) => Err("the server is shutting down".into()),
+    };
+    match (result, command) {
+        (Ok(()), _) => Answer::ok("Configuration successful.")
+            .with(json!({ "hash": config_hash(&st.ctx.running().json) })),
+        (Err(e), "config-reload") => Answer::err(format!("Config reload failed: {e}")),
+        (Err(e), _) => Answer::err(e),
+    }
+}
+
+/// The sections a `config-set` replaces. Sent to one daemon (`service`), the arguments
+/// hold that daemon's section only, as Kea requires; sent to tern as a whole, any of its
+/// sections. `hash` (what `config-get` adds) is ignored so its answer can be sent back.
+fn config_set_sections(
+    service: Option<&str>,
+    args: &Args<'_>,
+    has_args: bool,
+) -> Result<Map<String, Value>, Answer> {
+    if !has_args {
+        return Err(Answer::err("Missing mandatory 'arguments' parameter."));
+    }
+    let mut sections = args.0.clone();
+    sections.remove("hash");
+    if let Some(own) = own_section(service) {
+        match sections.get(own) {
+            None => return Err(Answer::err(format!("Missing mandatory '{own}' parameter."))),
+            Some(Value::Object(_)) => {}
+            Some(_) => {
+                return Err(Answer::err(format!(
+                    "'{own}' parameter expected to be a map."
+                )))
+            }
+        }
+        let others: Vec<&String> = sections.keys().filter(|k| *k != own).collect();
+        if let Some((first, rest)) = others.split_first() {
+            let mut text = format!("Unsupported '{first}' parameter");
+            for o in rest {
+                text.push_str(&format!(" (and '{o}')"));
+            }
+            text.push('.');
+            return Err(Answer::err(text));
+        }
+    } else if sections.is_empty() {
+        return Err(Answer::err(
+            "Missing configuration: give the sections to replace (Dhcp4, DhcpDdns, ...).",
+        ));
+    }
+    for (k, v) in &sections {
+        if !v.is_object() {
+            return Err(Answer::err(format!(
+                "'{k}' parameter expected to be a map."
+            )));
+        }
+    }
+    Ok(sections)
 }
 
 /// SHA-256 of the running configuration's JSON text, upper-case hex (Kea's "hash").
@@ -693,7 +799,7 @@ fn config_write(st: &AppState, args: &Args<'_>) -> Outcome {
             dir.display()
         )));
     }
-    let text = serde_json::to_string_pretty(&st.ctx.config_json)
+    let text = serde_json::to_string_pretty(&st.ctx.running().json)
         .map_err(|e| Answer::err(format!("cannot render the configuration: {e}")))?;
     std::fs::write(&target, text.as_bytes()).map_err(|e| {
         Answer::err(format!(
@@ -711,7 +817,8 @@ fn config_write(st: &AppState, args: &Args<'_>) -> Outcome {
 /// The HA mode `Dhcp4` configures through Kea's HA hook, if any.
 fn ha_mode(st: &AppState) -> Option<String> {
     st.ctx
-        .config_json
+        .running()
+        .json
         .get("Dhcp4")
         .and_then(|d| d.get("hooks-libraries"))
         .and_then(Value::as_array)

@@ -82,11 +82,22 @@ impl IntoResponse for PdnsError {
     }
 }
 
-type Shared = Extension<Arc<Zones>>;
+/// The zones of the configuration running when the request arrived.
+struct Shared(Arc<Zones>);
+
+impl axum::extract::FromRequestParts<AppState> for Shared {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        _: &mut axum::http::request::Parts,
+        st: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Shared(st.ctx.running().zones.clone()))
+    }
+}
 
 /// The routes, serving the zones of `state`'s configuration.
 pub fn router(state: &AppState) -> Router<AppState> {
-    let zones = Arc::new(Zones::from_config(&state.ctx.config_json));
     let version = format!("{PDNS_VERSION}-tern-{}", state.ctx.version);
     Router::new()
         .route("/api", get(api_versions))
@@ -104,7 +115,6 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/api/v1/servers/{server_id}/zones/{zone_id}/notify",
             put(notify),
         )
-        .layer(Extension(zones))
         .layer(Extension(Version(version)))
 }
 
@@ -169,7 +179,7 @@ fn zone_object(z: &RemoteZone, serial: u32) -> Value {
 async fn list_zones(
     Path(server_id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-    Extension(zones): Shared,
+    Shared(zones): Shared,
 ) -> Result<Json<Value>, PdnsError> {
     check_server(&server_id)?;
     let filter = q
@@ -187,7 +197,7 @@ async fn list_zones(
 
 async fn create_zone(
     Path(server_id): Path<String>,
-    Extension(zones): Shared,
+    Shared(zones): Shared,
     body: Bytes,
 ) -> Result<Response, PdnsError> {
     check_server(&server_id)?;
@@ -210,7 +220,7 @@ async fn create_zone(
 
 async fn delete_zone(
     Path((server_id, zone_id)): Path<(String, String)>,
-    Extension(zones): Shared,
+    Shared(zones): Shared,
 ) -> Result<Response, PdnsError> {
     check_server(&server_id)?;
     let z = zones.find(&zone_id)?;
@@ -223,7 +233,7 @@ async fn delete_zone(
 
 async fn notify(
     Path((server_id, zone_id)): Path<(String, String)>,
-    Extension(zones): Shared,
+    Shared(zones): Shared,
 ) -> Result<Json<Value>, PdnsError> {
     check_server(&server_id)?;
     zones.find(&zone_id)?;
@@ -234,7 +244,7 @@ async fn notify(
 async fn get_zone(
     Path((server_id, zone_id)): Path<(String, String)>,
     Query(q): Query<HashMap<String, String>>,
-    Extension(zones): Shared,
+    Shared(zones): Shared,
 ) -> Result<Json<Value>, PdnsError> {
     check_server(&server_id)?;
     let z = zones.find(&zone_id)?;
@@ -291,7 +301,7 @@ fn absolute(text: &str) -> Result<Name, String> {
 
 async fn patch_zone(
     Path((server_id, zone_id)): Path<(String, String)>,
-    Extension(zones): Shared,
+    Shared(zones): Shared,
     body: Bytes,
 ) -> Result<StatusCode, PdnsError> {
     check_server(&server_id)?;

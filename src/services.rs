@@ -1,0 +1,296 @@
+//! The engines a configuration asks for: started in dependency order, stopped in reverse,
+//! and swapped for a new configuration (`config-set`, `config-reload`, SIGHUP) while the
+//! API keeps serving.
+//!
+//! A reconfiguration is checked before anything stops; the engines are then restarted
+//! on it, and if one of them cannot start, the previous configuration is started again
+//! and the reason is the answer. The store and the API cannot change in place (their
+//! clients would lose their connections mid-request), so a new configuration that
+//! changes them is refused as a whole, naming the section, rather than half applied.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::Context;
+use serde_json::Value;
+use tern_api::{Reconfigure, ReconfigureRequest, RunningConfig};
+use tern_config::{Config, Severity};
+use tern_store::Store;
+use tracing::{error, info, warn};
+
+/// The engines' counters, kept across reconfigurations (Kea's `pkt4-*` and `ncr-*`
+/// counters go on through a reload); a flag says whether the engine runs, so the API
+/// reports only the statistics of engines that are configured.
+#[derive(Clone, Default)]
+struct Counters {
+    dhcp4: Arc<tern_dhcp::Stats>,
+    dhcp4_on: Arc<AtomicBool>,
+    d2: Arc<tern_d2::D2Stats>,
+    d2_on: Arc<AtomicBool>,
+}
+
+impl Counters {
+    fn sources(&self) -> Vec<tern_api::Snapshot> {
+        let (d2, d2_on) = (self.d2.clone(), self.d2_on.clone());
+        let (dhcp4, dhcp4_on) = (self.dhcp4.clone(), self.dhcp4_on.clone());
+        vec![
+            Box::new(move || {
+                if !d2_on.load(Ordering::Relaxed) {
+                    return Vec::new();
+                }
+                d2.snapshot()
+                    .into_iter()
+                    .map(|(k, v)| (k, i64::try_from(v).unwrap_or(i64::MAX)))
+                    .collect()
+            }),
+            Box::new(move || {
+                if !dhcp4_on.load(Ordering::Relaxed) {
+                    return Vec::new();
+                }
+                dhcp4.snapshot()
+            }),
+        ]
+    }
+}
+
+/// The running engines and the configuration they run.
+pub struct Services {
+    d2: Option<tern_d2::D2Handle>,
+    dhcp4: Option<tern_dhcp::Dhcp4Handle>,
+    api: Option<tern_api::ApiHandle>,
+    counters: Counters,
+    store: Store,
+    config: Config,
+    /// The API's view of the running configuration, updated after each reconfiguration.
+    api_running: Option<RunningConfig>,
+}
+
+impl Services {
+    /// Starts what `config` asks for: d2 first (it drains the queue the DHCP engine
+    /// writes), then DHCPv4, then the API that reports on both. A part that cannot
+    /// start stops tern, as Kea refuses a config it cannot serve; what did start is
+    /// stopped again before the error is returned.
+    pub async fn start(
+        config: &Config,
+        store: &Store,
+        reconfigure: tokio::sync::mpsc::Sender<ReconfigureRequest>,
+    ) -> anyhow::Result<Self> {
+        let mut s = Services {
+            d2: None,
+            dhcp4: None,
+            api: None,
+            counters: Counters::default(),
+            store: store.clone(),
+            config: config.clone(),
+            api_running: None,
+        };
+        let started = async {
+            s.start_engines(config).await?;
+            s.start_api(config, reconfigure).await
+        }
+        .await;
+        match started {
+            Ok(()) => Ok(s),
+            Err(e) => {
+                s.shutdown().await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn start_engines(&mut self, config: &Config) -> anyhow::Result<()> {
+        if let Some(ddns) = &config.ddns {
+            let options = tern_d2::D2Options {
+                stats: Some(self.counters.d2.clone()),
+                ..tern_d2::D2Options::from_env()
+            };
+            let d2 = tern_d2::D2Service::start_with(ddns, self.store.clone(), options)
+                .await
+                .context("starting d2")?;
+            self.counters.d2_on.store(true, Ordering::Relaxed);
+            self.d2 = Some(d2);
+        }
+        if let Some(dhcp4) = &config.dhcp4 {
+            let handle = tern_dhcp::Dhcp4Service::start_counting(
+                dhcp4,
+                self.store.clone(),
+                self.counters.dhcp4.clone(),
+            )
+            .await
+            .context("starting the DHCPv4 server")?;
+            self.counters.dhcp4_on.store(true, Ordering::Relaxed);
+            self.dhcp4 = Some(handle);
+        }
+        Ok(())
+    }
+
+    async fn start_api(
+        &mut self,
+        config: &Config,
+        reconfigure: tokio::sync::mpsc::Sender<ReconfigureRequest>,
+    ) -> anyhow::Result<()> {
+        let Some(api) = &config.api else {
+            return Ok(());
+        };
+        let json = tern_api::read_config_json(&config.file)?;
+        let mut ctx = tern_api::ApiContext::new(
+            self.store.clone(),
+            config.file.clone(),
+            json,
+            env!("CARGO_PKG_VERSION"),
+        );
+        ctx.stats = Arc::new(tern_api::EngineStats::new(self.counters.sources()));
+        ctx.reconfigure = Some(reconfigure);
+        self.api_running = Some(ctx.running.clone());
+        let handle = tern_api::ApiServer::start(api, ctx)
+            .await
+            .context("starting the API")?;
+        self.api = Some(handle);
+        Ok(())
+    }
+
+    /// No new leases, then d2 finishes its in-flight DNS transactions (the rest stays
+    /// queued). The API is not touched.
+    async fn stop_engines(&mut self) {
+        if let Some(dhcp4) = self.dhcp4.take() {
+            dhcp4.shutdown().await;
+            self.counters.dhcp4_on.store(false, Ordering::Relaxed);
+        }
+        if let Some(d2) = self.d2.take() {
+            d2.shutdown().await;
+            self.counters.d2_on.store(false, Ordering::Relaxed);
+        }
+    }
+
+    /// Stops in reverse order: no new API calls, then the engines.
+    pub async fn shutdown(mut self) {
+        if let Some(api) = self.api.take() {
+            api.shutdown().await;
+        }
+        self.stop_engines().await;
+    }
+
+    /// Carries out one reconfiguration asked for over the API and answers it.
+    pub async fn serve_request(&mut self, request: ReconfigureRequest) {
+        let outcome = match request.what {
+            Reconfigure::Reload => self.reload("config-reload command").await,
+            Reconfigure::Set(sections) => self.set(sections).await,
+        };
+        // The caller may have gone (HTTP client disconnected); the outcome is logged.
+        let _ = request.reply.send(outcome);
+    }
+
+    /// Reads the configuration file again and runs it (`config-reload`, SIGHUP).
+    pub async fn reload(&mut self, why: &str) -> Result<(), String> {
+        let file = self.config.file.display().to_string();
+        info!("DHCP4_DYNAMIC_RECONFIGURATION initiate server reconfiguration using file: {file}, after receiving {why}");
+        let loaded = tern_config::load(&self.config.file)
+            .map_err(|e| e.to_string())
+            .and_then(|c| {
+                let json = match self.api_running {
+                    Some(_) => {
+                        Some(tern_api::read_config_json(&c.file).map_err(|e| e.to_string())?)
+                    }
+                    None => None,
+                };
+                Ok((c, json))
+            });
+        let outcome = match loaded {
+            Ok((config, json)) => self.apply(config, json).await,
+            Err(e) => Err(e),
+        };
+        match &outcome {
+            Ok(()) => info!(
+                "DHCP4_DYNAMIC_RECONFIGURATION_SUCCESS dynamic server reconfiguration succeeded with file: {file}"
+            ),
+            Err(e) => error!(
+                "DHCP4_DYNAMIC_RECONFIGURATION_FAIL dynamic server reconfiguration failed with file: {file}: {e}; the previous configuration is still running"
+            ),
+        }
+        outcome
+    }
+
+    /// `config-set`: the given sections replace the running ones.
+    async fn set(&mut self, sections: serde_json::Map<String, Value>) -> Result<(), String> {
+        let names: Vec<String> = sections.keys().cloned().collect();
+        let mut json = self
+            .api_running
+            .as_ref()
+            .map(|r| r.get().json.clone())
+            .unwrap_or_else(|| Value::Object(Default::default()));
+        if let Value::Object(m) = &mut json {
+            m.extend(sections);
+        }
+        let origin = self.config.file.display().to_string();
+        let outcome = match tern_config::parse_str(&json.to_string(), &origin) {
+            Ok(mut config) => {
+                // Relative paths and later reloads keep meaning the file tern started with.
+                config.file = self.config.file.clone();
+                self.apply(config, Some(json)).await
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        match &outcome {
+            Ok(()) => info!(
+                "DHCP4_CONFIG_COMPLETE configuration set over the command channel: {} replaced",
+                names.join(", ")
+            ),
+            Err(e) => error!(
+                "DHCP4_CONFIG_LOAD_FAIL configuration from the command channel refused: {e}; the previous configuration is still running"
+            ),
+        }
+        outcome
+    }
+
+    /// Checks `config` against what cannot change and what the engines would refuse,
+    /// then restarts the engines on it; on failure the previous configuration runs again.
+    async fn apply(&mut self, config: Config, json: Option<Value>) -> Result<(), String> {
+        if config.store != self.config.store {
+            return Err("the database (Store section or lease-database) cannot change while tern runs: restart tern to use another one".into());
+        }
+        // Compared as written: the parsed section also records where it was in the file.
+        let api_text = |c: &Config| c.api.as_ref().map(|a| a.raw.to_json());
+        if api_text(&config) != api_text(&self.config) {
+            return Err(
+                "the Api section cannot change while tern runs: restart tern to apply it".into(),
+            );
+        }
+        if let Some(d) = &config.dhcp4 {
+            tern_dhcp::ServerConfig::from_config(d).map_err(|e| format!("Dhcp4: {e}"))?;
+        }
+        if let Some(d) = &config.ddns {
+            tern_d2::D2Service::validate(d).map_err(|e| format!("DhcpDdns: {e}"))?;
+        }
+        for d in &config.diagnostics {
+            match d.severity {
+                Severity::Info => info!("TERN_CONFIG_NOTE {d}"),
+                Severity::Warning => warn!("TERN_CONFIG_UNSUPPORTED {d}"),
+            }
+        }
+        for section in crate::not_served_sections(&config) {
+            warn!("TERN_SECTION_NOT_SERVED {section}: {}", crate::NOT_SERVED);
+        }
+        if config.loggers != self.config.loggers {
+            warn!("TERN_LOGGERS_UNCHANGED the loggers of the new configuration take effect when tern restarts");
+        }
+        self.stop_engines().await;
+        match self.start_engines(&config).await {
+            Ok(()) => {
+                self.config = config;
+                if let (Some(running), Some(json)) = (&self.api_running, json) {
+                    running.set(json);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                let reason = format!("{e:#}");
+                self.stop_engines().await;
+                let previous = self.config.clone();
+                if let Err(e2) = self.start_engines(&previous).await {
+                    error!("TERN_RECONFIGURE_ROLLBACK_FAILED the previous configuration could not be started again either: {e2:#}; engines stopped, the API still answers");
+                }
+                Err(reason)
+            }
+        }
+    }
+}
