@@ -53,6 +53,20 @@ impl Counters {
     }
 }
 
+/// Which engines a start or stop concerns.
+#[derive(Clone, Copy)]
+struct Engines {
+    dhcp4: bool,
+    d2: bool,
+}
+
+impl Engines {
+    const ALL: Engines = Engines {
+        dhcp4: true,
+        d2: true,
+    };
+}
+
 /// The running engines and the configuration they run.
 pub struct Services {
     d2: Option<tern_d2::D2Handle>,
@@ -85,7 +99,7 @@ impl Services {
             api_running: None,
         };
         let started = async {
-            s.start_engines(config).await?;
+            s.start_engines(config, Engines::ALL).await?;
             s.start_api(config, reconfigure).await
         }
         .await;
@@ -98,8 +112,8 @@ impl Services {
         }
     }
 
-    async fn start_engines(&mut self, config: &Config) -> anyhow::Result<()> {
-        if let Some(ddns) = &config.ddns {
+    async fn start_engines(&mut self, config: &Config, which: Engines) -> anyhow::Result<()> {
+        if let Some(ddns) = config.ddns.as_ref().filter(|_| which.d2) {
             let options = tern_d2::D2Options {
                 stats: Some(self.counters.d2.clone()),
                 ..tern_d2::D2Options::from_env()
@@ -110,7 +124,7 @@ impl Services {
             self.counters.d2_on.store(true, Ordering::Relaxed);
             self.d2 = Some(d2);
         }
-        if let Some(dhcp4) = &config.dhcp4 {
+        if let Some(dhcp4) = config.dhcp4.as_ref().filter(|_| which.dhcp4) {
             let handle = tern_dhcp::Dhcp4Service::start_counting(
                 dhcp4,
                 self.store.clone(),
@@ -151,12 +165,12 @@ impl Services {
 
     /// No new leases, then d2 finishes its in-flight DNS transactions (the rest stays
     /// queued). The API is not touched.
-    async fn stop_engines(&mut self) {
-        if let Some(dhcp4) = self.dhcp4.take() {
+    async fn stop_engines(&mut self, which: Engines) {
+        if let Some(dhcp4) = self.dhcp4.take_if(|_| which.dhcp4) {
             dhcp4.shutdown().await;
             self.counters.dhcp4_on.store(false, Ordering::Relaxed);
         }
-        if let Some(d2) = self.d2.take() {
+        if let Some(d2) = self.d2.take_if(|_| which.d2) {
             d2.shutdown().await;
             self.counters.d2_on.store(false, Ordering::Relaxed);
         }
@@ -167,7 +181,7 @@ impl Services {
         if let Some(api) = self.api.take() {
             api.shutdown().await;
         }
-        self.stop_engines().await;
+        self.stop_engines(Engines::ALL).await;
     }
 
     /// Carries out one reconfiguration asked for over the API and answers it.
@@ -196,7 +210,8 @@ impl Services {
                 Ok((c, json))
             });
         let outcome = match loaded {
-            Ok((config, json)) => self.apply(config, json).await,
+            // The whole file, so also key files named in it: every engine restarts.
+            Ok((config, json)) => self.apply(config, json, Engines::ALL).await,
             Err(e) => Err(e),
         };
         match &outcome {
@@ -226,7 +241,13 @@ impl Services {
             Ok(mut config) => {
                 // Relative paths and later reloads keep meaning the file tern started with.
                 config.file = self.config.file.clone();
-                self.apply(config, Some(json)).await
+                // Only the engines whose sections were given restart, as with Kea's
+                // separate daemons (a new Dhcp4 does not interrupt DNS updates).
+                let which = Engines {
+                    dhcp4: names.iter().any(|n| n == "Dhcp4"),
+                    d2: names.iter().any(|n| n == "DhcpDdns"),
+                };
+                self.apply(config, Some(json), which).await
             }
             Err(e) => Err(e.to_string()),
         };
@@ -244,7 +265,12 @@ impl Services {
 
     /// Checks `config` against what cannot change and what the engines would refuse,
     /// then restarts the engines on it; on failure the previous configuration runs again.
-    async fn apply(&mut self, config: Config, json: Option<Value>) -> Result<(), String> {
+    async fn apply(
+        &mut self,
+        config: Config,
+        json: Option<Value>,
+        which: Engines,
+    ) -> Result<(), String> {
         if config.store != self.config.store {
             return Err("the database (Store section or lease-database) cannot change while tern runs: restart tern to use another one".into());
         }
@@ -273,8 +299,8 @@ impl Services {
         if config.loggers != self.config.loggers {
             warn!("TERN_LOGGERS_UNCHANGED the loggers of the new configuration take effect when tern restarts");
         }
-        self.stop_engines().await;
-        match self.start_engines(&config).await {
+        self.stop_engines(which).await;
+        match self.start_engines(&config, which).await {
             Ok(()) => {
                 self.config = config;
                 if let (Some(running), Some(json)) = (&self.api_running, json) {
@@ -284,9 +310,9 @@ impl Services {
             }
             Err(e) => {
                 let reason = format!("{e:#}");
-                self.stop_engines().await;
+                self.stop_engines(which).await;
                 let previous = self.config.clone();
-                if let Err(e2) = self.start_engines(&previous).await {
+                if let Err(e2) = self.start_engines(&previous, which).await {
                     error!("TERN_RECONFIGURE_ROLLBACK_FAILED the previous configuration could not be started again either: {e2:#}; engines stopped, the API still answers");
                 }
                 Err(reason)

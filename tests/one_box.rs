@@ -802,6 +802,10 @@ fn config_set_and_config_reload_change_what_clients_get_without_a_restart() {
     assert_ne!(got["arguments"]["hash"], old_hash, "{got}");
     assert!(got["arguments"]["hash"].is_string(), "{got}");
     assert_eq!(running_pool(&b), "192.0.2.200 - 192.0.2.210");
+    // Only the DHCP engine restarted: d2 kept running.
+    let starts = |b: &OneBox, id: &str| b.tern_log().matches(id).count();
+    assert_eq!(starts(&b, "DHCP4_STARTED"), 2, "{}", b.tern_log());
+    assert_eq!(starts(&b, "DHCP_DDNS_STARTED"), 1, "{}", b.tern_log());
     let ip = b
         .dhclient_bind()
         .unwrap_or_else(|out| panic!("dhclient got no lease after config-set: {out}"));
@@ -850,6 +854,9 @@ fn config_set_and_config_reload_change_what_clients_get_without_a_restart() {
     assert_eq!(got["result"], 0, "{got}");
     assert_eq!(got["text"], "Configuration successful.", "{got}");
     assert_eq!(running_pool(&b), "192.0.2.220 - 192.0.2.230");
+    // A reload restarts both engines (key files named in the file may have changed).
+    assert_eq!(starts(&b, "DHCP4_STARTED"), 3, "{}", b.tern_log());
+    assert_eq!(starts(&b, "DHCP_DDNS_STARTED"), 2, "{}", b.tern_log());
     let ip2 = b
         .dhclient_bind()
         .unwrap_or_else(|out| panic!("dhclient got no lease after config-reload: {out}"));
