@@ -9,7 +9,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::net::UnixDatagram;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::filter::{LevelFilter, Targets};
@@ -17,7 +17,7 @@ use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
-use tracing_subscriber::{EnvFilter, Layer};
+use tracing_subscriber::{Layer, Registry};
 
 /// Where one logger writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,23 +86,67 @@ pub fn kea_severity(severity: &str, debuglevel: u32) -> LevelFilter {
     }
 }
 
+/// One output with the levels it takes per target.
+type Outputs = Vec<(Targets, Box<dyn Layer<Registry> + Send + Sync>)>;
+
+/// The outputs in use and the default output they were set up with; replaced whole by
+/// [`reload`].
+struct Switch {
+    outputs: RwLock<Outputs>,
+    default_output: Output,
+}
+
+static SWITCH: OnceLock<Arc<Switch>> = OnceLock::new();
+
 /// Installs the global subscriber. With no specs, INFO to `default_output` (Kea's default
 /// is stdout; commands whose stdout is their answer use stderr).
-/// `TERN_LOG` (EnvFilter syntax) overrides every level for debugging.
+/// `TERN_LOG` (`target=level,...`, or one level) overrides every level for debugging.
 pub fn init(specs: &[LoggerSpec], default_output: Output) -> io::Result<()> {
+    let switch = Arc::new(Switch {
+        outputs: RwLock::new(open_outputs(specs, &default_output)?),
+        default_output,
+    });
+    let subscriber = tracing_subscriber::registry().with(Switched(switch.clone()));
+    tracing::subscriber::set_global_default(subscriber).map_err(io::Error::other)?;
+    let _ = SWITCH.set(switch);
+    Ok(())
+}
+
+/// Replaces the outputs and levels (a reconfiguration's `loggers`), as Kea applies a new
+/// configuration's loggers. When an output cannot be opened the old ones stay.
+pub fn reload(specs: &[LoggerSpec]) -> io::Result<()> {
+    let Some(switch) = SWITCH.get() else {
+        return Ok(());
+    };
+    let outputs = open_outputs(specs, &switch.default_output)?;
+    *switch.outputs.write().unwrap_or_else(|e| e.into_inner()) = outputs;
+    // Call sites cached as disabled (or enabled) under the old levels are asked again.
+    tracing::callsite::rebuild_interest_cache();
+    Ok(())
+}
+
+fn open_outputs(specs: &[LoggerSpec], default_output: &Output) -> io::Result<Outputs> {
     let default_spec;
     let specs = if specs.is_empty() {
         default_spec = [LoggerSpec {
             name: "tern".into(),
             level: LevelFilter::INFO,
-            outputs: vec![default_output],
+            outputs: vec![default_output.clone()],
         }];
         &default_spec[..]
     } else {
         specs
     };
-    let env_override = std::env::var("TERN_LOG").ok();
-    let mut layers: Vec<Box<dyn Layer<_> + Send + Sync>> = Vec::new();
+    let env_override = std::env::var("TERN_LOG")
+        .ok()
+        .and_then(|d| match d.parse::<Targets>() {
+            Ok(t) => Some(t),
+            Err(e) => {
+                eprintln!("tern: TERN_LOG={d:?} ignored: {e}");
+                None
+            }
+        });
+    let mut outputs: Outputs = Vec::new();
     for spec in specs {
         for output in &spec.outputs {
             let writer = OutputWriter::open(output)?;
@@ -110,21 +154,61 @@ pub fn init(specs: &[LoggerSpec], default_output: Output) -> io::Result<()> {
                 .event_format(KeaFormat)
                 .with_writer(writer)
                 .with_ansi(false);
-            let layer: Box<dyn Layer<_> + Send + Sync> = match &env_override {
-                Some(directives) => fmt.with_filter(EnvFilter::new(directives)).boxed(),
-                None => {
-                    let mut filter = Targets::new();
-                    for target in targets_for(&spec.name) {
-                        filter = filter.with_target(*target, spec.level);
-                    }
-                    fmt.with_filter(filter).boxed()
-                }
+            let filter = match &env_override {
+                Some(t) => t.clone(),
+                None => targets_for(&spec.name)
+                    .iter()
+                    .fold(Targets::new(), |f, t| f.with_target(*t, spec.level)),
             };
-            layers.push(layer);
+            outputs.push((filter, fmt.boxed()));
         }
     }
-    let subscriber = tracing_subscriber::registry().with(layers);
-    tracing::subscriber::set_global_default(subscriber).map_err(io::Error::other)
+    Ok(outputs)
+}
+
+/// The one layer installed: hands each event to the outputs whose levels take it. (The
+/// outputs are swapped behind a lock because tracing's own reload cannot replace layers
+/// that carry per-layer filters.) Spans are not forwarded: Kea's lines carry none.
+struct Switched(Arc<Switch>);
+
+impl Switched {
+    fn wants(&self, meta: &tracing::Metadata<'_>) -> bool {
+        let outputs = self.0.outputs.read().unwrap_or_else(|e| e.into_inner());
+        outputs
+            .iter()
+            .any(|(f, _)| f.would_enable(meta.target(), meta.level()))
+    }
+}
+
+impl Layer<Registry> for Switched {
+    fn register_callsite(
+        &self,
+        meta: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        if self.wants(meta) {
+            tracing::subscriber::Interest::always()
+        } else {
+            tracing::subscriber::Interest::never()
+        }
+    }
+
+    fn enabled(
+        &self,
+        meta: &tracing::Metadata<'_>,
+        _: tracing_subscriber::layer::Context<'_, Registry>,
+    ) -> bool {
+        self.wants(meta)
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: tracing_subscriber::layer::Context<'_, Registry>) {
+        let meta = event.metadata();
+        let outputs = self.0.outputs.read().unwrap_or_else(|e| e.into_inner());
+        for (filter, output) in outputs.iter() {
+            if filter.would_enable(meta.target(), meta.level()) {
+                output.on_event(event, ctx.clone());
+            }
+        }
+    }
 }
 
 /// Kea's line layout: `DATE TIME.ms LEVEL [logger/pid] MESSAGE-ID text fields`.

@@ -169,7 +169,19 @@ fn severity_word(s: Severity) -> &'static str {
 /// before logging exists.
 fn load_and_log(path: &Path, default_output: logging::Output) -> anyhow::Result<Config> {
     let config = tern_config::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let specs: Vec<logging::LoggerSpec> = config
+    logging::init(&logger_specs(&config), default_output).context("cannot open a log output")?;
+    for d in &config.diagnostics {
+        match d.severity {
+            Severity::Info => info!("TERN_CONFIG_NOTE {d}"),
+            Severity::Warning => warn!("TERN_CONFIG_UNSUPPORTED {d}"),
+        }
+    }
+    Ok(config)
+}
+
+/// Kea's `loggers` entries of every section, as the logging module takes them.
+pub(crate) fn logger_specs(config: &Config) -> Vec<logging::LoggerSpec> {
+    config
         .loggers
         .iter()
         .map(|l| logging::LoggerSpec {
@@ -191,15 +203,7 @@ fn load_and_log(path: &Path, default_output: logging::Output) -> anyhow::Result<
                 })
                 .collect(),
         })
-        .collect();
-    logging::init(&specs, default_output).context("cannot open a log output")?;
-    for d in &config.diagnostics {
-        match d.severity {
-            Severity::Info => info!("TERN_CONFIG_NOTE {d}"),
-            Severity::Warning => warn!("TERN_CONFIG_UNSUPPORTED {d}"),
-        }
-    }
-    Ok(config)
+        .collect()
 }
 
 /// The store as configured, plus the embedded cluster when tern runs its own.

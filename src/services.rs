@@ -297,7 +297,12 @@ impl Services {
             warn!("TERN_SECTION_NOT_SERVED {section}: {}", crate::NOT_SERVED);
         }
         if config.loggers != self.config.loggers {
-            warn!("TERN_LOGGERS_UNCHANGED the loggers of the new configuration take effect when tern restarts");
+            // Applied first, as Kea does, so the rest of the reconfiguration is logged
+            // where the new configuration says; an output that cannot be opened refuses
+            // the configuration.
+            crate::logging::reload(&crate::logger_specs(&config))
+                .map_err(|e| format!("loggers: cannot open a log output: {e}"))?;
+            info!("TERN_LOGGERS_APPLIED logging set up from the new configuration");
         }
         self.stop_engines(which).await;
         match self.start_engines(&config, which).await {
@@ -310,6 +315,11 @@ impl Services {
             }
             Err(e) => {
                 let reason = format!("{e:#}");
+                if config.loggers != self.config.loggers {
+                    if let Err(e) = crate::logging::reload(&crate::logger_specs(&self.config)) {
+                        error!("TERN_LOGGERS_ROLLBACK_FAILED the previous loggers could not be set up again: {e}");
+                    }
+                }
                 self.stop_engines(which).await;
                 let previous = self.config.clone();
                 if let Err(e2) = self.start_engines(&previous, which).await {

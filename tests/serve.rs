@@ -263,8 +263,53 @@ async fn kea_loggers_choose_output_and_severity() {
         !tern.log().contains("TERN_SECTION_NOT_SERVED"),
         "stdout used too"
     );
+    // SIGHUP with the severity raised to INFO: the new loggers apply at once, as Kea's.
+    let reconfigured = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace(r#""severity": "WARN""#, r#""severity": "INFO""#);
+    std::fs::write(&config, &reconfigured).unwrap();
+    tern.signal(libc::SIGHUP);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let text = loop {
+        let text = std::fs::read_to_string(&log_file).unwrap_or_default();
+        if text.contains("DHCP4_DYNAMIC_RECONFIGURATION_SUCCESS")
+            || std::time::Instant::now() > deadline
+        {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        text.contains(" INFO  [tern") && text.contains("DHCP4_DYNAMIC_RECONFIGURATION_SUCCESS"),
+        "INFO lines missing after the reload:\n{text}"
+    );
+    // And back to WARN: the shutdown's INFO lines stay out of the file.
+    std::fs::write(
+        &config,
+        reconfigured.replace(r#""severity": "INFO""#, r#""severity": "WARN""#),
+    )
+    .unwrap();
+    tern.signal(libc::SIGHUP);
+    // Still at INFO when the signal is logged; the reload then completes before the
+    // SIGTERM below is handled (one at a time in the main loop).
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !std::fs::read_to_string(&log_file)
+        .unwrap_or_default()
+        .contains("TERN_SIGNAL SIGHUP")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "second SIGHUP not logged"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     tern.signal(libc::SIGTERM);
     assert!(tern.wait_exit(Duration::from_secs(60)).success());
+    let text = std::fs::read_to_string(&log_file).unwrap();
+    assert!(
+        !text.contains("TERN_STOPPED"),
+        "INFO line passed the WARN logger after the second reload:\n{text}"
+    );
 }
 
 #[test]
