@@ -858,4 +858,25 @@ async fn config_set_and_reload_answer_as_kea() {
     }
     // None of the refused ones reached the appliance.
     assert_eq!(seen.lock().unwrap().len(), 1);
+
+    // The PowerDNS API serves the zones of the configuration running now.
+    let zones = || async {
+        let (s, _, v) = common::rest(&app, "GET", "/api/v1/servers/localhost/zones", None).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|z| z["name"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert!(zones().await.is_empty());
+    let ddns = json!({ "forward-ddns": { "ddns-domains": [ { "name": "example.org.",
+        "dns-servers": [ { "ip-address": "127.0.0.1", "port": 5399 } ] } ] } });
+    let a = one(
+        &app,
+        json!({"command": "config-set", "arguments": {"DhcpDdns": ddns}}),
+    )
+    .await;
+    assert_eq!(a["result"], 0, "{a}");
+    assert_eq!(zones().await, ["example.org."]);
 }
