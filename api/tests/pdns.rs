@@ -751,3 +751,45 @@ async fn lego_over_http_with_curl() {
     );
     server.shutdown().await;
 }
+
+/// What a tool writes is what it reads back: punycode names and TXT strings with escapes
+/// and spaces come back as sent (a tool like octodns would otherwise see a change on every
+/// run).
+#[tokio::test]
+async fn written_content_reads_back_the_same() {
+    let e = start().await;
+    let idn = "xn--bcher-kva.example.com.";
+    let txt = r#""v=spf1 -all" "a\"b\\c" "tab\009end""#;
+    let (s, v) = patch(
+        &e,
+        json!([
+            replace(idn, "CNAME", 300, &["xn--caf-dma.example.com."]),
+            replace(
+                "mail.example.com.",
+                "MX",
+                300,
+                &["10 xn--caf-dma.example.net."]
+            ),
+            replace("txt.example.com.", "TXT", 300, &[txt]),
+        ]),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    // BIND holds the octets: a tab, a quote and a backslash.
+    assert_eq!(
+        e.named.dig("txt.example.com", "TXT"),
+        [r#""v=spf1 -all" "a\"b\\c" "tab\009end""#]
+    );
+    let (s, z) = call(&e.api.app, "GET", ZONE, None).await;
+    assert_eq!(s, StatusCode::OK, "{z}");
+    let set = rrset(&z, idn, "CNAME").unwrap_or_else(|| panic!("no {idn} in {z}"));
+    assert_eq!(contents(set), ["xn--caf-dma.example.com."]);
+    assert_eq!(
+        contents(rrset(&z, "mail.example.com.", "MX").unwrap()),
+        ["10 xn--caf-dma.example.net."]
+    );
+    assert_eq!(
+        contents(rrset(&z, "txt.example.com.", "TXT").unwrap()),
+        [txt]
+    );
+}

@@ -161,7 +161,7 @@ async fn server(
 fn zone_object(z: &RemoteZone, serial: u32) -> Value {
     json!({
         "id": z.id,
-        "name": z.name.to_string(),
+        "name": z.name.to_ascii(),
         "type": "Zone",
         "url": format!("/api/v1/servers/localhost/zones/{}", z.id),
         // Another server is the primary; tern edits it as a client, as PowerDNS's
@@ -260,11 +260,7 @@ async fn get_zone(
     let only_type = q.get("rrset_type").map(|t| t.to_ascii_uppercase());
     let rrsets: Vec<Value> = rrsets(&records)
         .into_iter()
-        .filter(|r| {
-            only_name
-                .as_ref()
-                .is_none_or(|n| r["name"] == n.to_string())
-        })
+        .filter(|r| only_name.as_ref().is_none_or(|n| r["name"] == n.to_ascii()))
         .filter(|r| only_type.as_ref().is_none_or(|t| r["type"] == *t))
         .collect();
     out["rrsets"] = Value::Array(rrsets);
@@ -279,7 +275,9 @@ fn rrsets(records: &[Record]) -> Vec<Value> {
         let key = (r.name.to_lowercase(), r.record_type());
         let set = sets.entry(key.clone()).or_insert_with(|| {
             order.push(key.clone());
-            json!({ "name": key.0.to_string(), "type": key.1.to_string(), "ttl": r.ttl,
+            // ASCII (punycode) as PowerDNS keeps names: the Unicode form would read back
+            // as a different name to the tool that wrote it.
+            json!({ "name": key.0.to_ascii(), "type": key.1.to_string(), "ttl": r.ttl,
                     "records": [], "comments": [] })
         });
         if let Some(list) = set["records"].as_array_mut() {

@@ -1,0 +1,19 @@
+//! Command-channel arguments as clients send them: the checks of `lease4-add` and
+//! `reservation-add` answer every JSON map with a value or a field error, never a panic.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use serde_json::{json, Value};
+use tern_api::kea::{hosts, leases, Args};
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(data) else {
+        return;
+    };
+    let config = json!({ "Dhcp4": { "valid-lifetime": 4000, "subnet4": [
+        { "id": 1, "subnet": "192.0.2.0/24", "valid-lifetime": 600 },
+        { "id": 2, "subnet": "10.0.0.0/8" } ] } });
+    let _ = leases::parse_new(&Args(&map), &config);
+    let _ = leases::parse_new(&Args(&map), &json!({}));
+    let _ = hosts::parse_new(&map);
+});
