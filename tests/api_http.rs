@@ -1059,11 +1059,45 @@ fn rest_reservations(api: &Client) {
         "hw-address",
     );
     api.bad_request("POST", "/api/v1/reservations", Some("{not json"), "body");
-    // FIXME(bug: reservations are not checked against the configured subnets): a
-    // reservation for an unconfigured subnet-id (99) or for an address outside its subnet
-    // (192.0.2.74 in subnet 2, 198.51.100.0/24) is stored with 201 (and reservation-add
-    // answers 0), while POST /api/v1/leases refuses the same input with a 400 naming
-    // subnet-id / ip-address. The 400s belong here once the server checks them.
+    // As Kea's host_cmds: the subnet must be configured and hold the address.
+    let v = api.bad_request(
+        "POST",
+        "/api/v1/reservations",
+        Some(r#"{"subnet-id": 99, "hw-address": "08:00:27:f2:5c:e4", "ip-address": "192.0.2.61"}"#),
+        "subnet-id",
+    );
+    assert_eq!(
+        v["message"],
+        "subnet-id: IPv4 subnet with ID of '99' is not configured"
+    );
+    let v = api.bad_request(
+        "POST",
+        "/api/v1/reservations",
+        Some(r#"{"subnet-id": 2, "hw-address": "08:00:27:f2:5c:e4", "ip-address": "192.0.2.74"}"#),
+        "ip-address",
+    );
+    assert_eq!(
+        v["message"],
+        "ip-address: specified reservation '192.0.2.74' is not matching the IPv4 subnet prefix \
+         '198.51.100.0/24'"
+    );
+    let a = api.expect(
+        json!({"command": "reservation-add", "arguments": {"reservation":
+            {"subnet-id": 99, "hw-address": "08:00:27:f2:5c:e4", "ip-address": "192.0.2.61"}}}),
+        1,
+    );
+    assert_eq!(
+        a["text"],
+        "'subnet-id': IPv4 subnet with ID of '99' is not configured"
+    );
+    // Nothing of the refused ones was written.
+    let none = api.rest(
+        "GET",
+        "/api/v1/reservations/by-hw-address/08:00:27:f2:5c:e4",
+        None,
+        200,
+    );
+    assert_eq!(none["items"], json!([]), "{none}");
 
     let put = api.rest(
         "PUT",

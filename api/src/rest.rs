@@ -271,7 +271,7 @@ async fn list_reservations(State(st): State<AppState>, q: Params) -> Result<Json
 async fn create_reservation(State(st): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
     let mut m = parse_body(&body)?;
     m.remove("id");
-    let h = hosts::parse_new(&m)?;
+    let h = hosts::parse_new(&m, &st.ctx.running().json)?;
     let row = hosts::insert(st.ctx.store.pool(), &h)
         .await
         .map_err(write_error)?;
@@ -319,7 +319,7 @@ async fn update_reservation(
         }
         _ => {}
     }
-    let h = hosts::parse_new(&m)?;
+    let h = hosts::parse_new(&m, &st.ctx.running().json)?;
     match hosts::replace(st.ctx.store.pool(), id, &h)
         .await
         .map_err(write_error)?

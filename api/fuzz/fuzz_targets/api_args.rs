@@ -15,5 +15,6 @@ fuzz_target!(|data: &[u8]| {
         { "id": 2, "subnet": "10.0.0.0/8" } ] } });
     let _ = leases::parse_new(&Args(&map), &config);
     let _ = leases::parse_new(&Args(&map), &json!({}));
-    let _ = hosts::parse_new(&map);
+    let _ = hosts::parse_new(&map, &config);
+    let _ = hosts::parse_new(&map, &json!({}));
 });

@@ -48,7 +48,7 @@ pub(super) async fn dispatch6(st: &AppState, command: &str, args: &Args<'_>) -> 
     };
     match command {
         "reservation-add" => {
-            let h = hosts6::parse_new(reservation_arg(args)?)?;
+            let h = hosts6::parse_new(reservation_arg(args)?, &st.ctx.running().json)?;
             match hosts6::insert(pool, &h).await {
                 Ok(_) => Ok(Answer::ok("Host added.")),
                 Err(WriteError6::Taken(a, s)) => Err(Answer::err(format!(
@@ -176,7 +176,7 @@ pub(super) fn write_answer(e: WriteError) -> Answer {
 }
 
 pub(super) async fn reservation_add(st: &AppState, args: &Args<'_>) -> Outcome {
-    let h = hosts::parse_new(reservation_arg(args)?)?;
+    let h = hosts::parse_new(reservation_arg(args)?, &st.ctx.running().json)?;
     hosts::insert(st.ctx.store.pool(), &h)
         .await
         .map_err(write_answer)?;
@@ -184,7 +184,7 @@ pub(super) async fn reservation_add(st: &AppState, args: &Args<'_>) -> Outcome {
 }
 
 pub(super) async fn reservation_update(st: &AppState, args: &Args<'_>) -> Outcome {
-    let h = hosts::parse_new(reservation_arg(args)?)?;
+    let h = hosts::parse_new(reservation_arg(args)?, &st.ctx.running().json)?;
     let pool = st.ctx.store.pool();
     let existing = hosts::select(
         pool,

@@ -264,8 +264,53 @@ fn bounded(args: &Args<'_>, k: &str, max: usize) -> Result<Option<String>, Field
     }
 }
 
-/// Checks a reservation map (Kea's `reservation` argument).
-pub fn parse_new(r: &Map<String, Value>) -> Result<NewHost4, FieldError> {
+/// Refuses a subnet-id that is not configured, or an address outside that subnet (Kea's
+/// texts).
+fn check_subnet(config: &Value, id: i64, address: Option<Ipv4Addr>) -> Result<(), FieldError> {
+    let Some(prefix) = reserved_in(super::subnets4(config), id, "IPv4")? else {
+        return Ok(());
+    };
+    match address {
+        Some(a) if !super::prefix4_holds(prefix, a) => Err(FieldError::new(
+            "ip-address",
+            format!(
+                "specified reservation '{a}' is not matching the IPv4 subnet prefix '{prefix}'"
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The prefix of subnet `id` among the configured `subnets` of a family, `None` when
+/// there is nothing to check (global id 0, no subnets configured); an id not configured
+/// is refused.
+pub(super) fn reserved_in<'a>(
+    subnets: Vec<&'a Map<String, Value>>,
+    id: i64,
+    family: &str,
+) -> Result<Option<&'a str>, FieldError> {
+    if id == 0 || subnets.is_empty() {
+        return Ok(None);
+    }
+    let subnet = subnets
+        .into_iter()
+        .find(|s| s.get("id").and_then(Value::as_i64) == Some(id))
+        .ok_or_else(|| {
+            FieldError::new(
+                "subnet-id",
+                format!("{family} subnet with ID of '{id}' is not configured"),
+            )
+        })?;
+    Ok(Some(
+        subnet.get("subnet").and_then(Value::as_str).unwrap_or("?"),
+    ))
+}
+
+/// Checks a reservation map (Kea's `reservation` argument) against the running
+/// configuration `config`: as Kea's host_cmds does, a subnet-id other than 0 (global) must
+/// name a configured subnet that holds the reserved address. Without `Dhcp4` subnets (an
+/// API-only or D2-only tern) there is nothing to check against.
+pub fn parse_new(r: &Map<String, Value>, config: &Value) -> Result<NewHost4, FieldError> {
     let args = Args(r);
     let subnet_id = args.req_int("subnet-id", 0, u32::MAX as i64)?;
     let given: Vec<&str> = IDENTIFIER_TYPES
@@ -342,6 +387,7 @@ pub fn parse_new(r: &Map<String, Value>) -> Result<NewHost4, FieldError> {
         Some(_) => return Err(FieldError::new("client-classes", "must be a list")),
     };
     let ipv4_address = args.v4("ip-address")?.filter(|a| !a.is_unspecified());
+    check_subnet(config, subnet_id, ipv4_address)?;
     Ok(NewHost4 {
         identifier_type: identifier_code(kind)?,
         identifier,

@@ -104,8 +104,29 @@ fn strings<'a>(args: &Args<'a>, k: &str) -> Result<Vec<&'a str>, FieldError> {
     }
 }
 
-/// Checks a DHCPv6 reservation map.
-pub fn parse_new(r: &Map<String, Value>) -> Result<NewHost6, FieldError> {
+fn check_subnet(config: &Value, id: i64, addresses: &[Ipv6Addr]) -> Result<(), FieldError> {
+    let Some(prefix) = super::hosts::reserved_in(super::leases6::subnets6(config), id, "IPv6")?
+    else {
+        return Ok(());
+    };
+    match addresses
+        .iter()
+        .find(|a| !super::leases6::prefix_holds(prefix, **a))
+    {
+        Some(a) => Err(FieldError::new(
+            "ip-addresses",
+            format!(
+                "specified reservation '{a}' is not matching the IPv6 subnet prefix '{prefix}'"
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Checks a DHCPv6 reservation map against the running configuration: a subnet-id other
+/// than 0 must name a configured `Dhcp6` subnet holding every reserved address (prefixes
+/// are delegated outside it by design), as Kea's host_cmds checks.
+pub fn parse_new(r: &Map<String, Value>, config: &Value) -> Result<NewHost6, FieldError> {
     let args = Args(r);
     let subnet_id = args.req_int("subnet-id", 0, u32::MAX as i64)?;
     let given: Vec<&str> = IDENTIFIER_TYPES
@@ -190,6 +211,7 @@ pub fn parse_new(r: &Map<String, Value>) -> Result<NewHost6, FieldError> {
     if hostname.is_some_and(|h| h.len() > 255) {
         return Err(FieldError::new("hostname", "longer than 255 characters"));
     }
+    check_subnet(config, subnet_id, &addresses)?;
     Ok(NewHost6 {
         identifier_type: identifier_code(kind)?,
         identifier,

@@ -200,7 +200,7 @@ pub struct NewLease6 {
     pub user_context: Option<String>,
 }
 
-fn prefix_holds(prefix: &str, a: Ipv6Addr) -> bool {
+pub(crate) fn prefix_holds(prefix: &str, a: Ipv6Addr) -> bool {
     let Some((net, len)) = prefix.split_once('/') else {
         return false;
     };
@@ -215,7 +215,7 @@ fn prefix_holds(prefix: &str, a: Ipv6Addr) -> bool {
     u128::from(net) & mask == u128::from(a) & mask
 }
 
-fn subnets6(config: &Value) -> Vec<&Map<String, Value>> {
+pub(crate) fn subnets6(config: &Value) -> Vec<&Map<String, Value>> {
     let mut out = Vec::new();
     let Some(d6) = config.get("Dhcp6") else {
         return out;

@@ -248,20 +248,28 @@ impl<'a> Args<'a> {
 /// The subnet of a Dhcp4 configuration holding `addr`: `(id, valid-lifetime)`.
 pub fn subnet4_for(config: &Value, addr: Ipv4Addr) -> Option<(i64, Option<i64>)> {
     subnets4(config).into_iter().find_map(|s| {
-        let (net, len) = s.get("subnet")?.as_str()?.split_once('/')?;
-        let net: Ipv4Addr = net.parse().ok()?;
-        let len: u32 = len.parse().ok()?;
-        let mask = if len == 0 {
-            0
-        } else {
-            u32::MAX << (32 - len.min(32))
-        };
-        if u32::from(net) & mask != u32::from(addr) & mask {
+        if !prefix4_holds(s.get("subnet")?.as_str()?, addr) {
             return None;
         }
         let id = s.get("id")?.as_i64()?;
         Some((id, s.get("valid-lifetime").and_then(Value::as_i64)))
     })
+}
+
+/// Whether `prefix` ("192.0.2.0/24") holds `addr`; false when it does not parse.
+pub fn prefix4_holds(prefix: &str, addr: Ipv4Addr) -> bool {
+    let Some((net, len)) = prefix.split_once('/') else {
+        return false;
+    };
+    let (Ok(net), Ok(len)) = (net.parse::<Ipv4Addr>(), len.parse::<u32>()) else {
+        return false;
+    };
+    let mask = if len == 0 {
+        0
+    } else {
+        u32::MAX << (32 - len.min(32))
+    };
+    u32::from(net) & mask == u32::from(addr) & mask
 }
 
 /// Every `subnet4` of the configuration (top level and inside shared networks).
@@ -322,5 +330,69 @@ mod tests {
             Some((7, None))
         );
         assert_eq!(subnet4_for(&c, "172.16.0.1".parse().unwrap()), None);
+    }
+}
+
+#[cfg(test)]
+mod reservation_subnet_tests {
+    use serde_json::{json, Map, Value};
+
+    fn map(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn reservations_must_lie_in_a_configured_subnet() {
+        let c = json!({"Dhcp4": {"subnet4": [{"id": 1, "subnet": "192.0.2.0/24"}]},
+            "Dhcp6": {"subnet6": [{"id": 66, "subnet": "2001:db8::/64"}]}});
+        let v4 = |id: i64, ip: &str| {
+            super::hosts::parse_new(
+                &map(json!({"subnet-id": id, "hw-address": "01:02:03:04:05:06", "ip-address": ip})),
+                &c,
+            )
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+        };
+        assert_eq!(v4(1, "192.0.2.9"), Ok(()));
+        assert_eq!(
+            v4(0, "203.0.113.9"),
+            Ok(()),
+            "global reservations are not checked"
+        );
+        assert_eq!(
+            v4(9, "192.0.2.9"),
+            Err("'subnet-id': IPv4 subnet with ID of '9' is not configured".into())
+        );
+        assert_eq!(
+            v4(1, "192.0.3.9"),
+            Err("'ip-address': specified reservation '192.0.3.9' is not matching the IPv4 subnet prefix '192.0.2.0/24'".into())
+        );
+        let v6 = |id: i64, ip: &str| {
+            super::hosts6::parse_new(
+                &map(
+                    json!({"subnet-id": id, "duid": "01:02:03", "ip-addresses": [ip],
+                    "prefixes": ["2001:db8:ffff::/48"]}),
+                ),
+                &c,
+            )
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+        };
+        assert_eq!(v6(66, "2001:db8::5"), Ok(()), "prefixes may lie outside");
+        assert_eq!(
+            v6(67, "2001:db8::5"),
+            Err("'subnet-id': IPv6 subnet with ID of '67' is not configured".into())
+        );
+        assert_eq!(
+            v6(66, "2001:db9::5"),
+            Err("'ip-addresses': specified reservation '2001:db9::5' is not matching the IPv6 subnet prefix '2001:db8::/64'".into())
+        );
+        // Without subnets of the family (an API-only tern) nothing is refused.
+        let none = json!({});
+        assert!(super::hosts::parse_new(
+            &map(json!({"subnet-id": 9, "hw-address": "01:02:03:04:05:06", "ip-address": "192.0.3.9"})),
+            &none
+        )
+        .is_ok());
     }
 }
