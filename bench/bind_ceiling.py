@@ -4,8 +4,8 @@
 
 The updates have the shape a D2 sends for one NCR (add, conflict resolution on):
   forward: zone <zone>, prerequisite "name not in use", add A + DHCID
-  reverse: zone <rzone>, delete the PTR RRset, add PTR
-so --n NCR-equivalents are 2 x --n UPDATE messages (forward i, then reverse i).
+  reverse: zone <rzone>, delete the PTR and DHCID RRsets, add PTR + DHCID
+(Kea's D2 and tern's send exactly these, RFC 4703 sections 5.3.1 and 5.4), so --n NCR-equivalents are 2 x --n UPDATE messages (forward i, then reverse i).
 All messages are built and TSIG-signed (hmac-sha256) before the clock starts, so Python's
 signing cost is not measured (BIND accepts them: time-signed is within the 300 s fudge).
 Answers are matched by message id; an unanswered update is resent after --timeout.
@@ -49,7 +49,9 @@ def main():
         r = dns.update.UpdateMessage(a.rzone, keyring=keyring, keyname=keyname,
                                      keyalgorithm=dns.tsig.HMAC_SHA256)
         r.delete(rev, "PTR")
+        r.delete(rev, "DHCID")
         r.add(rev, 300, "PTR", fqdn)
+        r.add(rev, 300, "DHCID", dhcid)
         msgs.append(f)
         msgs.append(r)
     wires = []

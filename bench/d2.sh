@@ -14,6 +14,10 @@
 #   BURST_N=10000        NCRs of the burst step (rate 0)
 #   SERVERS="kea-d2 tern-d2"
 #   SAMPLE=20            latency probe on every SAMPLE-th NCR
+#   SAMPLE_BURST=100     the same for the burst: its NCRs wait seconds in a queue, and
+#                        probing 500 of them held the prober at its 2,000 queries/s cap
+#                        (a fifth of a core, and queries BIND answers) for the whole
+#                        burst, load the ceiling runs do not have
 #   MAX_TIME=90          hard cap per step (sending + completion), seconds
 #   D2_SEVERITY=INFO     both D2s log at this level (INFO: per-update success lines counted)
 #   CEIL_WINDOWS="1 8 32"  BIND ceiling: updates in flight; "" skips the ceiling
@@ -25,12 +29,12 @@ set -u
 NS=${NS:-ternbench-d2}
 . "$(dirname "$0")/lib.sh"
 N=${N:-4000}; BURST_N=${BURST_N:-10000}; RATES=${RATES:-"500 1000 0"}; SERVERS=${SERVERS:-"kea-d2 tern-d2"}
-SAMPLE=${SAMPLE:-20}; MAX_TIME=${MAX_TIME:-90}; D2_SEVERITY=${D2_SEVERITY:-INFO}
+SAMPLE=${SAMPLE:-20}; SAMPLE_BURST=${SAMPLE_BURST:-100}; MAX_TIME=${MAX_TIME:-90}; D2_SEVERITY=${D2_SEVERITY:-INFO}
 CEIL_WINDOWS=${CEIL_WINDOWS-"1 8 32"}
 export NAMED_THREADS=${NAMED_THREADS:-2}
 NCRPORT=53001; DNSPORT=5353
 tern_built
-$PY -c 'import dns.update, dns.tsig' 2>/dev/null || die "python3-dnspython missing: apt-get install -y python3-dnspython"
+$PY -c 'import dns.update, dns.tsig' 2>/dev/null || apt-get install -y -q python3-dnspython >/dev/null || die "apt-get install python3-dnspython"
 bench_init d2
 kea_env
 CSV=$WORK/d2.csv
@@ -99,9 +103,9 @@ for rate in $RATES; do
     sleep 1
     D2PID=$(pid_of d2)
     out=$WORK/ncr-$s-$rate.json
-    n=$N; [ "$rate" = 0 ] && n=$BURST_N
+    n=$N; sample=$SAMPLE; [ "$rate" = 0 ] && { n=$BURST_N; sample=$SAMPLE_BURST; }
     cmd=(ip netns exec "$NS" $PY "$BENCH_DIR/ncr_load.py" --ncr 127.0.0.1:$NCRPORT --dns 127.0.0.1:$DNSPORT
-         -n "$n" --rate "$rate" --sample "$SAMPLE" --max-time "$MAX_TIME" --prefix "h$step-")
+         -n "$n" --rate "$rate" --sample "$sample" --max-time "$MAX_TIME" --prefix "h$step-")
     echo "# ${cmd[*]}" >"$out.cmd"
     rb0=$(udp_rcvbuf_errors); cpu0=$(tree_cpu_ticks "$D2PID")
     timeout -k 5 $((MAX_TIME + 60)) "${cmd[@]}" >"$out" 2>"$out.err"

@@ -7,8 +7,9 @@
 //!   arrived meanwhile in one durable statement (up to [`INTAKE_BATCH`]), so a
 //!   burst waits in d2 during a commit instead of overflowing the socket buffer.
 //! * **Worker**: claims due NCRs (woken by intake or LISTEN `tern_ncr`, else by a
-//!   poll) and runs up to `max_in_flight` transactions at once; the claim
-//!   guarantees one per FQDN. Each transaction drives the pure [`Transaction`]
+//!   poll), a batch ahead of its free slots, and runs up to `max_in_flight`
+//!   transactions at once; the claim guarantees one per FQDN; a stop gives back what
+//!   was claimed but not started. Each transaction drives the pure [`Transaction`]
 //!   machine with [`client::exchange_with`] (sockets reused per server). Outcomes
 //!   go back to the queue in batches, with the next claim, over a bookkeeping
 //!   connection that commits asynchronously ([`ncr_queue::Bookkeeping`]): done,
@@ -75,9 +76,10 @@ pub enum D2Error {
 /// Knobs that Kea's configuration does not have.
 #[derive(Debug, Clone)]
 pub struct D2Options {
-    /// Transactions running at once (at most one per FQDN). 64: a finished slot is
-    /// refilled by the next batched claim (up to 20 ms later), so more slots than BIND's
-    /// best window keep it busy (bench/README.md, D2 runs 10-11).
+    /// Transactions running at once (at most one per FQDN). 64: each NCR is two
+    /// sequential UPDATEs, so more slots than BIND's best window of updates keep it busy
+    /// (bench/README.md, D2 runs 10-11). A quarter more are claimed ahead, so a finished
+    /// slot is refilled at once rather than after the next batched claim.
     pub max_in_flight: usize,
     /// Queue poll when no notification comes.
     pub poll_interval: Duration,
@@ -608,24 +610,43 @@ async fn upkeep(rt: Arc<Runtime>, wake: Arc<Notify>) {
     }
 }
 
-/// Claims and runs transactions until stopped; then lets the running ones finish.
+/// One bookkeeping round trip running beside the worker: the results it records
+/// (kept to retry them if it fails), how many NCRs it claims, and its answer.
+type Trip = JoinHandle<(
+    Vec<(i64, Finish)>,
+    i64,
+    tern_store::Result<ncr_queue::FinishAndClaim>,
+)>;
+
+/// Claims and runs transactions until stopped; then lets the running ones finish and
+/// gives back what it claimed but had not started.
+///
 /// Results are recorded in batches (a quarter of `max_in_flight`, or whatever
 /// finished within 20 ms), together with the next claim: one round trip serves many
-/// NCRs. Claims happen when something may be due: an announced NCR, a poll, a full
-/// last claim, or a finished NCR whose FQDN has a later request waiting.
+/// NCRs. That round trip runs beside the loop, and claims run a batch ahead of the
+/// free slots (claimed NCRs wait in `ready`), so a finished transaction's slot is
+/// refilled at once instead of after a batch and a round trip: BIND is kept as busy as
+/// `max_in_flight` allows. Claims happen when something may be due: an announced NCR,
+/// a poll, a full last claim, or a finished NCR whose FQDN has a later request waiting.
 async fn work(rt: Arc<Runtime>, mut stopped: watch::Receiver<bool>, wake: Arc<Notify>) {
     type Tasks = std::collections::HashMap<tokio::task::Id, i64>;
     let mut running: JoinSet<(i64, Finish)> = JoinSet::new();
     let mut tasks: Tasks = Default::default();
+    let mut ready: std::collections::VecDeque<QueuedNcr> = Default::default();
     let mut finished: Vec<(i64, Finish)> = Vec::new();
+    let mut trip: Option<Trip> = None;
     let max = rt.options.max_in_flight.max(1);
     // Claim and record in batches: a round trip per finished transaction would make
     // the queue, not DNS, the limit under load.
     let refill = (max / 4).max(1);
+    // NCRs held at most: every slot, and a batch claimed ahead.
+    let hold = max + refill;
     // Something may be due (new NCRs announced, a poll, a full claim last time).
     let mut maybe_due = true;
     // When the oldest result waiting for a batch must be recorded anyway.
     let mut flush_at: Option<tokio::time::Instant> = None;
+    // After a failed round trip, the next waits until then.
+    let mut hold_off: Option<tokio::time::Instant> = None;
     let mut record_failures = 0u32;
     let mut stopping = false;
     let collect = |r: Result<(tokio::task::Id, (i64, Finish)), tokio::task::JoinError>,
@@ -657,11 +678,30 @@ async fn work(rt: Arc<Runtime>, mut stopped: watch::Receiver<bool>, wake: Arc<No
         while let Some(r) = running.try_join_next_with_id() {
             collect(r, &mut tasks, &mut finished);
         }
-        if stopping && running.is_empty() && finished.is_empty() {
+        if stopping {
+            // Claimed ahead but not started: back to the queue, due at once, so the
+            // next d2 need not wait for the claim lease to run out.
+            finished.extend(ready.drain(..).map(|q| {
+                (
+                    q.id,
+                    Finish::RetryAfter {
+                        reason: "d2 stopped before sending it; queued again".into(),
+                        after: Duration::ZERO,
+                    },
+                )
+            }));
+        } else {
+            while running.len() < max {
+                let Some(q) = ready.pop_front() else { break };
+                let rt = rt.clone();
+                let id = q.id;
+                let handle = running.spawn(async move { (id, run(&rt, q).await) });
+                tasks.insert(handle.id(), id);
+            }
+        }
+        if stopping && running.is_empty() && finished.is_empty() && trip.is_none() {
             break;
         }
-        let free = max - running.len();
-        let claim = !stopping && free >= refill && maybe_due;
         // Results wait for a batch (or 20 ms): recording them early gains nothing
         // for DNS, and one round trip per NCR is what the queue cannot afford.
         if finished.is_empty() {
@@ -669,63 +709,89 @@ async fn work(rt: Arc<Runtime>, mut stopped: watch::Receiver<bool>, wake: Arc<No
         } else if flush_at.is_none() {
             flush_at = Some(tokio::time::Instant::now() + Duration::from_millis(20));
         }
-        let flush = flush_at.is_some_and(|t| t <= tokio::time::Instant::now());
-        let record = !finished.is_empty() && (flush || finished.len() >= refill || stopping);
-        if claim || record {
-            let limit = if claim { free as i64 } else { 0 };
-            match rt
-                .bookkeeping
-                .finish_and_claim(&finished, limit, &rt.worker)
-                .await
-            {
-                Ok(r) => {
-                    record_failures = 0;
-                    forget(&rt, std::mem::take(&mut finished), &r.recorded);
-                    // A full batch: more may be waiting (a trip that only recorded
-                    // results learnt nothing about that); a finished FQDN's next
-                    // request is due now too.
-                    if claim {
-                        maybe_due = r.claimed.len() as i64 == limit;
-                    }
-                    maybe_due |= r.successor_waiting;
-                    for q in r.claimed {
-                        rt.in_flight().insert(q.id);
-                        let rt = rt.clone();
-                        let id = q.id;
-                        let handle = running.spawn(async move { (id, run(&rt, q).await) });
-                        tasks.insert(handle.id(), id);
-                    }
-                    if maybe_due {
-                        continue;
-                    }
+        let now = tokio::time::Instant::now();
+        if trip.is_none() && hold_off.is_none_or(|t| t <= now) {
+            hold_off = None;
+            let room = hold.saturating_sub(running.len() + ready.len());
+            let claim = !stopping && maybe_due && room >= refill;
+            let flush = flush_at.is_some_and(|t| t <= now);
+            let record = !finished.is_empty() && (flush || finished.len() >= refill || stopping);
+            if claim || record {
+                let limit = if claim { room as i64 } else { 0 };
+                if claim {
+                    // This claim takes everything due so far; news from now on
+                    // (a wake, a poll) asks for another.
+                    maybe_due = false;
                 }
-                Err(e) => {
-                    record_failures += 1;
-                    warn!("DHCP_DDNS_QUEUE_CLAIM_ERROR cannot record {} result(s) and claim NCRs (try {record_failures}): {e}", finished.len());
-                    if record_failures >= 5 {
-                        // The rows stay in_progress, no longer renewed, so once their
-                        // lease runs out they are queued again.
-                        let mut set = rt.in_flight();
-                        for (id, _) in finished.drain(..) {
-                            set.remove(&id);
-                            error!("DHCP_DDNS_QUEUE_UPDATE_ERROR cannot record the outcome of queue id {id}: {e}");
-                        }
-                        record_failures = 0;
-                    }
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
+                let batch = std::mem::take(&mut finished);
+                flush_at = None;
+                let rt = rt.clone();
+                trip = Some(tokio::spawn(async move {
+                    let r = rt
+                        .bookkeeping
+                        .finish_and_claim(&batch, limit, &rt.worker)
+                        .await;
+                    (batch, limit, r)
+                }));
             }
         }
-        // Wait for news: a new NCR, a finished transaction (its result to record,
-        // its FQDN's next NCR to claim), a retry falling due, a stop.
+        // Wait for news: a new NCR, a finished transaction (its slot to refill, its
+        // result to record), the round trip's answer, a retry falling due, a stop.
         tokio::select! {
             _ = stopped.changed(), if !stopping => {}
             _ = wake.notified(), if !stopping => maybe_due = true,
             Some(r) = running.join_next_with_id(), if !running.is_empty() => {
                 collect(r, &mut tasks, &mut finished);
             }
-            _ = tokio::time::sleep_until(flush_at.unwrap_or_else(tokio::time::Instant::now)), if flush_at.is_some() => {}
+            done = async { trip.as_mut().expect("guarded").await }, if trip.is_some() => {
+                trip = None;
+                match done {
+                    Ok((batch, limit, Ok(r))) => {
+                        record_failures = 0;
+                        forget(&rt, batch, &r.recorded);
+                        // A full claim: more may be waiting; a finished FQDN's next
+                        // request is due now too.
+                        if limit > 0 && r.claimed.len() as i64 == limit {
+                            maybe_due = true;
+                        }
+                        maybe_due |= r.successor_waiting;
+                        let mut set = rt.in_flight();
+                        for q in r.claimed {
+                            set.insert(q.id);
+                            ready.push_back(q);
+                        }
+                    }
+                    Ok((mut batch, limit, Err(e))) => {
+                        record_failures += 1;
+                        warn!("DHCP_DDNS_QUEUE_CLAIM_ERROR cannot record {} result(s) and claim NCRs (try {record_failures}): {e}", batch.len());
+                        if limit > 0 {
+                            maybe_due = true;
+                        }
+                        if record_failures >= 5 {
+                            // The rows stay in_progress, no longer renewed, so once
+                            // their lease runs out they are queued again.
+                            let mut set = rt.in_flight();
+                            for (id, _) in batch.drain(..) {
+                                set.remove(&id);
+                                error!("DHCP_DDNS_QUEUE_UPDATE_ERROR cannot record the outcome of queue id {id}: {e}");
+                            }
+                            record_failures = 0;
+                        }
+                        batch.append(&mut finished);
+                        finished = batch;
+                        hold_off = Some(tokio::time::Instant::now() + Duration::from_millis(100));
+                    }
+                    Err(e) => {
+                        // The round trip panicked: its results are lost to us; the
+                        // rows run out of lease and are queued again.
+                        error!("DHCP_DDNS_QUEUE_CLAIM_ERROR bookkeeping task failed: {e}");
+                        maybe_due = true;
+                        hold_off = Some(tokio::time::Instant::now() + Duration::from_millis(100));
+                    }
+                }
+            }
+            _ = tokio::time::sleep_until(flush_at.unwrap_or_else(tokio::time::Instant::now)), if flush_at.is_some() && trip.is_none() => {}
+            _ = tokio::time::sleep_until(hold_off.unwrap_or_else(tokio::time::Instant::now)), if hold_off.is_some() && trip.is_none() => {}
             _ = tokio::time::sleep(rt.options.poll_interval), if !stopping => maybe_due = true,
             // Stopping with nothing running and nothing to record: the top ends the loop.
             else => {}

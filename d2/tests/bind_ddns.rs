@@ -580,16 +580,13 @@ async fn a_burst_of_10000_ncrs_with_bind_down_all_reach_the_queue() {
 
 /// A backlog already in the queue is worked off batch after batch, never waiting for
 /// the poll (an hour here) between batches: only the start and finished work wake d2.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_backlog_drains_without_waiting_for_the_poll() {
-    let named = Named::start(&ddns_zones(), &[sha256()]);
-    let db = testing::fresh_db().await;
-    const N: usize = 300;
-    let batch: Vec<_> = (0..N)
+/// Queues `n` adds `<prefix><i>.example.com.` (as tern's DHCP engine does), before any d2 runs.
+async fn queue_adds(db: &TestDb, prefix: &str, n: usize) {
+    let batch: Vec<_> = (0..n)
         .map(|i| {
             ncr(
                 ChangeType::Add,
-                &format!("backlog{i}.example.com."),
+                &format!("{prefix}{i}.example.com."),
                 &format!("192.0.2.{}", i % 250 + 1),
                 (i % 250) as u8,
                 Mode::CheckWithDhcid,
@@ -600,7 +597,14 @@ async fn a_backlog_drains_without_waiting_for_the_poll() {
     ncr_queue::enqueue_batch(&mut conn, &batch, ncr_queue::NcrSource::Dhcp4)
         .await
         .unwrap();
-    drop(conn);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backlog_drains_without_waiting_for_the_poll() {
+    let named = Named::start(&ddns_zones(), &[sha256()]);
+    let db = testing::fresh_db().await;
+    const N: usize = 300;
+    queue_adds(&db, "backlog", N).await;
     let config = d2_config(named.port(), common::free_port(), Some(&sha256()));
     let options = D2Options {
         max_in_flight: 8,
@@ -626,6 +630,63 @@ async fn a_backlog_drains_without_waiting_for_the_poll() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     d2.shutdown().await;
+}
+
+/// A d2 claims a batch ahead of its free slots; stopping it gives those back at once,
+/// so the next d2 does not wait for the claim lease (an hour here) to run out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_gives_back_what_was_claimed_ahead() {
+    let named = Named::start(&ddns_zones(), &[sha256()]);
+    let db = testing::fresh_db().await;
+    const N: usize = 300;
+    queue_adds(&db, "ahead", N).await;
+    let config = d2_config(named.port(), common::free_port(), Some(&sha256()));
+    let options = || D2Options {
+        max_in_flight: 8,
+        claim_lease: Duration::from_secs(3600),
+        ..fast_options()
+    };
+    let done = || async {
+        ncr_queue::list(db.pool(), Some(NcrState::Done), 0, 10_000)
+            .await
+            .unwrap()
+            .len()
+    };
+    let d2 = D2Service::start_with(&config, db.store().clone(), options())
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while done().await < 20 {
+        assert!(Instant::now() < deadline, "d2 did not start working");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    d2.shutdown().await;
+    let held = ncr_queue::list(db.pool(), Some(NcrState::InProgress), 0, 10_000)
+        .await
+        .unwrap();
+    assert!(held.is_empty(), "still claimed after the stop: {held:#?}");
+    let before = done().await;
+    assert!(
+        before < N,
+        "all {N} finished before the stop; nothing was tested"
+    );
+
+    // A second d2 finishes everything without the claim lease running out.
+    let d2 = D2Service::start_with(&config, db.store().clone(), options())
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let n = done().await;
+        if n == N {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{n} of {N} done after 60 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    d2.shutdown().await;
+    let a = named.dig("ahead299.example.com.", "A");
+    assert_eq!(a, vec!["192.0.2.50".to_string()], "{}", named.log());
 }
 
 /// Kills the child d2 (by its PID) when dropped.
