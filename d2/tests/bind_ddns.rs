@@ -689,6 +689,45 @@ async fn a_stop_gives_back_what_was_claimed_ahead() {
     assert_eq!(a, vec!["192.0.2.50".to_string()], "{}", named.log());
 }
 
+/// NCRs arriving one a millisecond are queued in group commits at most every
+/// `intake_gather` (10 ms), not one fsync each: rows of one commit share `received_at`
+/// (the transaction's time), so 300 NCRs over ~300 ms make about 30 commits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn intake_commits_in_groups_under_a_steady_stream() {
+    let env = Env::start(Some(sha256())).await;
+    const N: usize = 300;
+    let addr = env.d2_addr;
+    let sent = tokio::task::spawn_blocking(move || {
+        let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let start = Instant::now();
+        for i in 0..N {
+            let n = ncr(
+                ChangeType::Add,
+                &format!("stream{i}.example.com."),
+                &format!("192.0.2.{}", i % 250 + 1),
+                (i % 250) as u8,
+                Mode::CheckWithDhcid,
+            );
+            s.send_to(&n.to_datagram().unwrap(), addr).unwrap();
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        start.elapsed()
+    })
+    .await
+    .unwrap();
+    let rows = env.settle(N).await;
+    assert_eq!(rows.len(), N);
+    let commits: std::collections::BTreeSet<_> = rows.iter().map(|r| r.received_at).collect();
+    // Without the gathering each NCR (or two) was its own commit (188 seen).
+    let most = sent.as_millis() as usize / 10 + 10;
+    assert!(
+        commits.len() <= most,
+        "{} commits for {N} NCRs sent over {sent:?} (at most {most} expected)",
+        commits.len()
+    );
+    env.stop().await;
+}
+
 /// Kills the child d2 (by its PID) when dropped.
 struct ChildD2(std::process::Child);
 
