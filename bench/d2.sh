@@ -164,7 +164,7 @@ for r in rows:
 best = max((c["updates_per_s"] for c in ceil), default=None)
 print()
 if ceil:
-    print("BIND ceiling (same update shapes: forward absent+A+DHCID, reverse delete+add PTR; TSIG hmac-sha256; no D2):")
+    print("BIND ceiling (same update shapes: forward absent+A+DHCID, reverse delete PTR+DHCID, add PTR+DHCID; TSIG hmac-sha256; no D2):")
     print()
     print("| updates in flight | updates answered | updates/s | = NCR/s equivalent | rcodes | p50 / p99 ms |")
     print("|---|---|---|---|---|---|")

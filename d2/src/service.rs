@@ -76,10 +76,10 @@ pub enum D2Error {
 /// Knobs that Kea's configuration does not have.
 #[derive(Debug, Clone)]
 pub struct D2Options {
-    /// Transactions running at once (at most one per FQDN). 64: each NCR is two
-    /// sequential UPDATEs, so more slots than BIND's best window of updates keep it busy
-    /// (bench/README.md, D2 runs 10-11). A quarter more are claimed ahead, so a finished
-    /// slot is refilled at once rather than after the next batched claim.
+    /// Transactions running at once (at most one per FQDN). 32: a quarter more are
+    /// claimed ahead, so a finished slot is refilled at once and every slot is busy;
+    /// more outstanding UPDATEs only queue at BIND and slow it (bench/README.md,
+    /// `d2_rounds.sh` 2026-12-05: median 85 % of BIND's ceiling with 32, 69 % with 64).
     pub max_in_flight: usize,
     /// Durable intake commits start at most this often; NCRs arriving meanwhile wait
     /// and go in the next one. Each commit is an fsync, on the disk where BIND fsyncs
@@ -108,7 +108,7 @@ pub struct D2Options {
 impl Default for D2Options {
     fn default() -> Self {
         D2Options {
-            max_in_flight: 64,
+            max_in_flight: 32,
             intake_gather: Duration::from_millis(10),
             poll_interval: Duration::from_secs(1),
             claim_lease: Duration::from_secs(30),
