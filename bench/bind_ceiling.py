@@ -27,6 +27,8 @@ def main():
     ap.add_argument("--window", type=int, default=16, help="updates in flight")
     ap.add_argument("--timeout", type=float, default=2.0)
     ap.add_argument("--max-time", type=float, default=120.0)
+    ap.add_argument("--sockets", type=int, default=1,
+                    help="UDP sockets (source ports) the updates are spread over, round robin")
     a = ap.parse_args()
     if not 0 < a.n <= 100000:
         sys.exit("-n must be 1..100000")
@@ -59,9 +61,12 @@ def main():
         m.id = k % 65536
         wires.append(m.to_wire())
     # ids repeat every 65536 messages; with window <= 1000 they never collide in flight
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setblocking(False)
-    s.connect(server)
+    socks = []
+    for _ in range(max(1, min(a.sockets, 256))):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setblocking(False)
+        s.connect(server)
+        socks.append(s)
     total = len(wires)
     nxt = 0
     inflight = {}            # id -> (index, t_sent)
@@ -74,12 +79,12 @@ def main():
     while (nxt < total or inflight) and time.monotonic() < deadline:
         while nxt < total and len(inflight) < a.window:
             mid = nxt % 65536
-            s.send(wires[nxt])
+            socks[nxt % len(socks)].send(wires[nxt])
             inflight[mid] = (nxt, time.monotonic())
             nxt += 1
-        r, _, _ = select.select([s], [], [], 0.01)
+        ready, _, _ = select.select(socks, [], [], 0.01)
         now = time.monotonic()
-        if r:
+        for s in ready:
             while True:
                 try:
                     data = s.recv(65535)
@@ -97,7 +102,7 @@ def main():
                 lat.append(now - ent[1])
         for mid, (idx, ts) in list(inflight.items()):
             if now - ts > a.timeout:
-                s.send(wires[idx])
+                socks[idx % len(socks)].send(wires[idx])
                 inflight[mid] = (idx, now)
                 resent += 1
     el = time.monotonic() - t0
@@ -105,7 +110,7 @@ def main():
     p = lambda q: round(1000 * lat[min(len(lat) - 1, int(q * len(lat)))], 2) if lat else None
     names = {0: "NOERROR", 2: "SERVFAIL", 5: "REFUSED", 6: "YXDOMAIN", 8: "NXRRSET", 9: "NOTAUTH"}
     print(json.dumps({
-        "ncr_equivalents": a.n, "updates": total, "window": a.window, "answered": done,
+        "ncr_equivalents": a.n, "updates": total, "window": a.window, "sockets": len(socks), "answered": done,
         "unanswered": total - done, "resent": resent, "elapsed_s": round(el, 3),
         "updates_per_s": round(done / el, 1), "ncr_equiv_per_s": round(done / el / 2, 1),
         "rcodes": {names.get(k, str(k)): v for k, v in rcodes.items()},

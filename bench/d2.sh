@@ -18,19 +18,29 @@
 #                        probing 500 of them held the prober at its 2,000 queries/s cap
 #                        (a fifth of a core, and queries BIND answers) for the whole
 #                        burst, load the ceiling runs do not have
+#   PROBE_QPS_BURST=200  cap on the burst's probe queries/s (paced steps: 2,000): the 100
+#                        probes all start within 0.1 s and at 2,000/s the prober took 15-50 %
+#                        of a core for the first seconds of the burst (4,500 queries)
 #   MAX_TIME=90          hard cap per step (sending + completion), seconds
 #   D2_SEVERITY=INFO     both D2s log at this level (INFO: per-update success lines counted)
 #   CEIL_WINDOWS="1 8 32"  BIND ceiling: updates in flight; "" skips the ceiling
+#   CEIL_N=$N            NCR-equivalents per ceiling run (d2_rounds.sh: BURST_N, so the zone
+#                        grows as far as in the burst)
+#   CEIL_SOCKETS=1       UDP sockets (source ports) the ceiling's updates are spread over
+#                        (d2_rounds.sh: 32, so that BIND's threads share the packet work
+#                        the way they do for the D2s, which use many sockets)
 #   NAMED_THREADS=2      named -n
 #   WORK=/tmp/tern-bench-d2 (wiped at start; kept afterwards)
+#   TERN_DATA=$WORK/tern-data  tern's data dir (its embedded PostgreSQL); e.g. on /dev/shm
+#                        to see what tern's own disk writes cost BIND, whose zones stay in WORK
 # prints: per-step table, ratios tern/Kea, BIND ceiling; CSV in $WORK/d2.csv
 set -u
 # its own netns (not dhcp4.sh's "ternbench"), so the two can run at the same time
 NS=${NS:-ternbench-d2}
 . "$(dirname "$0")/lib.sh"
 N=${N:-4000}; BURST_N=${BURST_N:-10000}; RATES=${RATES:-"500 1000 0"}; SERVERS=${SERVERS:-"kea-d2 tern-d2"}
-SAMPLE=${SAMPLE:-20}; SAMPLE_BURST=${SAMPLE_BURST:-100}; MAX_TIME=${MAX_TIME:-90}; D2_SEVERITY=${D2_SEVERITY:-INFO}
-CEIL_WINDOWS=${CEIL_WINDOWS-"1 8 32"}
+SAMPLE=${SAMPLE:-20}; SAMPLE_BURST=${SAMPLE_BURST:-100}; PROBE_QPS_BURST=${PROBE_QPS_BURST:-200}; MAX_TIME=${MAX_TIME:-90}; D2_SEVERITY=${D2_SEVERITY:-INFO}
+CEIL_WINDOWS=${CEIL_WINDOWS-"1 8 32"}; CEIL_N=${CEIL_N:-$N}; CEIL_SOCKETS=${CEIL_SOCKETS:-1}
 export NAMED_THREADS=${NAMED_THREADS:-2}
 NCRPORT=53001; DNSPORT=5353
 tern_built
@@ -38,7 +48,7 @@ $PY -c 'import dns.update, dns.tsig' 2>/dev/null || apt-get install -y -q python
 bench_init d2
 kea_env
 CSV=$WORK/d2.csv
-echo "server,rate,n,sent,send_errors,offered_per_s,a_visible,ptr_visible,lost_a,lost_ptr,complete_s,completed_per_s,lat_p50_ms,lat_p99_ms,lat_max_ms,lat_missing,log_add_ok,log_add_failed,log_queue_full,log_warn_error,rss_kb,rcvbuf_drops,cpu_ms_per_ncr" >"$CSV"
+echo "server,rate,n,sent,send_errors,offered_per_s,a_visible,ptr_visible,lost_a,lost_ptr,complete_s,completed_per_s,lat_p50_ms,lat_p99_ms,lat_max_ms,lat_missing,log_add_ok,log_add_failed,log_queue_full,log_warn_error,rss_kb,rcvbuf_drops,cpu_ms_per_ncr,named_net_ticks" >"$CSV"
 
 # tree_cpu_ticks PID : CPU time (clock ticks: user + system, plus reaped children's) of
 # PID and all its descendants -- for tern that includes its embedded PostgreSQL. On a
@@ -54,6 +64,17 @@ tree_cpu_ticks() {
               for (p in want) t += cpu[p]; print t + 0 }' /proc/[0-9]*/stat 2>/dev/null
 }
 HZ=$(getconf CLK_TCK)
+
+# named_net_split : CPU ticks of each of named's isc-net-* worker threads, largest first,
+# "a/b/...". A BIND started with -n 2 puts its forward and reverse zone on one worker
+# thread (then it runs like -n 1: ~60 % of a core, fsync-bound) or on two (faster), at
+# random for its whole life: this shows which kind of BIND a step had (d2_rounds.sh).
+named_net_split() {
+    local p t; p=$(pid_of named)
+    for t in /proc/"$p"/task/*; do
+        case $(cat "$t/comm" 2>/dev/null) in isc-net-*) awk '{print $14 + $15}' "$t/stat" ;; esac
+    done | sort -rn | paste -sd/
+}
 
 # d2_conf KEYSECRET : the one kea-dhcp-ddns.conf both D2s run
 d2_conf() {
@@ -87,6 +108,7 @@ case " $SERVERS " in *" tern-d2 "*)
     rm -f "$WORK/d2.log";;
 esac
 
+TERN_DATA=${TERN_DATA:-$WORK/tern-data}
 step=0
 for rate in $RATES; do
   for s in $SERVERS; do
@@ -96,51 +118,53 @@ for rate in $RATES; do
     rm -f "$WORK/d2.log"
     case $s in
       kea-d2)  start_bg d2 "$WORK/$s.out" ip netns exec "$NS" kea-dhcp-ddns -c "$WORK/kea-dhcp-ddns.json" ;;
-      tern-d2) rm -rf "$WORK/tern-data"; cp -a "$WORK/tern-template" "$WORK/tern-data"
-               start_bg d2 "$WORK/$s.out" ip netns exec "$NS" "$TERN" serve -c "$WORK/kea-dhcp-ddns.json" --data-dir "$WORK/tern-data" ;;
+      tern-d2) rm -rf "$TERN_DATA"; cp -a "$WORK/tern-template" "$TERN_DATA"
+               start_bg d2 "$WORK/$s.out" ip netns exec "$NS" "$TERN" serve -c "$WORK/kea-dhcp-ddns.json" --data-dir "$TERN_DATA" ;;
     esac
     wait_udp 127.0.0.1 "$NCRPORT" 60 || { tail -20 "$WORK/$s.out"; die "$s not listening on 127.0.0.1:$NCRPORT"; }
     sleep 1
     D2PID=$(pid_of d2)
     out=$WORK/ncr-$s-$rate.json
-    n=$N; sample=$SAMPLE; [ "$rate" = 0 ] && { n=$BURST_N; sample=$SAMPLE_BURST; }
+    n=$N; sample=$SAMPLE; qps=2000; [ "$rate" = 0 ] && { n=$BURST_N; sample=$SAMPLE_BURST; qps=$PROBE_QPS_BURST; }
     cmd=(ip netns exec "$NS" $PY "$BENCH_DIR/ncr_load.py" --ncr 127.0.0.1:$NCRPORT --dns 127.0.0.1:$DNSPORT
-         -n "$n" --rate "$rate" --sample "$sample" --max-time "$MAX_TIME" --prefix "h$step-")
+         -n "$n" --rate "$rate" --sample "$sample" --probe-qps "$qps" --max-time "$MAX_TIME" --prefix "h$step-")
     echo "# ${cmd[*]}" >"$out.cmd"
     rb0=$(udp_rcvbuf_errors); cpu0=$(tree_cpu_ticks "$D2PID")
     timeout -k 5 $((MAX_TIME + 60)) "${cmd[@]}" >"$out" 2>"$out.err"
     rb=$(( $(udp_rcvbuf_errors) - rb0 )); cpu=$(( $(tree_cpu_ticks "$D2PID") - cpu0 ))
     rss=$(rss_kb "$D2PID")
     alive d2 || log "WARNING: $s (pid $D2PID) died during the step; see $WORK/$s.out"
+    split=$(named_net_split)
     stop_pid d2; stop_pid named
     cp "$WORK/d2.log" "$WORK/d2-$s-$rate.log" 2>/dev/null || touch "$WORK/d2-$s-$rate.log"
     lf=$WORK/d2-$s-$rate.log
     ok=$(grep -c DHCP_DDNS_ADD_SUCCEEDED "$lf"); fail=$(grep -c DHCP_DDNS_ADD_FAILED "$lf")
     qf=$(grep -c DHCP_DDNS_QUEUE_MGR_QUEUE_FULL "$lf"); we=$(grep -cE ' (WARN|ERROR|FATAL) ' "$lf")
-    $PY - "$out" "$s" "$ok" "$fail" "$qf" "$we" "$rss" "$rb" "$cpu" "$HZ" <<'EOF' | tee -a "$CSV" >&2
+    $PY - "$out" "$s" "$ok" "$fail" "$qf" "$we" "$rss" "$rb" "$cpu" "$HZ" "$split" <<'EOF' | tee -a "$CSV" >&2
 import json, sys
-f, s, ok, fail, qf, we, rss, rb, cpu, hz = sys.argv[1:]
+f, s, ok, fail, qf, we, rss, rb, cpu, hz, split = sys.argv[1:]
 try:
     r = json.loads(open(f).read().strip().splitlines()[-1])
 except Exception:
-    print(f"{s},?,?,,,,,,,,,,,,,,{ok},{fail},{qf},{we},{rss},{rb},"); sys.exit()
+    print(f"{s},?,?,,,,,,,,,,,,,,{ok},{fail},{qf},{we},{rss},{rb},,{split}"); sys.exit()
 done = max(int(r["a_visible"]), 1)
 cpu_ms = round(1000.0 * int(cpu) / int(hz) / done, 3)
 print(",".join(str(x) for x in [s, r["rate"], r["n"], r["sent"], r["send_errors"], r["offered_per_s"],
       r["a_visible"], r["ptr_visible"], r["lost_a"], r["lost_ptr"], r["complete_s"], r["completed_per_s"],
-      r["lat_p50_ms"], r["lat_p99_ms"], r["lat_max_ms"], r["lat_missing"], ok, fail, qf, we, rss, rb, cpu_ms]))
+      r["lat_p50_ms"], r["lat_p99_ms"], r["lat_max_ms"], r["lat_missing"], ok, fail, qf, we, rss, rb, cpu_ms, split]))
 EOF
   done
 done
 
 # ---- BIND's own ceiling: the same updates, TSIG-signed, W in flight, no D2 ----
-CEIL=$WORK/ceiling.jsonl; : >"$CEIL"
+CEIL=$WORK/ceiling.jsonl; : >"$CEIL"; : >"$WORK/ceiling-threads.txt"
 for w in $CEIL_WINDOWS; do
     bind_setup "$WORK/named" "$DNSPORT"; bind_start "$WORK/named" "$DNSPORT"
     cmd=(ip netns exec "$NS" $PY "$BENCH_DIR/bind_ceiling.py" --dns 127.0.0.1:$DNSPORT --keyname "$KEYNAME"
-         --secret "$KEYSECRET" -n "$N" --window "$w" --max-time "$MAX_TIME")
+         --secret "$KEYSECRET" -n "$CEIL_N" --window "$w" --sockets "$CEIL_SOCKETS" --max-time "$MAX_TIME")
     echo "# ${cmd[*]//$KEYSECRET/<secret>}" >"$WORK/ceiling-$w.cmd"
     timeout -k 5 $((MAX_TIME + 60)) "${cmd[@]}" >>"$CEIL" 2>"$WORK/ceiling-$w.err"
+    echo "$w $(named_net_split)" >>"$WORK/ceiling-threads.txt"
     stop_pid named
     tail -1 "$CEIL" >&2
 done
