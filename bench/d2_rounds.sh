@@ -8,11 +8,11 @@
 # journal once per UPDATE and handles each zone on one of its worker threads. Started
 # with 2 threads (NAMED_THREADS=2, as on this 2-CPU box), a BIND puts the forward and the
 # reverse zone on one thread or on two (by chance, as far as seen here) for its whole
-# life: on one it runs like `named -n 1` (~1,050-1,200 NCR/s here), on two at
-# ~1,400-1,650. A burst and a
-# ceiling measured on different BIND lives are therefore compared only when both had the
-# same kind: the share of the update work done by named's less busy worker thread tells
-# them apart (under ~35 %: zones on one thread; ~40-50 %: on two). The ceiling spreads
+# life: on one it runs like `named -n 1` (~1,050-1,250 NCR/s here), on two at
+# ~1,450-1,800. A burst and a ceiling measured on different BIND lives are therefore
+# compared only when both had the same kind: the share of the update work done by
+# named's less busy worker thread tells them apart (under ~35 %: zones on one thread;
+# ~40-50 %: on two). The ceiling spreads
 # its updates over 32 sockets, as the D2s do, so that the packet work lands on BIND's
 # threads the same way. Per kind: tern's median against the best window's median.
 #
