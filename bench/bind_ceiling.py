@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """bind_ceiling.py -- the DNS server's own RFC 2136 update ceiling: TSIG-signed UPDATEs,
---window of them in flight at once over one UDP socket, no D2 in between.
+--window of them in flight at once over --sockets UDP sockets (default one), no D2 in
+between.
 
 The updates have the shape a D2 sends for one NCR (add, conflict resolution on):
   forward: zone <zone>, prerequisite "name not in use", add A + DHCID

@@ -67,8 +67,8 @@ HZ=$(getconf CLK_TCK)
 
 # named_net_split : CPU ticks of each of named's isc-net-* worker threads, largest first,
 # "a/b/...". A BIND started with -n 2 puts its forward and reverse zone on one worker
-# thread (then it runs like -n 1: ~60 % of a core, fsync-bound) or on two (faster), at
-# random for its whole life: this shows which kind of BIND a step had (d2_rounds.sh).
+# thread (then it runs like -n 1: ~60 % of a core, fsync-bound) or on two (faster),
+# seemingly by chance, for its whole life: this shows which kind of BIND a step had (d2_rounds.sh).
 named_net_split() {
     local p t; p=$(pid_of named)
     for t in /proc/"$p"/task/*; do
@@ -163,8 +163,9 @@ for w in $CEIL_WINDOWS; do
     cmd=(ip netns exec "$NS" $PY "$BENCH_DIR/bind_ceiling.py" --dns 127.0.0.1:$DNSPORT --keyname "$KEYNAME"
          --secret "$KEYSECRET" -n "$CEIL_N" --window "$w" --sockets "$CEIL_SOCKETS" --max-time "$MAX_TIME")
     echo "# ${cmd[*]//$KEYSECRET/<secret>}" >"$WORK/ceiling-$w.cmd"
-    timeout -k 5 $((MAX_TIME + 60)) "${cmd[@]}" >>"$CEIL" 2>"$WORK/ceiling-$w.err"
-    echo "$w $(named_net_split)" >>"$WORK/ceiling-threads.txt"
+    # one line in each file per finished run, so that d2_rounds.sh can pair them
+    timeout -k 5 $((MAX_TIME + 60)) "${cmd[@]}" >>"$CEIL" 2>"$WORK/ceiling-$w.err" &&
+        echo "$w $(named_net_split)" >>"$WORK/ceiling-threads.txt"
     stop_pid named
     tail -1 "$CEIL" >&2
 done

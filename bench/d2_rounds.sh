@@ -12,9 +12,8 @@
 # ~1,450-1,800. A burst and a ceiling measured on different BIND lives are therefore
 # compared only when both had the same kind: the share of the update work done by
 # named's less busy worker thread tells them apart (under ~35 %: zones on one thread;
-# ~40-50 %: on two). The ceiling spreads
-# its updates over 32 sockets, as the D2s do, so that the packet work lands on BIND's
-# threads the same way. Per kind: tern's median against the best window's median.
+# ~40-50 %: on two). The ceiling spreads its updates over 32 sockets, as the D2s do, so
+# that the packet work lands on BIND's threads the same way. Per kind: tern's median against the best window's median.
 #
 # env: ROUNDS=5, BURST_N=10000, SERVERS="kea-d2 tern-d2", CEIL_WINDOWS="8 32",
 #      CEIL_SOCKETS=32, NAMED_THREADS=2, BASE=/tmp/tern-bench-d2-rounds (wiped at start;

@@ -123,9 +123,8 @@ pub async fn exchange_with(
     };
     socket.send(&wire).await.map_err(io)?;
     let deadline = Instant::now() + timeout;
-    // Capacity, not a zeroed length: zeroing (and allocating) 64 KiB per exchange was
-    // the largest single item in d2's CPU profile under a burst; recv_buf writes only
-    // what arrives.
+    // Capacity, not a zeroed length: zeroing 64 KiB per exchange was the largest
+    // single item in d2's CPU profile under a burst; recv_buf writes only what arrives.
     let mut buf: Vec<u8> = Vec::with_capacity(65535);
     loop {
         buf.clear();
