@@ -25,6 +25,8 @@ def main():
     ap.add_argument("--secret", required=True, help="base64")
     ap.add_argument("--prefix", default="c")
     ap.add_argument("-n", type=int, default=4000, help="NCR-equivalents (2 updates each)")
+    ap.add_argument("--first", type=int, default=1,
+                    help="index of the first name (PREFIX<i>, address 10.x.y.z from i)")
     ap.add_argument("--window", type=int, default=16, help="updates in flight")
     ap.add_argument("--timeout", type=float, default=2.0)
     ap.add_argument("--max-time", type=float, default=120.0)
@@ -33,13 +35,15 @@ def main():
     a = ap.parse_args()
     if not 0 < a.n <= 100000:
         sys.exit("-n must be 1..100000")
+    if not 0 < a.first or a.first + a.n > 1 << 24:
+        sys.exit("--first + -n must stay within 10.0.0.0/8")
     host, port = a.dns.rsplit(":", 1)
     server = (host, int(port))
     keyring = dns.tsigkeyring.from_text({a.keyname: a.secret})
     keyname = dns.name.from_text(a.keyname)
 
     msgs = []
-    for i in range(1, a.n + 1):
+    for i in range(a.first, a.first + a.n):
         fqdn = f"{a.prefix}{i}.{a.zone}."
         ip = f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"
         dhcid = base64.b64encode(b"\x00\x00\x01" + hashlib.sha256(fqdn.encode()).digest()).decode()

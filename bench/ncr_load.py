@@ -125,11 +125,16 @@ class Prober(threading.Thread):
 
 
 def count(server, zone, rtype, prefix):
+    """Records of rtype whose owner (PTR: whose target) starts with prefix, by AXFR."""
     n = 0
     try:
         for msg in dns.query.xfr(server[0], zone, port=server[1], lifetime=30):
             for rrset in msg.answer:
-                if rrset.rdtype == rtype and rrset.name.to_text().startswith(prefix):
+                if rrset.rdtype != rtype:
+                    continue
+                if rtype == dns.rdatatype.PTR:
+                    n += sum(1 for rr in rrset if rr.target.to_text().startswith(prefix))
+                elif rrset.name.to_text().startswith(prefix):
                     n += len(rrset)
     except Exception as e:
         print(f"AXFR {zone}: {e}", file=sys.stderr)
@@ -166,6 +171,8 @@ def main():
     ap.add_argument("--rzone", default="10.in-addr.arpa")
     ap.add_argument("--prefix", default="h")
     ap.add_argument("-n", type=int, default=4000)
+    ap.add_argument("--first", type=int, default=1,
+                    help="index of the first NCR (name PREFIX<i>, address 10.x.y.z from i)")
     ap.add_argument("--rate", type=float, default=500.0, help="NCR/s, 0 = unthrottled")
     ap.add_argument("--sample", type=int, default=20)
     ap.add_argument("--lease-length", type=int, default=3600)
@@ -176,11 +183,13 @@ def main():
     a = ap.parse_args()
     if not 0 < a.n <= 100000:
         sys.exit("-n must be 1..100000")
+    if not 0 < a.first or a.first + a.n > 1 << 24:
+        sys.exit("--first + -n must stay within 10.0.0.0/8")
     ncr = (a.ncr.rsplit(":", 1)[0], int(a.ncr.rsplit(":", 1)[1]))
     dnss = (a.dns.rsplit(":", 1)[0], int(a.dns.rsplit(":", 1)[1]))
 
     base = (serial(dnss, a.zone), serial(dnss, a.rzone))
-    grams = [ncr_datagram(i, a.prefix, a.zone, a.lease_length) for i in range(1, a.n + 1)]
+    grams = [ncr_datagram(i, a.prefix, a.zone, a.lease_length) for i in range(a.first, a.first + a.n)]
     prober = Prober(dnss, a.probe_qps)
     prober.start()
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -224,7 +233,7 @@ def main():
         grown = [c - b if c is not None and b is not None else 0 for c, b in zip(cur, base)]
         if min(grown) >= sent and now >= next_axfr:
             fwd = count(dnss, a.zone, dns.rdatatype.A, prefix)
-            rev = count(dnss, a.rzone, dns.rdatatype.PTR, "")
+            rev = count(dnss, a.rzone, dns.rdatatype.PTR, prefix)
             if fwd >= sent and rev >= sent:
                 break
             next_axfr = time.monotonic() + 1.0
@@ -233,7 +242,7 @@ def main():
         time.sleep(a.poll)
     if fwd < sent or rev < sent:
         fwd = count(dnss, a.zone, dns.rdatatype.A, prefix)
-        rev = count(dnss, a.rzone, dns.rdatatype.PTR, "")
+        rev = count(dnss, a.rzone, dns.rdatatype.PTR, prefix)
     # give probes of lost names one more second, then stop the prober
     with prober.lock:
         prober.stop_at = time.monotonic() + 1.0

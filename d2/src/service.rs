@@ -81,6 +81,9 @@ pub struct D2Options {
     /// more outstanding UPDATEs only queue at BIND and slow it (bench/README.md,
     /// `d2_rounds.sh` 2026-12-05: median 85 % of BIND's ceiling with 32, 69 % with 64).
     pub max_in_flight: usize,
+    /// Results recorded, and NCRs claimed, per queue round trip (0: a quarter of
+    /// `max_in_flight`).
+    pub record_batch: usize,
     /// Durable intake commits start at most this often; NCRs arriving meanwhile wait
     /// and go in the next one. Each commit is an fsync, on the disk where BIND fsyncs
     /// its journal once per UPDATE: at 1,000 NCR/s, committing whatever had arrived
@@ -109,6 +112,7 @@ impl Default for D2Options {
     fn default() -> Self {
         D2Options {
             max_in_flight: 32,
+            record_batch: 0,
             intake_gather: Duration::from_millis(10),
             poll_interval: Duration::from_secs(1),
             claim_lease: Duration::from_secs(30),
@@ -130,6 +134,9 @@ impl D2Options {
         let knob = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
         if let Some(n) = knob("TERN_D2_MAX_IN_FLIGHT").filter(|n| *n > 0) {
             o.max_in_flight = n as usize;
+        }
+        if let Some(n) = knob("TERN_D2_RECORD_BATCH") {
+            o.record_batch = n as usize;
         }
         if let Some(ms) = knob("TERN_D2_INTAKE_GATHER_MS") {
             o.intake_gather = Duration::from_millis(ms);
@@ -662,7 +669,10 @@ async fn work(rt: Arc<Runtime>, mut stopped: watch::Receiver<bool>, wake: Arc<No
     let max = rt.options.max_in_flight.max(1);
     // Claim and record in batches: a round trip per finished transaction would make
     // the queue, not DNS, the limit under load.
-    let refill = (max / 4).max(1);
+    let refill = match rt.options.record_batch {
+        0 => (max / 4).max(1),
+        n => n.min(max),
+    };
     // NCRs held at most: every slot, and a batch claimed ahead.
     let hold = max + refill;
     // Something may be due (new NCRs announced, a poll, a full claim last time).
