@@ -42,35 +42,6 @@ kea_env
 CSV=$WORK/bracket.csv
 echo "round,server,ceil_a,burst,ceil_b,ratio,lost_a,lost_ptr,named_net_ticks" >"$CSV"
 
-# d2_conf : the one kea-dhcp-ddns.conf both D2s run (as d2.sh renders it)
-d2_conf() {
-    cat >"$WORK/kea-dhcp-ddns.json" <<EOF
-// rendered by tern bench/d2_bracket.sh: Kea 2.2 kea-dhcp-ddns; tern serves it unchanged
-{ "DhcpDdns": {
-  "ip-address": "127.0.0.1", "port": $NCRPORT,
-  "dns-server-timeout": 1000,
-  "ncr-protocol": "UDP", "ncr-format": "JSON",
-  "tsig-keys": [ { "name": "$KEYNAME", "algorithm": "HMAC-SHA256", "secret": "$KEYSECRET" } ],
-  "forward-ddns": { "ddns-domains": [
-      { "name": "example.com.", "key-name": "$KEYNAME",
-        "dns-servers": [ { "ip-address": "127.0.0.1", "port": $DNSPORT } ] } ] },
-  "reverse-ddns": { "ddns-domains": [
-      { "name": "10.in-addr.arpa.", "key-name": "$KEYNAME",
-        "dns-servers": [ { "ip-address": "127.0.0.1", "port": $DNSPORT } ] } ] },
-  "loggers": [ { "name": "kea-dhcp-ddns", "severity": "$D2_SEVERITY",
-                 "output_options": [ { "output": "$WORK/d2.log" } ] } ]
-} }
-EOF
-}
-
-# named_net_split : CPU ticks of named's isc-net-* threads, largest first ("a/b")
-named_net_split() {
-    local p t; p=$(pid_of named)
-    for t in /proc/"$p"/task/*; do
-        case $(cat "$t/comm" 2>/dev/null) in isc-net-*) awk '{print $14 + $15}' "$t/stat" ;; esac
-    done | sort -rn | paste -sd/
-}
-
 # ceiling OUT PREFIX FIRST : BIND's own rate on the running BIND
 ceiling() {
     local cmd=(ip netns exec "$NS" $PY "$BENCH_DIR/bind_ceiling.py" --dns 127.0.0.1:$DNSPORT
@@ -81,7 +52,7 @@ ceiling() {
 }
 
 bind_setup "$WORK/named" "$DNSPORT"
-d2_conf
+d2_conf "$KEYSECRET"
 kea-dhcp-ddns -t "$WORK/kea-dhcp-ddns.json" >"$WORK/kea-d2.check" 2>&1 || die "kea-dhcp-ddns -t: $(tail -3 "$WORK/kea-d2.check")"
 "$TERN" check -c "$WORK/kea-dhcp-ddns.json" >"$WORK/tern.check" 2>&1 || die "tern check: $(cat "$WORK/tern.check")"
 case " $SERVERS " in *" tern-d2 "*)
@@ -93,7 +64,7 @@ for r in $(seq 1 "$ROUNDS"); do
   for s in $SERVERS; do
     d=$WORK/$r-$s; mkdir -p "$d"
     log "round $r of $ROUNDS: $s"
-    bind_setup "$WORK/named" "$DNSPORT"; d2_conf; bind_start "$WORK/named" "$DNSPORT"
+    bind_setup "$WORK/named" "$DNSPORT"; d2_conf "$KEYSECRET"; bind_start "$WORK/named" "$DNSPORT"
     rm -f "$WORK/d2.log"
     case $s in
       kea-d2)  start_bg d2 "$d/d2.out" ip netns exec "$NS" kea-dhcp-ddns -c "$WORK/kea-dhcp-ddns.json" ;;

@@ -203,6 +203,39 @@ bind_start() {
     wait_udp 127.0.0.1 "$port" 20 || { tail "$d/named.out" "$d/named.log"; die "named not up"; }
 }
 
+# named_net_split : CPU ticks of each of named's isc-net-* worker threads, largest first,
+# "a/b/...". A BIND started with -n 2 puts its forward and reverse zone on one worker
+# thread (then it runs like -n 1: ~60 % of a core, fsync-bound) or on two (faster),
+# seemingly by chance, for its whole life: this shows which kind of BIND a step had (d2_rounds.sh).
+named_net_split() {
+    local p t; p=$(pid_of named)
+    for t in /proc/"$p"/task/*; do
+        case $(cat "$t/comm" 2>/dev/null) in isc-net-*) awk '{print $14 + $15}' "$t/stat" ;; esac
+    done | sort -rn | paste -sd/
+}
+
+# d2_conf KEYSECRET : the one kea-dhcp-ddns.conf both D2s run (d2.sh, d2_bracket.sh):
+# NCRs on 127.0.0.1:$NCRPORT, BIND on 127.0.0.1:$DNSPORT, log to $WORK/d2.log at $D2_SEVERITY
+d2_conf() {
+    cat >"$WORK/kea-dhcp-ddns.json" <<EOF
+// rendered by tern bench/$(basename "$0"): Kea 2.2 kea-dhcp-ddns; tern serves it unchanged
+{ "DhcpDdns": {
+  "ip-address": "127.0.0.1", "port": $NCRPORT,
+  "dns-server-timeout": 1000,
+  "ncr-protocol": "UDP", "ncr-format": "JSON",
+  "tsig-keys": [ { "name": "$KEYNAME", "algorithm": "HMAC-SHA256", "secret": "$1" } ],
+  "forward-ddns": { "ddns-domains": [
+      { "name": "example.com.", "key-name": "$KEYNAME",
+        "dns-servers": [ { "ip-address": "127.0.0.1", "port": $DNSPORT } ] } ] },
+  "reverse-ddns": { "ddns-domains": [
+      { "name": "10.in-addr.arpa.", "key-name": "$KEYNAME",
+        "dns-servers": [ { "ip-address": "127.0.0.1", "port": $DNSPORT } ] } ] },
+  "loggers": [ { "name": "kea-dhcp-ddns", "severity": "$D2_SEVERITY",
+                 "output_options": [ { "output": "$WORK/d2.log" } ] } ]
+} }
+EOF
+}
+
 # udp_rcvbuf_errors : the netns' UDP RcvbufErrors counter (datagrams the kernel dropped
 # because a socket's receive buffer was full)
 udp_rcvbuf_errors() {
