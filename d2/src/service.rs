@@ -76,13 +76,15 @@ pub enum D2Error {
 /// Knobs that Kea's configuration does not have.
 #[derive(Debug, Clone)]
 pub struct D2Options {
-    /// Transactions running at once (at most one per FQDN). 32: a quarter more are
-    /// claimed ahead, so a finished slot is refilled at once and every slot is busy;
+    /// Transactions running at once (at most one per FQDN). 32: a record batch more
+    /// are claimed ahead, so a finished slot is refilled at once and every slot is busy;
     /// more outstanding UPDATEs only queue at BIND and slow it (bench/README.md,
     /// `d2_rounds.sh` 2026-12-05: median 85 % of BIND's ceiling with 32, 69 % with 64).
     pub max_in_flight: usize,
-    /// Results recorded, and NCRs claimed, per queue round trip (0: a quarter of
-    /// `max_in_flight`).
+    /// Results recorded, and NCRs claimed, per queue round trip (0: half of
+    /// `max_in_flight`, 16 by default). Half, not a quarter: fewer round trips leave
+    /// BIND more of the shared CPU (bench/README.md, `d2_bracket.sh` 2026-12-06:
+    /// median 96 % of BIND's ceiling with 16, 91 % with 8, 8 alternating rounds each).
     pub record_batch: usize,
     /// Durable intake commits start at most this often; NCRs arriving meanwhile wait
     /// and go in the next one. Each commit is an fsync, on the disk where BIND fsyncs
@@ -127,8 +129,9 @@ impl Default for D2Options {
 
 impl D2Options {
     /// The defaults, with the tuning and benchmark knobs `TERN_D2_MAX_IN_FLIGHT` (how
-    /// many transactions run at once) and `TERN_D2_INTAKE_GATHER_MS` (0: commit what
-    /// has arrived at once) when set.
+    /// many transactions run at once), `TERN_D2_RECORD_BATCH` (results and claims per
+    /// round trip) and `TERN_D2_INTAKE_GATHER_MS` (0: commit what has arrived at once)
+    /// when set.
     pub fn from_env() -> Self {
         let mut o = D2Options::default();
         let knob = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
@@ -652,7 +655,7 @@ type Trip = JoinHandle<(
 /// Claims and runs transactions until stopped; then lets the running ones finish and
 /// gives back what it claimed but had not started.
 ///
-/// Results are recorded in batches (a quarter of `max_in_flight`, or whatever
+/// Results are recorded in batches (`record_batch`, or whatever
 /// finished within 20 ms), together with the next claim: one round trip serves many
 /// NCRs. That round trip runs beside the loop, and claims run a batch ahead of the
 /// free slots (claimed NCRs wait in `ready`), so a finished transaction's slot is
@@ -670,7 +673,7 @@ async fn work(rt: Arc<Runtime>, mut stopped: watch::Receiver<bool>, wake: Arc<No
     // Claim and record in batches: a round trip per finished transaction would make
     // the queue, not DNS, the limit under load.
     let refill = match rt.options.record_batch {
-        0 => (max / 4).max(1),
+        0 => (max / 2).max(1),
         n => n.min(max),
     };
     // NCRs held at most: every slot, and a batch claimed ahead.
