@@ -2,13 +2,16 @@
 //! namespace of its own gets a lease from `tern serve` (Dhcp4 + DhcpDdns + Api, embedded
 //! PostgreSQL) running in another namespace; tern's d2 puts the client's name into a
 //! private BIND 9 (A, DHCID and PTR, signed with TSIG); the Kea command channel reports
-//! the statistics and the lease; a release takes the name out of DNS again.
+//! the statistics and the lease; a release takes the name out of DNS again. And the
+//! drop-in next to Kea: Debian's kea-dhcp4 serves the client and tern runs only as its
+//! D2, on the seed's kea-dhcp-ddns.conf.
 //!
 //! Everything runs inside two namespaces joined by a veth pair (server 192.0.2.1/24),
 //! so the host's interfaces and ports are untouched and the fixed ports below cannot
 //! clash with anything. Processes are stopped by PID and the namespaces deleted in a
 //! Drop guard, also when the test panics (which prints tern's and named's logs). Needs
-//! root, iproute2, isc-dhcp-client, bind9, bind9-dnsutils (dig) and curl.
+//! root, iproute2, isc-dhcp-client, bind9, bind9-dnsutils (dig), curl and
+//! kea-dhcp4-server.
 
 mod common;
 
@@ -22,6 +25,7 @@ use common::{tern_bin, wait_pid_gone};
 use serde_json::{json, Value};
 
 const NAMED: &str = "/usr/sbin/named";
+const KEA_DHCP4: &str = "/usr/sbin/kea-dhcp4";
 /// Ports inside the server namespace (a fresh namespace: all of them are free).
 const DNS_PORT: u16 = 5353;
 const D2_PORT: u16 = 53001;
@@ -183,6 +187,7 @@ struct OneBox {
     named: Option<NsProcess>,
     dhclient: Option<NsProcess>,
     tern: Option<NsProcess>,
+    kea: Option<NsProcess>,
 }
 
 impl OneBox {
@@ -201,6 +206,7 @@ impl OneBox {
             named: None,
             tern: None,
             dhclient: None,
+            kea: None,
         };
         // From here on Drop deletes whatever was made.
         run("ip", &["netns", "add", &me.srv]);
@@ -339,10 +345,17 @@ impl OneBox {
 }}"#,
             srv_if = self.srv_if
         );
-        let config_path = self.path("tern.json");
+        self.serve("tern.json", &config, None);
+    }
+
+    /// Writes `config` to `file` and runs `tern serve` on it in the server namespace with
+    /// the embedded PostgreSQL in a temp data dir, until it is ready. tern's log is its
+    /// standard output, or `log_file` when the config's loggers write there.
+    fn serve(&mut self, file: &str, config: &str, log_file: Option<PathBuf>) {
+        let config_path = self.path(file);
         std::fs::write(&config_path, config).unwrap();
         let data = self.path("data");
-        let tern = NsProcess::start(
+        let mut tern = NsProcess::start(
             "tern",
             &self.srv,
             tern_bin(),
@@ -353,8 +366,15 @@ impl OneBox {
                 "--data-dir",
                 data.to_str().unwrap(),
             ],
-            &self.path("tern.log"),
+            &self.path(if log_file.is_some() {
+                "tern.out"
+            } else {
+                "tern.log"
+            }),
         );
+        if let Some(log) = log_file {
+            tern.log = log;
+        }
         self.tern = Some(tern);
         self.tern
             .as_mut()
@@ -573,6 +593,74 @@ impl OneBox {
             .and_then(|s| s.trim_end_matches(';').trim().parse().ok())
     }
 
+    /// `tern serve` in the server namespace on nothing but the seed's kea-dhcp-ddns.conf
+    /// with TSIG (seed 003, section 4.8.3), changed only where the seed says to: BIND's
+    /// address and port, the key's name (its secret is the seed's), and the log file.
+    fn start_tern_d2_from_seed(&mut self) {
+        let seed = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("config/tests/fixtures/seeds/003-4.8.3-tsig-kea-dhcp-ddns.conf");
+        let mut config = read(&seed);
+        let log = self.path("tern.log");
+        let dns_port = format!("\"port\": {DNS_PORT}\n");
+        let key = format!("\"{KEY_NAME}\"");
+        for (from, to, times) in [
+            ("\"100.64.53.1\"", "\"127.0.0.1\"", 1),
+            ("\"port\": 53\n", dns_port.as_str(), 1),
+            ("\"kea-ddns\"", key.as_str(), 2),
+            ("/var/log/kea/kea-dhcp-ddns.log", log.to_str().unwrap(), 1),
+        ] {
+            assert_eq!(config.matches(from).count(), times, "{from} in the seed");
+            config = config.replace(from, to);
+        }
+        assert!(config.contains(KEY_SECRET), "the seed's secret is BIND's");
+        // The seed's logger writes to a file; that is where tern's log is.
+        self.serve("kea-dhcp-ddns.conf", &config, Some(log));
+    }
+
+    /// Debian's kea-dhcp4 on the server side of the veth pair, DDNS on: its NCRs go to
+    /// 127.0.0.1:53001, where the seed has D2 listen.
+    fn start_kea_dhcp4(&mut self) {
+        assert!(
+            Path::new(KEA_DHCP4).exists(),
+            "{KEA_DHCP4} not found: apt-get install kea-dhcp4-server"
+        );
+        let dir = self.path("kea");
+        std::fs::create_dir(&dir).unwrap();
+        let config = json!({ "Dhcp4": {
+            "interfaces-config": { "interfaces": [ self.srv_if ] },
+            "lease-database": { "type": "memfile", "persist": true, "lfc-interval": 0,
+                                "name": dir.join("kea-leases4.csv") },
+            "valid-lifetime": 600, "renew-timer": 300, "rebind-timer": 500,
+            "ddns-send-updates": true,
+            "ddns-qualifying-suffix": "example.com.",
+            "dhcp-ddns": { "enable-updates": true, "server-ip": "127.0.0.1", "server-port": 53001 },
+            "subnet4": [{ "id": 1, "subnet": "192.0.2.0/24",
+                          "pools": [{ "pool": "192.0.2.100 - 192.0.2.150" }] }],
+            "loggers": [{ "name": "kea-dhcp4", "severity": "INFO",
+                          "output_options": [{ "output": "stdout" }] }]
+        }});
+        let config_path = dir.join("kea-dhcp4.conf");
+        std::fs::write(&config_path, config.to_string()).unwrap();
+        let pid_dir = format!("KEA_PIDFILE_DIR={}", dir.display());
+        let lock_dir = format!("KEA_LOCKFILE_DIR={}", dir.display());
+        // `env` execs kea-dhcp4: the child's PID is Kea's own.
+        let mut kea = NsProcess::start(
+            "kea-dhcp4",
+            &self.srv,
+            "env",
+            &[
+                &pid_dir,
+                &lock_dir,
+                KEA_DHCP4,
+                "-c",
+                config_path.to_str().unwrap(),
+            ],
+            &self.path("kea-dhcp4.log"),
+        );
+        kea.wait_for("DHCP4_STARTED", Duration::from_secs(30));
+        self.kea = Some(kea);
+    }
+
     fn tern_log(&self) -> String {
         self.tern.as_ref().map(NsProcess::log).unwrap_or_default()
     }
@@ -587,6 +675,9 @@ impl Drop for OneBox {
         if std::thread::panicking() {
             eprintln!("--- tern log ---\n{}", self.tern_log());
             eprintln!("--- named log ---\n{}", self.named_log());
+            if let Some(kea) = &self.kea {
+                eprintln!("--- kea-dhcp4 log ---\n{}", kea.log());
+            }
             eprintln!(
                 "--- dhclient ---\n{}--- dhclient script ---\n{}",
                 read(&self.path("dhclient.log")),
@@ -594,6 +685,9 @@ impl Drop for OneBox {
             );
         }
         self.kill_dhclient();
+        if let Some(mut kea) = self.kea.take() {
+            kea.stop(Duration::from_secs(10));
+        }
         if let Some(mut tern) = self.tern.take() {
             tern.stop(Duration::from_secs(30));
         }
@@ -894,4 +988,54 @@ fn config_set_and_config_reload_change_what_clients_get_without_a_restart() {
         Duration::from_secs(20),
     );
     assert!(b.tern.as_mut().unwrap().exited().is_none(), "tern exited");
+}
+
+/// Issue 4's drop-in case: a user keeps Kea's DHCP server and BIND and swaps
+/// kea-dhcp-ddns for tern, with their kea-dhcp-ddns.conf. A real client in its own
+/// namespace gets a lease from Debian's kea-dhcp4, whose NCRs reach tern's d2 over UDP;
+/// d2 updates BIND with TSIG. The seed configures no reverse zone, so as with Kea's D2
+/// only the forward records appear.
+#[test]
+fn kea_dhcp4_with_tern_d2_on_the_seeds_kea_dhcp_ddns_conf_updates_bind() {
+    let mut b = OneBox::new();
+    b.start_named();
+    b.start_tern_d2_from_seed();
+    b.start_kea_dhcp4();
+
+    let ip = b
+        .dhclient_bind()
+        .unwrap_or_else(|out| panic!("dhclient got no lease from Kea: {out}"));
+    assert!(
+        ip.octets()[..3] == [192, 0, 2] && (100..=150).contains(&ip.octets()[3]),
+        "{ip} is not from Kea's pool"
+    );
+    let kea_log = b.kea.as_ref().unwrap().log();
+    assert!(
+        kea_log.contains("DHCP4_LEASE_ALLOC") && kea_log.contains(&ip.to_string()),
+        "Kea did not log the lease of {ip}:\n{kea_log}"
+    );
+
+    let (a, ok) = b.dig_until(FQDN, "A", DNS_WAIT, |v| v == [ip.to_string()]);
+    assert!(ok, "A {FQDN} is {a:?}, expected [{ip}] within {DNS_WAIT:?}");
+    let (dhcid, ok) = b.dig_until(FQDN, "DHCID", DNS_WAIT, |v| v.len() == 1);
+    assert!(ok, "DHCID at {FQDN}: {dhcid:?}");
+    // Kea's message ids, as a user greps for them.
+    b.tern
+        .as_mut()
+        .unwrap()
+        .wait_for("DHCP_DDNS_ADD_SUCCEEDED", Duration::from_secs(5));
+    // No reverse-ddns domains: the reverse change is skipped (logged at debug, as
+    // Kea's D2 does), nothing is sent for it.
+    assert!(b.dig(&reverse_name(ip), "PTR").is_empty());
+
+    // The release: Kea asks for the removal, and the name leaves DNS.
+    let out = b.dhclient_release();
+    let (a, ok) = b.dig_until(FQDN, "A", DNS_WAIT, |v| v.is_empty());
+    assert!(ok, "A {FQDN} still {a:?} after the release:\n{out}");
+    let (dhcid, ok) = b.dig_until(FQDN, "DHCID", DNS_WAIT, |v| v.is_empty());
+    assert!(ok, "DHCID {FQDN} still {dhcid:?} after the release");
+    b.tern
+        .as_mut()
+        .unwrap()
+        .wait_for("DHCP_DDNS_REMOVE_SUCCEEDED", Duration::from_secs(5));
 }
