@@ -587,11 +587,19 @@ pub async fn retry_later(pool: &PgPool, id: i64, error: &str, backoff: Duration)
 /// Only rows with a live transaction are named, so a row stranded by an error (its
 /// outcome could not be recorded) runs out of lease and is taken back, rather than
 /// being renewed for ever and blocking its FQDN.
+///
+/// A row locked at this moment is skipped: its lock holder is recording its outcome
+/// (which ends the claim), and a renewal that waited for it could lock rows in the
+/// opposite order to that batch and deadlock with it. A renewal missed when the
+/// outcome then fails to commit is made on the next tick, well within the lease.
 pub async fn heartbeat(pool: &PgPool, worker: &str, ids: &[i64]) -> Result<u64> {
     let mut tx = relaxed(pool).await?;
     let n = sqlx::query(
         "UPDATE tern.ncr_queue SET claimed_at = now()
-          WHERE claimed_by = $1 AND state = 'in_progress' AND id = ANY($2)",
+          WHERE id = ANY (ARRAY(
+              SELECT id FROM tern.ncr_queue
+               WHERE claimed_by = $1 AND state = 'in_progress' AND id = ANY($2)
+               FOR UPDATE SKIP LOCKED))",
     )
     .bind(worker)
     .bind(ids)
@@ -603,7 +611,8 @@ pub async fn heartbeat(pool: &PgPool, worker: &str, ids: &[i64]) -> Result<u64> 
 }
 
 /// Puts in-progress rows whose lease is older than `lease` back to pending (due
-/// now); returns how many. Their holder was killed or lost the database.
+/// now); returns how many. Their holder was killed or lost the database. Rows locked
+/// at this moment are left alone, as in [`heartbeat`]: someone is recording them.
 pub async fn reclaim_stale(pool: &PgPool, lease: Duration) -> Result<u64> {
     let mut tx = relaxed(pool).await?;
     let n = sqlx::query(
@@ -611,7 +620,10 @@ pub async fn reclaim_stale(pool: &PgPool, lease: Duration) -> Result<u64> {
             SET state = 'pending', claimed_by = NULL, claimed_at = NULL,
                 next_attempt_at = now(),
                 last_error = COALESCE(last_error, 'reclaimed: its d2 stopped renewing its claim')
-          WHERE state = 'in_progress' AND claimed_at < now() - make_interval(secs => $1)",
+          WHERE id = ANY (ARRAY(
+              SELECT id FROM tern.ncr_queue
+               WHERE state = 'in_progress' AND claimed_at < now() - make_interval(secs => $1)
+               FOR UPDATE SKIP LOCKED))",
     )
     .bind(lease.as_secs_f64())
     .execute(&mut *tx)
