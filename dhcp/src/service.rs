@@ -295,7 +295,10 @@ fn is_discover(buf: &[u8]) -> bool {
 
 /// Packets dropped because too many are in progress are counted in
 /// `pkt4-receive-drop`; operators also get one warning per interval, not one per packet,
-/// so a sustained overload is visible at the default log level without flooding it.
+/// so a sustained overload is visible at the default log level without flooding it. The
+/// first drop after a quiet interval is reported at once; the drops after it are summed
+/// and reported when the interval ends ([`OverloadWarning::flush`]), so a burst that
+/// stops is still counted in full.
 #[derive(Default)]
 struct OverloadWarning {
     since_last: u64,
@@ -307,18 +310,25 @@ impl OverloadWarning {
 
     fn dropped(&mut self) {
         self.since_last += 1;
-        let now = std::time::Instant::now();
-        if self
-            .last
-            .is_none_or(|t| now.duration_since(t) >= Self::INTERVAL)
-        {
-            warn!(
-                "DHCP4_PACKET_QUEUE_FULL dropped {} packet(s) since the last report: more requests than the store commits (see pkt4-receive-drop)",
-                self.since_last
-            );
-            self.since_last = 0;
-            self.last = Some(now);
+        if self.last.is_none_or(|t| t.elapsed() >= Self::INTERVAL) {
+            self.report();
         }
+    }
+
+    /// Called every [`Self::INTERVAL`]: reports the drops not reported yet.
+    fn flush(&mut self) {
+        if self.since_last > 0 {
+            self.report();
+        }
+    }
+
+    fn report(&mut self) {
+        warn!(
+            "DHCP4_PACKET_QUEUE_FULL dropped {} packet(s) since the last report: more requests than the store commits (see pkt4-receive-drop)",
+            self.since_last
+        );
+        self.since_last = 0;
+        self.last = Some(std::time::Instant::now());
     }
 }
 
@@ -332,10 +342,19 @@ async fn receive_loop(
 ) {
     let ingress = Arc::new(ingress);
     let mut overload = OverloadWarning::default();
+    let mut report = tokio::time::interval(OverloadWarning::INTERVAL);
+    report.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut buf = vec![0u8; 65536];
     loop {
         let (n, from) = tokio::select! {
-            _ = stop.changed() => return,
+            _ = stop.changed() => {
+                overload.flush();
+                return;
+            }
+            _ = report.tick() => {
+                overload.flush();
+                continue;
+            }
             r = socket.recv_from(&mut buf) => match r {
                 Ok(x) => x,
                 Err(e) => {

@@ -36,11 +36,17 @@ pub struct Tern {
 impl Tern {
     /// Starts `tern ARGS`, logging to `log`.
     pub fn start(args: &[&str], log: &Path) -> Self {
+        Self::start_with_env(args, &[], log)
+    }
+
+    /// Starts `tern ARGS` with the variables `env` set, logging to `log`.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)], log: &Path) -> Self {
         let out = File::create(log).expect("create log");
         let err = out.try_clone().expect("dup log");
         let child = Command::new(tern_bin())
             .args(args)
             .env_remove("TERN_LOG")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
