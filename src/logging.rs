@@ -86,8 +86,40 @@ pub fn kea_severity(severity: &str, debuglevel: u32) -> LevelFilter {
     }
 }
 
-/// One output with the levels it takes per target.
-type Outputs = Vec<(Targets, Box<dyn Layer<Registry> + Send + Sync>)>;
+/// Which events one logger takes.
+#[derive(Clone)]
+enum Filter {
+    /// `TERN_LOG`'s directives.
+    Env(Box<Targets>),
+    /// The crates a Kea logger name stands for, up to a level. Matched by crate, not by
+    /// prefix as [`Targets`] does: `tern` must not take `tern_dhcp`'s events.
+    Crates(&'static [&'static str], LevelFilter),
+}
+
+impl Filter {
+    fn would_enable(&self, target: &str, level: &Level) -> bool {
+        match self {
+            Filter::Env(t) => t.would_enable(target, level),
+            Filter::Crates(crates, max) => {
+                let krate = target.split("::").next().unwrap_or(target);
+                level <= max && crates.contains(&krate)
+            }
+        }
+    }
+}
+
+/// One place written to, with the filters of every logger that writes there: an event
+/// two loggers take (a store message, with `kea-dhcp4` and `kea-dhcp-ddns` sharing a
+/// file) is written once.
+type Outputs = Vec<(Vec<Filter>, Box<dyn Layer<Registry> + Send + Sync>)>;
+
+/// Whether two outputs are the same place (a file by its path, whatever its rotation).
+fn same_place(a: &Output, b: &Output) -> bool {
+    match (a, b) {
+        (Output::File { path: p, .. }, Output::File { path: q, .. }) => p == q,
+        _ => a == b,
+    }
+}
 
 /// The outputs in use and the default output they were set up with; replaced whole by
 /// [`reload`].
@@ -146,24 +178,34 @@ fn open_outputs(specs: &[LoggerSpec], default_output: &Output) -> io::Result<Out
                 None
             }
         });
-    let mut outputs: Outputs = Vec::new();
+    let mut places: Vec<(&Output, Vec<Filter>)> = Vec::new();
     for spec in specs {
+        let filter = match &env_override {
+            Some(t) => Filter::Env(Box::new(t.clone())),
+            None => Filter::Crates(targets_for(&spec.name), spec.level),
+        };
         for output in &spec.outputs {
-            let writer = OutputWriter::open(output)?;
-            let fmt = tracing_subscriber::fmt::layer()
-                .event_format(KeaFormat)
-                .with_writer(writer)
-                .with_ansi(false);
-            let filter = match &env_override {
-                Some(t) => t.clone(),
-                None => targets_for(&spec.name)
-                    .iter()
-                    .fold(Targets::new(), |f, t| f.with_target(*t, spec.level)),
-            };
-            outputs.push((filter, fmt.boxed()));
+            match places.iter_mut().find(|(o, _)| same_place(o, output)) {
+                Some((_, filters)) => filters.push(filter.clone()),
+                None => places.push((output, vec![filter.clone()])),
+            }
         }
     }
+    let mut outputs: Outputs = Vec::new();
+    for (output, filters) in places {
+        let fmt = tracing_subscriber::fmt::layer()
+            .event_format(KeaFormat)
+            .with_writer(OutputWriter::open(output)?)
+            .with_ansi(false);
+        outputs.push((filters, fmt.boxed()));
+    }
     Ok(outputs)
+}
+
+fn takes(filters: &[Filter], meta: &tracing::Metadata<'_>) -> bool {
+    filters
+        .iter()
+        .any(|f| f.would_enable(meta.target(), meta.level()))
 }
 
 /// The one layer installed: hands each event to the outputs whose levels take it. (The
@@ -174,9 +216,7 @@ struct Switched(Arc<Switch>);
 impl Switched {
     fn wants(&self, meta: &tracing::Metadata<'_>) -> bool {
         let outputs = self.0.outputs.read().unwrap_or_else(|e| e.into_inner());
-        outputs
-            .iter()
-            .any(|(f, _)| f.would_enable(meta.target(), meta.level()))
+        outputs.iter().any(|(fs, _)| takes(fs, meta))
     }
 }
 
@@ -204,7 +244,7 @@ impl Layer<Registry> for Switched {
         let meta = event.metadata();
         let outputs = self.0.outputs.read().unwrap_or_else(|e| e.into_inner());
         for (filter, output) in outputs.iter() {
-            if filter.would_enable(meta.target(), meta.level()) {
+            if takes(filter, meta) {
                 output.on_event(event, ctx.clone());
             }
         }
@@ -415,6 +455,43 @@ mod tests {
         assert_eq!(kea_severity("DEBUG", 0), LevelFilter::DEBUG);
         assert_eq!(kea_severity("DEBUG", 99), LevelFilter::TRACE);
         assert_eq!(kea_severity("FATAL", 0), LevelFilter::ERROR);
+    }
+
+    #[test]
+    fn a_kea_logger_takes_its_daemons_crates_and_no_others() {
+        let d2 = Filter::Crates(targets_for("kea-dhcp-ddns"), LevelFilter::DEBUG);
+        assert!(d2.would_enable("tern_d2::service", &Level::DEBUG));
+        assert!(d2.would_enable("tern", &Level::INFO));
+        assert!(d2.would_enable("tern::services", &Level::INFO));
+        assert!(!d2.would_enable("tern_dhcp::service", &Level::WARN));
+        assert!(!d2.would_enable("tern_d2::service", &Level::TRACE));
+        let dhcp = Filter::Crates(targets_for("kea-dhcp4.leases"), LevelFilter::WARN);
+        assert!(dhcp.would_enable("tern_dhcp::engine", &Level::WARN));
+        assert!(!dhcp.would_enable("tern_dhcp::engine", &Level::INFO));
+        assert!(!dhcp.would_enable("tern_d2", &Level::ERROR));
+    }
+
+    #[test]
+    fn loggers_sharing_a_file_share_one_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |maxsize| Output::File {
+            path: dir.path().join("kea.log"),
+            maxsize,
+            maxver: 1,
+        };
+        let spec = |name: &str, output| LoggerSpec {
+            name: name.into(),
+            level: LevelFilter::INFO,
+            outputs: vec![output],
+        };
+        let specs = [
+            spec("kea-dhcp4", file(0)),
+            spec("kea-dhcp-ddns", file(1 << 20)),
+            spec("kea-ctrl-agent", Output::Stderr),
+        ];
+        let outputs = open_outputs(&specs, &Output::Stdout).unwrap();
+        assert_eq!(outputs.len(), 2);
+        assert_eq!(outputs[0].0.len(), 2);
     }
 
     #[test]

@@ -407,3 +407,74 @@ async fn every_packet_dropped_under_overload_is_counted_in_the_log() {
         offered.len()
     );
 }
+
+/// Kea's two daemons' sections in one file, their loggers writing to one log file (as
+/// bench/e2e.sh has it): each line is written once, and each daemon's logger takes its
+/// own daemon's lines only (a `kea-dhcp-ddns` logger's own file gets no DHCP lines).
+#[tokio::test(flavor = "multi_thread")]
+async fn two_daemons_logging_to_one_file_write_each_line_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let log_file = dir.path().join("kea.log");
+    let d2_file = dir.path().join("d2.log");
+    let logger = |name: &str, files: &[&Path]| {
+        let outputs: Vec<String> = files
+            .iter()
+            .map(|f| format!(r#"{{ "output": "{}" }}"#, f.display()))
+            .collect();
+        format!(
+            r#""loggers": [ {{ "name": "{name}", "severity": "INFO",
+                 "output_options": [ {} ] }} ]"#,
+            outputs.join(", ")
+        )
+    };
+    let config = write_config(
+        dir.path(),
+        &format!(
+            r#"{{ "Dhcp4": {{
+                 "interfaces-config": {{ "interfaces": [ "lo/127.0.0.1" ], "dhcp-socket-type": "udp" }},
+                 "subnet4": [ {{ "id": 1, "subnet": "127.0.0.0/8",
+                                "pools": [ {{ "pool": "127.16.0.0 - 127.16.0.255" }} ] }} ],
+                 {} }},
+               "DhcpDdns": {{ "port": {}, {} }} }}"#,
+            logger("kea-dhcp4", &[&log_file]),
+            free_udp_port(),
+            logger("kea-dhcp-ddns", &[&log_file, &d2_file]),
+        ),
+    );
+    let port = free_udp_port().to_string();
+    let mut tern = Tern::start_with_env(
+        &["serve", "-c", &config, "--data-dir", data.to_str().unwrap()],
+        &[("TERN_DHCP4_SERVER_PORT", &port)],
+        &dir.path().join("stdout.log"),
+    );
+    let deadline = std::time::Instant::now() + START;
+    while !std::fs::read_to_string(&log_file)
+        .unwrap_or_default()
+        .contains(READY)
+    {
+        assert!(std::time::Instant::now() < deadline, "{}", tern.log());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    tern.signal(libc::SIGTERM);
+    assert!(tern.wait_exit(Duration::from_secs(60)).success());
+    let text = std::fs::read_to_string(&log_file).unwrap();
+    for id in [
+        "TERN_READY",
+        "DHCP4_STARTED",
+        "DHCP_DDNS_STARTED",
+        "TERN_STOPPED",
+    ] {
+        assert_eq!(
+            text.lines().filter(|l| l.contains(id)).count(),
+            1,
+            "{id} not exactly once:\n{text}"
+        );
+    }
+    let d2 = std::fs::read_to_string(&d2_file).unwrap();
+    assert!(d2.contains("DHCP_DDNS_STARTED"), "{d2}");
+    assert!(
+        !d2.contains("[tern-dhcp"),
+        "the kea-dhcp-ddns logger took DHCP's lines:\n{d2}"
+    );
+}
