@@ -5,9 +5,11 @@
 #   tern   perfdhcp -> tern's DHCPv4 engine -> tern.ncr_queue (in the lease transaction)
 #          -> tern's d2 -> BIND          (one `tern serve`, one config file)
 #
-# Both DHCP servers get the same Dhcp4 section: no client sends a name (perfdhcp cannot vary
-# one per client), `ddns-replace-client-name: always` makes each lease's name from its
-# address: myhost-127-16-0-5.example.com. Forward (example.com) and reverse
+# Both DHCP servers get the same Dhcp4 section. Every client sends a name: perfdhcp puts the
+# same Client FQDN option (81, S flag, `client.example.com.`) in every DISCOVER and REQUEST,
+# as it cannot vary one per client; `ddns-replace-client-name: when-present` then names each
+# lease from its address: myhost-127-16-0-5.example.com. (CLIENT_FQDN= sends no option and
+# uses `always` instead.) Forward (example.com) and reverse
 # (127.in-addr.arpa) updates, TSIG hmac-sha256, conflict resolution on (Kea's default).
 #
 # Layout: netns $NS (only lo); DHCP server on 127.0.0.1:67, perfdhcp as a relay from
@@ -27,6 +29,8 @@
 #   CLIENTS=1000000        perfdhcp -R (few repeats: each lease is mostly a new client)
 #   SERVERS="kea tern"
 #   SETTLE=5 MAX_SETTLE=120
+#   CLIENT_FQDN=05000006636c69656e74076578616d706c6503636f6d00   option 81's data (flags S|E,
+#                          rcodes, client.example.com. in wire form); empty: no option
 #   NAMED_THREADS=2
 #   WORK=/tmp/tern-bench-e2e (wiped at start; kept afterwards)
 # prints: a table per step and the ratio of names in DNS per lease; CSV in $WORK/e2e.csv
@@ -37,6 +41,9 @@ NS=${NS:-ternbench-e2e}
 RATES=${RATES:-"400 800 1600"}; DURATION=${DURATION:-10}; CLIENTS=${CLIENTS:-1000000}
 SERVERS=${SERVERS:-"kea tern"}; SETTLE=${SETTLE:-5}; MAX_SETTLE=${MAX_SETTLE:-120}
 export NAMED_THREADS=${NAMED_THREADS:-2}
+CLIENT_FQDN=${CLIENT_FQDN-05000006636c69656e74076578616d706c6503636f6d00}
+if [ -n "$CLIENT_FQDN" ]; then REPLACE=when-present; FQDN_OPT=(-o "81,$CLIENT_FQDN")
+else REPLACE=always; FQDN_OPT=(); fi
 NCRPORT=53001; DNSPORT=5353
 tern_built
 bench_init e2e
@@ -69,7 +76,7 @@ dhcp4_section() {   # dhcp4_section LOGFILE
   "dhcp-ddns": { "enable-updates": true, "server-ip": "127.0.0.1", "server-port": $NCRPORT,
                  "ncr-protocol": "UDP", "ncr-format": "JSON" },
   "ddns-send-updates": true,
-  "ddns-replace-client-name": "always",
+  "ddns-replace-client-name": "$REPLACE",
   "ddns-generated-prefix": "myhost",
   "ddns-qualifying-suffix": "example.com",
   "subnet4": [ { "id": 1, "subnet": "127.0.0.0/8",
@@ -111,7 +118,9 @@ kea-dhcp-ddns -t "$WORK/kea-d2.json" >"$WORK/kea-d2.check" 2>&1 || die "kea-dhcp
 "$TERN" check -c "$WORK/tern.json" >"$WORK/tern.check" 2>&1 || die "tern check: $(cat "$WORK/tern.check")"
 case " $SERVERS " in *" tern "*)
     log "initialising tern's embedded cluster once (template)"
-    tern_template_data "$WORK/tern-template" "$WORK/tern.json" 127.0.0.1 67;;
+    tern_template_data "$WORK/tern-template" "$WORK/tern.json" 127.0.0.1 67
+    # the new cluster's writes go to disk now, not under the first step's load
+    sync;;
 esac
 
 # count_rr ZONE TYPE PREFIX : records of TYPE whose owner starts with PREFIX (AXFR, TSIG)
@@ -143,7 +152,7 @@ for rate in $RATES; do
     wait_udp 127.0.0.1 67 60 || { tail -20 "$WORK/$s"*.out; die "$s not listening on 127.0.0.1:67"; }
     sleep 1
     out=$WORK/perfdhcp-$s-$rate.txt
-    cmd=(ip netns exec "$NS" perfdhcp -4 -g single -l 127.0.0.2 -R "$CLIENTS" -r "$rate" -p "$DURATION" -W 1000000 127.0.0.1)
+    cmd=(ip netns exec "$NS" perfdhcp -4 -g single -l 127.0.0.2 -R "$CLIENTS" -r "$rate" -p "$DURATION" -W 1000000 "${FQDN_OPT[@]}" 127.0.0.1)
     echo "# ${cmd[*]}" >"$out"
     rb0=$(udp_rcvbuf_errors)
     timeout -k 5 $((DURATION + 20)) "${cmd[@]}" >>"$out" 2>&1
