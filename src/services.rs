@@ -147,10 +147,13 @@ impl Services {
             return Ok(());
         };
         let json = tern_api::read_config_json(&config.file)?;
-        let mut ctx = tern_api::ApiContext::new(
+        // The API checks arguments against the sections the engines run, as validated
+        // here (not parsed again from the document).
+        let mut ctx = tern_api::ApiContext::with_sections(
             self.store.clone(),
             config.file.clone(),
             json,
+            tern_api::Sections::of(config),
             env!("CARGO_PKG_VERSION"),
         );
         ctx.stats = Arc::new(tern_api::EngineStats::new(self.counters.sources()));
@@ -309,7 +312,7 @@ impl Services {
             Ok(()) => {
                 self.config = config;
                 if let (Some(running), Some(json)) = (&self.api_running, json) {
-                    running.set(json);
+                    running.set(json, tern_api::Sections::of(&self.config));
                 }
                 Ok(())
             }

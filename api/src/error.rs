@@ -69,22 +69,62 @@ impl ApiError {
     }
 }
 
-impl From<sqlx::Error> for ApiError {
-    fn from(e: sqlx::Error) -> Self {
-        match crate::kea::classify(&e) {
-            crate::kea::DbFault::Conflict(m) => ApiError::Conflict(m),
-            crate::kea::DbFault::Invalid(m) => ApiError::bad("body", m),
-            crate::kea::DbFault::Other => ApiError::Internal(e.into()),
-        }
+impl From<crate::kea::FieldError> for ApiError {
+    fn from(e: crate::kea::FieldError) -> Self {
+        ApiError::bad(e.field, e.message)
     }
 }
 
 impl From<tern_store::Error> for ApiError {
     fn from(e: tern_store::Error) -> Self {
-        match e {
-            tern_store::Error::Database(e) => e.into(),
-            other => ApiError::Internal(other.into()),
+        match classify(&e) {
+            DbFault::Conflict(m) => ApiError::Conflict(m),
+            DbFault::Invalid(m) => ApiError::bad("body", m),
+            DbFault::Other => ApiError::Internal(e.into()),
         }
+    }
+}
+
+/// How a store error relates to the caller's input.
+pub enum DbFault {
+    /// A unique constraint said no.
+    Conflict(String),
+    /// The value does not fit the schema (too long, out of range, unknown reference).
+    Invalid(String),
+    /// Anything else: ours to log.
+    Other,
+}
+
+/// Sorts a store error into the caller's fault or ours.
+pub fn classify(e: &tern_store::Error) -> DbFault {
+    let tern_store::Error::Database(e) = e else {
+        return DbFault::Other;
+    };
+    let Some(db) = e.as_database_error() else {
+        return DbFault::Other;
+    };
+    let code = db.code().map(|c| c.to_string()).unwrap_or_default();
+    let constraint = db.constraint().unwrap_or("").to_string();
+    match code.as_str() {
+        "23505" => DbFault::Conflict(match constraint.as_str() {
+            "lease4_pkey" => "a lease for this address already exists".to_string(),
+            "key_dhcp4_identifier_subnet_id" => {
+                "a reservation for this identifier already exists in this subnet".to_string()
+            }
+            "" => "an object with these keys already exists".to_string(),
+            c => format!("already exists (unique constraint {c})"),
+        }),
+        "23503" => DbFault::Invalid(format!(
+            "refers to something that does not exist ({})",
+            if constraint.is_empty() {
+                db.message()
+            } else {
+                &constraint
+            }
+        )),
+        c if c.starts_with("22") => DbFault::Invalid(db.message().to_string()),
+        "23514" | "23502" => DbFault::Invalid(db.message().to_string()),
+        _ => DbFault::Other,
     }
 }
 

@@ -72,17 +72,31 @@ pub struct ApiContext {
 }
 
 impl ApiContext {
-    /// A context with no statistics and the default shutdown action.
+    /// A context with no statistics and the default shutdown action, serving the
+    /// document `config_json` (validated here: see [`Sections::validate`]).
     pub fn new(
         store: Store,
         config_path: PathBuf,
         config_json: serde_json::Value,
         version: &'static str,
     ) -> Self {
+        let sections = Sections::validate(&config_json);
+        Self::with_sections(store, config_path, config_json, sections, version)
+    }
+
+    /// A context serving `config_json`, whose validated sections (those the engines
+    /// run) are `sections`.
+    pub fn with_sections(
+        store: Store,
+        config_path: PathBuf,
+        config_json: serde_json::Value,
+        sections: Sections,
+        version: &'static str,
+    ) -> Self {
         Self {
             store,
             config_path,
-            running: RunningConfig::new(config_json),
+            running: RunningConfig::new(config_json, sections),
             version,
             stats: Arc::new(NoStats),
             on_shutdown: Arc::new(signal_self),
@@ -96,13 +110,44 @@ impl ApiContext {
     }
 }
 
+/// The validated sections the engines run on, as the appliance holds them: lease and
+/// reservation arguments are checked against them, and a lease deleted here gets its
+/// DNS removal from its subnet's `ddns-*` parameters.
+#[derive(Clone, Default)]
+pub struct Sections {
+    /// `Dhcp4`.
+    pub dhcp4: Option<Arc<tern_config::Dhcp4>>,
+    /// `Dhcp6`.
+    pub dhcp6: Option<Arc<tern_config::Dhcp6>>,
+}
+
+impl Sections {
+    /// The sections of a validated configuration.
+    pub fn of(config: &tern_config::Config) -> Self {
+        Self {
+            dhcp4: config.dhcp4.clone().map(Arc::new),
+            dhcp6: config.dhcp6.clone().map(Arc::new),
+        }
+    }
+
+    /// Validates a document for a caller that holds only the document (tests, tools);
+    /// an invalid one gives no sections (nothing to check arguments against).
+    pub fn validate(json: &serde_json::Value) -> Self {
+        match tern_config::parse_str(&json.to_string(), "running configuration") {
+            Ok(c) => Self::of(&c),
+            Err(_) => Self::default(),
+        }
+    }
+}
+
 /// The configuration the engines run, with what the API derives from it.
 pub struct Running {
     /// The whole document as `config-get` returns it (includes expanded, no comments).
     pub json: serde_json::Value,
-    /// The `Dhcp4` section resolved as the DHCP engine serves it: what a lease deleted
-    /// here needs for its DNS removal (subnet's DDNS settings).
-    pub dhcp4: Option<Arc<tern_dhcp::ServerConfig>>,
+    /// The validated `Dhcp4` section the DHCP engine runs.
+    pub dhcp4: Option<Arc<tern_config::Dhcp4>>,
+    /// The validated `Dhcp6` section.
+    pub dhcp6: Option<Arc<tern_config::Dhcp6>>,
     /// The zones the PowerDNS API edits (those of `DhcpDdns`).
     pub zones: Arc<pdns::zones::Zones>,
     /// When it was put in place (`status-get`'s `reload`).
@@ -110,10 +155,11 @@ pub struct Running {
 }
 
 impl Running {
-    /// Derives the API's view of a configuration document.
-    pub fn new(json: serde_json::Value) -> Self {
+    /// The API's view of a configuration document and its validated sections.
+    pub fn new(json: serde_json::Value, sections: Sections) -> Self {
         Self {
-            dhcp4: dhcp4_of(&json),
+            dhcp4: sections.dhcp4,
+            dhcp6: sections.dhcp6,
             zones: Arc::new(pdns::zones::Zones::from_config(&json)),
             json,
             loaded: Instant::now(),
@@ -127,10 +173,10 @@ impl Running {
 pub struct RunningConfig(Arc<std::sync::RwLock<Arc<Running>>>);
 
 impl RunningConfig {
-    /// Starts with `json`.
-    pub fn new(json: serde_json::Value) -> Self {
+    /// Starts with `json`, whose validated sections are `sections`.
+    pub fn new(json: serde_json::Value, sections: Sections) -> Self {
         Self(Arc::new(std::sync::RwLock::new(Arc::new(Running::new(
-            json,
+            json, sections,
         )))))
     }
 
@@ -140,8 +186,8 @@ impl RunningConfig {
     }
 
     /// Replaces the running configuration.
-    pub fn set(&self, json: serde_json::Value) {
-        let next = Arc::new(Running::new(json));
+    pub fn set(&self, json: serde_json::Value, sections: Sections) {
+        let next = Arc::new(Running::new(json, sections));
         *self.0.write().unwrap_or_else(|e| e.into_inner()) = next;
     }
 }
@@ -163,15 +209,6 @@ pub struct ReconfigureRequest {
     pub what: Reconfigure,
     /// The outcome.
     pub reply: tokio::sync::oneshot::Sender<Result<(), String>>,
-}
-
-/// The `Dhcp4` section of a running configuration, resolved (none without one).
-fn dhcp4_of(config: &serde_json::Value) -> Option<Arc<tern_dhcp::ServerConfig>> {
-    config.get("Dhcp4")?;
-    let c = tern_config::parse_str(&config.to_string(), "running configuration").ok()?;
-    tern_dhcp::ServerConfig::from_config(c.dhcp4.as_ref()?)
-        .ok()
-        .map(Arc::new)
 }
 
 /// Sends SIGTERM to this process: the appliance's orderly shutdown path.

@@ -183,7 +183,7 @@ pub fn document() -> Value {
         "responses": { "200": ok("The request", "Ncr") } });
     common_errors(&mut get_ncr, &[("404", "No such request")]);
 
-    let one_identifier: Vec<Value> = crate::kea::hosts::IDENTIFIER_TYPES
+    let one_identifier: Vec<Value> = crate::kea::hosts::identifier_names()
         .iter()
         // Present and not null: a null identifier counts as absent, as for every field.
         .map(|k| json!({ "required": [k], "properties": { *k: { "type": "string" } } }))

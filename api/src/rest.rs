@@ -29,10 +29,9 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use crate::error::ApiError;
-use crate::kea::hosts::{self, HostFilter, WriteError};
-use crate::kea::leases::{self, LeaseFilter};
-use crate::kea::parse_hex;
+use crate::kea::{hosts, leases, parse_hex};
 use crate::AppState;
+use tern_store::{host, lease4, HostFilter, LeaseFilter};
 
 /// Every REST route as `(method, path)`, in OpenAPI's path syntax. The router below and
 /// the OpenAPI document are both checked against this list by the tests.
@@ -202,28 +201,33 @@ fn ip_path(s: &str) -> Result<Ipv4Addr, ApiError> {
         .map_err(|_| ApiError::bad("ip-address", format!("'{s}' is not an IPv4 address")))
 }
 
-fn write_error(e: WriteError) -> ApiError {
+fn write_error(e: tern_store::Error) -> ApiError {
     match e {
-        WriteError::AddressTaken(a, s) => {
-            ApiError::Conflict(format!("address {a} is already reserved in subnet {s}"))
-        }
-        WriteError::Db(e) => e.into(),
+        tern_store::Error::AddressReserved { address, subnet_id } => ApiError::Conflict(format!(
+            "address {address} is already reserved in subnet {subnet_id}"
+        )),
+        e => e.into(),
     }
 }
 
-fn host_page(rows: Vec<hosts::HostRow>, limit: i64) -> Json<Value> {
+/// tern's JSON for a reservation, its options named by the running `Dhcp4`.
+fn host_json(st: &AppState, h: &tern_store::Host) -> Value {
+    hosts::to_rest(h, st.ctx.running().dhcp4.as_deref())
+}
+
+fn host_page(st: &AppState, rows: Vec<tern_store::Host>, limit: i64) -> Json<Value> {
     let next = (rows.len() as i64 == limit)
         .then(|| rows.last().map(|r| r.host_id))
         .flatten();
     Json(json!({
-        "items": rows.iter().map(hosts::HostRow::to_rest).collect::<Vec<_>>(),
+        "items": rows.iter().map(|h| host_json(st, h)).collect::<Vec<_>>(),
         "next": next,
     }))
 }
 
-fn lease_page(rows: Vec<leases::Lease4Row>, limit: i64) -> Json<Value> {
+fn lease_page(rows: Vec<tern_store::Lease4>, limit: i64) -> Json<Value> {
     let next = (rows.len() as i64 == limit)
-        .then(|| rows.last().map(|r| r.ip().to_string()))
+        .then(|| rows.last().map(|r| r.address.to_string()))
         .flatten();
     Json(json!({ "items": leases::to_kea_list(&rows), "next": next }))
 }
@@ -262,30 +266,28 @@ async fn list_reservations(State(st): State<AppState>, q: Params) -> Result<Json
         limit: Some(limit),
         ..Default::default()
     };
-    Ok(host_page(
-        hosts::select(st.ctx.store.pool(), &f).await?,
-        limit,
-    ))
+    let rows = host::select(st.ctx.store.pool(), &f).await?;
+    Ok(host_page(&st, rows, limit))
 }
 
 async fn create_reservation(State(st): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
     let mut m = parse_body(&body)?;
     m.remove("id");
-    let h = hosts::parse_new(&m, &st.ctx.running().json)?;
-    let row = hosts::insert(st.ctx.store.pool(), &h)
+    let h = hosts::parse_new(&m, st.ctx.running().dhcp4.as_deref())?;
+    let row = host::insert4(st.ctx.store.pool(), &h)
         .await
         .map_err(write_error)?;
     let location = format!("/api/v1/reservations/{}", row.host_id);
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
-        Json(row.to_rest()),
+        Json(host_json(&st, &row)),
     )
         .into_response())
 }
 
-async fn one_host(st: &AppState, id: i32) -> Result<hosts::HostRow, ApiError> {
-    hosts::select(
+async fn one_host(st: &AppState, id: i32) -> Result<tern_store::Host, ApiError> {
+    host::select(
         st.ctx.store.pool(),
         &HostFilter {
             host_id: Some(id),
@@ -303,7 +305,7 @@ async fn get_reservation(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = host_id(&id)?;
-    Ok(Json(one_host(&st, id).await?.to_rest()))
+    Ok(Json(host_json(&st, &one_host(&st, id).await?)))
 }
 
 async fn update_reservation(
@@ -319,12 +321,12 @@ async fn update_reservation(
         }
         _ => {}
     }
-    let h = hosts::parse_new(&m, &st.ctx.running().json)?;
-    match hosts::replace(st.ctx.store.pool(), id, &h)
+    let h = hosts::parse_new(&m, st.ctx.running().dhcp4.as_deref())?;
+    match host::replace4(st.ctx.store.pool(), id, &h)
         .await
         .map_err(write_error)?
     {
-        Some(row) => Ok(Json(row.to_rest())),
+        Some(row) => Ok(Json(host_json(&st, &row))),
         None => Err(ApiError::NotFound(format!("no reservation {id}"))),
     }
 }
@@ -334,7 +336,7 @@ async fn delete_reservation(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = host_id(&id)?;
-    let n = hosts::delete(
+    let n = host::delete(
         st.ctx.store.pool(),
         &HostFilter {
             host_id: Some(id),
@@ -355,7 +357,7 @@ async fn hosts_by_identifier(
     v: &str,
 ) -> Result<Json<Value>, ApiError> {
     let id = parse_hex(field, v)?;
-    let rows = hosts::select(
+    let rows = host::select(
         st.ctx.store.pool(),
         &HostFilter {
             identifier: Some((t, id)),
@@ -364,7 +366,7 @@ async fn hosts_by_identifier(
         },
     )
     .await?;
-    Ok(host_page(rows, MAX_LIMIT + 1))
+    Ok(host_page(st, rows, MAX_LIMIT + 1))
 }
 
 async fn reservations_by_hw(
@@ -406,16 +408,16 @@ async fn list_leases(State(st): State<AppState>, q: Params) -> Result<Json<Value
         address: None,
     };
     Ok(lease_page(
-        leases::select(st.ctx.store.pool(), &f).await?,
+        lease4::select(st.ctx.store.pool(), &f).await?,
         limit,
     ))
 }
 
 async fn create_lease(State(st): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
     let m = parse_body(&body)?;
-    let l = leases::parse_new(&crate::kea::Args(&m), &st.ctx.running().json)?;
-    leases::insert(st.ctx.store.pool(), &l).await?;
-    let row = leases::get(st.ctx.store.pool(), l.address)
+    let l = leases::parse_new(&crate::kea::Args(&m), st.ctx.running().dhcp4.as_deref())?;
+    lease4::insert(st.ctx.store.pool(), &l).await?;
+    let row = lease4::get(st.ctx.store.pool(), l.address)
         .await?
         .ok_or_else(|| {
             ApiError::Internal(anyhow::anyhow!("lease {} vanished after insert", l.address))
@@ -423,7 +425,7 @@ async fn create_lease(State(st): State<AppState>, body: Bytes) -> Result<Respons
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, format!("/api/v1/leases/{}", l.address))],
-        Json(row.to_kea()),
+        Json(leases::to_kea(&row)),
     )
         .into_response())
 }
@@ -447,12 +449,12 @@ async fn update_lease(
             ))
         }
     }
-    let l = leases::parse_new(&crate::kea::Args(&m), &st.ctx.running().json)?;
-    if !leases::update(st.ctx.store.pool(), &l, false).await? {
+    let l = leases::parse_new(&crate::kea::Args(&m), st.ctx.running().dhcp4.as_deref())?;
+    if !lease4::update(st.ctx.store.pool(), &l, false).await? {
         return Err(ApiError::NotFound(format!("no lease for {a}")));
     }
-    match leases::get(st.ctx.store.pool(), a).await? {
-        Some(row) => Ok(Json(row.to_kea())),
+    match lease4::get(st.ctx.store.pool(), a).await? {
+        Some(row) => Ok(Json(leases::to_kea(&row))),
         None => Err(ApiError::NotFound(format!("no lease for {a}"))),
     }
 }
@@ -462,8 +464,8 @@ async fn get_lease(
     Path(ip): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let a = ip_path(&ip)?;
-    match leases::get(st.ctx.store.pool(), a).await? {
-        Some(l) => Ok(Json(l.to_kea())),
+    match lease4::get(st.ctx.store.pool(), a).await? {
+        Some(l) => Ok(Json(leases::to_kea(&l))),
         None => Err(ApiError::NotFound(format!("no lease for {a}"))),
     }
 }
@@ -474,8 +476,19 @@ async fn delete_lease(
 ) -> Result<StatusCode, ApiError> {
     let a = ip_path(&ip)?;
     // The lease's DNS entries leave with it, through the NCR queue (d2 removes them).
-    let (found, _) =
-        leases::delete_with_dns(&st.ctx.store, st.ctx.running().dhcp4.as_deref(), a, true).await?;
+    let running = st.ctx.running();
+    let (found, _) = lease4::delete_queueing_removal(
+        st.ctx.store.pool(),
+        a,
+        |old| {
+            running
+                .dhcp4
+                .as_deref()
+                .and_then(|d| leases::removal_ncr(d, old))
+        },
+        tern_store::NcrSource::Api,
+    )
+    .await?;
     if found {
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -488,7 +501,7 @@ async fn leases_by_hw(
     Path(v): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let hw = parse_hex("hw-address", &v)?;
-    let rows = leases::select(
+    let rows = lease4::select(
         st.ctx.store.pool(),
         &LeaseFilter {
             hwaddr: Some(hw),
@@ -504,7 +517,7 @@ async fn leases_by_hostname(
     State(st): State<AppState>,
     Path(v): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let rows = leases::select(
+    let rows = lease4::select(
         st.ctx.store.pool(),
         &LeaseFilter {
             hostname: Some(v),

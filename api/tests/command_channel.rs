@@ -795,7 +795,8 @@ async fn config_set_and_reload_answer_as_kea() {
                         .push(m.keys().cloned().collect::<Vec<_>>());
                     let mut json = running.get().json.clone();
                     json.as_object_mut().unwrap().extend(m);
-                    running.set(json);
+                    let sections = tern_api::Sections::validate(&json);
+                    running.set(json, sections);
                     Ok(())
                 }
                 tern_api::Reconfigure::Reload => Err("cannot read /tmp/x.json".to_string()),
@@ -879,4 +880,41 @@ async fn config_set_and_reload_answer_as_kea() {
     .await;
     assert_eq!(a["result"], 0, "{a}");
     assert_eq!(zones().await, ["example.org."]);
+}
+
+/// lease4-add and lease6-add without lifetimes take them as Kea does: the subnet's,
+/// else its shared network's, else the global value.
+#[tokio::test]
+async fn lease_add_inherits_lifetimes_through_the_shared_network() {
+    let config = json!({
+        "Dhcp4": {
+            "valid-lifetime": 4000,
+            "shared-networks": [{ "name": "net", "valid-lifetime": 900, "subnet4": [
+                { "id": 10, "subnet": "10.10.0.0/24" },
+                { "id": 11, "subnet": "10.11.0.0/24", "valid-lifetime": 300 }
+            ]}],
+            "subnet4": [{ "id": 12, "subnet": "10.12.0.0/24" }]
+        },
+        "Dhcp6": {
+            "valid-lifetime": 5000, "preferred-lifetime": 2500,
+            "shared-networks": [{ "name": "net6", "valid-lifetime": 1800, "preferred-lifetime": 1200,
+                "subnet6": [{ "id": 60, "subnet": "2001:db8:60::/64" }] }]
+        }
+    });
+    let e = common::env_with_config(tern_api::Auth::open(), config).await;
+    for (ip, expected) in [("10.10.0.5", 900), ("10.11.0.5", 300), ("10.12.0.5", 4000)] {
+        let a = one(&e.app, json!({"command": "lease4-add", "arguments": {"ip-address": ip, "hw-address": "1a:1b:1c:1d:1e:1f"}})).await;
+        assert_eq!(a["result"], 0, "{a}");
+        let l = one(
+            &e.app,
+            json!({"command": "lease4-get", "arguments": {"ip-address": ip}}),
+        )
+        .await;
+        assert_eq!(l["arguments"]["valid-lft"], expected, "{ip}: {l}");
+    }
+    let a = one(&e.app, json!({"command": "lease6-add", "service": ["dhcp6"], "arguments": {"ip-address": "2001:db8:60::5", "duid": "01:02:03:04", "iaid": 7}})).await;
+    assert_eq!(a["result"], 0, "{a}");
+    let l = one(&e.app, json!({"command": "lease6-get", "service": ["dhcp6"], "arguments": {"ip-address": "2001:db8:60::5"}})).await;
+    assert_eq!(l["arguments"]["valid-lft"], 1800, "{l}");
+    assert_eq!(l["arguments"]["preferred-lft"], 1200, "{l}");
 }

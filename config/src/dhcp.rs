@@ -303,6 +303,33 @@ impl DdnsParams {
     }
 }
 
+impl DdnsParams {
+    /// The parameters in force where `scopes` apply, innermost first (pool, subnet,
+    /// shared network, global): each one from the first scope that sets it, `None` when
+    /// none does (Kea's default then applies).
+    pub fn merged(scopes: &[&DdnsParams]) -> DdnsParams {
+        fn first<T: Clone>(s: &[&DdnsParams], f: impl Fn(&DdnsParams) -> &Option<T>) -> Option<T> {
+            s.iter().find_map(|p| f(p).clone())
+        }
+        DdnsParams {
+            send_updates: first(scopes, |p| &p.send_updates),
+            override_no_update: first(scopes, |p| &p.override_no_update),
+            override_client_update: first(scopes, |p| &p.override_client_update),
+            replace_client_name: first(scopes, |p| &p.replace_client_name),
+            generated_prefix: first(scopes, |p| &p.generated_prefix),
+            qualifying_suffix: first(scopes, |p| &p.qualifying_suffix),
+            update_on_renew: first(scopes, |p| &p.update_on_renew),
+            conflict_resolution_mode: first(scopes, |p| &p.conflict_resolution_mode),
+            ttl_percent: first(scopes, |p| &p.ttl_percent),
+            ttl: first(scopes, |p| &p.ttl),
+            ttl_min: first(scopes, |p| &p.ttl_min),
+            ttl_max: first(scopes, |p| &p.ttl_max),
+            hostname_char_set: first(scopes, |p| &p.hostname_char_set),
+            hostname_char_replacement: first(scopes, |p| &p.hostname_char_replacement),
+        }
+    }
+}
+
 /// `reservations-global`, `reservations-in-subnet`, `reservations-out-of-pool` (or Kea 2.2's
 /// `reservation-mode`, translated).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -642,7 +669,17 @@ impl IdentifierType {
         }
     }
 
-    const ALL: [IdentifierType; 5] = [
+    /// The longest identifier of this type a reservation may have, in bytes: a
+    /// hardware address is at most 20 (Kea's `HWAddr::MAX_HWADDR_LEN`), the others 255.
+    pub fn max_len(self) -> usize {
+        match self {
+            IdentifierType::HwAddress => 20,
+            _ => 255,
+        }
+    }
+
+    /// Every type, in the order of their codes.
+    pub const ALL: [IdentifierType; 5] = [
         IdentifierType::HwAddress,
         IdentifierType::Duid,
         IdentifierType::CircuitId,
@@ -653,6 +690,13 @@ impl IdentifierType {
     /// The type named by a config key.
     pub fn from_key(key: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|t| t.key() == key)
+    }
+
+    /// The type with this `dhcp_identifier_type` code.
+    pub fn from_code(code: i16) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|t| i16::from(t.kea_code()) == code)
     }
 }
 
@@ -765,11 +809,7 @@ pub(crate) fn read_reservations<A: Family + Into<IpAddr>>(
             );
             continue;
         };
-        let max = if kind == IdentifierType::HwAddress {
-            20
-        } else {
-            255
-        };
+        let max = kind.max_len();
         if value.len() > max {
             cx.error(
                 &id_node.location,

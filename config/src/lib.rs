@@ -20,6 +20,7 @@ mod diag;
 mod error;
 pub mod jsonc;
 mod logging;
+pub mod option_defs;
 pub mod policy;
 mod schema;
 mod sections;

@@ -161,6 +161,83 @@ pub struct Subnet6 {
     pub location: Location,
 }
 
+impl Dhcp4 {
+    /// The subnet with this id.
+    pub fn subnet(&self, id: u32) -> Option<&Subnet4> {
+        self.subnets.iter().find(|s| s.id == id)
+    }
+
+    /// The first subnet (in file order) whose prefix holds `a`.
+    pub fn subnet_holding(&self, a: Ipv4Addr) -> Option<&Subnet4> {
+        self.subnets.iter().find(|s| s.prefix.contains(a))
+    }
+
+    /// The shared network holding `s`, if any.
+    pub fn network_of(&self, s: &Subnet4) -> Option<&SharedNetwork> {
+        let name = s.shared_network.as_ref()?;
+        self.shared_networks.iter().find(|n| &n.name == name)
+    }
+
+    /// The timers in force for `s`, innermost first: the subnet, its shared network,
+    /// the global level (Kea's inheritance; the first scope setting a timer wins).
+    pub fn timer_scopes<'a>(&'a self, s: &'a Subnet4) -> Vec<&'a Timers> {
+        let mut out = vec![&s.timers];
+        out.extend(self.network_of(s).map(|n| &n.timers));
+        out.push(&self.timers);
+        out
+    }
+
+    /// The `ddns-*` scopes of `s`, innermost first: the subnet, its shared network, the
+    /// global level.
+    pub fn ddns_scopes<'a>(&'a self, s: &'a Subnet4) -> Vec<&'a DdnsParams> {
+        let mut out = vec![&s.ddns];
+        out.extend(self.network_of(s).map(|n| &n.ddns));
+        out.push(&self.ddns);
+        out
+    }
+
+    /// The `ddns-*` parameters in force for address `a` of subnet `s`: those of the pool
+    /// holding it, else the subnet's, shared network's, global ones, merged.
+    pub fn ddns_for(&self, s: &Subnet4, a: Ipv4Addr) -> DdnsParams {
+        let mut scopes = self.ddns_scopes(s);
+        let v = u32::from(a);
+        if let Some(p) = s
+            .pools
+            .iter()
+            .find(|p| (u32::from(p.first)..=u32::from(p.last)).contains(&v))
+        {
+            scopes.insert(0, &p.ddns);
+        }
+        DdnsParams::merged(&scopes)
+    }
+}
+
+impl Dhcp6 {
+    /// The subnet with this id.
+    pub fn subnet(&self, id: u32) -> Option<&Subnet6> {
+        self.subnets.iter().find(|s| s.id == id)
+    }
+
+    /// The first subnet (in file order) whose prefix holds `a`.
+    pub fn subnet_holding(&self, a: Ipv6Addr) -> Option<&Subnet6> {
+        self.subnets.iter().find(|s| s.prefix.contains(a))
+    }
+
+    /// The timers in force for `s`, innermost first: the subnet, its shared network,
+    /// the global level.
+    pub fn timer_scopes<'a>(&'a self, s: &'a Subnet6) -> Vec<&'a Timers> {
+        let mut out = vec![&s.timers];
+        out.extend(
+            s.shared_network
+                .as_ref()
+                .and_then(|name| self.shared_networks.iter().find(|n| &n.name == name))
+                .map(|n| &n.timers),
+        );
+        out.push(&self.timers);
+        out
+    }
+}
+
 /// A prefix delegation pool.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PdPool {

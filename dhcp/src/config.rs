@@ -327,19 +327,16 @@ impl ServerConfig {
         let global_opts = OptionSet::from_config(&c.option_data, &defs)?;
         let mut subnets = Vec::new();
         for s in &c.subnets {
-            let net = s
-                .shared_network
-                .as_ref()
-                .and_then(|n| c.shared_networks.iter().find(|x| &x.name == n));
+            let net = c.network_of(s);
             let mut options = global_opts.clone();
-            let mut timer_scopes: Vec<&Timers> = vec![&s.timers];
+            // Inherited as the API resolves them too (tern_config::Dhcp4's scopes).
+            let timer_scopes = c.timer_scopes(s);
+            let ddns_scopes = c.ddns_scopes(s);
             let mut relays: Vec<IpAddr> = s.relay_addresses.clone();
             let mut interface = s.interface.clone();
             let mut flags = vec![s.reservation_flags];
-            let mut ddns_scopes = vec![&s.ddns];
             if let Some(n) = net {
                 options = options.overlay(&OptionSet::from_config(&n.option_data, &defs)?);
-                timer_scopes.push(&n.timers);
                 if relays.is_empty() {
                     relays = n.relay_addresses.clone();
                 }
@@ -347,11 +344,8 @@ impl ServerConfig {
                     interface = n.interface.clone();
                 }
                 flags.push(n.reservation_flags);
-                ddns_scopes.push(&n.ddns);
             }
-            ddns_scopes.push(&c.ddns);
             let enable = c.dhcp_ddns.enable_updates;
-            timer_scopes.push(&c.timers);
             flags.push(c.reservation_flags);
             options = options.overlay(&OptionSet::from_config(&s.option_data, &defs)?);
             let mut pools = Vec::new();

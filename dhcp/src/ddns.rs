@@ -5,8 +5,8 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use tern_config::{ConflictResolutionMode as CfgMode, DdnsParams, ReplaceClientName};
-use tern_ncr::{ChangeType, ConflictResolutionMode, Dhcid, Fqdn, NameChangeRequest};
+use tern_config::{DdnsParams, ReplaceClientName};
+use tern_ncr::{lease_ncr, ChangeType, Fqdn, LeaseName, NameChangeRequest, NcrParams};
 
 use crate::packet::Request;
 
@@ -33,16 +33,9 @@ pub struct DdnsConfig {
     pub suffix: String,
     /// `ddns-update-on-renew`.
     pub update_on_renew: bool,
-    /// `ddns-conflict-resolution-mode`.
-    pub mode: ConflictResolutionMode,
-    /// `ddns-ttl`.
-    pub ttl: Option<u32>,
-    /// `ddns-ttl-percent`.
-    pub ttl_percent: Option<f64>,
-    /// `ddns-ttl-min`.
-    pub ttl_min: Option<u32>,
-    /// `ddns-ttl-max`.
-    pub ttl_max: Option<u32>,
+    /// `ddns-conflict-resolution-mode` and the `ddns-ttl*` rule, as every NCR of the
+    /// scope carries them.
+    pub ncr: NcrParams,
     /// `hostname-char-set` / `hostname-char-replacement`.
     pub sanitizer: Sanitizer,
 }
@@ -98,35 +91,25 @@ impl Sanitizer {
 }
 
 impl DdnsConfig {
-    /// Resolves the parameters from the innermost scope outwards.
+    /// Resolves the parameters from the innermost scope outwards
+    /// ([`DdnsParams::merged`]), Kea's defaults where no scope sets one.
     pub fn resolve(enable_updates: bool, scopes: &[&DdnsParams]) -> DdnsConfig {
-        fn first<T: Clone>(s: &[&DdnsParams], f: impl Fn(&DdnsParams) -> Option<T>) -> Option<T> {
-            s.iter().find_map(|p| f(p))
-        }
-        let mode = match first(scopes, |p| p.conflict_resolution_mode) {
-            Some(CfgMode::NoCheckWithDhcid) => ConflictResolutionMode::NoCheckWithDhcid,
-            Some(CfgMode::CheckExistsWithDhcid) => ConflictResolutionMode::CheckExistsWithDhcid,
-            Some(CfgMode::NoCheckWithoutDhcid) => ConflictResolutionMode::NoCheckWithoutDhcid,
-            Some(CfgMode::CheckWithDhcid) | None => ConflictResolutionMode::CheckWithDhcid,
-        };
+        let p = DdnsParams::merged(scopes);
         DdnsConfig {
-            enabled: enable_updates && first(scopes, |p| p.send_updates).unwrap_or(true),
-            override_no_update: first(scopes, |p| p.override_no_update).unwrap_or(false),
-            override_client_update: first(scopes, |p| p.override_client_update).unwrap_or(false),
-            replace: first(scopes, |p| p.replace_client_name).unwrap_or(ReplaceClientName::Never),
-            prefix: first(scopes, |p| p.generated_prefix.clone())
+            enabled: enable_updates && p.send_updates.unwrap_or(true),
+            override_no_update: p.override_no_update.unwrap_or(false),
+            override_client_update: p.override_client_update.unwrap_or(false),
+            replace: p.replace_client_name.unwrap_or(ReplaceClientName::Never),
+            prefix: p
+                .generated_prefix
+                .clone()
                 .unwrap_or_else(|| "myhost".into()),
-            suffix: first(scopes, |p| p.qualifying_suffix.clone()).unwrap_or_default(),
-            update_on_renew: first(scopes, |p| p.update_on_renew).unwrap_or(false),
-            mode,
-            ttl: first(scopes, |p| p.ttl),
-            ttl_percent: first(scopes, |p| p.ttl_percent),
-            ttl_min: first(scopes, |p| p.ttl_min),
-            ttl_max: first(scopes, |p| p.ttl_max),
+            suffix: p.qualifying_suffix.clone().unwrap_or_default(),
+            update_on_renew: p.update_on_renew.unwrap_or(false),
+            ncr: NcrParams::from_config(&p),
             sanitizer: Sanitizer::new(
-                &first(scopes, |p| p.hostname_char_set.clone())
-                    .unwrap_or_else(|| DEFAULT_CHAR_SET.to_string()),
-                &first(scopes, |p| p.hostname_char_replacement.clone()).unwrap_or_default(),
+                p.hostname_char_set.as_deref().unwrap_or(DEFAULT_CHAR_SET),
+                p.hostname_char_replacement.as_deref().unwrap_or_default(),
             ),
         }
     }
@@ -135,18 +118,7 @@ impl DdnsConfig {
     /// (default one third) of the lifetime, at least `ddns-ttl-min` (default 600),
     /// at most `ddns-ttl-max`.
     pub fn ttl_for(&self, valid: u32) -> u32 {
-        if let Some(t) = self.ttl {
-            return t;
-        }
-        let t = match self.ttl_percent {
-            Some(p) => (f64::from(valid) * p) as u32,
-            None => valid / 3,
-        };
-        let t = t.max(self.ttl_min.unwrap_or(600));
-        match self.ttl_max {
-            Some(max) => t.min(max),
-            None => t,
-        }
+        self.ncr.ttl.for_lease(valid)
     }
 }
 
@@ -327,25 +299,17 @@ pub fn ncr(
     hwaddr: &[u8],
     valid: u32,
 ) -> Option<NameChangeRequest> {
-    if !fwd && !rev {
-        return None;
-    }
-    let name = Fqdn::new(fqdn).ok()?;
-    let dhcid = match client_id {
-        Some(c) if !c.is_empty() => Dhcid::from_client_id(c, &name).ok()?,
-        _ => Dhcid::from_hwaddr(htype, hwaddr, &name).ok()?,
+    let lease = LeaseName {
+        fqdn,
+        forward: fwd,
+        reverse: rev,
+        address: IpAddr::V4(addr),
+        client_id,
+        htype,
+        hwaddr,
+        valid_lifetime: valid,
     };
-    Some(NameChangeRequest {
-        change_type: change,
-        forward_change: fwd,
-        reverse_change: rev,
-        fqdn: name,
-        ip_address: IpAddr::V4(addr),
-        dhcid,
-        lease_expires_on: Some(chrono::Utc::now() + chrono::Duration::seconds(i64::from(valid))),
-        lease_length: cfg.ttl_for(valid),
-        conflict_resolution_mode: cfg.mode,
-    })
+    lease_ncr(change, &lease, &cfg.ncr)
 }
 
 #[cfg(test)]
@@ -432,18 +396,6 @@ mod tests {
         let mut off = c.clone();
         off.enabled = false;
         assert_eq!(decide_name(&off, &r, Some("x"), addr).fqdn, None);
-    }
-
-    #[test]
-    fn ttl_rules() {
-        let mut c = cfg();
-        assert_eq!(c.ttl_for(7200), 2400);
-        assert_eq!(c.ttl_for(600), 600);
-        c.ttl_percent = Some(0.5);
-        c.ttl_max = Some(1000);
-        assert_eq!(c.ttl_for(7200), 1000);
-        c.ttl = Some(60);
-        assert_eq!(c.ttl_for(7200), 60);
     }
 
     #[test]

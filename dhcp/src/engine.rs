@@ -1017,31 +1017,10 @@ pub(crate) fn lease_ncrs(
     out
 }
 
-/// The NCR removing a lease's DNS entries, made as the engine makes it on a release,
-/// for other writers of the lease table (the API deleting a lease). `None` when the
-/// lease has no DNS entries or its subnet is not configured.
-pub fn removal_ncr(cfg: &ServerConfig, lease: &Lease4) -> Option<NameChangeRequest> {
-    if lease.state != LeaseState::Default {
-        return None;
-    }
-    removal(cfg.subnet(lease.subnet_id)?, lease)
-}
-
-/// The NCR removing a lease's DNS entries (on release, decline), if it has any.
+/// The NCR removing a lease's DNS entries (on release, decline, reclamation), if it has
+/// any: made by the same function as the API's for a lease it deletes.
 pub(crate) fn removal(subnet: &Subnet, l: &Lease4) -> Option<NameChangeRequest> {
-    let h = l.hostname.as_deref()?;
-    ddns::ncr(
-        ChangeType::Remove,
-        subnet.ddns_for(l.address),
-        h,
-        l.fqdn_fwd,
-        l.fqdn_rev,
-        l.address,
-        l.client_id.as_deref(),
-        1,
-        l.hwaddr.as_deref().unwrap_or_default(),
-        l.valid_lifetime,
-    )
+    tern_ncr::removal_ncr(&l.dns_name()?, &subnet.ddns_for(l.address).ncr)
 }
 
 fn chrono_now() -> chrono::DateTime<chrono::Utc> {
@@ -1061,9 +1040,9 @@ fn sanitize_hostname(h: &str) -> Option<String> {
 
 /// A reservation from the hosts table in the engine's form; option values stored as
 /// text (Kea's `formatted_value`) are encoded by the standard definitions.
-pub(crate) fn host_from_store(h: tern_store::Host4) -> Host {
+pub(crate) fn host_from_store(h: tern_store::Host) -> Host {
     let mut options = OptionSet::default();
-    for o in &h.options {
+    for o in &h.options4 {
         if o.space.as_deref().is_some_and(|s| s != "dhcp4") {
             continue;
         }

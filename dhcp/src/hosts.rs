@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::sync::{Arc, RwLock};
 
-use tern_store::{hosts4, HostEvent, Store};
+use tern_store::{host, HostEvent, Store};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
@@ -117,10 +117,10 @@ impl HostCache {
     /// Replaces everything with the table's current rows.
     pub async fn reload(&self, store: &Store) -> tern_store::Result<usize> {
         let mut conn = store.pool().acquire().await?;
-        let rows = hosts4::all(&mut conn).await?;
+        let rows = host::all4(&mut conn).await?;
         let mut index = Index::default();
         for h in rows {
-            let (id, subnet) = (h.host_id, h.subnet_id);
+            let (id, subnet) = (h.host_id, h.dhcp4_subnet_id.unwrap_or(0));
             index.insert(id, subnet, crate::engine::host_from_store(h));
         }
         let n = index.by_id.len();
@@ -131,11 +131,11 @@ impl HostCache {
     /// Re-reads one reservation (gone, or no longer a DHCPv4 one: dropped).
     pub async fn refresh(&self, store: &Store, host_id: i32) -> tern_store::Result<()> {
         let mut conn = store.pool().acquire().await?;
-        let row = hosts4::by_id(&mut conn, host_id).await?;
+        let row = host::by_id4(&mut conn, host_id).await?;
         let mut index = self.index.write().expect("host cache lock");
         match row {
             Some(h) => {
-                let subnet = h.subnet_id;
+                let subnet = h.dhcp4_subnet_id.unwrap_or(0);
                 index.insert(host_id, subnet, crate::engine::host_from_store(h));
             }
             None => index.remove(host_id),

@@ -12,6 +12,8 @@
 //! - [`Fqdn`]: a validated, absolute domain name compared case-insensitively, with its
 //!   canonical wire form.
 //! - [`reverse_name`]: the `in-addr.arpa.` / `ip6.arpa.` name of an address.
+//! - [`lease_ncr`], [`removal_ncr`]: the NCR a DHCPv4 lease causes, from its columns and
+//!   the `ddns-*` parameters in force ([`NcrParams`]), for every writer of the lease table.
 //!
 //! ```
 //! use tern_ncr::{ChangeType, ConflictResolutionMode, Dhcid, Fqdn, NameChangeRequest};
@@ -38,11 +40,13 @@
 pub mod dhcid;
 mod encoding;
 pub mod fqdn;
+pub mod lease;
 pub mod ncr;
 pub mod reverse;
 
 pub use dhcid::{Dhcid, DhcidError, IdentifierType};
 pub use fqdn::{Fqdn, FqdnError};
+pub use lease::{lease_ncr, removal_ncr, LeaseName, NcrParams, TtlRule};
 pub use ncr::{
     ChangeType, ConflictResolutionMode, KeaTextStyle, NameChangeRequest, NcrError,
     UnknownConflictResolutionMode, MAX_DATAGRAM_LEN,

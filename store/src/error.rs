@@ -25,6 +25,20 @@ pub enum Error {
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 
+    /// A column holds a value tern cannot read (written by other SQL).
+    #[error("unreadable value in the database: {0}")]
+    Decode(String),
+
+    /// The address (or prefix) is already reserved for another host in the subnet
+    /// (Kea's `ip-reservations-unique`).
+    #[error("{address} is already reserved in subnet {subnet_id}")]
+    AddressReserved {
+        /// The address, or `prefix/length`.
+        address: String,
+        /// The subnet.
+        subnet_id: u32,
+    },
+
     /// A schema migration failed; its transaction was rolled back, so the database
     /// is as it was before this migration.
     #[error("schema migration {version} ({name}) failed: {source}")]

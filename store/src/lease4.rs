@@ -16,12 +16,14 @@
 //! Every function takes a `&mut PgConnection`, so the caller can put a lease change and
 //! what it causes (an NCR, say) into one transaction.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, Row};
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row};
+use tern_ncr::{LeaseName, NameChangeRequest};
 
-use crate::Result;
+use crate::codec::{cond, order_limit, u32_from_db, v4_from_db, v4_to_db};
+use crate::{NcrSource, Result};
 
 /// `lease4.state` / `lease6.state` (Kea's `lease_state` table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,6 +139,28 @@ pub struct AddressRange {
     pub pool_id: u32,
 }
 
+impl Lease4 {
+    /// The name this lease holds in DNS, as its removal NCR is made from it
+    /// ([`tern_ncr::removal_ncr`]): `None` unless the lease is assigned and has a host
+    /// name.
+    pub fn dns_name(&self) -> Option<LeaseName<'_>> {
+        if self.state != LeaseState::Default {
+            return None;
+        }
+        Some(LeaseName {
+            fqdn: self.hostname.as_deref()?,
+            forward: self.fqdn_fwd,
+            reverse: self.fqdn_rev,
+            address: IpAddr::V4(self.address),
+            client_id: self.client_id.as_deref(),
+            // The lease row keeps no hardware type; DHCPv4 leases are Ethernet's.
+            htype: 1,
+            hwaddr: self.hwaddr.as_deref().unwrap_or_default(),
+            valid_lifetime: self.valid_lifetime,
+        })
+    }
+}
+
 impl Owner<'_> {
     /// Whether `lease` is this owner's (the rule of the SQL queries, in Rust).
     pub fn owns(&self, lease: &Lease4) -> bool {
@@ -171,39 +195,30 @@ fn owner_sql(l: &str, cid: usize, hw: usize) -> String {
     )
 }
 
-fn addr_num(a: Ipv4Addr) -> i64 {
-    i64::from(u32::from(a))
-}
-
 fn from_row(row: &sqlx::postgres::PgRow) -> Result<Lease4> {
-    let address: i64 = row.try_get("address")?;
-    let valid: Option<i64> = row.try_get("valid_lifetime")?;
-    let subnet: Option<i64> = row.try_get("subnet_id")?;
-    let state: Option<i64> = row.try_get("state")?;
-    let pool: i64 = row.try_get("pool_id")?;
     Ok(Lease4 {
-        address: Ipv4Addr::from(address as u32),
+        address: v4_from_db(row.try_get("address")?),
         hwaddr: row.try_get("hwaddr")?,
         client_id: row.try_get("client_id")?,
-        valid_lifetime: valid.unwrap_or(0).clamp(0, i64::from(u32::MAX)) as u32,
+        valid_lifetime: u32_from_db(row.try_get("valid_lifetime")?),
         expire: row
             .try_get::<Option<DateTime<Utc>>, _>("expire")?
             .unwrap_or_default(),
-        subnet_id: subnet.unwrap_or(0) as u32,
+        subnet_id: u32_from_db(row.try_get("subnet_id")?),
         fqdn_fwd: row.try_get::<Option<bool>, _>("fqdn_fwd")?.unwrap_or(false),
         fqdn_rev: row.try_get::<Option<bool>, _>("fqdn_rev")?.unwrap_or(false),
         hostname: row.try_get("hostname")?,
-        state: LeaseState::from_code(state.unwrap_or(0)),
+        state: LeaseState::from_code(row.try_get::<Option<i64>, _>("state")?.unwrap_or(0)),
         user_context: row.try_get("user_context")?,
-        pool_id: pool as u32,
+        pool_id: u32_from_db(row.try_get("pool_id")?),
     })
 }
 
 /// The lease on `address`, in whatever state.
-pub async fn get(conn: &mut PgConnection, address: Ipv4Addr) -> Result<Option<Lease4>> {
+pub async fn get<'e>(db: impl sqlx::PgExecutor<'e>, address: Ipv4Addr) -> Result<Option<Lease4>> {
     let row = sqlx::query(&format!("SELECT {COLUMNS} FROM lease4 WHERE address = $1"))
-        .bind(addr_num(address))
-        .fetch_optional(conn)
+        .bind(v4_to_db(address))
+        .fetch_optional(db)
         .await?;
     row.as_ref().map(from_row).transpose()
 }
@@ -285,7 +300,7 @@ pub async fn find_by_owner_or_probe_many(
     let subnet: Vec<i64> = probes.iter().map(|p| i64::from(p.subnet_id)).collect();
     let cid: Vec<Option<&[u8]>> = probes.iter().map(|p| p.client_id.as_deref()).collect();
     let hw: Vec<&[u8]> = probes.iter().map(|p| p.hwaddr.as_slice()).collect();
-    let cand: Vec<i64> = probes.iter().map(|p| addr_num(p.candidate)).collect();
+    let cand: Vec<i64> = probes.iter().map(|p| v4_to_db(p.candidate)).collect();
     // The owner test as [`by_owner_sql`] spells it, per row; each arm can use its index.
     let rows = sqlx::query(&format!(
         "SELECT o.*, NOT EXISTS (SELECT 1 FROM lease4 c WHERE c.address = q.cand AND c.expire >= now()) \
@@ -323,10 +338,31 @@ pub async fn delete(conn: &mut PgConnection, address: Ipv4Addr) -> Result<Option
     let row = sqlx::query(&format!(
         "DELETE FROM lease4 WHERE address = $1 RETURNING {COLUMNS}"
     ))
-    .bind(addr_num(address))
+    .bind(v4_to_db(address))
     .fetch_optional(conn)
     .await?;
     row.as_ref().map(from_row).transpose()
+}
+
+/// Deletes the lease on `address` and, in the same transaction, queues the NCR that
+/// `removal` makes from the deleted row (its DNS removal), if any. Returns whether
+/// there was a lease, and the queued NCR's id.
+pub async fn delete_queueing_removal(
+    pool: &PgPool,
+    address: Ipv4Addr,
+    removal: impl FnOnce(&Lease4) -> Option<NameChangeRequest>,
+    source: NcrSource,
+) -> Result<(bool, Option<i64>)> {
+    let mut tx = pool.begin().await?;
+    let Some(old) = delete(&mut tx, address).await? else {
+        return Ok((false, None));
+    };
+    let id = match removal(&old) {
+        Some(n) => Some(crate::ncr_queue::enqueue(&mut *tx, &n, source).await?),
+        None => None,
+    };
+    tx.commit().await?;
+    Ok((true, id))
 }
 
 /// Runs `ANALYZE lease4`, so that query plans follow the table's growth (a plan made
@@ -348,7 +384,7 @@ pub async fn is_available(
         "SELECT NOT (l.expire < now() OR (l.state <> 1 AND {})) FROM lease4 l WHERE address = $1",
         owner_sql("l", 2, 3)
     ))
-    .bind(addr_num(address))
+    .bind(v4_to_db(address))
     .bind(owner.client_id)
     .bind(owner.hwaddr)
     .fetch_optional(conn)
@@ -375,7 +411,7 @@ pub async fn commit(
          RETURNING {COLUMNS}",
         owner_sql("l", 2, 3)
     ))
-    .bind(addr_num(lease.address))
+    .bind(v4_to_db(lease.address))
     .bind(owner.client_id)
     .bind(&lease.hwaddr)
     .bind(lease.client_id.as_deref())
@@ -396,7 +432,7 @@ pub async fn get_many_for_update(
     conn: &mut PgConnection,
     addresses: &[Ipv4Addr],
 ) -> Result<Vec<Lease4>> {
-    let nums: Vec<i64> = addresses.iter().map(|a| addr_num(*a)).collect();
+    let nums: Vec<i64> = addresses.iter().map(|a| v4_to_db(*a)).collect();
     sqlx::query(&format!(
         "SELECT {COLUMNS} FROM lease4 WHERE address = ANY($1::bigint[]) ORDER BY address FOR UPDATE"
     ))
@@ -417,7 +453,7 @@ pub async fn commit_many(conn: &mut PgConnection, leases: &[NewLease4]) -> Resul
         return Ok(Vec::new());
     }
     let col = |f: fn(&NewLease4) -> i64| leases.iter().map(f).collect::<Vec<i64>>();
-    let address = col(|l| addr_num(l.address));
+    let address = col(|l| v4_to_db(l.address));
     let valid = col(|l| i64::from(l.valid_lifetime));
     let subnet = col(|l| i64::from(l.subnet_id));
     let pool = col(|l| i64::from(l.pool_id));
@@ -464,7 +500,7 @@ pub async fn first_unleased(
     conn: &mut PgConnection,
     candidates: &[Ipv4Addr],
 ) -> Result<Option<usize>> {
-    let nums: Vec<i64> = candidates.iter().map(|a| addr_num(*a)).collect();
+    let nums: Vec<i64> = candidates.iter().map(|a| v4_to_db(*a)).collect();
     // A primary-key lookup of the candidates, which no plan turns into a scan of the
     // whole table (an anti-join can, when the table looked small at planning time).
     let taken: Vec<i64> = sqlx::query_scalar(
@@ -491,7 +527,7 @@ pub async fn find_free(
     if total == 0 {
         return Ok(None);
     }
-    let excluded: Vec<i64> = excluded.iter().map(|a| addr_num(*a)).collect();
+    let excluded: Vec<i64> = excluded.iter().map(|a| v4_to_db(*a)).collect();
     // Walk the ranges as one sequence, starting at `offset`; a step of 256 candidates
     // per query keeps each query cheap however big the pool is.
     const STEP: u64 = 256;
@@ -502,7 +538,7 @@ pub async fn find_free(
         let mut pools: Vec<i64> = Vec::with_capacity(n as usize);
         for i in 0..n {
             if let Some((a, p)) = nth_address(ranges, (offset + done + i) % total) {
-                cands.push(addr_num(a));
+                cands.push(v4_to_db(a));
                 pools.push(i64::from(p));
             }
         }
@@ -610,7 +646,7 @@ pub async fn release(
         "SELECT {COLUMNS} FROM lease4 l WHERE address = $1 AND state = 0 AND {} FOR UPDATE",
         owner_sql("l", 2, 3)
     ))
-    .bind(addr_num(address))
+    .bind(v4_to_db(address))
     .bind(owner.client_id)
     .bind(owner.hwaddr)
     .fetch_optional(&mut *conn)
@@ -622,7 +658,7 @@ pub async fn release(
         "UPDATE lease4 SET state = 3, valid_lifetime = 0, expire = now(), fqdn_fwd = false, fqdn_rev = false \
          WHERE address = $1",
     )
-    .bind(addr_num(address))
+    .bind(v4_to_db(address))
     .execute(conn)
     .await?;
     Ok(Some(before))
@@ -642,7 +678,7 @@ pub async fn decline(
         "SELECT {COLUMNS} FROM lease4 l WHERE address = $1 AND state = 0 AND {} FOR UPDATE",
         owner_sql("l", 2, 3)
     ))
-    .bind(addr_num(address))
+    .bind(v4_to_db(address))
     .bind(owner.client_id)
     .bind(owner.hwaddr)
     .fetch_optional(&mut *conn)
@@ -655,7 +691,7 @@ pub async fn decline(
          fqdn_fwd = false, fqdn_rev = false, valid_lifetime = $2, \
          expire = now() + make_interval(secs => $2) WHERE address = $1",
     )
-    .bind(addr_num(address))
+    .bind(v4_to_db(address))
     .bind(i64::from(probation))
     .execute(conn)
     .await?;
@@ -684,7 +720,7 @@ pub async fn reclaim_expired(
     if leases.is_empty() {
         return Ok(leases);
     }
-    let addrs: Vec<i64> = leases.iter().map(|l| addr_num(l.address)).collect();
+    let addrs: Vec<i64> = leases.iter().map(|l| v4_to_db(l.address)).collect();
     sqlx::query(
         "UPDATE lease4 SET state = 2, fqdn_fwd = false, fqdn_rev = false \
           WHERE address = ANY($1::bigint[])",
@@ -727,6 +763,133 @@ pub async fn count_active(conn: &mut PgConnection, subnet_id: u32) -> Result<(u6
     .fetch_one(conn)
     .await?;
     Ok((assigned as u64, declined as u64))
+}
+
+/// Which leases to read (Kea's lease4-get* commands, the REST lease list). Empty means
+/// all.
+#[derive(Debug, Default, Clone)]
+pub struct LeaseFilter {
+    /// Exactly this address.
+    pub address: Option<Ipv4Addr>,
+    /// In one of these subnets.
+    pub subnets: Option<Vec<i64>>,
+    /// With this hardware address.
+    pub hwaddr: Option<Vec<u8>>,
+    /// With this client id.
+    pub client_id: Option<Vec<u8>>,
+    /// With this host name (case-insensitive).
+    pub hostname: Option<String>,
+    /// In this state.
+    pub state: Option<i64>,
+    /// Addresses above this one (keyset paging).
+    pub after: Option<Ipv4Addr>,
+    /// At most this many.
+    pub limit: Option<i64>,
+}
+
+/// Reads the leases matching `f`, ordered by address.
+pub async fn select<'e>(db: impl sqlx::PgExecutor<'e>, f: &LeaseFilter) -> Result<Vec<Lease4>> {
+    let mut q: QueryBuilder<Postgres> =
+        QueryBuilder::new(format!("SELECT {COLUMNS} FROM lease4 WHERE true"));
+    cond(&mut q, " AND address = ", f.address.map(v4_to_db), "");
+    cond(&mut q, " AND subnet_id = ANY(", f.subnets.clone(), ")");
+    cond(&mut q, " AND hwaddr = ", f.hwaddr.clone(), "");
+    cond(&mut q, " AND client_id = ", f.client_id.clone(), "");
+    cond(
+        &mut q,
+        " AND lower(hostname) = lower(",
+        f.hostname.clone(),
+        ")",
+    );
+    cond(&mut q, " AND state = ", f.state, "");
+    cond(&mut q, " AND address > ", f.after.map(v4_to_db), "");
+    order_limit(&mut q, "address", f.limit);
+    q.build()
+        .fetch_all(db)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+}
+
+/// Writes `l` as a new row, every column as given (Kea's `lease4-add`); a lease already
+/// on the address is a unique violation (`lease4_pkey`).
+pub async fn insert<'e>(db: impl sqlx::PgExecutor<'e>, l: &Lease4) -> Result<()> {
+    let sql = format!(
+        "INSERT INTO lease4 ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    );
+    bind_row(sqlx::query(&sql), l)
+        .bind(i64::from(l.pool_id))
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+type Query<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>;
+
+/// Binds `l`'s columns but `pool_id` to $1..$11, in [`COLUMNS`] order.
+fn bind_row<'q>(q: Query<'q>, l: &'q Lease4) -> Query<'q> {
+    q.bind(v4_to_db(l.address))
+        .bind(&l.hwaddr)
+        .bind(&l.client_id)
+        .bind(i64::from(l.valid_lifetime))
+        .bind(l.expire)
+        .bind(i64::from(l.subnet_id))
+        .bind(l.fqdn_fwd)
+        .bind(l.fqdn_rev)
+        .bind(&l.hostname)
+        .bind(l.state.code())
+        .bind(&l.user_context)
+}
+
+/// Replaces the lease on `l.address` with `l` (its `pool_id` stays); `false` when there
+/// is none and `force_create` is not set, else the lease is inserted. One transaction.
+pub async fn update(pool: &PgPool, l: &Lease4, force_create: bool) -> Result<bool> {
+    let mut tx = pool.begin().await?;
+    let n = bind_row(
+        sqlx::query(
+            "UPDATE lease4 SET hwaddr = $2, client_id = $3, valid_lifetime = $4, expire = $5, \
+             subnet_id = $6, fqdn_fwd = $7, fqdn_rev = $8, hostname = $9, state = $10, \
+             user_context = $11 WHERE address = $1",
+        ),
+        l,
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        if !force_create {
+            return Ok(false);
+        }
+        insert(&mut *tx, l).await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Deletes every lease of `subnet` (of all subnets with `None`); returns how many went
+/// per subnet, by subnet id.
+pub async fn wipe<'e>(
+    db: impl sqlx::PgExecutor<'e>,
+    subnet: Option<i64>,
+) -> Result<Vec<(i64, i64)>> {
+    wipe_table(db, "lease4", subnet).await
+}
+
+/// [`wipe`] for `lease4` or `lease6`.
+pub(crate) async fn wipe_table<'e>(
+    db: impl sqlx::PgExecutor<'e>,
+    table: &str,
+    subnet: Option<i64>,
+) -> Result<Vec<(i64, i64)>> {
+    let rows: Vec<(Option<i64>, i64)> = sqlx::query_as(&format!(
+        "WITH d AS (DELETE FROM {table} WHERE $1::bigint IS NULL OR subnet_id = $1 RETURNING subnet_id) \
+         SELECT subnet_id, count(*) FROM d GROUP BY subnet_id ORDER BY subnet_id"
+    ))
+    .bind(subnet)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|(s, n)| (s.unwrap_or(0), n)).collect())
 }
 
 #[cfg(test)]

@@ -27,6 +27,11 @@
 //! * On a fresh database tern inserts 34.0, the Kea schema whose core-table shape
 //!   tern reproduces, so Kea tooling that checks the version accepts it.
 //!
+//! Every query on Kea's tables is here, one module per table with one row type each
+//! ([`lease4`]: [`Lease4`], [`lease6`]: [`Lease6`], [`host`]: [`Host`] with its options
+//! and DHCPv6 reservations), used by the DHCP engine and the API alike; addresses are
+//! encoded in one place (Kea's `bigint` for IPv4, `inet` for IPv6).
+//!
 //! # Host changes
 //! Triggers announce every change of a host reservation; [`HostWatcher`] turns
 //! the announcements into a stream of [`HostEvent`]s.
@@ -41,11 +46,13 @@
 
 #![warn(missing_docs)]
 
+mod codec;
 mod embedded;
 mod error;
+pub mod host;
 mod hosts;
-pub mod hosts4;
 pub mod lease4;
+pub mod lease6;
 pub mod migrate;
 pub mod ncr_queue;
 mod settings;
@@ -54,11 +61,12 @@ pub mod testing;
 
 pub use embedded::{BinSearch, EmbeddedCluster, EmbeddedOptions, PgBinaries};
 pub use error::{Error, Result};
+pub use host::{Host, Host6Filter, HostFilter, HostOption, Reservation6, Reservation6Kind};
 pub use hosts::{
     parse_payload, HostChange, HostEvent, HostOp, HostTable, HostWatcher, HOSTS_CHANNEL,
 };
-pub use hosts4::{Host4, HostOption4};
-pub use lease4::{AddressRange, Lease4, LeaseState, NewLease4, Owner};
+pub use lease4::{AddressRange, Lease4, LeaseFilter, LeaseState, NewLease4, Owner};
+pub use lease6::{Lease6, Lease6Filter, LeaseType};
 pub use migrate::{AppliedMigration, KeaSchemaVersion, MigrationId, MigrationReport, Status};
 pub use ncr_queue::{NcrOutcome, NcrRecord, NcrSource, NcrState, QueuedNcr, NCR_CHANNEL};
 pub use settings::{ConnectSettings, PgHost};

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::net::Ipv4Addr;
 
 use tern_store::lease4::{self, AddressRange, LeaseState, NewLease4, Owner};
-use tern_store::{hosts4, testing, Store};
+use tern_store::{host, testing, Store};
 
 fn lease(mac: &[u8], subnet_id: u32) -> NewLease4 {
     NewLease4 {
@@ -67,7 +67,7 @@ async fn allocation_skips_used_declined_and_reserved_addresses() {
         .await
         .unwrap();
     assert!(before.is_some());
-    let declined = lease4::get(&mut conn, l.address).await.unwrap().unwrap();
+    let declined = lease4::get(&mut *conn, l.address).await.unwrap().unwrap();
     assert_eq!(declined.state, LeaseState::Declined);
     assert_eq!(declined.hwaddr.as_deref(), Some(&[][..]));
     // .12 reserved for D by plain SQL, .13 reserved in the configuration.
@@ -118,13 +118,13 @@ async fn allocation_skips_used_declined_and_reserved_addresses() {
         .await
         .unwrap());
     // The reservation is visible to the engine.
-    let host = hosts4::find(&mut conn, 1, &[(0, d.to_vec())])
+    let host = host::find4(&mut conn, 1, &[(0, d.to_vec())])
         .await
         .unwrap()
         .unwrap();
     assert_eq!(host.ipv4_address, Some(Ipv4Addr::new(10, 0, 0, 12)));
     assert_eq!(
-        hosts4::reserved_for(&mut conn, 1, Ipv4Addr::new(10, 0, 0, 12))
+        host::reserved_for4(&mut conn, 1, Ipv4Addr::new(10, 0, 0, 12))
             .await
             .unwrap(),
         vec![(0, d.to_vec())]
@@ -147,7 +147,7 @@ async fn allocation_skips_used_declined_and_reserved_addresses() {
         .await
         .unwrap();
     assert!(released.is_some());
-    let row = lease4::get(&mut conn, Ipv4Addr::new(10, 0, 0, 14))
+    let row = lease4::get(&mut *conn, Ipv4Addr::new(10, 0, 0, 14))
         .await
         .unwrap()
         .unwrap();
@@ -177,7 +177,7 @@ async fn allocation_skips_used_declined_and_reserved_addresses() {
     let gone = lease4::reclaim_expired(&mut conn, &[1], 10).await.unwrap();
     assert_eq!(gone.len(), 1);
     assert_eq!(gone[0].address, Ipv4Addr::new(10, 0, 0, 10));
-    let row = lease4::get(&mut conn, gone[0].address)
+    let row = lease4::get(&mut *conn, gone[0].address)
         .await
         .unwrap()
         .unwrap();
@@ -200,11 +200,11 @@ async fn allocation_skips_used_declined_and_reserved_addresses() {
             .unwrap(),
         1
     );
-    assert!(lease4::get(&mut conn, Ipv4Addr::new(10, 0, 0, 10))
+    assert!(lease4::get(&mut *conn, Ipv4Addr::new(10, 0, 0, 10))
         .await
         .unwrap()
         .is_none());
-    assert!(lease4::get(&mut conn, Ipv4Addr::new(10, 0, 0, 14))
+    assert!(lease4::get(&mut *conn, Ipv4Addr::new(10, 0, 0, 14))
         .await
         .unwrap()
         .is_some());
@@ -293,12 +293,12 @@ async fn a_batch_writes_free_and_own_addresses_and_skips_anothers() {
         HashSet::from([Ipv4Addr::new(10, 0, 0, 21), Ipv4Addr::new(10, 0, 0, 22)]),
         "B's .20 is not C's to take"
     );
-    let held = lease4::get(&mut conn, Ipv4Addr::new(10, 0, 0, 20))
+    let held = lease4::get(&mut *conn, Ipv4Addr::new(10, 0, 0, 20))
         .await
         .unwrap()
         .unwrap();
     assert_eq!(held.hwaddr.as_deref(), Some(&b[..]));
-    let renewed = lease4::get(&mut conn, Ipv4Addr::new(10, 0, 0, 21))
+    let renewed = lease4::get(&mut *conn, Ipv4Addr::new(10, 0, 0, 21))
         .await
         .unwrap()
         .unwrap();

@@ -10,11 +10,14 @@ fuzz_target!(|data: &[u8]| {
     let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(data) else {
         return;
     };
-    let config = json!({ "Dhcp4": { "valid-lifetime": 4000, "subnet4": [
+    let text = json!({ "Dhcp4": { "valid-lifetime": 4000, "subnet4": [
         { "id": 1, "subnet": "192.0.2.0/24", "valid-lifetime": 600 },
-        { "id": 2, "subnet": "10.0.0.0/8" } ] } });
-    let _ = leases::parse_new(&Args(&map), &config);
-    let _ = leases::parse_new(&Args(&map), &json!({}));
-    let _ = hosts::parse_new(&map, &config);
-    let _ = hosts::parse_new(&map, &json!({}));
+        { "id": 2, "subnet": "10.0.0.0/8" } ] } })
+    .to_string();
+    let config = tern_config::parse_str(&text, "fuzz.json").expect("a valid configuration");
+    let dhcp4 = config.dhcp4.as_ref();
+    let _ = leases::parse_new(&Args(&map), dhcp4);
+    let _ = leases::parse_new(&Args(&map), None);
+    let _ = hosts::parse_new(&map, dhcp4);
+    let _ = hosts::parse_new(&map, None);
 });

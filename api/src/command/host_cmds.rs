@@ -36,41 +36,31 @@ pub(super) async fn dispatch6(st: &AppState, command: &str, args: &Args<'_>) -> 
         }
         Ok(f)
     };
-    let list = |rows: Vec<hosts6::Host6Row>, family: &str| {
+    let list = |rows: Vec<tern_store::Host>, family: &str| {
         let code = if rows.is_empty() {
             result::EMPTY
         } else {
             result::SUCCESS
         };
         Answer::new(code, format!("{} {family}host(s) found.", rows.len())).with(json!({
-            "hosts": rows.iter().map(hosts6::Host6Row::to_kea).collect::<Vec<_>>()
+            "hosts": rows.iter().map(hosts6::to_kea).collect::<Vec<_>>()
         }))
     };
     match command {
         "reservation-add" => {
-            let h = hosts6::parse_new(reservation_arg(args)?, &st.ctx.running().json)?;
-            match hosts6::insert(pool, &h).await {
-                Ok(_) => Ok(Answer::ok("Host added.")),
-                Err(WriteError6::Taken(a, s)) => Err(Answer::err(format!(
-                    "Database duplicate entry error: {a} is already reserved in subnet {s}"
-                ))),
-                Err(WriteError6::Db(e)) => match classify(&e) {
-                    DbFault::Conflict(m) => {
-                        Err(Answer::err(format!("Database duplicate entry error: {m}")))
-                    }
-                    _ => Err(db_answer(e)),
-                },
-            }
+            let h = hosts6::parse_new(reservation_arg(args)?, st.ctx.running().dhcp6.as_deref())?;
+            host::insert6(pool, &h).await.map_err(write_answer)?;
+            Ok(Answer::ok("Host added."))
         }
         "reservation-get" => {
-            let rows = hosts6::select(pool, &key(args)?).await.db()?;
+            let rows = host::select6(pool, &key(args)?).await.db()?;
             match rows.first() {
-                Some(h) => Ok(Answer::ok("Host found.").with(h.to_kea())),
+                Some(h) => Ok(Answer::ok("Host found.").with(hosts6::to_kea(h))),
                 None => Err(Answer::new(result::EMPTY, "Host not found.")),
             }
         }
         "reservation-del" => {
-            if hosts6::delete(pool, &key(args)?).await.db()? > 0 {
+            if host::delete6(pool, &key(args)?).await.db()? > 0 {
                 Ok(Answer::ok("Host deleted."))
             } else {
                 Err(Answer::new(result::EMPTY, "Host not deleted (not found)."))
@@ -78,7 +68,7 @@ pub(super) async fn dispatch6(st: &AppState, command: &str, args: &Args<'_>) -> 
         }
         "reservation-get-all" => {
             let sid = args.req_int("subnet-id", 0, u32::MAX as i64)?;
-            let rows = hosts6::select(
+            let rows = host::select6(
                 pool,
                 &Host6Filter {
                     subnet_id: Some(sid),
@@ -90,7 +80,7 @@ pub(super) async fn dispatch6(st: &AppState, command: &str, args: &Args<'_>) -> 
             Ok(list(rows, "IPv6 "))
         }
         "reservation-get-by-hostname" => {
-            let rows = hosts6::select(
+            let rows = host::select6(
                 pool,
                 &Host6Filter {
                     hostname: Some(args.req_str("hostname")?.to_string()),
@@ -105,7 +95,7 @@ pub(super) async fn dispatch6(st: &AppState, command: &str, args: &Args<'_>) -> 
         "reservation-get-by-id" => {
             let t = hosts::identifier_code(args.req_str("identifier-type")?)?;
             let id = parse_hex("identifier", args.req_str("identifier")?)?;
-            let rows = hosts6::select(
+            let rows = host::select6(
                 pool,
                 &Host6Filter {
                     identifier: Some((t, id)),
@@ -123,7 +113,7 @@ pub(super) async fn dispatch6(st: &AppState, command: &str, args: &Args<'_>) -> 
                     "page size of the retrieved hosts must not be 0",
                 ));
             }
-            let rows = hosts6::select(
+            let rows = host::select6(
                 pool,
                 &Host6Filter {
                     subnet_id: args.int("subnet-id", 0, u32::MAX as i64)?,
@@ -141,7 +131,7 @@ pub(super) async fn dispatch6(st: &AppState, command: &str, args: &Args<'_>) -> 
             };
             let mut arguments = json!({
                 "count": rows.len(),
-                "hosts": rows.iter().map(hosts6::Host6Row::to_kea).collect::<Vec<_>>(),
+                "hosts": rows.iter().map(hosts6::to_kea).collect::<Vec<_>>(),
             });
             if let Some(last) = rows.last() {
                 arguments["next"] = json!({ "from": last.host_id, "source-index": 1 });
@@ -163,33 +153,39 @@ pub(super) fn reservation_arg<'a>(args: &Args<'a>) -> Result<&'a Map<String, Val
     }
 }
 
-pub(super) fn write_answer(e: WriteError) -> Answer {
-    match e {
-        WriteError::AddressTaken(a, s) => Answer::err(format!(
-            "Database duplicate entry error: address {a} is already reserved in subnet {s}"
-        )),
-        WriteError::Db(e) => match classify(&e) {
-            DbFault::Conflict(m) => Answer::err(format!("Database duplicate entry error: {m}")),
-            _ => db_answer(e),
-        },
+pub(super) fn write_answer(e: tern_store::Error) -> Answer {
+    if let tern_store::Error::AddressReserved { address, subnet_id } = &e {
+        // Kea's text; an IPv4 reservation names what is reserved.
+        let what = if address.contains(':') {
+            ""
+        } else {
+            "address "
+        };
+        return Answer::err(format!(
+            "Database duplicate entry error: {what}{address} is already reserved in subnet {subnet_id}"
+        ));
+    }
+    match classify(&e) {
+        DbFault::Conflict(m) => Answer::err(format!("Database duplicate entry error: {m}")),
+        _ => db_answer(e),
     }
 }
 
 pub(super) async fn reservation_add(st: &AppState, args: &Args<'_>) -> Outcome {
-    let h = hosts::parse_new(reservation_arg(args)?, &st.ctx.running().json)?;
-    hosts::insert(st.ctx.store.pool(), &h)
+    let h = hosts::parse_new(reservation_arg(args)?, st.ctx.running().dhcp4.as_deref())?;
+    host::insert4(st.ctx.store.pool(), &h)
         .await
         .map_err(write_answer)?;
     Ok(Answer::ok("Host added."))
 }
 
 pub(super) async fn reservation_update(st: &AppState, args: &Args<'_>) -> Outcome {
-    let h = hosts::parse_new(reservation_arg(args)?, &st.ctx.running().json)?;
+    let h = hosts::parse_new(reservation_arg(args)?, st.ctx.running().dhcp4.as_deref())?;
     let pool = st.ctx.store.pool();
-    let existing = hosts::select(
+    let existing = host::select(
         pool,
         &HostFilter {
-            subnet_id: Some(h.subnet_id),
+            subnet_id: h.dhcp4_subnet_id.map(i64::from),
             identifier: Some((h.identifier_type, h.identifier.clone())),
             ..Default::default()
         },
@@ -199,7 +195,7 @@ pub(super) async fn reservation_update(st: &AppState, args: &Args<'_>) -> Outcom
     let Some(row) = existing.first() else {
         return Err(Answer::err("Host not updated (not found)."));
     };
-    hosts::replace(pool, row.host_id, &h)
+    host::replace4(pool, row.host_id, &h)
         .await
         .map_err(write_answer)?;
     Ok(Answer::ok("Host updated."))
@@ -228,16 +224,18 @@ pub(super) fn host_key(args: &Args<'_>) -> Result<HostFilter, Answer> {
 
 pub(super) async fn reservation_get(st: &AppState, args: &Args<'_>) -> Outcome {
     let f = host_key(args)?;
-    let rows = hosts::select(st.ctx.store.pool(), &f).await.db()?;
+    let rows = host::select(st.ctx.store.pool(), &f).await.db()?;
     match rows.first() {
-        Some(h) => Ok(Answer::ok("Host found.").with(h.to_kea())),
+        Some(h) => {
+            Ok(Answer::ok("Host found.").with(hosts::to_kea(h, st.ctx.running().dhcp4.as_deref())))
+        }
         None => Err(Answer::new(result::EMPTY, "Host not found.")),
     }
 }
 
 pub(super) async fn reservation_del(st: &AppState, args: &Args<'_>) -> Outcome {
     let f = host_key(args)?;
-    let n = hosts::delete(st.ctx.store.pool(), &f).await.db()?;
+    let n = host::delete(st.ctx.store.pool(), &f).await.db()?;
     if n > 0 {
         Ok(Answer::ok("Host deleted."))
     } else {
@@ -246,7 +244,8 @@ pub(super) async fn reservation_del(st: &AppState, args: &Args<'_>) -> Outcome {
 }
 
 pub(super) async fn host_list(st: &AppState, f: HostFilter, family: &str) -> Outcome {
-    let rows = hosts::select(st.ctx.store.pool(), &f).await.db()?;
+    let rows = host::select(st.ctx.store.pool(), &f).await.db()?;
+    let running = st.ctx.running();
     let code = if rows.is_empty() {
         result::EMPTY
     } else {
@@ -254,7 +253,7 @@ pub(super) async fn host_list(st: &AppState, f: HostFilter, family: &str) -> Out
     };
     Ok(
         Answer::new(code, format!("{} {family}host(s) found.", rows.len())).with(json!({
-            "hosts": rows.iter().map(hosts::HostRow::to_kea).collect::<Vec<_>>()
+            "hosts": rows.iter().map(|h| hosts::to_kea(h, running.dhcp4.as_deref())).collect::<Vec<_>>()
         })),
     )
 }
@@ -268,7 +267,7 @@ pub(super) async fn reservation_get_page(st: &AppState, args: &Args<'_>) -> Outc
         ));
     }
     let from = args.int("from", 0, i32::MAX as i64)?.map(|f| f as i32);
-    let rows = hosts::select(
+    let rows = host::select(
         st.ctx.store.pool(),
         &HostFilter {
             subnet_id: sid,
@@ -286,7 +285,7 @@ pub(super) async fn reservation_get_page(st: &AppState, args: &Args<'_>) -> Outc
     };
     let mut arguments = json!({
         "count": rows.len(),
-        "hosts": rows.iter().map(hosts::HostRow::to_kea).collect::<Vec<_>>(),
+        "hosts": rows.iter().map(|h| hosts::to_kea(h, st.ctx.running().dhcp4.as_deref())).collect::<Vec<_>>(),
     });
     if let Some(last) = rows.last() {
         arguments["next"] = json!({ "from": last.host_id, "source-index": 1 });

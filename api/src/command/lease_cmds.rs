@@ -3,8 +3,8 @@
 use super::*;
 
 pub(super) async fn lease4_add(st: &AppState, args: &Args<'_>) -> Outcome {
-    let l = leases::parse_new(args, &st.ctx.running().json)?;
-    match leases::insert(st.ctx.store.pool(), &l).await {
+    let l = leases::parse_new(args, st.ctx.running().dhcp4.as_deref())?;
+    match lease4::insert(st.ctx.store.pool(), &l).await {
         Ok(()) => Ok(Answer::ok(format!(
             "Lease for address {}, subnet-id {} added.",
             l.address, l.subnet_id
@@ -18,9 +18,9 @@ pub(super) async fn lease4_add(st: &AppState, args: &Args<'_>) -> Outcome {
 }
 
 pub(super) async fn lease4_update(st: &AppState, args: &Args<'_>) -> Outcome {
-    let l = leases::parse_new(args, &st.ctx.running().json)?;
+    let l = leases::parse_new(args, st.ctx.running().dhcp4.as_deref())?;
     let force = args.bool("force-create")?.unwrap_or(false);
-    if leases::update(st.ctx.store.pool(), &l, force).await.db()? {
+    if lease4::update(st.ctx.store.pool(), &l, force).await.db()? {
         Ok(Answer::ok("IPv4 lease updated."))
     } else {
         Err(Answer::err(format!(
@@ -34,10 +34,14 @@ pub(super) async fn lease4_update(st: &AppState, args: &Args<'_>) -> Outcome {
 pub(super) async fn find_one(
     st: &AppState,
     args: &Args<'_>,
-) -> Result<Option<leases::Lease4Row>, Answer> {
+) -> Result<Option<tern_store::Lease4>, Answer> {
     let pool = st.ctx.store.pool();
     if let Some(a) = args.v4("ip-address")? {
-        return leases::get(pool, a).await.db();
+        let f = LeaseFilter {
+            address: Some(a),
+            ..Default::default()
+        };
+        return Ok(lease4::select(pool, &f).await.db()?.into_iter().next());
     }
     if !args.has("identifier-type") && !args.has("identifier") {
         return Err(Answer::err(
@@ -48,18 +52,18 @@ pub(super) async fn find_one(
     let id = parse_hex("identifier", args.req_str("identifier")?)?;
     let sid = args.req_int("subnet-id", 0, u32::MAX as i64)?;
     let f = leases::identifier_filter(kind, id, sid)?;
-    Ok(leases::select(pool, &f).await.db()?.into_iter().next())
+    Ok(lease4::select(pool, &f).await.db()?.into_iter().next())
 }
 
 pub(super) async fn lease4_get(st: &AppState, args: &Args<'_>) -> Outcome {
     match find_one(st, args).await? {
-        Some(l) => Ok(Answer::ok("IPv4 lease found.").with(l.to_kea())),
+        Some(l) => Ok(Answer::ok("IPv4 lease found.").with(leases::to_kea(&l))),
         None => Err(Answer::new(result::EMPTY, "Lease not found.")),
     }
 }
 
 pub(super) async fn lease_list(st: &AppState, f: LeaseFilter) -> Outcome {
-    let rows = leases::select(st.ctx.store.pool(), &f).await.db()?;
+    let rows = lease4::select(st.ctx.store.pool(), &f).await.db()?;
     let code = if rows.is_empty() {
         result::EMPTY
     } else {
@@ -141,7 +145,7 @@ fn page_answer(family: &str, count: usize, leases: Value) -> Answer {
 
 pub(super) async fn lease4_get_page(st: &AppState, args: &Args<'_>) -> Outcome {
     let (from, limit) = page_args::<std::net::Ipv4Addr>(args, "IPv4")?;
-    let rows = leases::select(
+    let rows = lease4::select(
         st.ctx.store.pool(),
         &LeaseFilter {
             after: from,
@@ -157,18 +161,20 @@ pub(super) async fn lease4_get_page(st: &AppState, args: &Args<'_>) -> Outcome {
 pub(super) async fn lease4_del(st: &AppState, args: &Args<'_>) -> Outcome {
     let addr = match args.v4("ip-address")? {
         Some(a) => Some(a),
-        None => find_one(st, args).await?.map(|l| l.ip()),
+        None => find_one(st, args).await?.map(|l| l.address),
     };
     let Some(addr) = addr else {
         return Err(Answer::new(result::EMPTY, "IPv4 lease not found."));
     };
     // Kea's "update-ddns" (default false): queue the removal of the lease's DNS entries.
     let update_ddns = args.bool("update-ddns")?.unwrap_or(false);
-    let (found, _) = leases::delete_with_dns(
-        &st.ctx.store,
-        st.ctx.running().dhcp4.as_deref(),
+    let running = st.ctx.running();
+    let dhcp4 = running.dhcp4.as_deref().filter(|_| update_ddns);
+    let (found, _) = lease4::delete_queueing_removal(
+        st.ctx.store.pool(),
         addr,
-        update_ddns,
+        |old| dhcp4.and_then(|d| leases::removal_ncr(d, old)),
+        tern_store::NcrSource::Api,
     )
     .await
     .db()?;
@@ -183,7 +189,7 @@ pub(super) async fn lease4_wipe(st: &AppState, args: &Args<'_>) -> Outcome {
     let sid = args
         .int("subnet-id", 0, u32::MAX as i64)?
         .filter(|s| *s != 0);
-    let per = leases::wipe(st.ctx.store.pool(), sid).await.db()?;
+    let per = lease4::wipe(st.ctx.store.pool(), sid).await.db()?;
     Ok(wipe_answer(sid, &per, "IPv4"))
 }
 
@@ -216,10 +222,10 @@ pub(super) fn parse_v6(args: &Args<'_>, k: &str) -> Result<Option<std::net::Ipv6
 }
 
 pub(super) async fn lease6_add(st: &AppState, args: &Args<'_>) -> Outcome {
-    let l = leases6::parse_new(args, &st.ctx.running().json)?;
-    match leases6::insert(st.ctx.store.pool(), &l).await {
+    let l = leases6::parse_new(args, st.ctx.running().dhcp6.as_deref())?;
+    match lease6::insert(st.ctx.store.pool(), &l).await {
         Ok(()) => {
-            let what = if l.lease_type == 2 {
+            let what = if l.lease_type == tern_store::LeaseType::Pd {
                 format!("prefix {}/{}", l.address, l.prefix_len)
             } else {
                 format!("address {}", l.address)
@@ -237,9 +243,9 @@ pub(super) async fn lease6_add(st: &AppState, args: &Args<'_>) -> Outcome {
 }
 
 pub(super) async fn lease6_update(st: &AppState, args: &Args<'_>) -> Outcome {
-    let l = leases6::parse_new(args, &st.ctx.running().json)?;
+    let l = leases6::parse_new(args, st.ctx.running().dhcp6.as_deref())?;
     let force = args.bool("force-create")?.unwrap_or(false);
-    if leases6::update(st.ctx.store.pool(), &l, force).await.db()? {
+    if lease6::update(st.ctx.store.pool(), &l, force).await.db()? {
         Ok(Answer::ok("IPv6 lease updated."))
     } else {
         Err(Answer::err(format!(
@@ -253,8 +259,8 @@ pub(super) async fn lease6_update(st: &AppState, args: &Args<'_>) -> Outcome {
 pub(super) async fn find_one6(
     st: &AppState,
     args: &Args<'_>,
-) -> Result<Option<leases6::Lease6Row>, Answer> {
-    let lease_type = leases6::parse_type(args)?;
+) -> Result<Option<tern_store::Lease6>, Answer> {
+    let lease_type = leases6::parse_type(args)?.map(tern_store::LeaseType::code);
     let mut f = Lease6Filter {
         lease_type,
         limit: Some(1),
@@ -277,7 +283,7 @@ pub(super) async fn find_one6(
             "'ip-address' or 'identifier-type', 'identifier', 'iaid' and 'subnet-id' must be given",
         ));
     }
-    Ok(leases6::select(st.ctx.store.pool(), &f)
+    Ok(lease6::select(st.ctx.store.pool(), &f)
         .await
         .db()?
         .into_iter()
@@ -286,13 +292,13 @@ pub(super) async fn find_one6(
 
 pub(super) async fn lease6_get(st: &AppState, args: &Args<'_>) -> Outcome {
     match find_one6(st, args).await? {
-        Some(l) => Ok(Answer::ok("IPv6 lease found.").with(l.to_kea())),
+        Some(l) => Ok(Answer::ok("IPv6 lease found.").with(leases6::to_kea(&l))),
         None => Err(Answer::new(result::EMPTY, "Lease not found.")),
     }
 }
 
 pub(super) async fn lease6_list(st: &AppState, f: Lease6Filter) -> Outcome {
-    let rows = leases6::select(st.ctx.store.pool(), &f).await.db()?;
+    let rows = lease6::select(st.ctx.store.pool(), &f).await.db()?;
     let code = if rows.is_empty() {
         result::EMPTY
     } else {
@@ -306,7 +312,7 @@ pub(super) async fn lease6_list(st: &AppState, f: Lease6Filter) -> Outcome {
 
 pub(super) async fn lease6_get_page(st: &AppState, args: &Args<'_>) -> Outcome {
     let (from, limit) = page_args::<std::net::Ipv6Addr>(args, "IPv6")?;
-    let rows = leases6::select(
+    let rows = lease6::select(
         st.ctx.store.pool(),
         &Lease6Filter {
             after: from,
@@ -323,11 +329,7 @@ pub(super) async fn lease6_del(st: &AppState, args: &Args<'_>) -> Outcome {
     let Some(l) = find_one6(st, args).await? else {
         return Err(Answer::new(result::EMPTY, "IPv6 lease not found."));
     };
-    let a: std::net::Ipv6Addr = l
-        .address
-        .parse()
-        .map_err(|_| Answer::err("stored lease address is not IPv6"))?;
-    if leases6::delete(st.ctx.store.pool(), a).await.db()? {
+    if lease6::delete(st.ctx.store.pool(), l.address).await.db()? {
         Ok(Answer::ok("IPv6 lease deleted."))
     } else {
         Err(Answer::new(result::EMPTY, "IPv6 lease not found."))

@@ -22,12 +22,11 @@ use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 use tracing::{error, info};
 
-use crate::kea::hosts::{self, HostFilter, WriteError};
-use crate::kea::hosts6::{self, Host6Filter, WriteError6};
-use crate::kea::leases::{self, LeaseFilter};
-use crate::kea::leases6::{self, Lease6Filter};
-use crate::kea::{classify, parse_hex, Args, DbFault, FieldError};
+use crate::error::{classify, DbFault};
+use crate::kea::{hosts, hosts6, leases, leases6};
+use crate::kea::{parse_hex, Args, FieldError};
 use crate::AppState;
+use tern_store::{host, lease4, lease6, Host6Filter, HostFilter, Lease6Filter, LeaseFilter};
 
 mod host_cmds;
 mod lease_cmds;
@@ -155,12 +154,15 @@ impl From<FieldError> for Answer {
     }
 }
 
-fn db_answer(e: sqlx::Error) -> Answer {
+fn db_answer(e: tern_store::Error) -> Answer {
     match classify(&e) {
         DbFault::Conflict(m) => Answer::new(result::CONFLICT, m),
         DbFault::Invalid(m) => Answer::err(m),
         DbFault::Other => {
-            error!("API_DB_ERROR {e}");
+            match &e {
+                tern_store::Error::Database(e) => error!("API_DB_ERROR {e}"),
+                e => error!("API_DB_ERROR {e}"),
+            }
             Answer::err("database error (details in the server log)")
         }
     }
@@ -172,18 +174,9 @@ trait DbExt<T> {
     fn db(self) -> Result<T, Answer>;
 }
 
-impl<T> DbExt<T> for sqlx::Result<T> {
-    fn db(self) -> Result<T, Answer> {
-        self.map_err(db_answer)
-    }
-}
-
 impl<T> DbExt<T> for tern_store::Result<T> {
     fn db(self) -> Result<T, Answer> {
-        self.map_err(|e| match e {
-            tern_store::Error::Database(e) => db_answer(e),
-            other => db_answer(sqlx::Error::Protocol(other.to_string())),
-        })
+        self.map_err(db_answer)
     }
 }
 
@@ -455,7 +448,7 @@ async fn dispatch(st: &AppState, command: &str, args: &Args<'_>, has_args: bool)
         "lease6-del" => lease6_del(st, args).await,
         "lease6-wipe" => {
             let sid = args.int("subnet-id", 0, u32::MAX as i64)?.filter(|s| *s != 0);
-            let per = leases6::wipe(st.ctx.store.pool(), sid).await.db()?;
+            let per = lease6::wipe(st.ctx.store.pool(), sid).await.db()?;
             Ok(wipe_answer(sid, &per, "IPv6"))
         }
         "reservation-add" => reservation_add(st, args).await,

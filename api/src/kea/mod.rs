@@ -1,7 +1,10 @@
-//! SQL against Kea's own tables (`lease4`, `hosts`) and the JSON shapes Kea gives them in
-//! its commands. Kea's PostgreSQL schema is public and fixed, so the API reads and writes
-//! it directly; the DHCP engine sees every change at once (and the `tern_hosts` triggers
-//! announce host changes).
+//! Kea's JSON and argument parsing for the lease and host commands: the JSON shapes Kea
+//! gives leases and reservations, and the checks (with Kea's messages) of what a caller
+//! asks to write, against the validated configuration the engines run
+//! (`tern_config::Dhcp4`/`Dhcp6`, its option definitions and identifier types). The
+//! rows themselves are read and written by `tern_store` (`lease4`, `lease6`, `host`);
+//! the DHCP engine sees every change at once (and the `tern_hosts` triggers announce
+//! host changes).
 
 pub mod hosts;
 pub mod hosts6;
@@ -35,62 +38,6 @@ impl std::fmt::Display for FieldError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "'{}': {}", self.field, self.message)
     }
-}
-
-impl From<FieldError> for crate::error::ApiError {
-    fn from(e: FieldError) -> Self {
-        crate::error::ApiError::bad(e.field, e.message)
-    }
-}
-
-/// How a database error relates to the caller's input.
-pub enum DbFault {
-    /// A unique constraint said no.
-    Conflict(String),
-    /// The value does not fit the schema (too long, out of range, unknown reference).
-    Invalid(String),
-    /// Anything else: ours to log.
-    Other,
-}
-
-/// Sorts a database error into the caller's fault or ours.
-pub fn classify(e: &sqlx::Error) -> DbFault {
-    let Some(db) = e.as_database_error() else {
-        return DbFault::Other;
-    };
-    let code = db.code().map(|c| c.to_string()).unwrap_or_default();
-    let constraint = db.constraint().unwrap_or("").to_string();
-    match code.as_str() {
-        "23505" => DbFault::Conflict(match constraint.as_str() {
-            "lease4_pkey" => "a lease for this address already exists".to_string(),
-            "key_dhcp4_identifier_subnet_id" => {
-                "a reservation for this identifier already exists in this subnet".to_string()
-            }
-            "" => "an object with these keys already exists".to_string(),
-            c => format!("already exists (unique constraint {c})"),
-        }),
-        "23503" => DbFault::Invalid(format!(
-            "refers to something that does not exist ({})",
-            if constraint.is_empty() {
-                db.message()
-            } else {
-                &constraint
-            }
-        )),
-        c if c.starts_with("22") => DbFault::Invalid(db.message().to_string()),
-        "23514" | "23502" => DbFault::Invalid(db.message().to_string()),
-        _ => DbFault::Other,
-    }
-}
-
-/// An IPv4 address as Kea stores it (bigint holding the unsigned 32-bit value).
-pub fn v4_to_db(a: Ipv4Addr) -> i64 {
-    i64::from(u32::from(a))
-}
-
-/// The address back from Kea's bigint.
-pub fn v4_from_db(v: i64) -> Ipv4Addr {
-    Ipv4Addr::from(v as u32)
 }
 
 /// Bytes as Kea writes identifiers: lower-case hex pairs joined by colons.
@@ -245,49 +192,280 @@ impl<'a> Args<'a> {
     }
 }
 
-/// The subnet of a Dhcp4 configuration holding `addr`: `(id, valid-lifetime)`.
-pub fn subnet4_for(config: &Value, addr: Ipv4Addr) -> Option<(i64, Option<i64>)> {
-    subnets4(config).into_iter().find_map(|s| {
-        if !prefix4_holds(s.get("subnet")?.as_str()?, addr) {
-            return None;
-        }
-        let id = s.get("id")?.as_i64()?;
-        Some((id, s.get("valid-lifetime").and_then(Value::as_i64)))
-    })
+/// The members both families' lease JSON ends with, in Kea's order: subnet, pool,
+/// DNS flags, host name, state.
+pub(crate) fn lease_tail_json(
+    m: &mut Map<String, Value>,
+    subnet_id: u32,
+    pool_id: u32,
+    dns: (bool, bool),
+    hostname: Option<&str>,
+    state: tern_store::LeaseState,
+) {
+    m.insert("subnet-id".into(), subnet_id.into());
+    m.insert("pool-id".into(), pool_id.into());
+    m.insert("fqdn-fwd".into(), dns.0.into());
+    m.insert("fqdn-rev".into(), dns.1.into());
+    m.insert("hostname".into(), hostname.unwrap_or_default().into());
+    m.insert("state".into(), state.code().into());
 }
 
-/// Whether `prefix` ("192.0.2.0/24") holds `addr`; false when it does not parse.
-pub fn prefix4_holds(prefix: &str, addr: Ipv4Addr) -> bool {
-    let Some((net, len)) = prefix.split_once('/') else {
-        return false;
-    };
-    let (Ok(net), Ok(len)) = (net.parse::<Ipv4Addr>(), len.parse::<u32>()) else {
-        return false;
-    };
-    let mask = if len == 0 {
-        0
-    } else {
-        u32::MAX << (32 - len.min(32))
-    };
-    u32::from(net) & mask == u32::from(addr) & mask
+/// Kea's `user-context` of a row: the JSON it holds (text that is not JSON as a string).
+pub(crate) fn user_context_json(m: &mut Map<String, Value>, text: Option<&str>) {
+    if let Some(uc) = text {
+        let v = serde_json::from_str(uc).unwrap_or_else(|_| Value::String(uc.to_string()));
+        m.insert("user-context".into(), v);
+    }
 }
 
-/// Every `subnet4` of the configuration (top level and inside shared networks).
-pub fn subnets4(config: &Value) -> Vec<&Map<String, Value>> {
-    let mut out = Vec::new();
-    let Some(d4) = config.get("Dhcp4") else {
-        return out;
-    };
-    let mut lists = vec![d4.get("subnet4")];
-    if let Some(Value::Array(nets)) = d4.get("shared-networks") {
-        lists.extend(nets.iter().map(|n| n.get("subnet4")));
+/// A `user-context` argument as the row keeps it (JSON text).
+pub(crate) fn user_context_arg(args: &Args<'_>) -> Result<Option<String>, FieldError> {
+    Ok(args
+        .map("user-context")?
+        .map(|m| Value::Object(m.clone()).to_string()))
+}
+
+/// Kea's `client-classes` list from a row's comma-separated classes.
+pub(crate) fn classes_json(classes: Option<&str>) -> Value {
+    Value::Array(
+        classes
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(|c| Value::String(c.to_string()))
+            .collect(),
+    )
+}
+
+/// A `client-classes` argument as a row keeps it: class names joined by commas (none
+/// when empty), at most 255 characters in all.
+pub(crate) fn classes_arg(names: &[&str]) -> Result<Option<String>, FieldError> {
+    if names.iter().any(|c| c.is_empty() || c.contains(',')) {
+        return Err(FieldError::new(
+            "client-classes",
+            "must be a list of non-empty class names without commas",
+        ));
     }
-    for list in lists.into_iter().flatten() {
-        if let Value::Array(a) = list {
-            out.extend(a.iter().filter_map(Value::as_object));
+    let joined = names.join(",");
+    if joined.len() > 255 {
+        return Err(FieldError::new(
+            "client-classes",
+            "longer than 255 characters in all",
+        ));
+    }
+    Ok((!joined.is_empty()).then_some(joined))
+}
+
+/// A list-of-strings argument (absent: empty).
+pub(crate) fn strings<'a>(args: &Args<'a>, k: &str) -> Result<Vec<&'a str>, FieldError> {
+    match args.get(k) {
+        None => Ok(Vec::new()),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|v| {
+                v.as_str()
+                    .ok_or_else(|| FieldError::new(k, "must be a list of strings"))
+            })
+            .collect(),
+        Some(_) => Err(FieldError::new(k, "must be a list")),
+    }
+}
+
+/// An `expire` argument (seconds since the epoch), else now + `valid` seconds.
+pub(crate) fn expire_arg(
+    args: &Args<'_>,
+    valid: u32,
+) -> Result<chrono::DateTime<chrono::Utc>, FieldError> {
+    use chrono::TimeZone;
+    match args.int("expire", 0, i64::from(u32::MAX) * 2)? {
+        Some(e) => chrono::Utc
+            .timestamp_opt(e, 0)
+            .single()
+            .ok_or_else(|| FieldError::new("expire", "not a valid time")),
+        None => Ok(chrono::Utc::now() + chrono::Duration::seconds(i64::from(valid))),
+    }
+}
+
+/// What the lease and reservation checks need of a family's validated section
+/// (`Dhcp4` or `Dhcp6`).
+pub(crate) trait Family {
+    /// Its subnet type.
+    type Subnet;
+    /// Its address type.
+    type Addr: Copy + std::fmt::Display;
+    /// `IPv4` or `IPv6`, as Kea's messages name the family.
+    const NAME: &'static str;
+    /// The configured subnets.
+    fn subnet_list(&self) -> Vec<&Self::Subnet>;
+    /// A subnet's id.
+    fn id_of(s: &Self::Subnet) -> u32;
+    /// A subnet's prefix, as Kea's messages show it.
+    fn prefix_of(s: &Self::Subnet) -> String;
+    /// Whether a subnet's prefix holds `a`.
+    fn holds(s: &Self::Subnet, a: Self::Addr) -> bool;
+    /// The timers in force for a subnet, innermost first.
+    fn scopes<'a>(&'a self, s: &'a Self::Subnet) -> Vec<&'a tern_config::Timers>;
+    /// The global timers.
+    fn global(&self) -> &tern_config::Timers;
+}
+
+/// [`Family`] for a section type, its subnet type and address type.
+macro_rules! family {
+    ($section:ty, $subnet:ty, $addr:ty, $name:literal) => {
+        impl Family for $section {
+            type Subnet = $subnet;
+            type Addr = $addr;
+            const NAME: &'static str = $name;
+            fn subnet_list(&self) -> Vec<&Self::Subnet> {
+                self.subnets.iter().collect()
+            }
+            fn id_of(s: &Self::Subnet) -> u32 {
+                s.id
+            }
+            fn prefix_of(s: &Self::Subnet) -> String {
+                s.prefix.to_string()
+            }
+            fn holds(s: &Self::Subnet, a: $addr) -> bool {
+                s.prefix.contains(a)
+            }
+            fn scopes<'a>(&'a self, s: &'a Self::Subnet) -> Vec<&'a tern_config::Timers> {
+                self.timer_scopes(s)
+            }
+            fn global(&self) -> &tern_config::Timers {
+                &self.timers
+            }
         }
+    };
+}
+
+family!(tern_config::Dhcp4, tern_config::Subnet4, Ipv4Addr, "IPv4");
+family!(
+    tern_config::Dhcp6,
+    tern_config::Subnet6,
+    std::net::Ipv6Addr,
+    "IPv6"
+);
+
+/// The subnet with this id, else a `subnet-id` error saying `missing`.
+fn subnet_by_id<F: Family>(
+    subnets: Vec<&F::Subnet>,
+    id: u32,
+    missing: impl FnOnce() -> String,
+) -> Result<&F::Subnet, FieldError> {
+    subnets
+        .into_iter()
+        .find(|s| F::id_of(s) == id)
+        .ok_or_else(|| FieldError::new("subnet-id", missing()))
+}
+
+/// The subnet a lease argument belongs to, checked as Kea's lease_cmds check it: the
+/// one `subnet-id` names, which must be configured and hold the address (unless
+/// `anywhere`: a delegated prefix lies outside its subnet by design), else the first
+/// holding the address. `Ok(None)` for a `subnet-id` when no subnets are configured
+/// (nothing to check against).
+pub(crate) fn lease_subnet<F: Family>(
+    config: Option<&F>,
+    given: Option<u32>,
+    address: F::Addr,
+    anywhere: bool,
+) -> Result<Option<&F::Subnet>, FieldError> {
+    let subnets = config.map(F::subnet_list).unwrap_or_default();
+    let family = F::NAME;
+    match given {
+        Some(_) if subnets.is_empty() => Ok(None),
+        Some(id) => {
+            let s = subnet_by_id::<F>(subnets, id, || {
+                format!("Invalid subnet-id: No {family} subnet with subnet-id={id} currently configured.")
+            })?;
+            if !anywhere && !F::holds(s, address) {
+                return Err(FieldError::new(
+                    "ip-address",
+                    format!(
+                        "The address {address} does not belong to subnet {}, subnet-id={id}",
+                        F::prefix_of(s)
+                    ),
+                ));
+            }
+            Ok(Some(s))
+        }
+        None => subnets
+            .into_iter()
+            .find(|s| F::holds(s, address))
+            .map(Some)
+            .ok_or_else(|| {
+                FieldError::new(
+                    "subnet-id",
+                    format!("subnet-id not specified and no configured subnet holds {address}"),
+                )
+            }),
     }
-    out
+}
+
+/// The timers in force for a lease in `subnet` (the global ones without a subnet).
+pub(crate) fn lease_timers<'a, F: Family>(
+    config: Option<&'a F>,
+    subnet: Option<&'a F::Subnet>,
+) -> Vec<&'a tern_config::Timers> {
+    match (config, subnet) {
+        (Some(c), Some(s)) => c.scopes(s),
+        (Some(c), None) => vec![c.global()],
+        (None, _) => Vec::new(),
+    }
+}
+
+/// The configured subnet a reservation names, checked as Kea's host_cmds check it:
+/// `None` for the global id 0 or when no subnets are configured; an id not
+/// configured is refused, and so is a reserved address outside the subnet.
+pub(crate) fn reservation_subnet<'a, F: Family>(
+    config: Option<&'a F>,
+    id: u32,
+    addresses: &[F::Addr],
+    field: &str,
+) -> Result<Option<&'a F::Subnet>, FieldError> {
+    let subnets = config.map(F::subnet_list).unwrap_or_default();
+    if id == 0 || subnets.is_empty() {
+        return Ok(None);
+    }
+    let family = F::NAME;
+    let s = subnet_by_id::<F>(subnets, id, || {
+        format!("{family} subnet with ID of '{id}' is not configured")
+    })?;
+    match addresses.iter().find(|a| !F::holds(s, **a)) {
+        Some(a) => Err(FieldError::new(
+            field,
+            format!(
+                "specified reservation '{a}' is not matching the {family} subnet prefix '{}'",
+                F::prefix_of(s)
+            ),
+        )),
+        None => Ok(Some(s)),
+    }
+}
+
+/// The first of `scopes` (innermost first) setting a timer, else Kea's `default`.
+pub(crate) fn timer(
+    scopes: &[&tern_config::Timers],
+    f: impl Fn(&tern_config::Timers) -> Option<u32>,
+    default: u32,
+) -> u32 {
+    scopes.iter().find_map(|t| f(t)).unwrap_or(default)
+}
+
+/// The state of a lease argument (`state`, 0 to 4).
+pub(crate) fn state_arg(args: &Args<'_>) -> Result<tern_store::LeaseState, FieldError> {
+    Ok(tern_store::LeaseState::from_code(
+        args.int("state", 0, 4)?.unwrap_or(0),
+    ))
+}
+
+/// A `hostname` argument as a lease row keeps it (empty when absent), at most 255.
+pub(crate) fn lease_hostname_arg(args: &Args<'_>) -> Result<String, FieldError> {
+    let hostname = args.str("hostname")?.unwrap_or("").to_string();
+    if hostname.len() > 255 {
+        return Err(FieldError::new("hostname", "longer than 255 characters"));
+    }
+    Ok(hostname)
 }
 
 #[cfg(test)]
@@ -316,21 +494,6 @@ mod tests {
         );
         assert_eq!(hex_colon(&[1, 0xab]), "01:ab");
     }
-
-    #[test]
-    fn subnet_lookup() {
-        let c = serde_json::json!({"Dhcp4": {"subnet4": [{"id": 2, "subnet": "192.0.2.0/24", "valid-lifetime": 600}],
-            "shared-networks": [{"subnet4": [{"id": 7, "subnet": "10.0.0.0/8"}]}]}});
-        assert_eq!(
-            subnet4_for(&c, "192.0.2.1".parse().unwrap()),
-            Some((2, Some(600)))
-        );
-        assert_eq!(
-            subnet4_for(&c, "10.1.2.3".parse().unwrap()),
-            Some((7, None))
-        );
-        assert_eq!(subnet4_for(&c, "172.16.0.1".parse().unwrap()), None);
-    }
 }
 
 #[cfg(test)]
@@ -343,12 +506,17 @@ mod reservation_subnet_tests {
 
     #[test]
     fn reservations_must_lie_in_a_configured_subnet() {
-        let c = json!({"Dhcp4": {"subnet4": [{"id": 1, "subnet": "192.0.2.0/24"}]},
-            "Dhcp6": {"subnet6": [{"id": 66, "subnet": "2001:db8::/64"}]}});
+        let c = tern_config::parse_str(
+            &json!({"Dhcp4": {"subnet4": [{"id": 1, "subnet": "192.0.2.0/24"}]},
+            "Dhcp6": {"subnet6": [{"id": 66, "subnet": "2001:db8::/64"}]}})
+            .to_string(),
+            "t.json",
+        )
+        .unwrap();
         let v4 = |id: i64, ip: &str| {
             super::hosts::parse_new(
                 &map(json!({"subnet-id": id, "hw-address": "01:02:03:04:05:06", "ip-address": ip})),
-                &c,
+                c.dhcp4.as_ref(),
             )
             .map(|_| ())
             .map_err(|e| e.to_string())
@@ -373,7 +541,7 @@ mod reservation_subnet_tests {
                     json!({"subnet-id": id, "duid": "01:02:03", "ip-addresses": [ip],
                     "prefixes": ["2001:db8:ffff::/48"]}),
                 ),
-                &c,
+                c.dhcp6.as_ref(),
             )
             .map(|_| ())
             .map_err(|e| e.to_string())
@@ -388,10 +556,9 @@ mod reservation_subnet_tests {
             Err("'ip-addresses': specified reservation '2001:db9::5' is not matching the IPv6 subnet prefix '2001:db8::/64'".into())
         );
         // Without subnets of the family (an API-only tern) nothing is refused.
-        let none = json!({});
         assert!(super::hosts::parse_new(
             &map(json!({"subnet-id": 9, "hw-address": "01:02:03:04:05:06", "ip-address": "192.0.3.9"})),
-            &none
+            None
         )
         .is_ok());
     }
