@@ -227,7 +227,8 @@ pub(super) async fn reservation_get(st: &AppState, args: &Args<'_>) -> Outcome {
     let rows = host::select(st.ctx.store.pool(), &f).await.db()?;
     match rows.first() {
         Some(h) => {
-            Ok(Answer::ok("Host found.").with(hosts::to_kea(h, st.ctx.running().dhcp4.as_deref())))
+            let running = st.ctx.running();
+            Ok(Answer::ok("Host found.").with(hosts::to_kea(h, running.dhcp4.as_deref())))
         }
         None => Err(Answer::new(result::EMPTY, "Host not found.")),
     }
@@ -246,6 +247,7 @@ pub(super) async fn reservation_del(st: &AppState, args: &Args<'_>) -> Outcome {
 pub(super) async fn host_list(st: &AppState, f: HostFilter, family: &str) -> Outcome {
     let rows = host::select(st.ctx.store.pool(), &f).await.db()?;
     let running = st.ctx.running();
+    let d4 = running.dhcp4.as_deref();
     let code = if rows.is_empty() {
         result::EMPTY
     } else {
@@ -253,7 +255,7 @@ pub(super) async fn host_list(st: &AppState, f: HostFilter, family: &str) -> Out
     };
     Ok(
         Answer::new(code, format!("{} {family}host(s) found.", rows.len())).with(json!({
-            "hosts": rows.iter().map(|h| hosts::to_kea(h, running.dhcp4.as_deref())).collect::<Vec<_>>()
+            "hosts": rows.iter().map(|h| hosts::to_kea(h, d4)).collect::<Vec<_>>()
         })),
     )
 }
@@ -283,10 +285,12 @@ pub(super) async fn reservation_get_page(st: &AppState, args: &Args<'_>) -> Outc
     } else {
         result::SUCCESS
     };
-    let mut arguments = json!({
-        "count": rows.len(),
-        "hosts": rows.iter().map(|h| hosts::to_kea(h, st.ctx.running().dhcp4.as_deref())).collect::<Vec<_>>(),
-    });
+    let running = st.ctx.running();
+    let list: Vec<Value> = rows
+        .iter()
+        .map(|h| hosts::to_kea(h, running.dhcp4.as_deref()))
+        .collect();
+    let mut arguments = json!({ "count": rows.len(), "hosts": list });
     if let Some(last) = rows.last() {
         arguments["next"] = json!({ "from": last.host_id, "source-index": 1 });
     }
