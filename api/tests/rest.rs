@@ -627,3 +627,58 @@ async fn a_deleted_lease_queues_its_dns_removal_and_the_queue_says_why() {
         "newest first"
     );
 }
+
+/// A deleted lease's removal carries the `ddns-*` parameters in force for its address,
+/// inherited as the DHCP engine resolves them: pool, subnet, shared network, global.
+#[tokio::test]
+async fn a_deleted_leases_removal_takes_its_scopes_ddns_parameters() {
+    let config = json!({ "Dhcp4": {
+        "ddns-ttl": 100,
+        "shared-networks": [{ "name": "net", "ddns-ttl": 200,
+            "ddns-conflict-resolution-mode": "no-check-without-dhcid",
+            "subnet4": [{ "id": 1, "subnet": "172.21.5.0/24",
+                "pools": [{ "pool": "172.21.5.100 - 172.21.5.199", "ddns-ttl": 300 }] }] }],
+        "subnet4": [{ "id": 2, "subnet": "192.0.2.0/24" }]
+    }});
+    let e = common::env_with_config(tern_api::Auth::open(), config).await;
+    named_lease(&e, 10, "outside-pool.example.com").await;
+    named_lease(&e, 150, "in-pool.example.com").await;
+    sqlx::query(
+        "INSERT INTO lease4 (address, hwaddr, valid_lifetime, expire, subnet_id, fqdn_fwd, fqdn_rev, hostname, state) \
+         VALUES ($1, '\\x080027aabb02', 4000, now() + interval '1 hour', 2, true, false, 'global.example.com', 0)",
+    )
+    .bind(i64::from(u32::from(std::net::Ipv4Addr::new(192, 0, 2, 7))))
+    .execute(e.db.pool())
+    .await
+    .unwrap();
+    for ip in ["172.21.5.10", "172.21.5.150", "192.0.2.7"] {
+        let (s, _, v) = rest(&e.app, "DELETE", &format!("/api/v1/leases/{ip}"), None).await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{ip}: {v}");
+    }
+    let (_, _, page) = rest(&e.app, "GET", "/api/v1/ddns/ncrs", None).await;
+    let got: Vec<(String, i64, String)> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["fqdn"].as_str().unwrap().to_string(),
+                i["ncr"]["lease-length"].as_i64().unwrap(),
+                i["ncr"]["conflict-resolution-mode"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            )
+        })
+        .collect();
+    let row = |n: &str, ttl: i64, mode: &str| (n.to_string(), ttl, mode.to_string());
+    assert_eq!(
+        got,
+        vec![
+            row("global.example.com.", 100, "check-with-dhcid"),
+            row("in-pool.example.com.", 300, "no-check-without-dhcid"),
+            row("outside-pool.example.com.", 200, "no-check-without-dhcid"),
+        ],
+        "{page}"
+    );
+}
