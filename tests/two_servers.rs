@@ -188,7 +188,10 @@ fn wait_exit(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
 #[tokio::test(flavor = "multi_thread")]
 async fn two_servers_on_one_store_never_lease_an_address_twice() {
     if let Some(why) = missing_prerequisite() {
-        eprintln!("two_servers: SKIPPED: {why}");
+        tern_testkit::peer_missing(
+            "two_servers_on_one_store_never_lease_an_address_twice",
+            &why,
+        );
         return;
     }
     let started = Instant::now();
