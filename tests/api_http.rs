@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use common::Tern;
 use serde_json::{json, Value};
-use tern_d2::tsig::Algorithm;
+use tern_dnsmsg::tsig::Algorithm;
 
 const API_KEY: &str = "api-http-test-key";
 const USER: &str = "admin";

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::{tern_bin, Tern};
 use serde_json::Value;
-use tern_d2::tsig::Algorithm;
+use tern_dnsmsg::tsig::Algorithm;
 use tern_store::testing::{fresh_db, TestDb};
 
 const KEY: &str = "cli-test-key";

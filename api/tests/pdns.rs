@@ -13,7 +13,7 @@ use axum::Router;
 use bind::{Named, ZoneSpec};
 use serde_json::{json, Value};
 use tern_api::Auth;
-use tern_d2::tsig::{Algorithm, TsigKey};
+use tern_dnsmsg::tsig::{Algorithm, TsigKey};
 
 const API_KEY: &str = "pdns-test-key";
 const ZONE: &str = "/api/v1/servers/localhost/zones/example.com.";

@@ -24,7 +24,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine as _;
 use hickory_proto::rr::Name;
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
@@ -37,12 +36,13 @@ use tokio::sync::{mpsc, watch, Notify};
 use tokio::task::{JoinHandle, JoinSet};
 use tracing::{debug, error, info, warn};
 
-use crate::client::{self, ExchangeError, SocketPool};
+use tern_dnsmsg::client::{self, ExchangeError, SocketPool};
+use tern_dnsmsg::tsig::{Secret, TsigKey};
+
 use crate::domains::match_domain;
 use crate::stats::{D2Stats, ExchangeResult};
 use crate::transaction::messages::UpdateParams;
 use crate::transaction::{Action, Direction, Event, Outcome, Transaction, Zone};
-use crate::tsig::{Algorithm, TsigKey};
 
 /// Why d2 could not start.
 #[derive(Debug, thiserror::Error)]
@@ -398,25 +398,17 @@ fn default_worker_id() -> String {
 fn load_keys(config: &DhcpDdns) -> Result<Vec<(String, Arc<TsigKey>)>, D2Error> {
     let mut out = Vec::new();
     for k in &config.tsig_keys {
-        let err = |reason: String| D2Error::Key {
-            name: k.name.clone(),
-            reason,
-        };
         let secret = match &k.secret {
-            TsigSecret::Bytes(b) => b.clone(),
-            TsigSecret::File(p) => {
-                let text = std::fs::read_to_string(p)
-                    .map_err(|e| err(format!("cannot read {}: {e}", p.display())))?;
-                base64::engine::general_purpose::STANDARD
-                    .decode(text.trim())
-                    .map_err(|e| err(format!("{} is not base64: {e}", p.display())))?
-            }
+            TsigSecret::Bytes(b) => Secret::Bytes(b),
+            TsigSecret::File(p) => Secret::File(p),
         };
-        let name = Name::from_ascii(&k.name).map_err(|e| err(e.to_string()))?;
-        let algorithm =
-            Algorithm::from_kea_name(k.algorithm.name()).map_err(|e| err(e.to_string()))?;
-        let bits = u16::try_from(k.digest_bits).map_err(|e| err(e.to_string()))?;
-        let key = TsigKey::new(name, algorithm, secret, bits).map_err(|e| err(e.to_string()))?;
+        let key =
+            TsigKey::from_kea(&k.name, k.algorithm.name(), k.digest_bits, secret).map_err(|e| {
+                D2Error::Key {
+                    name: k.name.clone(),
+                    reason: e.to_string(),
+                }
+            })?;
         out.push((k.name.clone(), Arc::new(key)));
     }
     Ok(out)
@@ -1049,7 +1041,7 @@ async fn transact(rt: &Runtime, ncr: &NameChangeRequest) -> Outcome {
                     tx.state(),
                     ncr.fqdn,
                     srv.addr,
-                    crate::transaction::rcode_name(rcode)
+                    tern_dnsmsg::rcode::name(rcode)
                 );
                 Event::Response(rcode)
             }
@@ -1082,6 +1074,7 @@ async fn transact(rt: &Runtime, ncr: &NameChangeRequest) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tern_dnsmsg::tsig::Algorithm;
 
     fn config(text: &str) -> DhcpDdns {
         tern_config::parse_str(text, "t.json")

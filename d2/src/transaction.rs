@@ -39,18 +39,6 @@ pub const TRIES_PER_SERVER: u32 = 3;
 /// NXDOMAIN as a name comes and goes) before the transaction gives up.
 pub const MAX_ADD_REPLACE_BOUNCES: u32 = 4;
 
-/// The RCODE as dig and BIND's logs spell it (RFC 6895 §2.3 mnemonics).
-pub fn rcode_name(rcode: ResponseCode) -> String {
-    const NAMES: [&str; 11] = [
-        "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET",
-        "NXRRSET", "NOTAUTH", "NOTZONE",
-    ];
-    let code = u16::from(rcode);
-    NAMES
-        .get(usize::from(code))
-        .map_or_else(|| format!("RCODE {code}"), |n| (*n).to_owned())
-}
-
 /// Forward or reverse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Direction {
@@ -342,7 +330,7 @@ impl Transaction {
         let what = self.state.rejected_id();
         self.finish(Outcome::Failed(format!(
             "{what}: server answered {}",
-            rcode_name(rcode)
+            tern_dnsmsg::rcode::name(rcode)
         )))
     }
 
@@ -431,7 +419,7 @@ impl Transaction {
                     };
                     self.finish(Outcome::Conflict(format!(
                         "DHCP_DDNS_FORWARD_REPLACE_REJECTED: {why} (server answered {})",
-                        rcode_name(rcode)
+                        tern_dnsmsg::rcode::name(rcode)
                     )))
                 }
                 _ => self.reject(rcode),

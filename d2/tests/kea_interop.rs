@@ -12,8 +12,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{ddns_zones, key, Named};
-use tern_d2::tsig::{Algorithm, TsigKey};
 use tern_d2::{D2Options, D2Service};
+use tern_dnsmsg::tsig::{Algorithm, TsigKey};
 use tern_ncr::{Dhcid, Fqdn};
 use tern_store::ncr_queue::{self, NcrRecord, NcrSource, NcrState};
 use tern_store::testing::{self, TestDb};

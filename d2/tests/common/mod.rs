@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{Name, RecordType};
-use tern_d2::tsig::{Algorithm, TsigKey};
+use tern_dnsmsg::tsig::{Algorithm, TsigKey};
 
 pub const NAMED: &str = "/usr/sbin/named";
 
