@@ -8,9 +8,9 @@
 //! been called by the end of the test (a new command or route without a test here fails
 //! it). `shutdown` goes last and must end tern with exit 0.
 
-#[path = "../d2/tests/common/mod.rs"]
-mod bind;
 mod common;
+
+use tern_testkit::bind;
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;

@@ -1,9 +1,9 @@
 //! `tern host|lease|record` against a running `tern serve`: what the operator sees on the
 //! terminal, and what lands in Kea's tables.
 
-#[path = "../d2/tests/common/mod.rs"]
-mod bind;
 mod common;
+
+use tern_testkit::bind;
 
 use std::process::Command;
 use std::time::Duration;

@@ -3,9 +3,9 @@
 //! The tool tests replay the requests lego's, octodns' and external-dns' PowerDNS
 //! providers send.
 
-#[path = "../../d2/tests/common/mod.rs"]
-mod bind;
 mod common;
+
+use tern_testkit::bind;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};

@@ -1,7 +1,7 @@
 //! d2 end to end: NCRs sent over UDP exactly as Kea sends them, a real PostgreSQL
 //! queue, TSIG-signed RFC 2136 updates to a private BIND 9, results read back with dig.
 
-mod common;
+use tern_testkit::bind as common;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};

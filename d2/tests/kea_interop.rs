@@ -3,7 +3,7 @@
 //! socket with lease_cmds (`lease4-add`, `lease4-resend-ddns`, `lease4-del` with
 //! `update-ddns`), so no DHCP client or network namespace is needed.
 
-mod common;
+use tern_testkit::bind as common;
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;

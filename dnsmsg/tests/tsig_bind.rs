@@ -5,9 +5,7 @@
 //! BIND comes from Debian's `bind9` package (`scripts/setup-debian.sh test` installs it);
 //! without it these tests fail, they do not skip.
 
-// BIND's harness is d2's test helper, shared until the test helpers become one crate.
-#[path = "../../d2/tests/common/mod.rs"]
-mod common;
+use tern_testkit::bind as common;
 
 use std::time::Duration;
 

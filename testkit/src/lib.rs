@@ -2,6 +2,8 @@
 //! of the product depends on it.
 #![warn(missing_docs)]
 
+pub mod bind;
+
 /// True when the run is CI's (`CI=true`, as CI systems set it): a test whose peer is
 /// missing must then fail, not pass as skipped, so a broken install step shows red.
 pub fn in_ci() -> bool {
