@@ -132,13 +132,20 @@ const CLIENTS: [ClientKind; 12] = [
     },
 ];
 
-/// Reservation kinds: none, one without a host name, two with one.
-const RESERVATIONS: [&str; 4] = ["none", "no hostname (an option)", "'rsv-N'", "'Rsv-N.Lab'"];
+/// Reservation kinds: none, one without a host name, three with one.
+const RESERVATIONS: [&str; 5] = [
+    "none",
+    "no hostname (an option)",
+    "'rsv-N'",
+    "'Rsv-N.Lab'",
+    "'abs-N.example.org.'",
+];
 
 fn reserved_name(kind: usize, client: usize) -> Option<String> {
     match kind {
         2 => Some(format!("rsv-{client}")),
         3 => Some(format!("Rsv-{client}.Lab")),
+        4 => Some(format!("abs-{client}.example.org.")),
         _ => None,
     }
 }

@@ -326,6 +326,7 @@ fn decide_fqdn(
             flags |= bit;
         }
     }
+    // RCODEs 255 (RFC 4702 §2.2: a server SHOULD send 255); Kea echoes the client's.
     let mut reply = vec![flags, 255, 255];
     if c.flags & FLAG_E != 0 {
         // The same wire form the NCR's name has (escapes decoded, nothing trimmed),
