@@ -494,13 +494,24 @@ fn config_hash_get(st: &AppState) -> Answer {
     }
 }
 
+/// `shutdown`: handed to the appliance's main loop like a reconfiguration, so the
+/// services stop in their usual order; it answers before the API stops (the API's
+/// graceful stop lets this answer out). Answered "Shutting down." as Kea does, also when
+/// a stop is already under way.
 async fn shutdown(st: &AppState) -> Outcome {
-    let f = st.ctx.on_shutdown.clone();
     info!("API_SHUTDOWN shutdown requested over the command channel");
-    tokio::spawn(async move {
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        f();
-    });
+    if let Some(tx) = st.ctx.reconfigure.clone() {
+        let (reply, outcome) = tokio::sync::oneshot::channel();
+        let what = crate::Reconfigure::Shutdown;
+        if tx
+            .send(crate::ReconfigureRequest { what, reply })
+            .await
+            .is_ok()
+        {
+            // Ok(()) once the main loop has it; a closed channel means it is stopping.
+            let _ = outcome.await;
+        }
+    }
     Ok(Answer::ok("Shutting down."))
 }
 
