@@ -27,11 +27,9 @@
 
 pub mod auth;
 pub mod command;
-pub mod ddns;
 pub mod error;
 pub mod kea;
 pub mod metrics;
-pub mod openapi;
 pub mod pdns;
 pub mod rest;
 pub mod stats;
