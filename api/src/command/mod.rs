@@ -24,17 +24,22 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
-use tracing::{error, info};
+use tracing::info;
 
 use crate::kea::hosts::{self, HostFilter, WriteError};
 use crate::kea::hosts6::{self, Host6Filter, WriteError6};
 use crate::kea::leases::{self, LeaseFilter};
 use crate::kea::leases6::{self, Lease6Filter};
-use crate::kea::{classify, parse_hex, Args, DbFault, FieldError};
+use crate::kea::{classify, parse_hex, Args, DbFault};
 use crate::AppState;
 
+mod answer;
 mod host_cmds;
 mod lease_cmds;
+
+pub use answer::{result, Answer, Outcome};
+// Also what lease_cmds and host_cmds take from here (`use super::*`).
+use answer::{db_answer, unsupported, DbExt};
 
 use host_cmds::*;
 use lease_cmds::*;
@@ -98,9 +103,6 @@ pub struct Call<'a> {
     /// Whether `arguments` was given at all.
     pub has_args: bool,
 }
-
-/// A handler's answer: `Ok` and `Err` both are answers, `Err` lets `?` end a handler early.
-pub type Outcome = Result<Answer, Answer>;
 
 /// A running handler.
 pub type Reply<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Outcome> + Send + 'a>>;
@@ -239,99 +241,6 @@ fn listed(ha: bool, reconfigurable: bool) -> Vec<&'static str> {
         .collect()
 }
 
-/// Kea's result codes.
-pub mod result {
-    /// Success.
-    pub const SUCCESS: i64 = 0;
-    /// Error.
-    pub const ERROR: i64 = 1;
-    /// Command not supported.
-    pub const UNSUPPORTED: i64 = 2;
-    /// Nothing found.
-    pub const EMPTY: i64 = 3;
-    /// Conflict.
-    pub const CONFLICT: i64 = 4;
-}
-
-/// One answer element.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Answer {
-    /// Result code.
-    pub result: i64,
-    /// Text, when Kea gives one.
-    pub text: Option<String>,
-    /// Arguments, when any.
-    pub arguments: Option<Value>,
-}
-
-impl Answer {
-    fn new(result: i64, text: impl Into<String>) -> Self {
-        Self {
-            result,
-            text: Some(text.into()),
-            arguments: None,
-        }
-    }
-    fn ok(text: impl Into<String>) -> Self {
-        Self::new(result::SUCCESS, text)
-    }
-    fn err(text: impl Into<String>) -> Self {
-        Self::new(result::ERROR, text)
-    }
-    fn with(mut self, args: Value) -> Self {
-        self.arguments = Some(args);
-        self
-    }
-    /// Kea's JSON for the answer.
-    pub fn to_json(&self) -> Value {
-        let mut m = Map::new();
-        m.insert("result".into(), self.result.into());
-        if let Some(t) = &self.text {
-            m.insert("text".into(), t.clone().into());
-        }
-        if let Some(a) = &self.arguments {
-            m.insert("arguments".into(), a.clone());
-        }
-        Value::Object(m)
-    }
-}
-
-impl From<FieldError> for Answer {
-    fn from(e: FieldError) -> Self {
-        Answer::err(e.to_string())
-    }
-}
-
-fn db_answer(e: sqlx::Error) -> Answer {
-    match classify(&e) {
-        DbFault::Conflict(m) => Answer::new(result::CONFLICT, m),
-        DbFault::Invalid(m) => Answer::err(m),
-        DbFault::Other => {
-            error!("API_DB_ERROR {e}");
-            Answer::err("database error (details in the server log)")
-        }
-    }
-}
-
-trait DbExt<T> {
-    fn db(self) -> Result<T, Answer>;
-}
-
-impl<T> DbExt<T> for sqlx::Result<T> {
-    fn db(self) -> Result<T, Answer> {
-        self.map_err(db_answer)
-    }
-}
-
-impl<T> DbExt<T> for tern_store::Result<T> {
-    fn db(self) -> Result<T, Answer> {
-        self.map_err(|e| match e {
-            tern_store::Error::Database(e) => db_answer(e),
-            other => db_answer(sqlx::Error::Protocol(other.to_string())),
-        })
-    }
-}
-
 fn bad_request(text: String) -> Response {
     (
         StatusCode::BAD_REQUEST,
@@ -406,14 +315,6 @@ async fn handle(
         answers.push(a.to_json());
     }
     Json(Value::Array(answers)).into_response()
-}
-
-/// Kea's answer for a command the daemon does not have.
-fn unsupported(command: &str) -> Answer {
-    Answer::new(
-        result::UNSUPPORTED,
-        format!("'{command}' command not supported."),
-    )
 }
 
 /// Runs one command for one service (`None`: no service named).
