@@ -391,6 +391,22 @@ fn every_api_endpoint_over_http_against_tern_serve() {
     assert_eq!(a["text"], "Shutting down.");
     let status = tern.wait_exit(Duration::from_secs(30));
     assert_eq!(status.code(), Some(0), "{status}; log:\n{}", tern.log());
+    // Stopped in the usual order, as on SIGTERM: the API, DHCPv4, d2, then the store.
+    let log = tern.log();
+    let mut from = 0;
+    for id in [
+        "API_SHUTDOWN",
+        "API_STOPPED",
+        "DHCP4_SHUTDOWN",
+        "DHCP_DDNS_QUEUE_MGR_STOPPED",
+        "TERN_SHUTDOWN",
+        "STORE_EMBEDDED_STOPPED",
+        "TERN_STOPPED",
+    ] {
+        from += log[from..]
+            .find(id)
+            .unwrap_or_else(|| panic!("no {id} after the shutdown command:\n{log}"));
+    }
     eprintln!(
         "api_http: {} commands and {} operations over HTTP in {:?}",
         commands.len(),
