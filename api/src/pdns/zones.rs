@@ -14,7 +14,7 @@ use tern_dnsmsg::tsig::{Secret, TsigKey};
 use tern_dnsmsg::update::{self, RrsetChange, UpdateError};
 use tracing::warn;
 
-use super::PdnsError;
+use super::error::PdnsError;
 
 /// One zone held by another server.
 pub struct RemoteZone {
