@@ -360,7 +360,7 @@ mod tests {
         assert_eq!(Sanitizer::new("", "x").apply("my_host"), "my_host");
         assert_eq!(Sanitizer::new("[0-9]", "").apply("pc42"), "pc");
     }
-    use crate::decide::tests::request;
+    use crate::packet::tests::request;
     use crate::packet::RequestKind;
 
     fn cfg() -> DdnsConfig {
