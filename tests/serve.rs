@@ -102,6 +102,65 @@ async fn restart_on_the_same_data_dir_keeps_data() {
     assert!(tern.wait_exit(Duration::from_secs(60)).success());
 }
 
+/// As root from a clone in `/root` (mode 0700), or with any `--data-dir` below a directory
+/// PostgreSQL's user may not enter (a `mktemp -d`): the cluster starts, keeps its data in
+/// that directory across a restart, and nothing is mounted on the host.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_data_dir_below_a_0700_directory_works() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let private = dir.path().join("private");
+    std::fs::create_dir(&private).unwrap();
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let data = private.join("tern-data");
+    let config = write_config(dir.path(), STORE_ONLY);
+    let args = ["serve", "-c", &config, "--data-dir", data.to_str().unwrap()];
+
+    let mut tern = Tern::start(&args, &dir.path().join("1.log"));
+    let log = tern.wait_for(READY, START);
+    assert!(!log.contains("TERN_FAILED"), "{log}");
+    assert!(
+        data.join("pg/PG_VERSION").exists(),
+        "cluster not in the data dir"
+    );
+    exec(&embedded(&data), INSERT_LEASE).await;
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(
+        !mounts.contains(data.to_str().unwrap()),
+        "the host sees a mount of the data dir:\n{mounts}"
+    );
+    let pid = tern.pid();
+    tern.signal(libc::SIGTERM);
+    assert!(
+        tern.wait_exit(Duration::from_secs(60)).success(),
+        "{}",
+        tern.log()
+    );
+    // The mount point of a private view goes with the cluster.
+    let left: Vec<_> = std::fs::read_dir("/run/tern")
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(
+        !left
+            .iter()
+            .any(|n| n.to_string_lossy().starts_with(&format!("pg-{pid}-"))),
+        "mount point left behind: {left:?}"
+    );
+
+    let mut tern = Tern::start(&args, &dir.path().join("2.log"));
+    let log = tern.wait_for(READY, START);
+    assert!(
+        !log.contains("STORE_EMBEDDED_INITDB"),
+        "cluster re-created:\n{log}"
+    );
+    assert_eq!(
+        lease_hostnames(&embedded(&data)).await,
+        ["kept.example.com"]
+    );
+    tern.signal(libc::SIGTERM);
+    assert!(tern.wait_exit(Duration::from_secs(60)).success());
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn kill_9_loses_nothing_committed() {
     let dir = tempfile::tempdir().unwrap();
