@@ -22,8 +22,7 @@ use tracing::debug;
 
 use crate::batch::{Answer, Batcher};
 use crate::config::ServerConfig;
-use crate::ddns::NameDecision;
-use crate::engine::{lease_ncrs, removal};
+use crate::ddns::{lease_ncrs, removal, NameDecision};
 use crate::error::EngineError;
 use crate::request::{self, Facts, NakReason, Refusal, Row, Verdict};
 
@@ -101,7 +100,7 @@ fn settle(cfg: &ServerConfig, job: &Job, existing: Option<&Lease4>) -> Step {
     // Another client's lease that expired but was not reclaimed yet is reclaimed here,
     // as Kea does before reusing an address: its name leaves DNS too.
     if let Some(l) = existing.filter(|l| !mine && l.state == LeaseState::Default) {
-        ncrs.extend(removal(subnet, l));
+        ncrs.extend(removal(subnet.ddns_for(l.address), l));
     }
     ncrs.extend(lease_ncrs(
         subnet.ddns_for(new.address),

@@ -7,7 +7,7 @@ use std::net::Ipv4Addr;
 use std::sync::Arc;
 
 use sqlx::PgConnection;
-use tern_ncr::{ChangeType, NameChangeRequest};
+use tern_ncr::NameChangeRequest;
 use tern_store::ncr_queue::{self, NcrSource};
 use tern_store::{lease4, Lease4, LeaseState, NewLease4, Owner, Store};
 use tokio::sync::watch;
@@ -19,7 +19,7 @@ use crate::commit::{Committed, Committer, Job};
 use crate::hosts::HostCache;
 
 use crate::config::{Host, ServerConfig, Subnet};
-use crate::ddns::{self, decide_name, DdnsConfig, NameDecision};
+use crate::ddns::{self, decide_name, NameDecision};
 use crate::decide::{
     build_reply, client_identifiers, config_host, config_reserved_for_other, destination,
     lifetimes_for, select_subnet, serving_subnet, start_offset, Destination, Ingress, ReplyPlan,
@@ -293,7 +293,7 @@ impl Engine {
         let leases = lease4::reclaim_expired(&mut tx, &ids, limit).await?;
         for l in leases.iter().filter(|l| l.state == LeaseState::Default) {
             if let Some(subnet) = self.cfg.subnet(l.subnet_id) {
-                if let Some(n) = removal(subnet, l) {
+                if let Some(n) = ddns::removal(subnet.ddns_for(l.address), l) {
                     ncr_queue::enqueue(&mut *tx, &n, NcrSource::Dhcp4).await?;
                 }
             }
@@ -802,7 +802,7 @@ impl Engine {
         let mut tx = self.store.pool().begin().await?;
         match lease4::release(&mut tx, req.ciaddr, owner).await? {
             Some(before) => {
-                if let Some(n) = removal(subnet, &before) {
+                if let Some(n) = ddns::removal(subnet.ddns_for(before.address), &before) {
                     ncr_queue::enqueue(&mut *tx, &n, NcrSource::Dhcp4).await?;
                 }
                 tx.commit().await?;
@@ -844,7 +844,7 @@ impl Engine {
         let mut tx = self.store.pool().begin().await?;
         match lease4::decline(&mut tx, address, owner, self.cfg.decline_probation).await? {
             Some(before) => {
-                if let Some(n) = removal(subnet, &before) {
+                if let Some(n) = ddns::removal(subnet.ddns_for(before.address), &before) {
                     ncr_queue::enqueue(&mut *tx, &n, NcrSource::Dhcp4).await?;
                 }
                 tx.commit().await?;
@@ -907,70 +907,6 @@ fn lease_hostname(req: &Request, name: &NameDecision) -> Option<String> {
     })
 }
 
-/// Lease host names compare as DNS names: case and the trailing dot do not matter.
-fn same_name(lease_hostname: Option<&str>, fqdn: Option<&str>) -> bool {
-    let norm = |s: &str| s.trim_end_matches('.').to_ascii_lowercase();
-    lease_hostname.map(norm) == fqdn.map(norm)
-}
-
-/// The NCRs for a granted lease, given the client's previous lease on the address:
-/// a new name (or `ddns-update-on-renew`) removes the old entries and adds the new.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn lease_ncrs(
-    cfg: &DdnsConfig,
-    htype: u8,
-    chaddr: &[u8],
-    old: Option<&Lease4>,
-    name: &NameDecision,
-    address: Ipv4Addr,
-    valid: u32,
-    // The client id as the lease row keeps it (none with match-client-id false): the
-    // DHCID must come from what the row keeps, so the later removal computes the same one.
-    lease_client_id: Option<&[u8]>,
-) -> Vec<NameChangeRequest> {
-    let mut out = Vec::new();
-    let old_active = old.filter(|l| l.state == LeaseState::Default && (l.fqdn_fwd || l.fqdn_rev));
-    let same = old_active.is_some_and(|l| {
-        same_name(l.hostname.as_deref(), name.fqdn.as_deref())
-            && l.fqdn_fwd == name.fwd
-            && l.fqdn_rev == name.rev
-    });
-    if same && !cfg.update_on_renew {
-        return out;
-    }
-    if let Some(l) = old_active.filter(|_| !same) {
-        if let Some(h) = &l.hostname {
-            out.extend(ddns::ncr(
-                ChangeType::Remove,
-                cfg,
-                h,
-                l.fqdn_fwd,
-                l.fqdn_rev,
-                address,
-                l.client_id.as_deref(),
-                htype,
-                l.hwaddr.as_deref().unwrap_or_default(),
-                valid,
-            ));
-        }
-    }
-    if let Some(f) = &name.fqdn {
-        out.extend(ddns::ncr(
-            ChangeType::Add,
-            cfg,
-            f,
-            name.fwd,
-            name.rev,
-            address,
-            lease_client_id,
-            htype,
-            chaddr,
-            valid,
-        ));
-    }
-    out
-}
-
 /// The NCR removing a lease's DNS entries, made as the engine makes it on a release,
 /// for other writers of the lease table (the API deleting a lease). `None` when the
 /// lease has no DNS entries or its subnet is not configured.
@@ -978,24 +914,8 @@ pub fn removal_ncr(cfg: &ServerConfig, lease: &Lease4) -> Option<NameChangeReque
     if lease.state != LeaseState::Default {
         return None;
     }
-    removal(cfg.subnet(lease.subnet_id)?, lease)
-}
-
-/// The NCR removing a lease's DNS entries (on release, decline), if it has any.
-pub(crate) fn removal(subnet: &Subnet, l: &Lease4) -> Option<NameChangeRequest> {
-    let h = l.hostname.as_deref()?;
-    ddns::ncr(
-        ChangeType::Remove,
-        subnet.ddns_for(l.address),
-        h,
-        l.fqdn_fwd,
-        l.fqdn_rev,
-        l.address,
-        l.client_id.as_deref(),
-        1,
-        l.hwaddr.as_deref().unwrap_or_default(),
-        l.valid_lifetime,
-    )
+    let subnet = cfg.subnet(lease.subnet_id)?;
+    ddns::removal(subnet.ddns_for(lease.address), lease)
 }
 
 fn chrono_now() -> chrono::DateTime<chrono::Utc> {
@@ -1016,19 +936,6 @@ fn sanitize_hostname(h: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_kea_written_name_without_the_dot_is_the_same_name() {
-        assert!(same_name(
-            Some("MyClient.example.com"),
-            Some("myclient.example.com.")
-        ));
-        assert!(!same_name(
-            Some("other.example.com"),
-            Some("myclient.example.com.")
-        ));
-        assert!(!same_name(None, Some("myclient.example.com.")));
-    }
 
     #[test]
     fn hostnames_are_cleaned() {
