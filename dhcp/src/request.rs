@@ -186,7 +186,8 @@ impl Facts {
 pub enum Row {
     /// No row.
     Free,
-    /// A row of this client's (by client id, else hardware address; in any state).
+    /// A row of this client's (by client id, else hardware address; in any state: a
+    /// declined one is not rewritten before its probation ends, see [`LOST_WRITE`]).
     Mine,
     /// Another client's row (the write replaces it only if it expired or was
     /// released: the database decides, see [`LOST_WRITE`]).
@@ -245,9 +246,9 @@ pub fn settle(f: &Facts, row: Row) -> Verdict {
     if mine && f.reserved != Some(a) && f.reserved_for_other {
         return Verdict::Refuse(Refusal::Nak(NakReason::NotAvailable));
     }
-    // RFC 2131 §4.3.2 SELECTING/INIT-REBOOT: an address that is not the client's must
-    // be one the server may give it: reserved for it, or in a pool and reserved for
-    // nobody else.
+    // RFC 2131 §4.3.2 (SELECTING, or RENEWING/REBINDING without a lease of the
+    // client's): an address that is not the client's must be one the server may give
+    // it: reserved for it, or in a pool and reserved for nobody else.
     let may_have = f.reserved == Some(a) || (f.in_pool && !f.reserved_for_other);
     if !mine && !may_have {
         return Verdict::Refuse(Refusal::Nak(NakReason::NotAvailable));
@@ -255,10 +256,11 @@ pub fn settle(f: &Facts, row: Row) -> Verdict {
     Verdict::Ack
 }
 
-/// What a lease [`settle`] granted gets when its write loses: the database keeps
-/// another client's unexpired lease (the row read locked, or inserted meanwhile by
-/// another server sharing the database; the database's clock decides, so that the
-/// servers agree). RFC 2131 §4.3.2: an address that is not available is refused.
+/// What a lease [`settle`] granted gets when its write loses: the database keeps an
+/// unexpired lease it does not give this client — another client's (the row read
+/// locked, or inserted meanwhile by another server sharing the database), or the
+/// client's own declined one. The database's clock decides, so that servers sharing it
+/// agree. RFC 2131 §4.3.2: an address that is not available is refused.
 pub const LOST_WRITE: Refusal = Refusal::Nak(NakReason::InUse);
 
 #[cfg(test)]
