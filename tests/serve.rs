@@ -67,6 +67,20 @@ const INSERT_LEASE: &str =
      fqdn_fwd, fqdn_rev, hostname, state) VALUES (3221226122, decode('080027f25ce2','hex'), 3600, \
      now() + interval '1 hour', 1, true, true, 'kept.example.com', 0)";
 
+/// Starts tern again on `data`: the cluster is not re-created and still holds
+/// INSERT_LEASE's row; then stops it with `stop`.
+async fn starts_again_with_the_lease(args: &[&str], log: &Path, data: &Path, stop: i32) {
+    let mut tern = Tern::start(args, log);
+    let text = tern.wait_for(READY, START);
+    assert!(
+        !text.contains("STORE_EMBEDDED_INITDB"),
+        "cluster re-created:\n{text}"
+    );
+    assert_eq!(lease_hostnames(&embedded(data)).await, ["kept.example.com"]);
+    tern.signal(stop);
+    assert!(tern.wait_exit(Duration::from_secs(60)).success());
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn restart_on_the_same_data_dir_keeps_data() {
     let dir = tempfile::tempdir().unwrap();
@@ -88,18 +102,7 @@ async fn restart_on_the_same_data_dir_keeps_data() {
         "PostgreSQL outlived tern"
     );
 
-    let mut tern = Tern::start(&args, &dir.path().join("2.log"));
-    let log = tern.wait_for(READY, START);
-    assert!(
-        !log.contains("STORE_EMBEDDED_INITDB"),
-        "cluster re-created:\n{log}"
-    );
-    assert_eq!(
-        lease_hostnames(&embedded(&data)).await,
-        ["kept.example.com"]
-    );
-    tern.signal(libc::SIGINT);
-    assert!(tern.wait_exit(Duration::from_secs(60)).success());
+    starts_again_with_the_lease(&args, &dir.path().join("2.log"), &data, libc::SIGINT).await;
 }
 
 /// As root from a clone in `/root` (mode 0700), or with any `--data-dir` below a directory
@@ -147,18 +150,7 @@ async fn a_data_dir_below_a_0700_directory_works() {
         "mount point left behind: {left:?}"
     );
 
-    let mut tern = Tern::start(&args, &dir.path().join("2.log"));
-    let log = tern.wait_for(READY, START);
-    assert!(
-        !log.contains("STORE_EMBEDDED_INITDB"),
-        "cluster re-created:\n{log}"
-    );
-    assert_eq!(
-        lease_hostnames(&embedded(&data)).await,
-        ["kept.example.com"]
-    );
-    tern.signal(libc::SIGTERM);
-    assert!(tern.wait_exit(Duration::from_secs(60)).success());
+    starts_again_with_the_lease(&args, &dir.path().join("2.log"), &data, libc::SIGTERM).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -19,7 +19,7 @@ use crate::commit::{Committed, Committer, Job};
 use crate::hosts::HostCache;
 
 use crate::config::{Host, ServerConfig, Subnet};
-use crate::ddns::{self, decide_name, NameDecision};
+use crate::ddns::{self, decide_name};
 use crate::decide::{
     build_reply, client_identifiers, config_host, config_reserved_for_other, destination,
     lifetimes_for, select_subnet, serving_subnet, start_offset, Destination, Ingress, ReplyPlan,
@@ -433,11 +433,6 @@ impl Engine {
         subnet.in_pool(a).is_some() && !self.reserved_for_other(req, subnet, a)
     }
 
-    fn hostname<'a>(req: &'a Request, host: Option<&'a Found>) -> Option<String> {
-        host.and_then(|h| h.host.hostname.clone())
-            .or_else(|| req.hostname.as_deref().and_then(sanitize_hostname))
-    }
-
     #[allow(clippy::too_many_arguments)]
     fn reply(
         &self,
@@ -450,9 +445,6 @@ impl Engine {
         extra: Extra<'_>,
     ) -> Outcome {
         let pool = subnet.and_then(|s| s.in_pool(yiaddr));
-        let hostname = extra
-            .hostname
-            .or_else(|| host.and_then(|h| h.host.hostname.as_deref()));
         let lifetimes = match (kind, subnet) {
             (ReplyKind::Nak, _) | (_, None) => None,
             _ if yiaddr.is_unspecified() => None,
@@ -467,7 +459,7 @@ impl Engine {
             host: host.map(|h| &h.host),
             yiaddr,
             lifetimes,
-            hostname,
+            hostname: extra.hostname,
             message: extra.message,
             client_fqdn: extra.client_fqdn,
             echo_client_id: self.cfg.echo_client_id,
@@ -566,7 +558,6 @@ impl Engine {
                 // the client's name.
                 let reserved = host.as_ref().and_then(|h| h.host.hostname.as_deref());
                 let name = decide_name(subnet.ddns_for(address), req, reserved, address);
-                let hostname = reply_hostname(req, &name);
                 return Ok(self.reply(
                     req,
                     ReplyKind::Offer,
@@ -576,7 +567,7 @@ impl Engine {
                     address,
                     Extra {
                         client_fqdn: name.reply_fqdn.as_deref(),
-                        hostname: hostname.as_deref(),
+                        hostname: name.reply_hostname.as_deref(),
                         message: None,
                     },
                 ));
@@ -729,7 +720,7 @@ impl Engine {
                 subnet_id: subnet.id,
                 fqdn_fwd: name.fwd,
                 fqdn_rev: name.rev,
-                hostname: lease_hostname(req, &name).or_else(|| Self::hostname(req, host.as_ref())),
+                hostname: name.hostname.clone(),
                 pool_id: subnet.in_pool(address).map_or(0, |p| p.range.pool_id),
             },
             htype: req.htype,
@@ -770,7 +761,6 @@ impl Engine {
                 lease.valid_lifetime
             );
         }
-        let reply_hostname = reply_hostname(req, &job.name);
         Ok(self.reply(
             req,
             ReplyKind::Ack,
@@ -780,7 +770,7 @@ impl Engine {
             address,
             Extra {
                 client_fqdn: job.name.reply_fqdn.as_deref(),
-                hostname: reply_hostname.as_deref(),
+                hostname: job.name.reply_hostname.as_deref(),
                 message: None,
             },
         ))
@@ -882,29 +872,13 @@ impl Engine {
             Some(subnet),
             host.as_ref(),
             Ipv4Addr::UNSPECIFIED,
-            Extra::default(),
+            // A reservation's host name as it is (DHCPINFORM decides no name).
+            Extra {
+                hostname: host.as_ref().and_then(|h| h.host.hostname.as_deref()),
+                ..Extra::default()
+            },
         ))
     }
-}
-
-/// Option 12 for a reply: a client that sent option 12 (and no option 81) gets its
-/// name back, qualified, as Kea does when it updates DNS.
-fn reply_hostname(req: &Request, name: &NameDecision) -> Option<String> {
-    match (&req.hostname, &req.client_fqdn, &name.fqdn) {
-        (Some(_), None, Some(f)) => Some(f.trim_end_matches('.').to_string()),
-        _ => None,
-    }
-}
-
-/// The name as the lease row keeps it, as Kea writes it: absolute (trailing dot) when
-/// the client sent option 81, without the dot otherwise (option 12 or a name the server
-/// made up), so SQL and tools that compare with Kea's rows see the same text.
-fn lease_hostname(req: &Request, name: &NameDecision) -> Option<String> {
-    let fqdn = name.fqdn.as_deref()?;
-    Some(match req.client_fqdn {
-        Some(_) => fqdn.to_owned(),
-        None => fqdn.trim_end_matches('.').to_owned(),
-    })
 }
 
 /// The NCR removing a lease's DNS entries, made as the engine makes it on a release,
@@ -920,27 +894,4 @@ pub fn removal_ncr(cfg: &ServerConfig, lease: &Lease4) -> Option<NameChangeReque
 
 fn chrono_now() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now()
-}
-
-/// A host name fit for the lease table: letters, digits, `-` and `.`, at most 255.
-fn sanitize_hostname(h: &str) -> Option<String> {
-    let s: String = h
-        .trim_end_matches('\0')
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '.')
-        .take(255)
-        .collect();
-    (!s.is_empty()).then_some(s)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hostnames_are_cleaned() {
-        assert_eq!(sanitize_hostname("lap top\0"), Some("laptop".into()));
-        assert_eq!(sanitize_hostname("a.b-c"), Some("a.b-c".into()));
-        assert_eq!(sanitize_hostname("***"), None);
-    }
 }

@@ -23,7 +23,7 @@ use axum::routing::{get, put};
 use axum::{Extension, Json, Router};
 use hickory_proto::rr::{Name, Record, RecordType};
 use serde_json::{json, Value};
-use tern_d2::update::{rrset_of, RrsetChange};
+use tern_dnsmsg::update::{rrset_of, RrsetChange};
 
 use crate::AppState;
 use zones::{RemoteZone, Zones};
@@ -249,7 +249,7 @@ async fn get_zone(
     check_server(&server_id)?;
     let z = zones.find(&zone_id)?;
     let records = zones.transfer(z).await?;
-    let mut out = zone_object(z, tern_d2::axfr::serial(&records).unwrap_or(0));
+    let mut out = zone_object(z, tern_dnsmsg::axfr::serial(&records).unwrap_or(0));
     if q.get("rrsets").map(String::as_str) == Some("false") {
         return Ok(Json(out));
     }
