@@ -7,6 +7,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use tern_config::{ConflictResolutionMode as CfgMode, DdnsParams, ReplaceClientName};
 use tern_ncr::{ChangeType, ConflictResolutionMode, Dhcid, Fqdn, NameChangeRequest};
+use tern_store::{Lease4, LeaseState};
 
 use crate::packet::Request;
 
@@ -421,6 +422,88 @@ pub fn ncr(
     })
 }
 
+/// Lease host names compare as DNS names: case and the trailing dot do not matter.
+fn same_name(lease_hostname: Option<&str>, fqdn: Option<&str>) -> bool {
+    let norm = |s: &str| s.trim_end_matches('.').to_ascii_lowercase();
+    lease_hostname.map(norm) == fqdn.map(norm)
+}
+
+/// The NCRs for a granted lease, given the client's previous lease on the address:
+/// a new name (or `ddns-update-on-renew`) removes the old entries and adds the new.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn lease_ncrs(
+    cfg: &DdnsConfig,
+    htype: u8,
+    chaddr: &[u8],
+    old: Option<&Lease4>,
+    name: &NameDecision,
+    address: Ipv4Addr,
+    valid: u32,
+    // The client id as the lease row keeps it (none with match-client-id false): the
+    // DHCID must come from what the row keeps, so the later removal computes the same one.
+    lease_client_id: Option<&[u8]>,
+) -> Vec<NameChangeRequest> {
+    let mut out = Vec::new();
+    let old_active = old.filter(|l| l.state == LeaseState::Default && (l.fqdn_fwd || l.fqdn_rev));
+    let same = old_active.is_some_and(|l| {
+        same_name(l.hostname.as_deref(), name.fqdn.as_deref())
+            && l.fqdn_fwd == name.fwd
+            && l.fqdn_rev == name.rev
+    });
+    if same && !cfg.update_on_renew {
+        return out;
+    }
+    if let Some(l) = old_active.filter(|_| !same) {
+        if let Some(h) = &l.hostname {
+            out.extend(ncr(
+                ChangeType::Remove,
+                cfg,
+                h,
+                l.fqdn_fwd,
+                l.fqdn_rev,
+                address,
+                l.client_id.as_deref(),
+                htype,
+                l.hwaddr.as_deref().unwrap_or_default(),
+                valid,
+            ));
+        }
+    }
+    if let Some(f) = &name.fqdn {
+        out.extend(ncr(
+            ChangeType::Add,
+            cfg,
+            f,
+            name.fwd,
+            name.rev,
+            address,
+            lease_client_id,
+            htype,
+            chaddr,
+            valid,
+        ));
+    }
+    out
+}
+
+/// The NCR removing a lease's DNS entries (on release, decline), if it has any.
+/// `cfg`: the parameters in force for the lease's address.
+pub(crate) fn removal(cfg: &DdnsConfig, l: &Lease4) -> Option<NameChangeRequest> {
+    let h = l.hostname.as_deref()?;
+    ncr(
+        ChangeType::Remove,
+        cfg,
+        h,
+        l.fqdn_fwd,
+        l.fqdn_rev,
+        l.address,
+        l.client_id.as_deref(),
+        1,
+        l.hwaddr.as_deref().unwrap_or_default(),
+        l.valid_lifetime,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -433,7 +516,7 @@ mod tests {
         assert_eq!(Sanitizer::new("", "x").apply("my_host"), "my_host");
         assert_eq!(Sanitizer::new("[0-9]", "").apply("pc42"), "pc");
     }
-    use crate::decide::tests::request;
+    use crate::packet::tests::request;
     use crate::packet::RequestKind;
 
     fn cfg() -> DdnsConfig {
@@ -597,5 +680,18 @@ mod tests {
             10
         )
         .is_none());
+    }
+
+    #[test]
+    fn a_kea_written_name_without_the_dot_is_the_same_name() {
+        assert!(same_name(
+            Some("MyClient.example.com"),
+            Some("myclient.example.com.")
+        ));
+        assert!(!same_name(
+            Some("other.example.com"),
+            Some("myclient.example.com.")
+        ));
+        assert!(!same_name(None, Some("myclient.example.com.")));
     }
 }
