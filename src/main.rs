@@ -332,7 +332,8 @@ async fn serve_until_signal(
     let (reconfigure, mut requests) = tokio::sync::mpsc::channel(4);
     let mut services = services::Services::start(config, store, reconfigure).await?;
     info!("TERN_READY serving; stop with SIGINT or SIGTERM, reload the configuration with SIGHUP");
-    // Reconfigurations run here, one at a time, between signals.
+    // Reconfigurations run here, one at a time, between signals; the `shutdown` command
+    // arrives the same way and stops as SIGTERM does.
     let result = loop {
         tokio::select! {
             _ = signals.int.recv() => { info!("TERN_SIGNAL SIGINT received"); break Ok(()); }
@@ -342,7 +343,11 @@ async fn serve_until_signal(
                 // The outcome is logged; a refused file leaves the running configuration.
                 let _ = services.reload("SIGHUP signal").await;
             }
-            Some(request) = requests.recv() => services.serve_request(request).await,
+            Some(request) = requests.recv() => {
+                if services.serve_request(request).await == services::Served::Stop {
+                    break Ok(());
+                }
+            }
             event = hosts.recv() => match event {
                 Some(event) => info!("HOSTS_CHANGED {event}"),
                 // The engines must still stop in order before the store goes away.

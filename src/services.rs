@@ -67,6 +67,15 @@ impl Engines {
     };
 }
 
+/// What the main loop does after a request from the API.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Served {
+    /// Go on serving.
+    Continue,
+    /// `shutdown`: stop.
+    Stop,
+}
+
 /// The running engines and the configuration they run.
 pub struct Services {
     d2: Option<tern_d2::D2Handle>,
@@ -187,14 +196,21 @@ impl Services {
         self.stop_engines(Engines::ALL).await;
     }
 
-    /// Carries out one reconfiguration asked for over the API and answers it.
-    pub async fn serve_request(&mut self, request: ReconfigureRequest) {
+    /// Carries out one request from the API and answers it: a reconfiguration, or
+    /// `shutdown`, answered at once and returned as [`Served::Stop`] for the main loop to
+    /// stop everything in the usual order (as on SIGTERM).
+    pub async fn serve_request(&mut self, request: ReconfigureRequest) -> Served {
         let outcome = match request.what {
             Reconfigure::Reload => self.reload("config-reload command").await,
             Reconfigure::Set(sections) => self.set(sections).await,
+            Reconfigure::Shutdown => {
+                let _ = request.reply.send(Ok(()));
+                return Served::Stop;
+            }
         };
         // The caller may have gone (HTTP client disconnected); the outcome is logged.
         let _ = request.reply.send(outcome);
+        Served::Continue
     }
 
     /// Reads the configuration file again and runs it (`config-reload`, SIGHUP).

@@ -8,9 +8,9 @@
 //! been called by the end of the test (a new command or route without a test here fails
 //! it). `shutdown` goes last and must end tern with exit 0.
 
-#[path = "../d2/tests/common/mod.rs"]
-mod bind;
 mod common;
+
+use tern_testkit::bind;
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use common::Tern;
 use serde_json::{json, Value};
-use tern_d2::tsig::Algorithm;
+use tern_dnsmsg::tsig::Algorithm;
 
 const API_KEY: &str = "api-http-test-key";
 const USER: &str = "admin";
@@ -391,6 +391,22 @@ fn every_api_endpoint_over_http_against_tern_serve() {
     assert_eq!(a["text"], "Shutting down.");
     let status = tern.wait_exit(Duration::from_secs(30));
     assert_eq!(status.code(), Some(0), "{status}; log:\n{}", tern.log());
+    // Stopped in the usual order, as on SIGTERM: the API, DHCPv4, d2, then the store.
+    let log = tern.log();
+    let mut from = 0;
+    for id in [
+        "API_SHUTDOWN",
+        "API_STOPPED",
+        "DHCP4_SHUTDOWN",
+        "DHCP_DDNS_QUEUE_MGR_STOPPED",
+        "TERN_SHUTDOWN",
+        "STORE_EMBEDDED_STOPPED",
+        "TERN_STOPPED",
+    ] {
+        from += log[from..]
+            .find(id)
+            .unwrap_or_else(|| panic!("no {id} after the shutdown command:\n{log}"));
+    }
     eprintln!(
         "api_http: {} commands and {} operations over HTTP in {:?}",
         commands.len(),

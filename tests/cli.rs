@@ -1,16 +1,16 @@
 //! `tern host|lease|record` against a running `tern serve`: what the operator sees on the
 //! terminal, and what lands in Kea's tables.
 
-#[path = "../d2/tests/common/mod.rs"]
-mod bind;
 mod common;
+
+use tern_testkit::bind;
 
 use std::process::Command;
 use std::time::Duration;
 
 use common::{tern_bin, Tern};
 use serde_json::Value;
-use tern_d2::tsig::Algorithm;
+use tern_dnsmsg::tsig::Algorithm;
 use tern_store::testing::{fresh_db, TestDb};
 
 const KEY: &str = "cli-test-key";

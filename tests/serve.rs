@@ -67,6 +67,20 @@ const INSERT_LEASE: &str =
      fqdn_fwd, fqdn_rev, hostname, state) VALUES (3221226122, decode('080027f25ce2','hex'), 3600, \
      now() + interval '1 hour', 1, true, true, 'kept.example.com', 0)";
 
+/// Starts tern again on `data`: the cluster is not re-created and still holds
+/// INSERT_LEASE's row; then stops it with `stop`.
+async fn starts_again_with_the_lease(args: &[&str], log: &Path, data: &Path, stop: i32) {
+    let mut tern = Tern::start(args, log);
+    let text = tern.wait_for(READY, START);
+    assert!(
+        !text.contains("STORE_EMBEDDED_INITDB"),
+        "cluster re-created:\n{text}"
+    );
+    assert_eq!(lease_hostnames(&embedded(data)).await, ["kept.example.com"]);
+    tern.signal(stop);
+    assert!(tern.wait_exit(Duration::from_secs(60)).success());
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn restart_on_the_same_data_dir_keeps_data() {
     let dir = tempfile::tempdir().unwrap();
@@ -88,18 +102,55 @@ async fn restart_on_the_same_data_dir_keeps_data() {
         "PostgreSQL outlived tern"
     );
 
-    let mut tern = Tern::start(&args, &dir.path().join("2.log"));
+    starts_again_with_the_lease(&args, &dir.path().join("2.log"), &data, libc::SIGINT).await;
+}
+
+/// As root from a clone in `/root` (mode 0700), or with any `--data-dir` below a directory
+/// PostgreSQL's user may not enter (a `mktemp -d`): the cluster starts, keeps its data in
+/// that directory across a restart, and nothing is mounted on the host.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_data_dir_below_a_0700_directory_works() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let private = dir.path().join("private");
+    std::fs::create_dir(&private).unwrap();
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let data = private.join("tern-data");
+    let config = write_config(dir.path(), STORE_ONLY);
+    let args = ["serve", "-c", &config, "--data-dir", data.to_str().unwrap()];
+
+    let mut tern = Tern::start(&args, &dir.path().join("1.log"));
     let log = tern.wait_for(READY, START);
+    assert!(!log.contains("TERN_FAILED"), "{log}");
     assert!(
-        !log.contains("STORE_EMBEDDED_INITDB"),
-        "cluster re-created:\n{log}"
+        data.join("pg/PG_VERSION").exists(),
+        "cluster not in the data dir"
     );
-    assert_eq!(
-        lease_hostnames(&embedded(&data)).await,
-        ["kept.example.com"]
+    exec(&embedded(&data), INSERT_LEASE).await;
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(
+        !mounts.contains(data.to_str().unwrap()),
+        "the host sees a mount of the data dir:\n{mounts}"
     );
-    tern.signal(libc::SIGINT);
-    assert!(tern.wait_exit(Duration::from_secs(60)).success());
+    let pid = tern.pid();
+    tern.signal(libc::SIGTERM);
+    assert!(
+        tern.wait_exit(Duration::from_secs(60)).success(),
+        "{}",
+        tern.log()
+    );
+    // The mount point of a private view goes with the cluster.
+    let left: Vec<_> = std::fs::read_dir("/run/tern")
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(
+        !left
+            .iter()
+            .any(|n| n.to_string_lossy().starts_with(&format!("pg-{pid}-"))),
+        "mount point left behind: {left:?}"
+    );
+
+    starts_again_with_the_lease(&args, &dir.path().join("2.log"), &data, libc::SIGTERM).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

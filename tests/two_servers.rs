@@ -188,29 +188,18 @@ fn wait_exit(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
 #[tokio::test(flavor = "multi_thread")]
 async fn two_servers_on_one_store_never_lease_an_address_twice() {
     if let Some(why) = missing_prerequisite() {
-        eprintln!("two_servers: SKIPPED: {why}");
+        tern_testkit::peer_missing(
+            "two_servers_on_one_store_never_lease_an_address_twice",
+            &why,
+        );
         return;
     }
     let started = Instant::now();
     let db = tern_store::testing::fresh_db().await;
-    let socket_dir: String = sqlx::query_scalar("SHOW unix_socket_directories")
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
-    let port: String = sqlx::query_scalar("SHOW port")
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
+    let (socket_dir, port) = common::pg_socket(db.pool()).await;
     let pg = PgTarget {
-        // (The test cluster sets it double-quoted, and SHOW keeps the quotes.)
-        socket_dir: socket_dir
-            .split(',')
-            .next()
-            .unwrap()
-            .trim()
-            .trim_matches('"')
-            .to_owned(),
-        port: port.parse().unwrap(),
+        socket_dir,
+        port,
         name: db.name().to_owned(),
         user: db.user().to_owned(),
         password: db.password().unwrap_or_default().to_owned(),

@@ -27,11 +27,9 @@
 
 pub mod auth;
 pub mod command;
-pub mod ddns;
 pub mod error;
 pub mod kea;
 pub mod metrics;
-pub mod openapi;
 pub mod pdns;
 pub mod rest;
 pub mod stats;
@@ -64,16 +62,16 @@ pub struct ApiContext {
     pub version: &'static str,
     /// Counters for `statistic-*`.
     pub stats: Arc<dyn StatsSource>,
-    /// What `shutdown` does; by default SIGTERM to this process.
-    pub on_shutdown: Arc<dyn Fn() + Send + Sync>,
-    /// Where `config-set` and `config-reload` go: the appliance restarts its engines on
-    /// the new configuration and answers. Without it those commands are not supported.
+    /// Where `config-set`, `config-reload` and `shutdown` go: the appliance's main loop,
+    /// which restarts its engines on the new configuration, or stops everything in order,
+    /// and answers. Without it the reconfiguration commands are not supported and
+    /// `shutdown` has nothing to stop.
     pub reconfigure: Option<tokio::sync::mpsc::Sender<ReconfigureRequest>>,
 }
 
 impl ApiContext {
-    /// A context with no statistics and the default shutdown action, serving the
-    /// document `config_json` (validated here: see [`Sections::validate`]).
+    /// A context with no statistics and no appliance behind it (no reconfiguration),
+    /// serving the document `config_json` (validated here: see [`Sections::validate`]).
     pub fn new(
         store: Store,
         config_path: PathBuf,
@@ -99,7 +97,6 @@ impl ApiContext {
             running: RunningConfig::new(config_json, sections),
             version,
             stats: Arc::new(NoStats),
-            on_shutdown: Arc::new(signal_self),
             reconfigure: None,
         }
     }
@@ -192,13 +189,16 @@ impl RunningConfig {
     }
 }
 
-/// A reconfiguration asked for over the command channel.
+/// A reconfiguration (or the stop) asked for over the command channel.
 #[derive(Debug)]
 pub enum Reconfigure {
     /// `config-set`: these top-level sections replace the running ones; the others stay.
     Set(serde_json::Map<String, serde_json::Value>),
     /// `config-reload`: the whole configuration file, read again.
     Reload,
+    /// `shutdown`: stop the appliance as on SIGTERM (the API, then the engines, then the
+    /// store). The reply is sent first, so the command is answered before the API stops.
+    Shutdown,
 }
 
 /// One reconfiguration and where its outcome goes: `Ok` once the engines run the new
@@ -209,14 +209,6 @@ pub struct ReconfigureRequest {
     pub what: Reconfigure,
     /// The outcome.
     pub reply: tokio::sync::oneshot::Sender<Result<(), String>>,
-}
-
-/// Sends SIGTERM to this process: the appliance's orderly shutdown path.
-fn signal_self() {
-    // SAFETY: kill(2) with our own pid and a valid signal has no memory effects.
-    unsafe {
-        libc::kill(libc::getpid(), libc::SIGTERM);
-    }
 }
 
 /// Shared by every request.

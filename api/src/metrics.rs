@@ -153,7 +153,7 @@ pub(crate) async fn handler(State(st): State<AppState>) -> impl IntoResponse {
     // The DDNS queue, read from the store: every appliance sharing it sees the same.
     if let Ok(states) = tern_store::ncr_queue::count_by_state(st.ctx.store.pool()).await {
         let _ = writeln!(text, "# TYPE tern_ddns_queue gauge");
-        for s in crate::ddns::STATES {
+        for s in crate::rest::ddns::STATES {
             let n = states.iter().find(|(k, _)| k == s).map_or(0, |(_, n)| *n);
             let _ = writeln!(text, "tern_ddns_queue{{state=\"{s}\"}} {n}");
         }

@@ -800,6 +800,7 @@ async fn config_set_and_reload_answer_as_kea() {
                     Ok(())
                 }
                 tern_api::Reconfigure::Reload => Err("cannot read /tmp/x.json".to_string()),
+                tern_api::Reconfigure::Shutdown => Ok(()),
             };
             r.reply.send(outcome).unwrap();
         }

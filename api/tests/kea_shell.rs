@@ -46,11 +46,10 @@ async fn kea_shell(path: String, args: Vec<String>, stdin: String) -> (bool, Str
 #[tokio::test]
 async fn kea_shell_drives_the_command_channel() {
     let Some(shell) = find_kea_shell() else {
-        eprintln!();
-        eprintln!("**************************************************************");
-        eprintln!("SKIPPED kea_shell_drives_the_command_channel:");
-        eprintln!("kea-shell is not installed (apt-get install kea-ctrl-agent)");
-        eprintln!("**************************************************************");
+        tern_testkit::peer_missing(
+            "kea_shell_drives_the_command_channel",
+            "kea-shell is not installed (apt-get install kea-ctrl-agent)",
+        );
         return;
     };
     let db = fresh_db().await;

@@ -3,9 +3,9 @@
 //! The tool tests replay the requests lego's, octodns' and external-dns' PowerDNS
 //! providers send.
 
-#[path = "../../d2/tests/common/mod.rs"]
-mod bind;
 mod common;
+
+use tern_testkit::bind;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -13,7 +13,7 @@ use axum::Router;
 use bind::{Named, ZoneSpec};
 use serde_json::{json, Value};
 use tern_api::Auth;
-use tern_d2::tsig::{Algorithm, TsigKey};
+use tern_dnsmsg::tsig::{Algorithm, TsigKey};
 
 const API_KEY: &str = "pdns-test-key";
 const ZONE: &str = "/api/v1/servers/localhost/zones/example.com.";

@@ -1,7 +1,7 @@
 //! One NCR's RFC 4703 transaction as a pure state machine: [`Transaction::step`]
 //! takes an [`Event`] (the start, a DNS answer, a failed exchange) and returns an
 //! [`Action`] (send this UPDATE to server n of the forward or reverse domain, or
-//! finish with an [`Outcome`]). No I/O here; `service` drives it.
+//! finish with an [`Outcome`]). No I/O here; `service`'s driver runs it.
 //!
 //! One machine serves the eight (add/remove × conflict-resolution mode) cases; the
 //! mode picks the first step of each direction and how a step's answer is read:
@@ -31,6 +31,8 @@ use hickory_proto::op::{Message, ResponseCode};
 use tern_ncr::{ChangeType, ConflictResolutionMode};
 
 use self::messages::UpdateParams;
+pub use crate::outcome::{Outcome, Reason};
+pub use crate::step::{Direction, State};
 use hickory_proto::rr::Name;
 
 /// Tries per server before the next one (Kea's MAX_UPDATE_TRIES_PER_SERVER).
@@ -38,102 +40,6 @@ pub const TRIES_PER_SERVER: u32 = 3;
 /// How often FwdAdd and FwdReplace may hand over to each other (YXDOMAIN, then
 /// NXDOMAIN as a name comes and goes) before the transaction gives up.
 pub const MAX_ADD_REPLACE_BOUNCES: u32 = 4;
-
-/// The RCODE as dig and BIND's logs spell it (RFC 6895 §2.3 mnemonics).
-pub fn rcode_name(rcode: ResponseCode) -> String {
-    const NAMES: [&str; 11] = [
-        "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET",
-        "NXRRSET", "NOTAUTH", "NOTZONE",
-    ];
-    let code = u16::from(rcode);
-    NAMES
-        .get(usize::from(code))
-        .map_or_else(|| format!("RCODE {code}"), |n| (*n).to_owned())
-}
-
-/// Forward or reverse.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Direction {
-    /// The forward zone (address and DHCID at the FQDN).
-    Forward,
-    /// The reverse zone (PTR at the address's reverse name).
-    Reverse,
-}
-
-/// The machine's states.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum State {
-    /// Built, not started. Entered from: construction. Transitions to: the first
-    /// forward step, else the reverse step (on [`Event::Start`]).
-    Ready,
-    /// Adding the name: it must not be in use (RFC 4703 §5.3.1).
-    /// Entered from: Ready, FwdReplace (NXDOMAIN: the name went away).
-    /// Transitions to: FwdReplace (YXDOMAIN), RevReplace or Finished (NOERROR),
-    /// Finished (other RCODE: failed).
-    FwdAdd,
-    /// Replacing the name's address RRset (RFC 4703 §5.3.2; unchecked in no-check modes).
-    /// Entered from: Ready (no-check modes), FwdAdd (YXDOMAIN).
-    /// Transitions to: RevReplace or Finished (NOERROR), FwdAdd (NXDOMAIN, checked
-    /// modes), Finished (NXRRSET/YXRRSET in checked modes: conflict; other: failed).
-    FwdReplace,
-    /// Removing our address while the name holds our (or any) DHCID (RFC 4703 §5.5).
-    /// Entered from: Ready (checked modes). Transitions to: FwdRemoveRrs (NOERROR,
-    /// NXRRSET), Finished (other: failed).
-    FwdRemoveAddrs,
-    /// Removing the rest once no address is left (checked) or the RRsets (no-check).
-    /// Entered from: Ready (no-check modes), FwdRemoveAddrs.
-    /// Transitions to: RevRemove or Finished (NOERROR, NXRRSET, and YXRRSET in
-    /// checked modes: another address is still there), Finished (other: failed).
-    FwdRemoveRrs,
-    /// Making the PTR (and DHCID) at the reverse name ours (RFC 4703 §5.4).
-    /// Entered from: Ready (reverse only), FwdAdd, FwdReplace.
-    /// Transitions to: Finished (NOERROR: done; other: failed).
-    RevReplace,
-    /// Removing the reverse name's records.
-    /// Entered from: Ready (reverse only), FwdRemoveRrs.
-    /// Transitions to: Finished (NOERROR, NXRRSET: done; other: failed).
-    RevRemove,
-    /// Over; any further event is an error.
-    Finished,
-}
-
-impl State {
-    fn direction(self) -> Option<Direction> {
-        match self {
-            State::FwdAdd | State::FwdReplace | State::FwdRemoveAddrs | State::FwdRemoveRrs => {
-                Some(Direction::Forward)
-            }
-            State::RevReplace | State::RevRemove => Some(Direction::Reverse),
-            State::Ready | State::Finished => None,
-        }
-    }
-
-    /// Kea's log id for an answer this step does not accept.
-    pub fn rejected_id(self) -> &'static str {
-        match self {
-            State::FwdAdd => "DHCP_DDNS_FORWARD_ADD_REJECTED",
-            State::FwdReplace => "DHCP_DDNS_FORWARD_REPLACE_REJECTED",
-            State::FwdRemoveAddrs => "DHCP_DDNS_FORWARD_REMOVE_ADDRS_REJECTED",
-            State::FwdRemoveRrs => "DHCP_DDNS_FORWARD_REMOVE_RRS_REJECTED",
-            State::RevReplace => "DHCP_DDNS_REVERSE_REPLACE_REJECTED",
-            State::RevRemove => "DHCP_DDNS_REVERSE_REMOVE_REJECTED",
-            State::Ready | State::Finished => "DHCP_DDNS_STATE_MODEL_UNEXPECTED_ERROR",
-        }
-    }
-
-    /// Kea's log id for an exchange without a usable answer in this step.
-    pub fn io_error_id(self) -> &'static str {
-        match self {
-            State::FwdAdd => "DHCP_DDNS_FORWARD_ADD_IO_ERROR",
-            State::FwdReplace => "DHCP_DDNS_FORWARD_REPLACE_IO_ERROR",
-            State::FwdRemoveAddrs => "DHCP_DDNS_FORWARD_REMOVE_ADDRS_IO_ERROR",
-            State::FwdRemoveRrs => "DHCP_DDNS_FORWARD_REMOVE_RRS_IO_ERROR",
-            State::RevReplace => "DHCP_DDNS_REVERSE_REPLACE_IO_ERROR",
-            State::RevRemove => "DHCP_DDNS_REVERSE_REMOVE_IO_ERROR",
-            State::Ready | State::Finished => "DHCP_DDNS_STATE_MODEL_UNEXPECTED_ERROR",
-        }
-    }
-}
 
 /// What happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,19 +72,6 @@ pub enum Action {
     },
     /// The transaction is over.
     Finish(Outcome),
-}
-
-/// How a transaction ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// DNS holds the result.
-    Done,
-    /// Conflict resolution refused the change: the name is someone else's.
-    Conflict(String),
-    /// A server refused the update, or the request cannot be carried out.
-    Failed(String),
-    /// No server of a domain gave a usable answer: try the whole NCR again later.
-    Unreachable(String),
 }
 
 /// The zone a direction updates and how many servers it has.
@@ -317,10 +210,10 @@ impl Transaction {
                 try_no: self.tries,
                 message: Box::new(message),
             },
-            None => self.finish(Outcome::Failed(format!(
-                "no {direction:?} zone for {:?}",
-                self.state
-            ))),
+            None => self.finish(Outcome::Failed(Reason::NoZone {
+                direction,
+                step: self.state,
+            })),
         }
     }
 
@@ -339,11 +232,10 @@ impl Transaction {
     }
 
     fn reject(&mut self, rcode: ResponseCode) -> Action {
-        let what = self.state.rejected_id();
-        self.finish(Outcome::Failed(format!(
-            "{what}: server answered {}",
-            rcode_name(rcode)
-        )))
+        self.finish(Outcome::Failed(Reason::Rejected {
+            step: self.state,
+            rcode,
+        }))
     }
 
     /// Feeds one event; returns what to do next.
@@ -356,21 +248,21 @@ impl Transaction {
                 } else if self.reverse.is_some() {
                     self.enter(self.reverse_step())
                 } else {
-                    self.finish(Outcome::Failed("no direction to update".into()))
+                    self.finish(Outcome::Failed(Reason::NoDirection))
                 }
             }
-            (State::Ready | State::Finished, e) => self.finish(Outcome::Failed(format!(
-                "DHCP_DDNS_STATE_MODEL_UNEXPECTED_ERROR event {e:?} in state {:?}",
-                self.state
-            ))),
-            (_, Event::Start) => self.finish(Outcome::Failed(format!(
-                "DHCP_DDNS_STATE_MODEL_UNEXPECTED_ERROR start in state {:?}",
-                self.state
-            ))),
-            (state, Event::Refused(reason)) => self.finish(Outcome::Failed(format!(
-                "{}: server refused the key: {reason}",
-                state.rejected_id()
-            ))),
+            (state @ (State::Ready | State::Finished), e) => {
+                self.finish(Outcome::Failed(Reason::UnexpectedEvent {
+                    state,
+                    event: format!("{e:?}"),
+                }))
+            }
+            (state, Event::Start) => {
+                self.finish(Outcome::Failed(Reason::UnexpectedStart { state }))
+            }
+            (step, Event::Refused(detail)) => {
+                self.finish(Outcome::Failed(Reason::KeyRefused { step, detail }))
+            }
             (state, Event::NoAnswer(reason)) => {
                 let direction = state.direction().expect("a step");
                 let servers = self.zone(direction).map_or(0, |z| z.servers);
@@ -388,14 +280,12 @@ impl Transaction {
                     self.tries = 0;
                     self.send()
                 } else {
-                    self.finish(Outcome::Unreachable(format!(
-                        "{}: no {} server answered ({servers} tried, {TRIES_PER_SERVER} times each); last error: {reason}",
-                        state.io_error_id(),
-                        match direction {
-                            Direction::Forward => "forward",
-                            Direction::Reverse => "reverse",
-                        }
-                    )))
+                    self.finish(Outcome::Unreachable(Reason::NoServerAnswered {
+                        step: state,
+                        servers,
+                        tries_each: TRIES_PER_SERVER,
+                        last_error: reason,
+                    }))
                 }
             }
             (State::FwdAdd, Event::Response(rcode)) => match rcode {
@@ -423,16 +313,10 @@ impl Transaction {
                     self.send()
                 }
                 R::NXRRSet | R::YXRRSet if self.checked() => {
-                    let why = match self.mode {
-                        ConflictResolutionMode::CheckWithDhcid => {
-                            "the name is in use and its DHCID is not the client's"
-                        }
-                        _ => "the name is in use and has no DHCID (a static entry)",
-                    };
-                    self.finish(Outcome::Conflict(format!(
-                        "DHCP_DDNS_FORWARD_REPLACE_REJECTED: {why} (server answered {})",
-                        rcode_name(rcode)
-                    )))
+                    self.finish(Outcome::Conflict(Reason::NameInUse {
+                        static_entry: self.mode != ConflictResolutionMode::CheckWithDhcid,
+                        rcode,
+                    }))
                 }
                 _ => self.reject(rcode),
             },

@@ -1,14 +1,14 @@
 //! d2 end to end: NCRs sent over UDP exactly as Kea sends them, a real PostgreSQL
 //! queue, TSIG-signed RFC 2136 updates to a private BIND 9, results read back with dig.
 
-mod common;
+use tern_testkit::bind as common;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use common::{ddns_zones, key, Named};
-use tern_d2::tsig::{Algorithm, TsigKey};
 use tern_d2::{D2Handle, D2Options, D2Service};
+use tern_dnsmsg::tsig::{Algorithm, TsigKey};
 use tern_ncr::{ChangeType, ConflictResolutionMode as Mode, Dhcid, Fqdn, NameChangeRequest};
 use tern_store::ncr_queue::{self, NcrRecord, NcrState};
 use tern_store::testing::{self, TestDb};
@@ -436,7 +436,7 @@ async fn every_kind_of_key_works_end_to_end() {
 
 /// BIND refuses our key three ways; each fails the NCR with BIND's reason in
 /// `last_error` (not retried: a refusal does not heal) and leaves DNS untouched. A
-/// stale clock (BADTIME) is shown against BIND in tsig_bind.rs, where the time signed
+/// stale clock (BADTIME) is shown against BIND in dnsmsg/tests/tsig_bind.rs, where the time signed
 /// can be chosen; here d2 signs with the real clock.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_bind_refuses_fails_with_the_reason_and_changes_nothing() {

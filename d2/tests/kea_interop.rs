@@ -3,7 +3,7 @@
 //! socket with lease_cmds (`lease4-add`, `lease4-resend-ddns`, `lease4-del` with
 //! `update-ddns`), so no DHCP client or network namespace is needed.
 
-mod common;
+use tern_testkit::bind as common;
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
@@ -12,8 +12,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{ddns_zones, key, Named};
-use tern_d2::tsig::{Algorithm, TsigKey};
 use tern_d2::{D2Options, D2Service};
+use tern_dnsmsg::tsig::{Algorithm, TsigKey};
 use tern_ncr::{Dhcid, Fqdn};
 use tern_store::ncr_queue::{self, NcrRecord, NcrSource, NcrState};
 use tern_store::testing::{self, TestDb};

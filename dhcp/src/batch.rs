@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Mutex};
 use tokio::task::JoinHandle;
 
-use crate::engine::EngineError;
+use crate::error::EngineError;
 
 /// Where a job's answer goes.
 pub(crate) type Answer<R> = oneshot::Sender<Result<R, EngineError>>;

@@ -22,8 +22,9 @@ use tracing::debug;
 
 use crate::batch::{Answer, Batcher};
 use crate::config::ServerConfig;
-use crate::ddns::NameDecision;
-use crate::engine::{lease_ncrs, removal, EngineError};
+use crate::ddns::{lease_ncrs, removal, NameDecision};
+use crate::error::EngineError;
+use crate::request::{self, Facts, NakReason, Refusal, Row, Verdict};
 
 /// A DHCPREQUEST's lease write, decided up to the state of its address's row.
 #[derive(Debug, Clone)]
@@ -34,34 +35,16 @@ pub(crate) struct Job {
     pub name: NameDecision,
     /// The client's hardware type (for the DHCID of its NCRs).
     pub htype: u8,
-    /// The request is an INIT-REBOOT (only the client's own lease may be confirmed).
-    pub init_reboot: bool,
-    /// The subnet is `authoritative` (a NAK rather than silence for an unknown lease).
-    pub authoritative: bool,
-    /// Refused when the row is the client's own (reserved since for another client).
-    pub refused_if_mine: bool,
-    /// Refused when the row is not the client's (not in a pool, or reserved for another).
-    pub refused_if_not_mine: bool,
-}
-
-/// Why a request gets a NAK.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Refusal {
-    /// INIT-REBOOT for an address the client holds no lease on (authoritative server).
-    UnknownLease,
-    /// The address is not one this client may have.
-    NotAvailable,
-    /// Another client holds the address.
-    InUse,
+    /// What the configuration and reservations say; [`request::settle`] decides the
+    /// rest with the row.
+    pub facts: Facts,
 }
 
 /// What became of a [`Job`].
 #[derive(Debug, Clone)]
-pub(crate) enum Verdict {
-    /// INIT-REBOOT for an address the client holds no lease on; not authoritative.
-    Silent,
-    /// Refused.
-    Nak(Refusal),
+pub(crate) enum Committed {
+    /// Not granted: a DHCPNAK or silence.
+    Refused(Refusal),
     /// Written and committed, with the NCRs queued in the same transaction.
     Granted(Box<Grant>),
 }
@@ -81,7 +64,7 @@ pub(crate) struct Grant {
 
 /// What [`settle`] decides once the row is known.
 enum Step {
-    Done(Verdict),
+    Done(Refusal),
     Write(Vec<NameChangeRequest>),
 }
 
@@ -92,28 +75,32 @@ fn owner(new: &NewLease4) -> Owner<'_> {
     }
 }
 
-/// The rest of RFC 2131 §4.3.2 for one request, given the row on its address.
+/// The row on a job's address as [`request::settle`] sees it.
+fn row(job: &Job, existing: Option<&Lease4>) -> Row {
+    match existing {
+        None => Row::Free,
+        Some(l) if owner(&job.new).owns(l) => Row::Mine,
+        Some(_) => Row::Others,
+    }
+}
+
+/// One request given the row on its address: [`request::settle`], then the NCRs a
+/// granted lease causes.
 fn settle(cfg: &ServerConfig, job: &Job, existing: Option<&Lease4>) -> Step {
-    let mine = existing.is_some_and(|l| owner(&job.new).owns(l));
-    if job.init_reboot && !mine {
-        return Step::Done(if job.authoritative {
-            Verdict::Nak(Refusal::UnknownLease)
-        } else {
-            Verdict::Silent
-        });
+    let mine = row(job, existing) == Row::Mine;
+    if let Verdict::Refuse(r) = request::settle(&job.facts, row(job, existing)) {
+        return Step::Done(r);
     }
-    if (mine && job.refused_if_mine) || (!mine && job.refused_if_not_mine) {
-        return Step::Done(Verdict::Nak(Refusal::NotAvailable));
-    }
+    // The job's subnet comes from this configuration: always found.
     let Some(subnet) = cfg.subnet(job.new.subnet_id) else {
-        return Step::Done(Verdict::Nak(Refusal::NotAvailable));
+        return Step::Done(Refusal::Nak(NakReason::NotAvailable));
     };
     let new = &job.new;
     let mut ncrs = Vec::new();
     // Another client's lease that expired but was not reclaimed yet is reclaimed here,
     // as Kea does before reusing an address: its name leaves DNS too.
     if let Some(l) = existing.filter(|l| !mine && l.state == LeaseState::Default) {
-        ncrs.extend(removal(subnet, l));
+        ncrs.extend(removal(subnet.ddns_for(l.address), l));
     }
     ncrs.extend(lease_ncrs(
         subnet.ddns_for(new.address),
@@ -128,14 +115,14 @@ fn settle(cfg: &ServerConfig, job: &Job, existing: Option<&Lease4>) -> Step {
     Step::Write(ncrs)
 }
 
-type Reply = Answer<Verdict>;
+type Reply = Answer<Committed>;
 
 /// Settles and commits `jobs` (distinct addresses) in one transaction.
 async fn commit_round(
     cfg: &ServerConfig,
     store: &Store,
     jobs: &[Job],
-) -> Result<Vec<Verdict>, EngineError> {
+) -> Result<Vec<Committed>, EngineError> {
     let mut tx = store.pool().begin().await?;
     let addresses: Vec<Ipv4Addr> = jobs.iter().map(|j| j.new.address).collect();
     let rows: HashMap<Ipv4Addr, Lease4> = lease4::get_many_for_update(&mut tx, &addresses)
@@ -162,15 +149,16 @@ async fn commit_round(
     let mut queued = Vec::new();
     for (job, step) in jobs.iter().zip(steps) {
         verdicts.push(match step {
-            Step::Done(v) => v,
+            Step::Done(r) => Committed::Refused(r),
             Step::Write(ncrs) => match written.remove(&job.new.address) {
-                // Another server took the address after the rows were read.
-                None => Verdict::Nak(Refusal::InUse),
+                // Another client's unexpired lease kept the address (or another server
+                // took it after the rows were read).
+                None => Committed::Refused(request::LOST_WRITE),
                 Some(lease) => {
                     let existing = rows.get(&job.new.address).cloned();
-                    let mine = existing.as_ref().is_some_and(|l| owner(&job.new).owns(l));
+                    let mine = row(job, existing.as_ref()) == Row::Mine;
                     queued.extend(ncrs.iter().cloned());
-                    Verdict::Granted(Box::new(Grant {
+                    Committed::Granted(Box::new(Grant {
                         lease,
                         existing,
                         mine,
@@ -253,7 +241,7 @@ impl Analyzer {
 }
 
 /// The commit workers' queue.
-pub(crate) type Committer = Batcher<Job, Verdict>;
+pub(crate) type Committer = Batcher<Job, Committed>;
 
 /// Starts `workers` tasks committing up to `max_batch` jobs per transaction (1: every
 /// request in its own transaction).

@@ -7,6 +7,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use tern_config::{DdnsParams, ReplaceClientName};
 use tern_ncr::{lease_ncr, ChangeType, Fqdn, LeaseName, NameChangeRequest, NcrParams};
+use tern_store::{Lease4, LeaseState};
 
 use crate::packet::Request;
 
@@ -175,112 +176,185 @@ impl ClientFqdn {
 }
 
 /// What the server does about a client's name.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NameDecision {
-    /// The lease's FQDN (absolute, with the trailing dot), if any.
+    /// The lease's FQDN for DNS (absolute, with the trailing dot), if any.
     pub fqdn: Option<String>,
     /// The server updates the forward (A, DHCID) records.
     pub fwd: bool,
     /// The server updates the reverse (PTR) record.
     pub rev: bool,
+    /// `lease4.hostname` as Kea 2.2 writes it: the reply's option 81 name (absolute) or
+    /// option 12 value; kept when DNS updates are off.
+    pub hostname: Option<String>,
+    /// Option 12 for the reply (when the client sent no option 81).
+    pub reply_hostname: Option<String>,
     /// Option 81 for the reply, when the client sent one.
     pub reply_fqdn: Option<Vec<u8>>,
 }
 
-fn qualify(name: &str, partial: bool, suffix: &str) -> String {
-    let name = name.trim_end_matches('.').to_ascii_lowercase();
-    if partial && !suffix.is_empty() {
-        format!("{name}.{}.", suffix.trim_matches('.').to_ascii_lowercase())
-    } else {
-        format!("{name}.")
+/// Kea's `D2ClientMgr::qualifyName`: the suffix is appended to any name (with a dot
+/// between unless the name ends in one, so also to a name that has several labels or a
+/// trailing dot), then the trailing dot is added or removed; lower case, as Kea stores it.
+fn qualify(name: &str, suffix: &str, trailing_dot: bool) -> String {
+    let mut s = name.to_string();
+    if !suffix.is_empty() {
+        if !s.is_empty() && !s.ends_with('.') {
+            s.push('.');
+        }
+        s.push_str(suffix);
     }
+    if trailing_dot {
+        if !s.is_empty() && !s.ends_with('.') {
+            s.push('.');
+        }
+    } else if s.ends_with('.') {
+        s.pop();
+    }
+    s.to_ascii_lowercase()
 }
 
-/// `myhost-192-0-2-10` (qualified with the suffix).
-fn generated(cfg: &DdnsConfig, addr: Ipv4Addr) -> String {
+/// `myhost-192-0-2-10` (qualified with the suffix), Kea's `generateFqdn`.
+fn generated(cfg: &DdnsConfig, addr: Ipv4Addr, trailing_dot: bool) -> String {
     let ip = addr.to_string().replace('.', "-");
-    qualify(&format!("{}-{ip}", cfg.prefix), true, &cfg.suffix)
+    qualify(&format!("{}-{ip}", cfg.prefix), &cfg.suffix, trailing_dot)
 }
 
-/// Decides the client's name (Kea's order: a reservation's host name wins, then
-/// option 81, then option 12; `ddns-replace-client-name` may replace or supply it)
-/// and who updates DNS (RFC 4702 §4: S, O and N flags with Kea's overrides).
+/// Labels of a text name counting the root (Kea's `getLabelCount`: `host` has 2,
+/// `.` 1, the empty name 0); `None` when it is no DNS name.
+fn label_count(name: &str) -> Option<usize> {
+    if name.is_empty() {
+        return Some(0);
+    }
+    if name == "." {
+        return Some(1);
+    }
+    let body = name.strip_suffix('.').unwrap_or(name);
+    let labels: Vec<&str> = body.split('.').collect();
+    (name.len() <= 254 && labels.iter().all(|l| !l.is_empty() && l.len() <= 63))
+        .then_some(labels.len() + 1)
+}
+
+/// Decides the client's name as Kea 2.2 does, whether DNS updates are on or not (they
+/// decide only the flags and who updates): option 81 wins over option 12 (RFC 4702
+/// §3.1); a reservation's host name wins over the client's, qualified with
+/// `ddns-qualifying-suffix` whatever its form; `ddns-replace-client-name` may replace or
+/// supply the name (generated from the address). Who updates DNS follows RFC 4702 §4
+/// (S, O and N flags) with Kea's overrides; with option 12 the server updates both.
 pub fn decide_name(
     cfg: &DdnsConfig,
     req: &Request,
     reserved: Option<&str>,
     addr: Ipv4Addr,
 ) -> NameDecision {
-    let none = NameDecision {
-        fqdn: None,
-        fwd: false,
-        rev: false,
-        reply_fqdn: None,
-    };
-    if !cfg.enabled {
-        return none;
+    let reserved = reserved.filter(|r| !r.is_empty());
+    let replace_sent = matches!(
+        cfg.replace,
+        ReplaceClientName::Always | ReplaceClientName::WhenPresent
+    );
+    match req.client_fqdn.as_deref() {
+        Some(v) => decide_fqdn(cfg, v, reserved, replace_sent, addr),
+        None => decide_hostname(cfg, req.hostname.as_deref(), reserved, replace_sent, addr),
     }
-    let client81 = req.client_fqdn.as_deref().and_then(ClientFqdn::parse);
-    let client_name: Option<(String, bool)> = match (&client81, &req.hostname) {
-        (Some(f), _) if !f.name.is_empty() => {
-            let n = cfg.sanitizer.apply(&f.name);
-            (!n.trim_matches('.').is_empty()).then_some((n, f.partial))
-        }
-        (Some(_), _) => None,
-        // Option 12: one label is partial; several are taken as a full name.
-        (None, Some(h)) => {
-            let h = cfg.sanitizer.apply(h);
-            (!h.is_empty()).then(|| {
-                let partial = !h.trim_end_matches('.').contains('.');
-                (h, partial)
-            })
-        }
-        (None, None) => None,
+}
+
+/// Option 81 sent: the reply's option 81 names the lease's absolute name.
+fn decide_fqdn(
+    cfg: &DdnsConfig,
+    v: &[u8],
+    reserved: Option<&str>,
+    replace_sent: bool,
+    addr: Ipv4Addr,
+) -> NameDecision {
+    // Unreadable, or N and S both set (RFC 4702 §2.1: ignored): no name at all.
+    let Some(c) = ClientFqdn::parse(v).filter(|c| c.flags & (FLAG_N | FLAG_S) != FLAG_N | FLAG_S)
+    else {
+        return NameDecision::default();
     };
-    let sent = client_name.is_some();
-    let fqdn = if let Some(r) = reserved {
-        Some(qualify(r, !r.ends_with('.'), &cfg.suffix))
+    let client_s = c.flags & FLAG_S != 0;
+    // RFC 4702 §4 with Kea's overrides; updates off: N set, S clear.
+    let (s, n) = match (c.flags & FLAG_N != 0, client_s) {
+        (true, _) => {
+            let s = cfg.enabled && cfg.override_no_update;
+            (s, !s)
+        }
+        (false, true) => (cfg.enabled, !cfg.enabled),
+        (false, false) if cfg.enabled => (cfg.override_client_update, false),
+        (false, false) => (false, true),
+    };
+    let name = cfg.sanitizer.apply(&c.name);
+    let fqdn = match reserved {
+        Some(r) => qualify(r, &cfg.suffix, true),
+        None if replace_sent || name.trim_matches('.').is_empty() => generated(cfg, addr, true),
+        None if c.partial => qualify(&name, &cfg.suffix, true),
+        None => format!("{}.", name.trim_end_matches('.').to_ascii_lowercase()),
+    };
+    let Ok(dns) = Fqdn::new(&fqdn) else {
+        return NameDecision::default();
+    };
+    // O: the server overrode the client's S (RFC 4702 §2.1); E echoed.
+    let mut flags = c.flags & FLAG_E;
+    for (set, bit) in [(s, FLAG_S), (n, FLAG_N), (s != client_s, FLAG_O)] {
+        if set {
+            flags |= bit;
+        }
+    }
+    // RCODEs 255 (RFC 4702 §2.2: a server SHOULD send 255); Kea echoes the client's.
+    let mut reply = vec![flags, 255, 255];
+    if c.flags & FLAG_E != 0 {
+        // The same wire form the NCR's name has (escapes decoded, nothing trimmed),
+        // so the client is told exactly the name that goes into DNS.
+        reply.extend(dns.wire());
     } else {
-        match cfg.replace {
-            ReplaceClientName::Always => Some(generated(cfg, addr)),
-            ReplaceClientName::WhenPresent if sent => Some(generated(cfg, addr)),
-            ReplaceClientName::WhenNotPresent if !sent => Some(generated(cfg, addr)),
-            _ => client_name.map(|(n, partial)| qualify(&n, partial, &cfg.suffix)),
-        }
-    };
-    let Some(fqdn) = fqdn.filter(|f| Fqdn::new(f).is_ok() && f.len() > 1) else {
-        return none;
-    };
-    // RFC 4702 §4: N set → no updates unless overridden; S clear → the client does
-    // the forward update unless overridden; the server always does the reverse.
-    let (fwd, rev, mut flags) = match &client81 {
-        Some(c) if c.flags & FLAG_N != 0 && !cfg.override_no_update => (false, false, FLAG_N),
-        Some(c) if c.flags & FLAG_N != 0 => (true, true, FLAG_S | FLAG_O),
-        Some(c) if c.flags & FLAG_S == 0 && !cfg.override_client_update => (false, true, 0),
-        Some(c) if c.flags & FLAG_S == 0 => (true, true, FLAG_S | FLAG_O),
-        _ => (true, true, FLAG_S),
-    };
-    let reply_fqdn = client81.map(|c| {
-        flags |= c.flags & FLAG_E;
-        let mut v = vec![flags, 255, 255];
-        if c.flags & FLAG_E != 0 {
-            // The same wire form the NCR's name has (escapes decoded, nothing trimmed),
-            // so the client is told exactly the name that goes into DNS.
-            v.extend(
-                Fqdn::new(&fqdn)
-                    .map(|f| f.wire().to_vec())
-                    .unwrap_or_else(|_| vec![0]),
-            );
-        } else {
-            v.extend(fqdn.as_bytes());
-        }
-        v
-    });
+        reply.extend(fqdn.as_bytes());
+    }
     NameDecision {
-        fqdn: Some(fqdn),
-        fwd,
-        rev,
-        reply_fqdn,
+        fqdn: Some(fqdn.clone()),
+        fwd: s,
+        rev: !n,
+        hostname: Some(fqdn),
+        reply_hostname: None,
+        reply_fqdn: Some(reply),
+    }
+}
+
+/// No option 81: the name goes back in option 12, qualified when it has one label,
+/// without a trailing dot unless the client wrote one.
+fn decide_hostname(
+    cfg: &DdnsConfig,
+    sent: Option<&str>,
+    reserved: Option<&str>,
+    replace_sent: bool,
+    addr: Ipv4Addr,
+) -> NameDecision {
+    let sent = sent.map(|h| h.trim_end_matches('\0').trim());
+    let name = match (reserved, sent) {
+        (Some(r), _) => qualify(r, &cfg.suffix, false),
+        (None, None) | (None, Some("")) => match cfg.replace {
+            ReplaceClientName::Always | ReplaceClientName::WhenNotPresent => {
+                generated(cfg, addr, false)
+            }
+            _ => return NameDecision::default(),
+        },
+        (None, Some(h)) => match label_count(h) {
+            None | Some(0) => return NameDecision::default(),
+            Some(n) if replace_sent || n < 2 => generated(cfg, addr, false),
+            Some(2) => qualify(&cfg.sanitizer.apply(h), &cfg.suffix, false),
+            Some(_) => cfg.sanitizer.apply(h).to_ascii_lowercase(),
+        },
+    };
+    if name.trim_matches('.').is_empty() {
+        return NameDecision::default();
+    }
+    let fqdn = format!("{}.", name.trim_end_matches('.'));
+    let valid = Fqdn::new(&fqdn).is_ok();
+    NameDecision {
+        fwd: cfg.enabled && valid,
+        rev: cfg.enabled && valid,
+        fqdn: valid.then_some(fqdn),
+        hostname: Some(name.clone()),
+        reply_hostname: Some(name),
+        reply_fqdn: None,
     }
 }
 
@@ -312,6 +386,77 @@ pub fn ncr(
     lease_ncr(change, &lease, &cfg.ncr)
 }
 
+/// Lease host names compare as DNS names: case and the trailing dot do not matter.
+fn same_name(lease_hostname: Option<&str>, fqdn: Option<&str>) -> bool {
+    let norm = |s: &str| s.trim_end_matches('.').to_ascii_lowercase();
+    lease_hostname.map(norm) == fqdn.map(norm)
+}
+
+/// The NCRs for a granted lease, given the client's previous lease on the address:
+/// a new name (or `ddns-update-on-renew`) removes the old entries and adds the new.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn lease_ncrs(
+    cfg: &DdnsConfig,
+    htype: u8,
+    chaddr: &[u8],
+    old: Option<&Lease4>,
+    name: &NameDecision,
+    address: Ipv4Addr,
+    valid: u32,
+    // The client id as the lease row keeps it (none with match-client-id false): the
+    // DHCID must come from what the row keeps, so the later removal computes the same one.
+    lease_client_id: Option<&[u8]>,
+) -> Vec<NameChangeRequest> {
+    let mut out = Vec::new();
+    let old_active = old.filter(|l| l.state == LeaseState::Default && (l.fqdn_fwd || l.fqdn_rev));
+    let same = old_active.is_some_and(|l| {
+        same_name(l.hostname.as_deref(), name.fqdn.as_deref())
+            && l.fqdn_fwd == name.fwd
+            && l.fqdn_rev == name.rev
+    });
+    if same && !cfg.update_on_renew {
+        return out;
+    }
+    if let Some(l) = old_active.filter(|_| !same) {
+        if let Some(h) = &l.hostname {
+            out.extend(ncr(
+                ChangeType::Remove,
+                cfg,
+                h,
+                l.fqdn_fwd,
+                l.fqdn_rev,
+                address,
+                l.client_id.as_deref(),
+                htype,
+                l.hwaddr.as_deref().unwrap_or_default(),
+                valid,
+            ));
+        }
+    }
+    if let Some(f) = &name.fqdn {
+        out.extend(ncr(
+            ChangeType::Add,
+            cfg,
+            f,
+            name.fwd,
+            name.rev,
+            address,
+            lease_client_id,
+            htype,
+            chaddr,
+            valid,
+        ));
+    }
+    out
+}
+
+/// The NCR removing a lease's DNS entries (on release, decline, reclamation), if it has
+/// any: made by the same function as the API's for a lease it deletes. `cfg`: the
+/// parameters in force for the lease's address.
+pub(crate) fn removal(cfg: &DdnsConfig, l: &Lease4) -> Option<NameChangeRequest> {
+    tern_ncr::removal_ncr(&l.dns_name()?, &cfg.ncr)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,7 +469,7 @@ mod tests {
         assert_eq!(Sanitizer::new("", "x").apply("my_host"), "my_host");
         assert_eq!(Sanitizer::new("[0-9]", "").apply("pc42"), "pc");
     }
-    use crate::decide::tests::request;
+    use crate::packet::tests::request;
     use crate::packet::RequestKind;
 
     fn cfg() -> DdnsConfig {
@@ -392,10 +537,55 @@ mod tests {
         let r = request(RequestKind::Request);
         let d = decide_name(&g, &r, None, addr);
         assert_eq!(d.fqdn.as_deref(), Some("myhost-192-0-2-10.example.com."));
-        // Disabled: nothing.
+        // Disabled: the name is still decided and kept, DNS is not updated.
         let mut off = c.clone();
         off.enabled = false;
-        assert_eq!(decide_name(&off, &r, Some("x"), addr).fqdn, None);
+        let d = decide_name(&off, &r, Some("x"), addr);
+        assert_eq!(d.hostname.as_deref(), Some("x.example.com"));
+        assert!(!d.fwd && !d.rev);
+    }
+
+    /// Cases the Kea 2.2 oracle (tests/hostname_oracle.rs) showed tern getting wrong.
+    #[test]
+    fn names_as_kea_2_2_stores_them() {
+        let addr = Ipv4Addr::new(192, 0, 2, 10);
+        let mut off = cfg();
+        off.enabled = false;
+        let mut r = request(RequestKind::Request);
+        // Updates off: a reservation's name is still qualified, in lease and reply.
+        let d = decide_name(&off, &r, Some("acc-sql-reserved"), addr);
+        assert_eq!(d.hostname.as_deref(), Some("acc-sql-reserved.example.com"));
+        assert_eq!(d.reply_hostname, d.hostname);
+        // A reserved name of several labels, in upper case: qualified, lower case.
+        let d = decide_name(&cfg(), &r, Some("Printer.Lab"), addr);
+        assert_eq!(d.hostname.as_deref(), Some("printer.lab.example.com"));
+        // Option 12 with a trailing dot keeps it.
+        r.hostname = Some("pc.lan.".into());
+        assert_eq!(
+            decide_name(&cfg(), &r, None, addr).hostname.as_deref(),
+            Some("pc.lan.")
+        );
+        // Option 81, updates off: the name is kept, N set, O since S was overridden.
+        r.client_fqdn = Some(b"\x05\0\0\x04host".to_vec());
+        let d = decide_name(&off, &r, Some("rsv"), addr);
+        assert_eq!(d.hostname.as_deref(), Some("rsv.example.com."));
+        assert_eq!(d.reply_hostname, None);
+        let reply = d.reply_fqdn.unwrap();
+        assert_eq!(reply[0], FLAG_E | FLAG_N | FLAG_O);
+        assert_eq!(&reply[3..], &b"\x03rsv\x07example\x03com\0"[..]);
+        // An empty option 81 name: generated, absolute; with option 12: without the dot.
+        r.client_fqdn = Some(b"\x05\0\0".to_vec());
+        let d = decide_name(&cfg(), &r, None, addr);
+        assert_eq!(
+            d.hostname.as_deref(),
+            Some("myhost-192-0-2-10.example.com.")
+        );
+        let mut g = cfg();
+        g.replace = ReplaceClientName::WhenPresent;
+        r.client_fqdn = None;
+        let d = decide_name(&g, &r, None, addr);
+        assert_eq!(d.hostname.as_deref(), Some("myhost-192-0-2-10.example.com"));
+        assert_eq!(d.fqdn.as_deref(), Some("myhost-192-0-2-10.example.com."));
     }
 
     #[test]
@@ -431,5 +621,18 @@ mod tests {
             10
         )
         .is_none());
+    }
+
+    #[test]
+    fn a_kea_written_name_without_the_dot_is_the_same_name() {
+        assert!(same_name(
+            Some("MyClient.example.com"),
+            Some("myclient.example.com.")
+        ));
+        assert!(!same_name(
+            Some("other.example.com"),
+            Some("myclient.example.com.")
+        ));
+        assert!(!same_name(None, Some("myclient.example.com.")));
     }
 }

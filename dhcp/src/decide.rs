@@ -7,6 +7,7 @@ use std::net::Ipv4Addr;
 
 use crate::config::{Host, LeaseTimes, OptionSet, Pool, ServerConfig, Subnet};
 use crate::packet::{Reply, ReplyKind, Request};
+use crate::request::{self, request_state, Facts, Refusal, Row, Verdict};
 
 /// Where a request came in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,51 +51,6 @@ pub fn select_subnet<'c>(
         .iter()
         .find(|s| s.interface.as_deref() == Some(ingress.iface.as_str()))
         .or_else(|| containing(ingress.addr))
-}
-
-/// The client state a DHCPREQUEST comes from (RFC 2131 §4.3.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RequestState {
-    /// Answering an offer: server identifier and requested address, no ciaddr.
-    Selecting {
-        /// The server the client chose.
-        server_id: Ipv4Addr,
-        /// The offered address.
-        requested: Ipv4Addr,
-    },
-    /// Rebooting with a remembered address: requested address, no server id, no ciaddr.
-    InitReboot {
-        /// The remembered address.
-        requested: Ipv4Addr,
-    },
-    /// Extending a lease with the server that granted it (unicast): ciaddr set.
-    Renewing {
-        /// The client's address.
-        ciaddr: Ipv4Addr,
-    },
-    /// Extending a lease with any server (broadcast): ciaddr set.
-    Rebinding {
-        /// The client's address.
-        ciaddr: Ipv4Addr,
-    },
-}
-
-/// Tells the state of a DHCPREQUEST; `None` for a combination RFC 2131 does not
-/// define (dropped). `broadcast_dst` says whether the packet was sent to a broadcast
-/// address (telling RENEWING from REBINDING; both are served the same way).
-pub fn request_state(req: &Request, broadcast_dst: bool) -> Option<RequestState> {
-    match (req.server_id, req.requested_ip, req.ciaddr.is_unspecified()) {
-        (Some(server_id), Some(requested), true) => Some(RequestState::Selecting {
-            server_id,
-            requested,
-        }),
-        (None, Some(requested), true) => Some(RequestState::InitReboot { requested }),
-        (None, _, false) if broadcast_dst => Some(RequestState::Rebinding { ciaddr: req.ciaddr }),
-        (None, _, false) => Some(RequestState::Renewing { ciaddr: req.ciaddr }),
-        // Some clients renewing through a relay keep option 54: still renewing.
-        (Some(_), _, false) => Some(RequestState::Renewing { ciaddr: req.ciaddr }),
-        _ => None,
-    }
 }
 
 /// Valid lifetime, T1 and T2 for a lease.
@@ -190,6 +146,28 @@ pub fn config_host<'c>(
             None
         }
     })
+}
+
+/// The subnet a DHCPREQUEST for `address` is served in: the subnet of `selected`'s
+/// shared network containing the address, else `selected` itself (and the address is
+/// on the wrong network).
+pub fn serving_subnet<'c>(
+    cfg: &'c ServerConfig,
+    selected: &'c Subnet,
+    address: Ipv4Addr,
+) -> &'c Subnet {
+    cfg.network_of(selected)
+        .into_iter()
+        .find(|s| s.prefix.contains(address))
+        .unwrap_or(selected)
+}
+
+/// Whether the configuration reserves `a` in `subnet` for a client with none of `ids`.
+pub fn config_reserved_for_other(subnet: &Subnet, a: Ipv4Addr, ids: &[(i16, Vec<u8>)]) -> bool {
+    subnet
+        .hosts
+        .iter()
+        .any(|h| h.address == Some(a) && !ids.contains(&h.identifier))
 }
 
 /// A starting point in the pools for this client, so that concurrent allocators
@@ -379,35 +357,64 @@ pub fn destination(req: &Request, kind: ReplyKind) -> Destination {
     }
 }
 
-/// The whole pure path for one datagram, as if the lease database were empty: parse,
-/// select the subnet, tell the DHCPREQUEST state, find the configured reservation,
-/// build and encode the reply (an OFFER/ACK of the reserved or first pool address, or
-/// a NAK for a REQUEST outside the subnet). The fuzz target and the mutation test
-/// drive this; it must never panic.
-pub fn plan_offline(cfg: &ServerConfig, buf: &[u8], ingress: &Ingress) -> Option<Vec<u8>> {
+/// The whole pure path for one datagram, with `row` standing for the lease table's
+/// row on the requested address ([`Row::Others`]: another client's unexpired lease):
+/// parse, select the subnet, tell the DHCPREQUEST state and decide it with
+/// [`crate::request`], find the configured reservation, build and encode the reply (an
+/// OFFER/ACK of the reserved or first pool address, a NAK, or nothing). The fuzz target
+/// and the mutation test drive this; it must never panic.
+pub fn plan_offline(
+    cfg: &ServerConfig,
+    buf: &[u8],
+    ingress: &Ingress,
+    row: Row,
+) -> Option<Vec<u8>> {
     use crate::packet::RequestKind;
     let req = Request::parse(buf).ok()?;
-    let subnet = select_subnet(cfg, &req, ingress)?;
+    let selected = select_subnet(cfg, &req, ingress)?;
     let ids = client_identifiers(&req, &cfg.identifiers);
-    let host = config_host(cfg, subnet, &ids);
-    let first = subnet.pools.first().map(|p| p.range.first);
-    let (kind, yiaddr) = match req.kind {
-        RequestKind::Discover => (ReplyKind::Offer, host.and_then(|h| h.address).or(first)?),
+    let first = selected.pools.first().map(|p| p.range.first);
+    let (kind, subnet, yiaddr, message) = match req.kind {
+        RequestKind::Discover => {
+            let host = config_host(cfg, selected, &ids);
+            let a = host.and_then(|h| h.address).or(first)?;
+            (ReplyKind::Offer, selected, a, None)
+        }
         RequestKind::Request => {
-            let addr = match request_state(&req, false)? {
-                RequestState::Selecting { requested, .. }
-                | RequestState::InitReboot { requested } => requested,
-                RequestState::Renewing { ciaddr } | RequestState::Rebinding { ciaddr } => ciaddr,
+            let state = request::screen(request_state(&req, false), ingress.addr).ok()?;
+            let address = state.address();
+            let subnet = serving_subnet(cfg, selected, address);
+            let host = config_host(cfg, subnet, &ids);
+            let facts = Facts::new(
+                state,
+                subnet,
+                host.and_then(|h| h.address),
+                config_reserved_for_other(subnet, address, &ids),
+            );
+            let verdict = match request::check(&facts) {
+                Err(r) => Verdict::Refuse(r),
+                Ok(()) => match request::settle(&facts, row) {
+                    Verdict::Ack if row == Row::Others => Verdict::Refuse(request::LOST_WRITE),
+                    v => v,
+                },
             };
-            if subnet.prefix.contains(addr) {
-                (ReplyKind::Ack, addr)
-            } else {
-                (ReplyKind::Nak, Ipv4Addr::UNSPECIFIED)
+            match verdict {
+                Verdict::Ack => (ReplyKind::Ack, subnet, address, None),
+                Verdict::Refuse(Refusal::Nak(r)) => (
+                    ReplyKind::Nak,
+                    subnet,
+                    Ipv4Addr::UNSPECIFIED,
+                    Some(r.message()),
+                ),
+                Verdict::Refuse(Refusal::Silence(_)) => return None,
             }
         }
-        RequestKind::Inform => (ReplyKind::Ack, Ipv4Addr::UNSPECIFIED),
+        RequestKind::Inform => (ReplyKind::Ack, selected, Ipv4Addr::UNSPECIFIED, None),
         _ => return None,
     };
+    let host = (kind != ReplyKind::Nak)
+        .then(|| config_host(cfg, subnet, &ids))
+        .flatten();
     let reply = build_reply(&ReplyPlan {
         req: &req,
         kind,
@@ -419,7 +426,7 @@ pub fn plan_offline(cfg: &ServerConfig, buf: &[u8], ingress: &Ingress) -> Option
         lifetimes: (kind != ReplyKind::Nak && !yiaddr.is_unspecified())
             .then(|| lifetimes(&subnet.times)),
         hostname: host.and_then(|h| h.hostname.as_deref()),
-        message: (kind == ReplyKind::Nak).then_some("wrong network"),
+        message,
         client_fqdn: None,
         echo_client_id: true,
     });
@@ -430,37 +437,12 @@ pub fn plan_offline(cfg: &ServerConfig, buf: &[u8], ingress: &Ingress) -> Option
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::packet::tests::request;
     use crate::packet::RequestKind;
 
     pub(crate) fn config(text: &str) -> ServerConfig {
         let c = tern_config::parse_str(text, "test.json").expect("valid config");
         ServerConfig::from_config(c.dhcp4.as_ref().expect("Dhcp4")).unwrap()
-    }
-
-    pub(crate) fn request(kind: RequestKind) -> Request {
-        Request {
-            kind,
-            xid: 1,
-            htype: 1,
-            chaddr: vec![0xaa, 0xbb, 0xcc, 0, 0, 1],
-            hops: 0,
-            secs: 0,
-            broadcast: false,
-            ciaddr: Ipv4Addr::UNSPECIFIED,
-            giaddr: Ipv4Addr::UNSPECIFIED,
-            client_id: None,
-            requested_ip: None,
-            server_id: None,
-            prl: vec![],
-            hostname: None,
-            relay_info: None,
-            client_fqdn: None,
-            lease_time: None,
-            circuit_id: None,
-            max_message_size: None,
-            subnet_selection: None,
-            vendor_class: None,
-        }
     }
 
     const TWO_SUBNETS: &str = r#"{"Dhcp4": {
@@ -532,35 +514,6 @@ pub(crate) mod tests {
                 .id,
             2
         );
-    }
-
-    #[test]
-    fn request_states() {
-        let mut r = request(RequestKind::Request);
-        assert_eq!(request_state(&r, true), None);
-        r.server_id = Some(Ipv4Addr::new(192, 0, 2, 1));
-        r.requested_ip = Some(Ipv4Addr::new(192, 0, 2, 10));
-        assert!(matches!(
-            request_state(&r, true),
-            Some(RequestState::Selecting { .. })
-        ));
-        r.server_id = None;
-        assert_eq!(
-            request_state(&r, true),
-            Some(RequestState::InitReboot {
-                requested: Ipv4Addr::new(192, 0, 2, 10)
-            })
-        );
-        r.requested_ip = None;
-        r.ciaddr = Ipv4Addr::new(192, 0, 2, 10);
-        assert!(matches!(
-            request_state(&r, false),
-            Some(RequestState::Renewing { .. })
-        ));
-        assert!(matches!(
-            request_state(&r, true),
-            Some(RequestState::Rebinding { .. })
-        ));
     }
 
     #[test]
@@ -712,7 +665,7 @@ pub(crate) mod tests {
         let cfg = config(TWO_SUBNETS);
         let ing = ingress("veth0", [192, 0, 2, 1]);
         let base = crate::packet::tests::discover();
-        assert!(plan_offline(&cfg, &base, &ing).is_some());
+        assert!(plan_offline(&cfg, &base, &ing, Row::Free).is_some());
         // xorshift: reproducible pseudo-random mutations of a real DISCOVER.
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut next = || {
@@ -735,7 +688,14 @@ pub(crate) mod tests {
                 // Other message types: REQUEST, INFORM, server messages...
                 p[242] = (next() % 10) as u8;
             }
-            let _ = plan_offline(&cfg, &p, &ing);
+            let row = [Row::Free, Row::Mine, Row::Others][(next() % 3) as usize];
+            if let Some(reply) = plan_offline(&cfg, &p, &ing, row) {
+                let ack = reply[240..243] == [53, 1, 5] && reply[16..20] != [0, 0, 0, 0];
+                assert!(
+                    !(ack && row == Row::Others),
+                    "another client's address granted"
+                );
+            }
         }
     }
 

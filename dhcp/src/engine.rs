@@ -7,26 +7,24 @@ use std::net::Ipv4Addr;
 use std::sync::Arc;
 
 use sqlx::PgConnection;
-use tern_ncr::{ChangeType, NameChangeRequest};
 use tern_store::ncr_queue::{self, NcrSource};
 use tern_store::{lease4, Lease4, LeaseState, NewLease4, Owner, Store};
-use thiserror::Error;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{debug, error, info, warn};
 
 use crate::batch::{Answer, Batcher};
-use crate::commit::{Committer, Job, Refusal, Verdict};
+use crate::commit::{Committed, Committer, Job};
 use crate::hosts::HostCache;
 
-use crate::config::{Host, OptionSet, ServerConfig, Subnet};
-use crate::ddns::{self, decide_name, DdnsConfig, NameDecision};
+use crate::config::{Host, ServerConfig, Subnet};
+use crate::ddns::{self, decide_name};
 use crate::decide::{
-    build_reply, client_identifiers, config_host, destination, lifetimes_for, request_state,
-    select_subnet, start_offset, Destination, Ingress, ReplyPlan, RequestState,
+    build_reply, client_identifiers, config_host, config_reserved_for_other, destination,
+    lifetimes_for, select_subnet, serving_subnet, start_offset, Destination, Ingress, ReplyPlan,
 };
-use crate::options::{by_code, encode};
-use crate::packet::{hex, Reply, ReplyKind, Request, RequestKind};
+use crate::packet::{Reply, ReplyKind, Request, RequestKind};
+use crate::request::{self, request_state, Facts, NakReason, Refusal, RequestState, SilenceReason};
 use crate::stats::{bump, Stats};
 
 /// What to do with a request.
@@ -38,25 +36,7 @@ pub enum Outcome {
     NoResponse,
 }
 
-/// Failures while processing a request: the packet is dropped.
-#[derive(Debug, Error)]
-pub enum EngineError {
-    /// The store failed.
-    #[error("lease database: {0}")]
-    Store(#[from] tern_store::Error),
-    /// The batch this request was committed with failed.
-    #[error("lease database: {0}")]
-    Batch(Arc<EngineError>),
-    /// The engine is stopping.
-    #[error("the DHCPv4 engine is stopping")]
-    Stopped,
-}
-
-impl From<sqlx::Error> for EngineError {
-    fn from(e: sqlx::Error) -> Self {
-        EngineError::Store(e.into())
-    }
-}
+pub use crate::error::EngineError;
 
 type Result<T> = std::result::Result<T, EngineError>;
 
@@ -312,7 +292,7 @@ impl Engine {
         let leases = lease4::reclaim_expired(&mut tx, &ids, limit).await?;
         for l in leases.iter().filter(|l| l.state == LeaseState::Default) {
             if let Some(subnet) = self.cfg.subnet(l.subnet_id) {
-                if let Some(n) = removal(subnet, l) {
+                if let Some(n) = ddns::removal(subnet.ddns_for(l.address), l) {
                     ncr_queue::enqueue(&mut *tx, &n, NcrSource::Dhcp4).await?;
                 }
             }
@@ -436,10 +416,7 @@ impl Engine {
     /// Whether `a` is reserved for a client other than this one.
     fn reserved_for_other(&self, req: &Request, subnet: &Subnet, a: Ipv4Addr) -> bool {
         let ids = client_identifiers(req, &self.cfg.identifiers);
-        subnet
-            .hosts
-            .iter()
-            .any(|h| h.address == Some(a) && !ids.contains(&h.identifier))
+        config_reserved_for_other(subnet, a, &ids)
             || self.hosts.reserved_for_other(subnet.id, a, &ids)
     }
 
@@ -455,11 +432,6 @@ impl Engine {
         subnet.in_pool(a).is_some() && !self.reserved_for_other(req, subnet, a)
     }
 
-    fn hostname<'a>(req: &'a Request, host: Option<&'a Found>) -> Option<String> {
-        host.and_then(|h| h.host.hostname.clone())
-            .or_else(|| req.hostname.as_deref().and_then(sanitize_hostname))
-    }
-
     #[allow(clippy::too_many_arguments)]
     fn reply(
         &self,
@@ -472,9 +444,6 @@ impl Engine {
         extra: Extra<'_>,
     ) -> Outcome {
         let pool = subnet.and_then(|s| s.in_pool(yiaddr));
-        let hostname = extra
-            .hostname
-            .or_else(|| host.and_then(|h| h.host.hostname.as_deref()));
         let lifetimes = match (kind, subnet) {
             (ReplyKind::Nak, _) | (_, None) => None,
             _ if yiaddr.is_unspecified() => None,
@@ -489,7 +458,7 @@ impl Engine {
             host: host.map(|h| &h.host),
             yiaddr,
             lifetimes,
-            hostname,
+            hostname: extra.hostname,
             message: extra.message,
             client_fqdn: extra.client_fqdn,
             echo_client_id: self.cfg.echo_client_id,
@@ -510,6 +479,59 @@ impl Engine {
                 ..Extra::default()
             },
         )
+    }
+
+    /// A DHCPREQUEST refused by [`crate::request`]: its log line, then the DHCPNAK
+    /// (in `subnet`) or nothing.
+    fn refused(
+        &self,
+        req: &Request,
+        ingress: &Ingress,
+        subnet: Option<&Subnet>,
+        address: Ipv4Addr,
+        why: Refusal,
+    ) -> Outcome {
+        let label = req.label();
+        let reason = match why {
+            Refusal::Silence(s) => {
+                match s {
+                    SilenceReason::Malformed => {
+                        bump(&self.stats.receive_drop);
+                        debug!(
+                            "DHCP4_PACKET_DROP_0007 {label}: failed to process packet: DHCPREQUEST without requested address or ciaddr"
+                        );
+                    }
+                    SilenceReason::ForeignServer(server_id) => debug!(
+                        "DHCP4_PACKET_DROP_0003 {label}, from interface {}: it contains a foreign server identifier {server_id}",
+                        ingress.iface
+                    ),
+                    SilenceReason::NoLease => debug!(
+                        "DHCP4_NO_LEASE_INIT_REBOOT {label}: client in INIT-REBOOT state asks for {address}, which it has no lease for"
+                    ),
+                }
+                return Outcome::NoResponse;
+            }
+            Refusal::Nak(r) => r,
+        };
+        match reason {
+            NakReason::WrongNetwork => info!(
+                "DHCP4_PACKET_NAK_0004 {label}: failed to grant a lease: the address {address} is not in subnet {}",
+                subnet.map(|s| s.prefix.to_string()).unwrap_or_default()
+            ),
+            NakReason::ReservedElsewhere(reserved) => info!(
+                "DHCP4_PACKET_NAK_0004 {label}: failed to grant a lease: {address} requested, but {reserved} is reserved for the client"
+            ),
+            NakReason::UnknownLease => info!(
+                "DHCP4_PACKET_NAK_0002 {label}: invalid address {address} requested by INIT-REBOOT (authoritative)"
+            ),
+            NakReason::NotAvailable => info!(
+                "DHCP4_PACKET_NAK_0004 {label}: failed to grant a lease for {address}: not available to this client"
+            ),
+            NakReason::InUse => info!(
+                "DHCP4_PACKET_NAK_0004 {label}: failed to grant a lease for {address}: in use by another client"
+            ),
+        }
+        self.nak(req, ingress, subnet, reason.message())
     }
 
     /// DHCPDISCOVER → DHCPOFFER. Nothing is written (as Kea without `offer-lifetime`):
@@ -535,7 +557,6 @@ impl Engine {
                 // the client's name.
                 let reserved = host.as_ref().and_then(|h| h.host.hostname.as_deref());
                 let name = decide_name(subnet.ddns_for(address), req, reserved, address);
-                let hostname = reply_hostname(req, &name);
                 return Ok(self.reply(
                     req,
                     ReplyKind::Offer,
@@ -545,7 +566,7 @@ impl Engine {
                     address,
                     Extra {
                         client_fqdn: name.reply_fqdn.as_deref(),
-                        hostname: hostname.as_deref(),
+                        hostname: name.reply_hostname.as_deref(),
                         message: None,
                     },
                 ));
@@ -657,74 +678,34 @@ impl Engine {
         Ok(None)
     }
 
-    /// DHCPREQUEST → DHCPACK / DHCPNAK / nothing, by the client's state.
+    /// DHCPREQUEST → DHCPACK / DHCPNAK / nothing, as [`crate::request`] decides.
     async fn request(&self, req: &Request, ingress: &Ingress) -> Result<Outcome> {
-        let Some(state) = request_state(req, false) else {
-            bump(&self.stats.receive_drop);
-            debug!(
-                "DHCP4_PACKET_DROP_0007 {}: failed to process packet: DHCPREQUEST without requested address or ciaddr",
-                req.label()
-            );
-            return Ok(Outcome::NoResponse);
+        let state = match request::screen(request_state(req, false), ingress.addr) {
+            Ok(s) => s,
+            Err(r) => return Ok(self.refused(req, ingress, None, Ipv4Addr::UNSPECIFIED, r)),
         };
-        let (address, renewing) = match state {
-            RequestState::Selecting {
-                server_id,
-                requested,
-            } => {
-                if server_id != ingress.addr {
-                    // The client chose another server's offer.
-                    debug!(
-                        "DHCP4_PACKET_DROP_0003 {}, from interface {}: it contains a foreign server identifier {server_id}",
-                        req.label(),
-                        ingress.iface
-                    );
-                    return Ok(Outcome::NoResponse);
-                }
-                (requested, false)
-            }
-            RequestState::InitReboot { requested } => (requested, false),
-            RequestState::Renewing { ciaddr } | RequestState::Rebinding { ciaddr } => {
-                (ciaddr, true)
-            }
-        };
+        let address = state.address();
+        let renewing = matches!(
+            state,
+            RequestState::Renewing { .. } | RequestState::Rebinding { .. }
+        );
         let Some(selected) = self.subnet(req, ingress) else {
             bump(&self.stats.receive_drop);
             return Ok(Outcome::NoResponse);
         };
         // The address may be in another subnet of the same shared network.
-        let network = self.cfg.network_of(selected);
-        let subnet = network
-            .iter()
-            .copied()
-            .find(|s| s.prefix.contains(address))
-            .unwrap_or(selected);
-        if !subnet.prefix.contains(address) {
-            info!(
-                "DHCP4_PACKET_NAK_0004 {}: failed to grant a lease: the address {address} is not in subnet {}",
-                req.label(),
-                subnet.prefix
-            );
-            return Ok(self.nak(req, ingress, Some(subnet), "wrong network"));
-        }
+        let subnet = serving_subnet(&self.cfg, selected, address);
         let host = self.find_host(req, subnet);
-        let owner = Self::owner(req, subnet);
-        // A client with a reservation for another address is sent to get that one.
-        let reserved = host.as_ref().and_then(|h| h.host.address);
-        if let Some(reserved) = reserved {
-            if reserved != address && subnet.prefix.contains(reserved) {
-                info!(
-                    "DHCP4_PACKET_NAK_0004 {}: failed to grant a lease: {address} requested, but {reserved} is reserved for the client",
-                    req.label()
-                );
-                return Ok(self.nak(
-                    req,
-                    ingress,
-                    Some(subnet),
-                    "address reserved for another address",
-                ));
-            }
+        let facts = Facts::new(
+            state,
+            subnet,
+            host.as_ref().and_then(|h| h.host.address),
+            self.reserved_for_other(req, subnet, address),
+        );
+        if let Err(r) = request::check(&facts) {
+            return Ok(self.refused(req, ingress, Some(subnet), address, r));
         }
+        let owner = Self::owner(req, subnet);
         let times = lifetimes_for(&subnet.times, req.lease_time);
         let reserved_name = host.as_ref().and_then(|h| h.host.hostname.as_deref());
         let name = decide_name(subnet.ddns_for(address), req, reserved_name, address);
@@ -738,55 +719,18 @@ impl Engine {
                 subnet_id: subnet.id,
                 fqdn_fwd: name.fwd,
                 fqdn_rev: name.rev,
-                hostname: lease_hostname(req, &name).or_else(|| Self::hostname(req, host.as_ref())),
+                hostname: name.hostname.clone(),
                 pool_id: subnet.in_pool(address).map_or(0, |p| p.range.pool_id),
             },
             htype: req.htype,
-            init_reboot: matches!(state, RequestState::InitReboot { .. }),
-            authoritative: subnet.authoritative,
-            // Someone else's address, or (even for the client's own lease) an address
-            // reserved since for another client: NAK, so the client starts over.
-            refused_if_mine: reserved != Some(address)
-                && self.reserved_for_other(req, subnet, address),
-            refused_if_not_mine: !self.usable(req, subnet, host.as_ref(), address),
+            facts,
             name,
         };
         let (lease, existing, mine, ncrs) = match self.committer.submit(job.clone()).await? {
-            Verdict::Silent => {
-                // RFC 2131 §4.3.2: no record of this client: silent unless authoritative.
-                debug!(
-                    "DHCP4_NO_LEASE_INIT_REBOOT {}: client in INIT-REBOOT state asks for {address}, which it has no lease for",
-                    req.label()
-                );
-                return Ok(Outcome::NoResponse);
+            Committed::Refused(r) => {
+                return Ok(self.refused(req, ingress, Some(subnet), address, r));
             }
-            Verdict::Nak(why) => {
-                let text = match why {
-                    Refusal::UnknownLease => {
-                        info!(
-                            "DHCP4_PACKET_NAK_0002 {}: invalid address {address} requested by INIT-REBOOT (authoritative)",
-                            req.label()
-                        );
-                        "lease not found"
-                    }
-                    Refusal::NotAvailable => {
-                        info!(
-                            "DHCP4_PACKET_NAK_0004 {}: failed to grant a lease for {address}: not available to this client",
-                            req.label()
-                        );
-                        "address not available"
-                    }
-                    Refusal::InUse => {
-                        info!(
-                            "DHCP4_PACKET_NAK_0004 {}: failed to grant a lease for {address}: in use by another client",
-                            req.label()
-                        );
-                        "address in use"
-                    }
-                };
-                return Ok(self.nak(req, ingress, Some(subnet), text));
-            }
-            Verdict::Granted(g) => (g.lease, g.existing, g.mine, g.ncrs),
+            Committed::Granted(g) => (g.lease, g.existing, g.mine, g.ncrs),
         };
         for n in &ncrs {
             debug!("DHCP4_NCR_CREATED {}: {}", req.label(), n.to_text());
@@ -816,7 +760,6 @@ impl Engine {
                 lease.valid_lifetime
             );
         }
-        let reply_hostname = reply_hostname(req, &job.name);
         Ok(self.reply(
             req,
             ReplyKind::Ack,
@@ -826,7 +769,7 @@ impl Engine {
             address,
             Extra {
                 client_fqdn: job.name.reply_fqdn.as_deref(),
-                hostname: reply_hostname.as_deref(),
+                hostname: job.name.reply_hostname.as_deref(),
                 message: None,
             },
         ))
@@ -848,7 +791,7 @@ impl Engine {
         let mut tx = self.store.pool().begin().await?;
         match lease4::release(&mut tx, req.ciaddr, owner).await? {
             Some(before) => {
-                if let Some(n) = removal(subnet, &before) {
+                if let Some(n) = ddns::removal(subnet.ddns_for(before.address), &before) {
                     ncr_queue::enqueue(&mut *tx, &n, NcrSource::Dhcp4).await?;
                 }
                 tx.commit().await?;
@@ -890,7 +833,7 @@ impl Engine {
         let mut tx = self.store.pool().begin().await?;
         match lease4::decline(&mut tx, address, owner, self.cfg.decline_probation).await? {
             Some(before) => {
-                if let Some(n) = removal(subnet, &before) {
+                if let Some(n) = ddns::removal(subnet.ddns_for(before.address), &before) {
                     ncr_queue::enqueue(&mut *tx, &n, NcrSource::Dhcp4).await?;
                 }
                 tx.commit().await?;
@@ -928,175 +871,15 @@ impl Engine {
             Some(subnet),
             host.as_ref(),
             Ipv4Addr::UNSPECIFIED,
-            Extra::default(),
+            // A reservation's host name as it is (DHCPINFORM decides no name).
+            Extra {
+                hostname: host.as_ref().and_then(|h| h.host.hostname.as_deref()),
+                ..Extra::default()
+            },
         ))
     }
 }
 
-/// Option 12 for a reply: a client that sent option 12 (and no option 81) gets its
-/// name back, qualified, as Kea does when it updates DNS.
-fn reply_hostname(req: &Request, name: &NameDecision) -> Option<String> {
-    match (&req.hostname, &req.client_fqdn, &name.fqdn) {
-        (Some(_), None, Some(f)) => Some(f.trim_end_matches('.').to_string()),
-        _ => None,
-    }
-}
-
-/// The name as the lease row keeps it, as Kea writes it: absolute (trailing dot) when
-/// the client sent option 81, without the dot otherwise (option 12 or a name the server
-/// made up), so SQL and tools that compare with Kea's rows see the same text.
-fn lease_hostname(req: &Request, name: &NameDecision) -> Option<String> {
-    let fqdn = name.fqdn.as_deref()?;
-    Some(match req.client_fqdn {
-        Some(_) => fqdn.to_owned(),
-        None => fqdn.trim_end_matches('.').to_owned(),
-    })
-}
-
-/// Lease host names compare as DNS names: case and the trailing dot do not matter.
-fn same_name(lease_hostname: Option<&str>, fqdn: Option<&str>) -> bool {
-    let norm = |s: &str| s.trim_end_matches('.').to_ascii_lowercase();
-    lease_hostname.map(norm) == fqdn.map(norm)
-}
-
-/// The NCRs for a granted lease, given the client's previous lease on the address:
-/// a new name (or `ddns-update-on-renew`) removes the old entries and adds the new.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn lease_ncrs(
-    cfg: &DdnsConfig,
-    htype: u8,
-    chaddr: &[u8],
-    old: Option<&Lease4>,
-    name: &NameDecision,
-    address: Ipv4Addr,
-    valid: u32,
-    // The client id as the lease row keeps it (none with match-client-id false): the
-    // DHCID must come from what the row keeps, so the later removal computes the same one.
-    lease_client_id: Option<&[u8]>,
-) -> Vec<NameChangeRequest> {
-    let mut out = Vec::new();
-    let old_active = old.filter(|l| l.state == LeaseState::Default && (l.fqdn_fwd || l.fqdn_rev));
-    let same = old_active.is_some_and(|l| {
-        same_name(l.hostname.as_deref(), name.fqdn.as_deref())
-            && l.fqdn_fwd == name.fwd
-            && l.fqdn_rev == name.rev
-    });
-    if same && !cfg.update_on_renew {
-        return out;
-    }
-    if let Some(l) = old_active.filter(|_| !same) {
-        if let Some(h) = &l.hostname {
-            out.extend(ddns::ncr(
-                ChangeType::Remove,
-                cfg,
-                h,
-                l.fqdn_fwd,
-                l.fqdn_rev,
-                address,
-                l.client_id.as_deref(),
-                htype,
-                l.hwaddr.as_deref().unwrap_or_default(),
-                valid,
-            ));
-        }
-    }
-    if let Some(f) = &name.fqdn {
-        out.extend(ddns::ncr(
-            ChangeType::Add,
-            cfg,
-            f,
-            name.fwd,
-            name.rev,
-            address,
-            lease_client_id,
-            htype,
-            chaddr,
-            valid,
-        ));
-    }
-    out
-}
-
-/// The NCR removing a lease's DNS entries (on release, decline, reclamation), if it has
-/// any: made by the same function as the API's for a lease it deletes.
-pub(crate) fn removal(subnet: &Subnet, l: &Lease4) -> Option<NameChangeRequest> {
-    tern_ncr::removal_ncr(&l.dns_name()?, &subnet.ddns_for(l.address).ncr)
-}
-
 fn chrono_now() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now()
-}
-
-/// A host name fit for the lease table: letters, digits, `-` and `.`, at most 255.
-fn sanitize_hostname(h: &str) -> Option<String> {
-    let s: String = h
-        .trim_end_matches('\0')
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '.')
-        .take(255)
-        .collect();
-    (!s.is_empty()).then_some(s)
-}
-
-/// A reservation from the hosts table in the engine's form; option values stored as
-/// text (Kea's `formatted_value`) are encoded by the standard definitions.
-pub(crate) fn host_from_store(h: tern_store::Host) -> Host {
-    let mut options = OptionSet::default();
-    for o in &h.options4 {
-        if o.space.as_deref().is_some_and(|s| s != "dhcp4") {
-            continue;
-        }
-        let value = match (&o.value, &o.formatted_value) {
-            (Some(v), _) if !v.is_empty() => Some(v.clone()),
-            (_, Some(text)) => by_code(o.code).and_then(|d| encode(d.kind, text).ok()),
-            _ => None,
-        };
-        match value {
-            Some(v) => {
-                options.map.insert(o.code, (v, o.persistent));
-            }
-            None => warn!(
-                "DHCP4_HOST_OPTION_INVALID host {} (identifier {}): option {} cannot be encoded; ignored",
-                h.host_id,
-                hex(&h.identifier),
-                o.code
-            ),
-        }
-    }
-    Host {
-        identifier: (h.identifier_type, h.identifier),
-        address: h.ipv4_address,
-        hostname: h.hostname,
-        options,
-        boot: tern_config::BootFields {
-            next_server: h.next_server,
-            server_hostname: h.server_hostname,
-            boot_file_name: h.boot_file_name,
-        },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_kea_written_name_without_the_dot_is_the_same_name() {
-        assert!(same_name(
-            Some("MyClient.example.com"),
-            Some("myclient.example.com.")
-        ));
-        assert!(!same_name(
-            Some("other.example.com"),
-            Some("myclient.example.com.")
-        ));
-        assert!(!same_name(None, Some("myclient.example.com.")));
-    }
-
-    #[test]
-    fn hostnames_are_cleaned() {
-        assert_eq!(sanitize_hostname("lap top\0"), Some("laptop".into()));
-        assert_eq!(sanitize_hostname("a.b-c"), Some("a.b-c".into()));
-        assert_eq!(sanitize_hostname("***"), None);
-    }
 }

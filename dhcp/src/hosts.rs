@@ -9,18 +9,20 @@
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, PoisonError, RwLock, RwLockWriteGuard};
 
 use tern_store::{host, HostEvent, Store};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
-use crate::config::Host;
+use crate::config::{Host, OptionSet};
+use crate::options::{by_code, encode};
+use crate::packet::hex;
 
 type Identifier = (i16, Vec<u8>);
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Index {
     /// host_id → (subnet id, host).
     by_id: HashMap<i32, (u32, Arc<Host>)>,
@@ -61,16 +63,48 @@ impl Index {
 }
 
 /// The hosts table's DHCPv4 reservations, by subnet (0: global), identifier and address.
+///
+/// Lookups take a snapshot (an `Arc` cloned under the read lock) and search it
+/// unlocked; updates change the index in place under the write lock, copying it only
+/// when a lookup holds the snapshot at that moment. Nothing here panics on a poisoned
+/// lock: one panic while updating must not make every later packet panic.
 #[derive(Default)]
 pub struct HostCache {
-    index: RwLock<Index>,
+    index: RwLock<Arc<Index>>,
 }
 
 impl HostCache {
+    /// The index as it is now.
+    fn snapshot(&self) -> Arc<Index> {
+        self.index
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The write lock, and false when an earlier update panicked halfway (the index may
+    /// then miss or keep stale entries; lookups never panic on it).
+    fn write(&self) -> (RwLockWriteGuard<'_, Arc<Index>>, bool) {
+        match self.index.write() {
+            Ok(g) => (g, true),
+            Err(poisoned) => {
+                self.index.clear_poison();
+                (poisoned.into_inner(), false)
+            }
+        }
+    }
+
+    /// Applies `change` to the index; false as [`HostCache::write`] (the caller reloads).
+    fn update(&self, change: impl FnOnce(&mut Index)) -> bool {
+        let (mut index, intact) = self.write();
+        change(Arc::make_mut(&mut index));
+        intact
+    }
+
     /// The reservation in `subnet_id` for the first of `ids` (in the configured
     /// identifier order) that has one.
     pub fn find(&self, subnet_id: u32, ids: &[Identifier]) -> Option<Arc<Host>> {
-        let index = self.index.read().expect("host cache lock");
+        let index = self.snapshot();
         ids.iter().find_map(|id| {
             let host_id = index.by_identifier.get(&(subnet_id, id.clone()))?;
             index.by_id.get(host_id).map(|(_, h)| h.clone())
@@ -84,7 +118,7 @@ impl HostCache {
         address: Ipv4Addr,
         ids: &[Identifier],
     ) -> bool {
-        let index = self.index.read().expect("host cache lock");
+        let index = self.snapshot();
         index
             .by_address
             .get(&(subnet_id, address))
@@ -100,13 +134,14 @@ impl HostCache {
 
     /// Whether `address` is reserved for anyone in `subnet_id`.
     pub fn is_reserved(&self, subnet_id: u32, address: Ipv4Addr) -> bool {
-        let index = self.index.read().expect("host cache lock");
-        index.by_address.contains_key(&(subnet_id, address))
+        self.snapshot()
+            .by_address
+            .contains_key(&(subnet_id, address))
     }
 
     /// Number of reservations held.
     pub fn len(&self) -> usize {
-        self.index.read().expect("host cache lock").by_id.len()
+        self.snapshot().by_id.len()
     }
 
     /// Whether no reservation is held.
@@ -121,10 +156,11 @@ impl HostCache {
         let mut index = Index::default();
         for h in rows {
             let (id, subnet) = (h.host_id, h.dhcp4_subnet_id.unwrap_or(0));
-            index.insert(id, subnet, crate::engine::host_from_store(h));
+            index.insert(id, subnet, host_from_store(h));
         }
         let n = index.by_id.len();
-        *self.index.write().expect("host cache lock") = index;
+        // Swapped whole: a lookup sees the old index or the new one.
+        *self.write().0 = Arc::new(index);
         Ok(n)
     }
 
@@ -132,13 +168,14 @@ impl HostCache {
     pub async fn refresh(&self, store: &Store, host_id: i32) -> tern_store::Result<()> {
         let mut conn = store.pool().acquire().await?;
         let row = host::by_id4(&mut conn, host_id).await?;
-        let mut index = self.index.write().expect("host cache lock");
-        match row {
-            Some(h) => {
-                let subnet = h.dhcp4_subnet_id.unwrap_or(0);
-                index.insert(host_id, subnet, crate::engine::host_from_store(h));
-            }
+        let host = row.map(|h| (h.dhcp4_subnet_id.unwrap_or(0), host_from_store(h)));
+        let intact = self.update(|index| match host {
+            Some((subnet, host)) => index.insert(host_id, subnet, host),
             None => index.remove(host_id),
+        });
+        if !intact {
+            warn!("DHCP4_HOSTS_UPDATE_FAILED an earlier update of the reservations failed halfway; reloading all");
+            self.reload(store).await?;
         }
         Ok(())
     }
@@ -191,10 +228,47 @@ impl HostCache {
     }
 }
 
+/// A reservation from the hosts table in the engine's form; option values stored as
+/// text (Kea's `formatted_value`) are encoded by the standard definitions.
+fn host_from_store(h: tern_store::Host) -> Host {
+    let mut options = OptionSet::default();
+    for o in &h.options4 {
+        if o.space.as_deref().is_some_and(|s| s != "dhcp4") {
+            continue;
+        }
+        let value = match (&o.value, &o.formatted_value) {
+            (Some(v), _) if !v.is_empty() => Some(v.clone()),
+            (_, Some(text)) => by_code(o.code).and_then(|d| encode(d.kind, text).ok()),
+            _ => None,
+        };
+        match value {
+            Some(v) => {
+                options.map.insert(o.code, (v, o.persistent));
+            }
+            None => warn!(
+                "DHCP4_HOST_OPTION_INVALID host {} (identifier {}): option {} cannot be encoded; ignored",
+                h.host_id,
+                hex(&h.identifier),
+                o.code
+            ),
+        }
+    }
+    Host {
+        identifier: (h.identifier_type, h.identifier),
+        address: h.ipv4_address,
+        hostname: h.hostname,
+        options,
+        boot: tern_config::BootFields {
+            next_server: h.next_server,
+            server_hostname: h.server_hostname,
+            boot_file_name: h.boot_file_name,
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::OptionSet;
 
     fn host(mac: u8, address: Option<[u8; 4]>) -> Host {
         Host {
@@ -209,11 +283,10 @@ mod tests {
     #[test]
     fn lookups_follow_inserts_moves_and_removals() {
         let cache = HostCache::default();
-        {
-            let mut ix = cache.index.write().unwrap();
+        cache.update(|ix| {
             ix.insert(1, 1, host(1, Some([10, 0, 0, 5])));
             ix.insert(2, 0, host(2, None));
-        }
+        });
         let me = vec![(0, vec![2, 0, 0, 0, 0, 1])];
         let other = vec![(0, vec![2, 0, 0, 0, 0, 9])];
         assert!(cache.find(1, &me).is_some());
@@ -224,16 +297,49 @@ mod tests {
         assert!(cache.reserved_for_other(1, a, &other));
         assert!(cache.is_reserved(1, a));
         // The same host_id now reserves another address: the old one is free.
-        cache
-            .index
-            .write()
-            .unwrap()
-            .insert(1, 1, host(1, Some([10, 0, 0, 6])));
+        cache.update(|ix| ix.insert(1, 1, host(1, Some([10, 0, 0, 6]))));
         assert!(!cache.is_reserved(1, a));
         assert!(cache.is_reserved(1, Ipv4Addr::new(10, 0, 0, 6)));
-        cache.index.write().unwrap().remove(1);
+        cache.update(|ix| ix.remove(1));
         assert!(cache.find(1, &me).is_none());
         assert!(!cache.is_reserved(1, Ipv4Addr::new(10, 0, 0, 6)));
         assert_eq!(cache.len(), 1);
+    }
+
+    #[test]
+    fn a_panic_while_updating_does_not_break_later_lookups() {
+        let cache = Arc::new(HostCache::default());
+        assert!(cache.update(|ix| ix.insert(1, 1, host(1, Some([10, 0, 0, 5])))));
+        let me = vec![(0, vec![2, 0, 0, 0, 0, 1])];
+        let a = Ipv4Addr::new(10, 0, 0, 5);
+        let c = cache.clone();
+        let panicked = std::thread::spawn(move || {
+            c.update(|ix| {
+                ix.remove(1);
+                panic!("a bug while updating");
+            })
+        })
+        .join();
+        assert!(panicked.is_err());
+        // Every lookup still answers (from whatever the update left).
+        let _ = cache.find(1, &me);
+        let _ = cache.reserved_for_other(1, a, &me);
+        let _ = cache.is_reserved(1, a);
+        let _ = cache.len();
+        // The next update goes through, and says the index needs a reload.
+        assert!(!cache.update(|ix| ix.insert(1, 1, host(1, Some([10, 0, 0, 5])))));
+        assert!(cache.find(1, &me).is_some());
+        assert!(cache.is_reserved(1, a));
+        assert!(cache.update(|ix| ix.remove(1)), "intact again");
+    }
+
+    #[test]
+    fn a_snapshot_taken_before_an_update_is_unchanged_by_it() {
+        let cache = HostCache::default();
+        cache.update(|ix| ix.insert(1, 1, host(1, Some([10, 0, 0, 5]))));
+        let before = cache.snapshot();
+        cache.update(|ix| ix.remove(1));
+        assert_eq!(before.by_id.len(), 1);
+        assert!(cache.is_empty());
     }
 }

@@ -4,8 +4,10 @@
 //!   the reply ([`Reply`]) with options in Kea's order.
 //! * [`options`]: Kea's standard option names and their text form.
 //! * [`config`]: the `Dhcp4` section resolved for serving (inheritance, defaults).
-//! * [`decide`]: pure decisions (subnet selection, DHCPREQUEST state, reservations,
+//! * [`decide`]: pure decisions (subnet selection, reservations,
 //!   timers, reply options, destination), unit-tested without sockets.
+//! * [`request`]: the DHCPREQUEST decisions of RFC 2131 §4.3.2 (pure: ACK, NAK with its
+//!   reason, or silence), before and after the lease row is read.
 //! * [`engine`]: one function per message type around store queries; a lease is
 //!   committed before its DHCPACK leaves.
 //! * [`net`], [`service`]: sockets and the running service ([`Dhcp4Service`]).
@@ -45,10 +47,12 @@ pub mod config;
 pub mod ddns;
 pub mod decide;
 pub mod engine;
+mod error;
 pub mod hosts;
 pub mod net;
 pub mod options;
 pub mod packet;
+pub mod request;
 pub mod service;
 pub mod stats;
 

@@ -180,6 +180,34 @@ struct RawOptions {
 }
 
 impl Request {
+    /// A request of `kind` from an Ethernet client `chaddr`, with nothing else set
+    /// (tests and tools fill in what they need).
+    pub fn new(kind: RequestKind, xid: u32, chaddr: Vec<u8>) -> Request {
+        Request {
+            kind,
+            xid,
+            htype: 1,
+            chaddr,
+            hops: 0,
+            secs: 0,
+            broadcast: false,
+            ciaddr: Ipv4Addr::UNSPECIFIED,
+            giaddr: Ipv4Addr::UNSPECIFIED,
+            client_id: None,
+            requested_ip: None,
+            server_id: None,
+            prl: vec![],
+            hostname: None,
+            relay_info: None,
+            client_fqdn: None,
+            lease_time: None,
+            circuit_id: None,
+            max_message_size: None,
+            subnet_selection: None,
+            vendor_class: None,
+        }
+    }
+
     /// Decodes and checks a datagram.
     pub fn parse(buf: &[u8]) -> Result<Request, ParseError> {
         if buf.len() < MIN_LEN || buf.len() > MAX_LEN {
@@ -415,6 +443,11 @@ impl Reply {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    /// A request of this kind with nothing set but chaddr aa:bb:cc:00:00:01.
+    pub(crate) fn request(kind: RequestKind) -> Request {
+        Request::new(kind, 1, vec![0xaa, 0xbb, 0xcc, 0, 0, 1])
+    }
 
     /// A DISCOVER as dhclient sends it (options in a fixed order: 53 first).
     pub(crate) fn discover() -> Vec<u8> {

@@ -51,27 +51,8 @@ fn ingress() -> Ingress {
 
 fn req(kind: RequestKind, mac: u8) -> Request {
     Request {
-        kind,
-        xid: u32::from(mac),
-        htype: 1,
-        chaddr: vec![2, 0, 0, 0, 0, mac],
-        hops: 0,
-        secs: 0,
-        broadcast: false,
-        ciaddr: Ipv4Addr::UNSPECIFIED,
-        giaddr: Ipv4Addr::UNSPECIFIED,
-        client_id: None,
-        requested_ip: None,
-        server_id: None,
         prl: vec![1, 3],
-        hostname: None,
-        relay_info: None,
-        client_fqdn: None,
-        lease_time: None,
-        circuit_id: None,
-        max_message_size: None,
-        subnet_selection: None,
-        vendor_class: None,
+        ..Request::new(kind, u32::from(mac), vec![2, 0, 0, 0, 0, mac])
     }
 }
 

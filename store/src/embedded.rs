@@ -11,7 +11,9 @@
 //! lives as long as the server, with `PR_SET_PDEATHSIG` = SIGINT: if tern dies,
 //! even by SIGKILL, the kernel asks PostgreSQL for a fast shutdown instead of
 //! leaving it orphaned. PostgreSQL refuses to run as root, so a root tern runs it
-//! as `postgres` (or a system user `tern` it creates). fsync stays on: after a
+//! as `postgres` (or a system user `tern` it creates); when that user may not enter
+//! the data directory's path (a clone in root's 0700 home), it gets a view of the
+//! directory of its own (see `PgView`). fsync stays on: after a
 //! crash PostgreSQL's WAL recovery restores every committed transaction.
 
 use std::ffi::{CString, OsString};
@@ -219,6 +221,8 @@ pub struct EmbeddedCluster {
     tcp_port: Option<u16>,
     postmaster: Postmaster,
     stopped: bool,
+    /// Removed after the server stopped (fields drop after `Drop::drop`).
+    _mount: Option<MountPoint>,
 }
 
 impl EmbeddedCluster {
@@ -472,14 +476,39 @@ fn run_as() -> Result<RunAs> {
 
 /// Makes `cmd` run as `run_as` and receive `deathsig` when tern's spawning thread
 /// dies.
-fn set_child_credentials(cmd: &mut Command, run_as: RunAs, deathsig: libc::c_int) {
+fn set_child_credentials(cmd: &mut Command, run_as: RunAs, view: &PgView, deathsig: libc::c_int) {
     // SAFETY: getpid cannot fail.
     let parent = unsafe { libc::getpid() };
     let creds = run_as.switch.then_some((run_as.uid, run_as.gid));
+    let bind = view.bind.clone();
     // SAFETY: the closure runs between fork and exec and calls only
-    // async-signal-safe functions, allocating nothing.
+    // async-signal-safe functions, allocating nothing (the paths are made before).
     unsafe {
         cmd.pre_exec(move || {
+            if let Some(bind) = &bind {
+                // Still root: a mount namespace of the child's own, where the data
+                // directory also appears at the reachable mount point. Private
+                // first, so the bind does not propagate back to the host.
+                let (source, target) = (&bind.0, &bind.1);
+                if libc::unshare(libc::CLONE_NEWNS) != 0
+                    || libc::mount(
+                        std::ptr::null(),
+                        c"/".as_ptr(),
+                        std::ptr::null(),
+                        libc::MS_REC | libc::MS_PRIVATE,
+                        std::ptr::null(),
+                    ) != 0
+                    || libc::mount(
+                        source.as_ptr(),
+                        target.as_ptr(),
+                        std::ptr::null(),
+                        libc::MS_BIND | libc::MS_REC,
+                        std::ptr::null(),
+                    ) != 0
+                {
+                    return Err(io::Error::last_os_error());
+                }
+            }
             if let Some((uid, gid)) = creds {
                 if libc::setgroups(1, &gid) != 0 || libc::setgid(gid) != 0 || libc::setuid(uid) != 0
                 {
@@ -509,15 +538,13 @@ fn chown_tree(path: &Path, uid: u32, gid: u32) -> io::Result<()> {
     Ok(())
 }
 
-/// initdb's own error for a parent directory the PostgreSQL user cannot enter is
-/// obscure; say it plainly first. (Only a warning: supplementary groups and ACLs
-/// are not checked.)
-fn warn_if_unreachable(data_dir: &Path, run_as: RunAs) {
+/// The first ancestor of `data_dir` the PostgreSQL user may not enter, if any.
+/// (Supplementary groups and ACLs are not checked: a false alarm only costs the
+/// private view below.)
+fn unreachable_ancestor(data_dir: &Path, run_as: RunAs) -> Option<PathBuf> {
     use std::os::unix::fs::MetadataExt;
-    for dir in data_dir.ancestors().skip(1) {
-        let Ok(meta) = fs::metadata(dir) else {
-            continue;
-        };
+    data_dir.ancestors().skip(1).find_map(|dir| {
+        let meta = fs::metadata(dir).ok()?;
         let mode = meta.mode();
         let can_enter = if meta.uid() == run_as.uid {
             mode & 0o100 != 0
@@ -526,16 +553,136 @@ fn warn_if_unreachable(data_dir: &Path, run_as: RunAs) {
         } else {
             mode & 0o001 != 0
         };
-        if !can_enter {
-            warn!(
-                "STORE_EMBEDDED_DIR_UNREACHABLE PostgreSQL runs as uid {} and may not enter {}: \
-                 make it traversable (chmod o+x) or choose another data directory",
-                run_as.uid,
-                dir.display()
-            );
-            return;
+        (!can_enter).then(|| dir.to_owned())
+    })
+}
+
+/// Where PostgreSQL's processes find the data directory. Normally at its own path.
+/// A root tern whose data directory lies below a directory the PostgreSQL user may
+/// not enter (root's 0700 home, a `mktemp -d`) binds it onto an empty mount point
+/// under `/run/tern`, in a mount namespace of PostgreSQL's own: the data stays where
+/// the user put it, nothing outside is made more open, and the host sees no mount.
+#[derive(Clone, Debug)]
+struct PgView {
+    /// The data directory as PostgreSQL sees it.
+    dir: PathBuf,
+    /// (data directory, mount point) when bound.
+    bind: Option<Arc<(CString, CString)>>,
+}
+
+impl PgView {
+    fn direct(data_dir: &Path) -> PgView {
+        PgView {
+            dir: data_dir.to_owned(),
+            bind: None,
         }
     }
+
+    /// `path` (below the data directory) as PostgreSQL sees it.
+    fn of(&self, data_dir: &Path, path: &Path) -> PathBuf {
+        match path.strip_prefix(data_dir) {
+            Ok(rest) => self.dir.join(rest),
+            Err(_) => path.to_owned(),
+        }
+    }
+}
+
+/// The empty directory a private view is mounted on; removed with the cluster.
+#[derive(Debug)]
+struct MountPoint(PathBuf);
+
+impl Drop for MountPoint {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir(&self.0);
+    }
+}
+
+/// Makes a fresh mount point under `/run/tern` (root's, mode 0755, so any user may
+/// pass), first removing the empty ones of terns that no longer run.
+fn make_mount_point() -> io::Result<MountPoint> {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let base = Path::new("/run/tern");
+    DirBuilder::new().recursive(true).mode(0o755).create(base)?;
+    fs::set_permissions(base, fs::Permissions::from_mode(0o755))?;
+    for entry in fs::read_dir(base)?.flatten() {
+        let name = entry.file_name();
+        let pid = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("pg-"))
+            .and_then(|n| n.split('-').next())
+            .and_then(|p| p.parse::<i32>().ok());
+        // SAFETY: kill with signal 0 only checks that the process exists.
+        if pid.is_some_and(|p| p > 0 && unsafe { libc::kill(p, 0) } != 0) {
+            let _ = fs::remove_dir(entry.path());
+        }
+    }
+    let path = base.join(format!(
+        "pg-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    match DirBuilder::new().mode(0o755).create(&path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
+    Ok(MountPoint(path))
+}
+
+/// The view PostgreSQL gets of `data_dir`, checked by running `true` through it, so
+/// a view that cannot work is one plain error before initdb says something obscure.
+fn pg_view(data_dir: &Path, run_as: RunAs) -> Result<(PgView, Option<MountPoint>)> {
+    let Some(blocked) = run_as
+        .switch
+        .then(|| unreachable_ancestor(data_dir, run_as))
+        .flatten()
+    else {
+        return Ok((PgView::direct(data_dir), None));
+    };
+    let unreachable = |reason: String| Error::DataDirUnreachable {
+        uid: run_as.uid,
+        blocked: blocked.clone(),
+        data_dir: data_dir.to_owned(),
+        reason,
+    };
+    let mount = make_mount_point().map_err(|e| unreachable(format!("/run/tern: {e}")))?;
+    let cstr = |p: &Path| CString::new(p.as_os_str().as_encoded_bytes().to_vec());
+    let (Ok(source), Ok(target)) = (cstr(data_dir), cstr(&mount.0)) else {
+        return Err(unreachable("a path holds a NUL byte".into()));
+    };
+    let view = PgView {
+        dir: mount.0.clone(),
+        bind: Some(Arc::new((source, target))),
+    };
+    let mut probe = Command::new("/bin/sh");
+    probe
+        .arg("-c")
+        .arg("test -x \"$0\"")
+        .arg(&view.dir)
+        .current_dir("/")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    set_child_credentials(&mut probe, run_as, &view, libc::SIGKILL);
+    match probe.status() {
+        Ok(s) if s.success() => {}
+        Ok(s) => {
+            return Err(unreachable(format!(
+                "{} is not reachable through it ({s})",
+                view.dir.display()
+            )))
+        }
+        Err(e) => return Err(unreachable(format!("a private mount namespace: {e}"))),
+    }
+    info!(
+        "STORE_EMBEDDED_PRIVATE_VIEW PostgreSQL runs as uid {} and may not enter {}: it sees {} at {} (a mount of its own)",
+        run_as.uid,
+        blocked.display(),
+        data_dir.display(),
+        view.dir.display()
+    );
+    Ok((view, Some(mount)))
 }
 
 fn owner_of(path: &Path) -> io::Result<u32> {
@@ -593,11 +740,15 @@ fn launch(data_dir: &Path, opts: &EmbeddedOptions) -> Result<EmbeddedCluster> {
             )
             .map_err(io_err("cannot make traversable", &data_dir))?;
         }
-        warn_if_unreachable(&data_dir, run_as);
+    }
+    let (view, mount) = pg_view(&data_dir, run_as)?;
+    let pg_socket_path = view.of(&data_dir, &socket_path);
+    if pg_socket_path.as_os_str().len() > MAX_SOCKET_PATH {
+        return Err(Error::SocketPathTooLong(pg_socket_path));
     }
 
     if !pgdata.join("PG_VERSION").exists() {
-        initdb(&bins, run_as, &data_dir, &pgdata, &opts.superuser)?;
+        initdb(&bins, run_as, &view, &data_dir, &pgdata, &opts.superuser)?;
     } else if run_as.switch
         && owner_of(&pgdata).map_err(io_err("cannot read", &pgdata))? != run_as.uid
     {
@@ -626,6 +777,8 @@ fn launch(data_dir: &Path, opts: &EmbeddedOptions) -> Result<EmbeddedCluster> {
     let postmaster = start_postmaster(
         &bins,
         run_as,
+        &view,
+        &data_dir,
         &pgdata,
         &socket_dir,
         port,
@@ -644,12 +797,14 @@ fn launch(data_dir: &Path, opts: &EmbeddedOptions) -> Result<EmbeddedCluster> {
         tcp_port: opts.tcp_port,
         postmaster,
         stopped: false,
+        _mount: mount,
     })
 }
 
 fn initdb(
     bins: &PgBinaries,
     run_as: RunAs,
+    view: &PgView,
     data_dir: &Path,
     pgdata: &Path,
     superuser: &str,
@@ -675,7 +830,7 @@ fn initdb(
     );
     let mut cmd = Command::new(bins.initdb());
     cmd.arg("--pgdata")
-        .arg(&tmp)
+        .arg(view.of(data_dir, &tmp))
         .arg("--username")
         .arg(superuser)
         .args([
@@ -687,7 +842,7 @@ fn initdb(
         ])
         .current_dir("/")
         .stdin(Stdio::null());
-    set_child_credentials(&mut cmd, run_as, libc::SIGKILL);
+    set_child_credentials(&mut cmd, run_as, view, libc::SIGKILL);
     let out = cmd.output().map_err(io_err("cannot run", &bins.initdb()))?;
     if !out.status.success() {
         let text = format!(
@@ -712,6 +867,8 @@ fn initdb(
 fn start_postmaster(
     bins: &PgBinaries,
     run_as: RunAs,
+    view: &PgView,
+    data_dir: &Path,
     pgdata: &Path,
     socket_dir: &Path,
     port: u16,
@@ -730,7 +887,10 @@ fn start_postmaster(
             }
         ),
         format!("port={port}"),
-        format!("unix_socket_directories=\"{}\"", socket_dir.display()),
+        format!(
+            "unix_socket_directories=\"{}\"",
+            view.of(data_dir, socket_dir).display()
+        ),
         "unix_socket_permissions=0700".to_owned(),
         format!("max_connections={}", opts.max_connections),
         "shared_buffers=64MB".to_owned(),
@@ -743,7 +903,7 @@ fn start_postmaster(
     ];
     let make_command = || -> Result<Command> {
         let mut cmd = Command::new(bins.postgres());
-        cmd.arg("-D").arg(pgdata);
+        cmd.arg("-D").arg(view.of(data_dir, pgdata));
         for s in &settings {
             cmd.arg("-c").arg(s);
         }
@@ -754,7 +914,7 @@ fn start_postmaster(
             // Its own process group: a Ctrl-C at tern's terminal is for tern,
             // which then stops PostgreSQL in order.
             .process_group(0);
-        set_child_credentials(&mut cmd, run_as, libc::SIGINT);
+        set_child_credentials(&mut cmd, run_as, view, libc::SIGINT);
         Ok(cmd)
     };
 
@@ -937,9 +1097,12 @@ fn is_server_of(pid: i32, pgdata: &Path) -> bool {
     }
     // PostgreSQL works in its data directory; one of another cluster that got
     // the same PID does not. If we may not look, assume it is ours.
-    match fs::read_link(proc_dir.join("cwd")) {
-        Ok(cwd) => fs::canonicalize(pgdata).map(|d| d == cwd).unwrap_or(true),
-        Err(_) => true,
+    // Compared by inode: a server started through a private view (`PgView`) has
+    // another path for the same directory.
+    use std::os::unix::fs::MetadataExt;
+    match (fs::metadata(proc_dir.join("cwd")), fs::metadata(pgdata)) {
+        (Ok(cwd), Ok(dir)) => cwd.dev() == dir.dev() && cwd.ino() == dir.ino(),
+        _ => true,
     }
 }
 

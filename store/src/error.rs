@@ -69,6 +69,26 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// A root tern's data directory lies below one the PostgreSQL user may not
+    /// enter, and the private view that would get it there failed.
+    #[error(
+        "PostgreSQL runs as uid {uid} and may not enter {blocked}, and tern could not give it \
+         a view of {data_dir} of its own ({reason}): choose a --data-dir PostgreSQL's user can \
+         reach (e.g. under /var/lib/tern) or make {blocked} traversable (chmod o+x)",
+        blocked = .blocked.display(),
+        data_dir = .data_dir.display()
+    )]
+    DataDirUnreachable {
+        /// The PostgreSQL user.
+        uid: u32,
+        /// The first directory it may not enter.
+        blocked: PathBuf,
+        /// tern's data directory.
+        data_dir: PathBuf,
+        /// Why the private view failed.
+        reason: String,
+    },
+
     /// `initdb` failed while creating the embedded cluster.
     #[error("initdb failed ({status}): {output}")]
     Initdb {

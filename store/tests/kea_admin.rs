@@ -124,11 +124,10 @@ async fn snapshot(db: &TestDb, table: &str) -> Vec<Value> {
 #[tokio::test]
 async fn kea_admin_database_is_brought_forward_in_place() {
     let Some(kea_admin_path) = find_kea_admin() else {
-        eprintln!();
-        eprintln!("**************************************************************");
-        eprintln!("SKIPPED kea_admin_database_is_brought_forward_in_place:");
-        eprintln!("kea-admin is not installed (apt-get install kea-admin)");
-        eprintln!("**************************************************************");
+        tern_testkit::peer_missing(
+            "kea_admin_database_is_brought_forward_in_place",
+            "kea-admin is not installed (apt-get install kea-admin)",
+        );
         return;
     };
     let db = testing::empty_db().await;

@@ -174,7 +174,10 @@ async fn lease_report_with_dotted_quads() {
 #[tokio::test]
 async fn lease_report_through_psql() {
     let Ok(out) = Command::new("psql").arg("--version").output() else {
-        eprintln!("SKIPPED: psql is not installed (apt-get install postgresql-client)");
+        tern_testkit::peer_missing(
+            "lease_report_through_psql",
+            "psql is not installed (apt-get install postgresql-client)",
+        );
         return;
     };
     assert!(out.status.success());

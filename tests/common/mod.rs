@@ -250,3 +250,19 @@ impl Drop for Netns {
             .status();
     }
 }
+
+/// The Unix socket directory and port of the PostgreSQL server behind `pool`: reachable
+/// from inside a network namespace, unlike a loopback TCP port of the root namespace.
+pub async fn pg_socket(pool: &sqlx::PgPool) -> (String, u16) {
+    let dirs: String = sqlx::query_scalar("SHOW unix_socket_directories")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let port: String = sqlx::query_scalar("SHOW port")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    // (The test cluster sets it double-quoted, and SHOW keeps the quotes.)
+    let dir = dirs.split(',').next().unwrap().trim().trim_matches('"');
+    (dir.to_owned(), port.parse().unwrap())
+}

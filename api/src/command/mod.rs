@@ -6,6 +6,10 @@
 //! 4 conflict. Texts follow Kea's lease_cmds, host_cmds and stat_cmds hooks, so scripts
 //! that match on them keep working.
 //!
+//! Every command is one row of [`TABLE`]: its name, the daemons that have it, whether it
+//! changes something, and its handler; `list-commands`, the service check, the log level
+//! and the dispatch are all read from there.
+//!
 //! `ha-heartbeat`: a Kea server without the HA hook answers "'ha-heartbeat' command not
 //! supported." (result 2); tern does the same unless `Dhcp4` loads the HA hook, in which
 //! case it answers with the configured mode as its state (`hot-standby`,
@@ -20,16 +24,21 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
-use tracing::{error, info};
+use tracing::info;
 
 use crate::error::{classify, DbFault};
 use crate::kea::{hosts, hosts6, leases, leases6};
-use crate::kea::{parse_hex, Args, FieldError};
+use crate::kea::{parse_hex, Args};
 use crate::AppState;
 use tern_store::{host, lease4, lease6, Host6Filter, HostFilter, Lease6Filter, LeaseFilter};
 
+mod answer;
 mod host_cmds;
 mod lease_cmds;
+
+pub use answer::{result, Answer, Outcome};
+// Also what lease_cmds and host_cmds take from here (`use super::*`).
+use answer::{db_answer, unsupported, DbExt};
 
 use host_cmds::*;
 use lease_cmds::*;
@@ -39,145 +48,196 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/", post(handle))
 }
 
-/// Commands tern answers, as `list-commands` reports them (`ha-heartbeat` only when the
-/// HA hook is configured).
-pub const COMMANDS: &[&str] = &[
-    "build-report",
-    "config-get",
-    "config-hash-get",
-    "config-reload",
-    "config-set",
-    "config-test",
-    "config-write",
-    "ha-heartbeat",
-    "lease4-add",
-    "lease4-del",
-    "lease4-get",
-    "lease4-get-all",
-    "lease4-get-by-client-id",
-    "lease4-get-by-hostname",
-    "lease4-get-by-hw-address",
-    "lease4-get-page",
-    "lease4-update",
-    "lease4-wipe",
-    "lease6-add",
-    "lease6-del",
-    "lease6-get",
-    "lease6-get-all",
-    "lease6-get-by-duid",
-    "lease6-get-by-hostname",
-    "lease6-get-page",
-    "lease6-update",
-    "lease6-wipe",
-    "list-commands",
-    "reservation-add",
-    "reservation-del",
-    "reservation-get",
-    "reservation-get-all",
-    "reservation-get-by-hostname",
-    "reservation-get-by-id",
-    "reservation-get-page",
-    "reservation-update",
-    "shutdown",
-    "statistic-get",
-    "subnet4-get",
-    "subnet4-list",
-    "subnet6-get",
-    "subnet6-list",
-    "statistic-get-all",
-    "statistic-reset",
-    "statistic-reset-all",
-    "status-get",
-    "version-get",
-];
+/// The Kea daemons a command can be sent to (`"service": [...]`); any other service is
+/// answered "forwarding socket is not configured" before a command is looked up.
+pub const DAEMONS: [&str; 3] = ["dhcp4", "dhcp6", "d2"];
 
-/// Kea's result codes.
-pub mod result {
-    /// Success.
-    pub const SUCCESS: i64 = 0;
-    /// Error.
-    pub const ERROR: i64 = 1;
-    /// Command not supported.
-    pub const UNSUPPORTED: i64 = 2;
-    /// Nothing found.
-    pub const EMPTY: i64 = 3;
-    /// Conflict.
-    pub const CONFLICT: i64 = 4;
-}
+/// The daemons that have a command, as Kea's own daemons do: dhcp4 has no lease6/subnet6
+/// commands, dhcp6 no lease4/subnet4 ones, d2 none of the lease, host, subnet or HA
+/// commands. A command sent with no service is answered by tern as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Daemons(u8);
 
-/// One answer element.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Answer {
-    /// Result code.
-    pub result: i64,
-    /// Text, when Kea gives one.
-    pub text: Option<String>,
-    /// Arguments, when any.
-    pub arguments: Option<Value>,
-}
+impl Daemons {
+    /// dhcp4, dhcp6 and d2 (the daemon commands).
+    pub const ALL: Daemons = Daemons(0b111);
+    /// dhcp4 and dhcp6 (host_cmds, HA).
+    pub const DHCP: Daemons = Daemons(0b011);
+    /// dhcp4 only (lease4-*, subnet4-*).
+    pub const DHCP4: Daemons = Daemons(0b001);
+    /// dhcp6 only (lease6-*, subnet6-*).
+    pub const DHCP6: Daemons = Daemons(0b010);
 
-impl Answer {
-    fn new(result: i64, text: impl Into<String>) -> Self {
-        Self {
-            result,
-            text: Some(text.into()),
-            arguments: None,
+    /// Whether a command with these daemons is served when sent to `service`.
+    pub fn serve(self, service: Option<&str>) -> bool {
+        match service.and_then(|s| DAEMONS.iter().position(|d| *d == s)) {
+            Some(i) => self.0 & (1 << i) != 0,
+            // No service named: tern answers as a whole.
+            None => true,
         }
     }
-    fn ok(text: impl Into<String>) -> Self {
-        Self::new(result::SUCCESS, text)
+}
+
+/// When a command exists at all (as Kea: only where its hook or daemon feature is there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// Always.
+    Nothing,
+    /// `Dhcp4` loads the HA hook (`ha-heartbeat`).
+    Ha,
+    /// Something can restart the engines (`config-set`, `config-reload`).
+    Reconfigure,
+}
+
+/// What a command's handler gets: the request, for one service.
+pub struct Call<'a> {
+    /// Shared state.
+    pub st: &'a AppState,
+    /// The service the command was sent to (`None`: none named).
+    pub service: Option<&'a str>,
+    /// The command's name.
+    pub name: &'static str,
+    /// Its arguments (an empty map when none were given).
+    pub args: &'a Args<'a>,
+    /// Whether `arguments` was given at all.
+    pub has_args: bool,
+}
+
+/// A running handler.
+pub type Reply<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Outcome> + Send + 'a>>;
+
+/// Runs a command.
+pub type Handler = for<'a> fn(&'a Call<'a>) -> Reply<'a>;
+
+/// One command: everything tern knows about it is here.
+pub struct Command {
+    /// Its name, as `list-commands` reports it.
+    pub name: &'static str,
+    /// The daemons that have it.
+    pub daemons: Daemons,
+    /// Whether it changes what tern stores, counts or writes: its outcome is then logged
+    /// at info level (`API_COMMAND`). `config-set` and `config-reload` are not: the
+    /// reconfiguration logs its own outcome.
+    pub mutates: bool,
+    /// When it exists.
+    pub needs: Needs,
+    /// Whether it has a DHCPv6 form (host_cmds' reservations with IPv6 parts, or sent to
+    /// dhcp6), run by `host_cmds::dispatch6` instead of the handler.
+    pub v6_hosts: bool,
+    /// What runs it.
+    pub handler: Handler,
+}
+
+const READS: bool = false;
+const CHANGES: bool = true;
+
+const fn cmd(name: &'static str, daemons: Daemons, mutates: bool, handler: Handler) -> Command {
+    Command {
+        name,
+        daemons,
+        mutates,
+        needs: Needs::Nothing,
+        v6_hosts: false,
+        handler,
     }
-    fn err(text: impl Into<String>) -> Self {
-        Self::new(result::ERROR, text)
-    }
-    fn with(mut self, args: Value) -> Self {
-        self.arguments = Some(args);
+}
+
+impl Command {
+    const fn needs(mut self, needs: Needs) -> Self {
+        self.needs = needs;
         self
     }
-    /// Kea's JSON for the answer.
-    pub fn to_json(&self) -> Value {
-        let mut m = Map::new();
-        m.insert("result".into(), self.result.into());
-        if let Some(t) = &self.text {
-            m.insert("text".into(), t.clone().into());
-        }
-        if let Some(a) = &self.arguments {
-            m.insert("arguments".into(), a.clone());
-        }
-        Value::Object(m)
-    }
-}
 
-impl From<FieldError> for Answer {
-    fn from(e: FieldError) -> Self {
-        Answer::err(e.to_string())
+    /// host_cmds: reservations with IPv6 parts go to `dispatch6`.
+    const fn hosts(mut self) -> Self {
+        self.v6_hosts = true;
+        self
     }
-}
 
-fn db_answer(e: tern_store::Error) -> Answer {
-    match classify(&e) {
-        DbFault::Conflict(m) => Answer::new(result::CONFLICT, m),
-        DbFault::Invalid(m) => Answer::err(m),
-        DbFault::Other => {
-            match &e {
-                tern_store::Error::Database(e) => error!("API_DB_ERROR {e}"),
-                e => error!("API_DB_ERROR {e}"),
-            }
-            Answer::err("database error (details in the server log)")
+    /// Whether the command exists on this server (`list-commands` names it).
+    fn exists(&self, ha: bool, reconfigurable: bool) -> bool {
+        match self.needs {
+            Needs::Nothing => true,
+            Needs::Ha => ha,
+            Needs::Reconfigure => reconfigurable,
         }
     }
 }
 
-type Outcome = Result<Answer, Answer>;
-
-trait DbExt<T> {
-    fn db(self) -> Result<T, Answer>;
+/// An answer known at once.
+fn now<'a>(outcome: Outcome) -> Reply<'a> {
+    Box::pin(std::future::ready(outcome))
 }
 
-impl<T> DbExt<T> for tern_store::Result<T> {
-    fn db(self) -> Result<T, Answer> {
-        self.map_err(db_answer)
-    }
+use Daemons as D;
+
+/// Every command tern answers, in `list-commands`' order: `list-commands`, the service
+/// check, the log level and the dispatch in [`run`] all read this table (a command is
+/// added here and nowhere else).
+#[rustfmt::skip]
+pub static TABLE: &[Command] = &[
+    cmd("build-report",                 D::ALL,   READS,   |c| now(Ok(build_report(c.st)))),
+    cmd("config-get",                   D::ALL,   READS,   |c| now(Ok(config_get(c.st)))),
+    cmd("config-hash-get",              D::ALL,   READS,   |c| now(Ok(config_hash_get(c.st)))),
+    cmd("config-reload",                D::ALL,   READS,   |c| Box::pin(reconfigure(c))).needs(Needs::Reconfigure),
+    cmd("config-set",                   D::ALL,   READS,   |c| Box::pin(reconfigure(c))).needs(Needs::Reconfigure),
+    cmd("config-test",                  D::ALL,   READS,   |c| now(config_test(c.args, c.has_args))),
+    cmd("config-write",                 D::ALL,   CHANGES, |c| now(config_write(c.st, c.args))),
+    cmd("ha-heartbeat",                 D::DHCP,  READS,   |c| now(Ok(ha_heartbeat(c.st)))).needs(Needs::Ha),
+    cmd("lease4-add",                   D::DHCP4, CHANGES, |c| Box::pin(lease4_add(c.st, c.args))),
+    cmd("lease4-del",                   D::DHCP4, CHANGES, |c| Box::pin(lease4_del(c.st, c.args))),
+    cmd("lease4-get",                   D::DHCP4, READS,   |c| Box::pin(lease4_get(c.st, c.args))),
+    cmd("lease4-get-all",               D::DHCP4, READS,   |c| Box::pin(lease4_get_all(c.st, c.args))),
+    cmd("lease4-get-by-client-id",      D::DHCP4, READS,   |c| Box::pin(lease4_get_by_client_id(c))),
+    cmd("lease4-get-by-hostname",       D::DHCP4, READS,   |c| Box::pin(lease4_get_by_hostname(c))),
+    cmd("lease4-get-by-hw-address",     D::DHCP4, READS,   |c| Box::pin(lease4_get_by_hw_address(c))),
+    cmd("lease4-get-page",              D::DHCP4, READS,   |c| Box::pin(lease4_get_page(c.st, c.args))),
+    cmd("lease4-update",                D::DHCP4, CHANGES, |c| Box::pin(lease4_update(c.st, c.args))),
+    cmd("lease4-wipe",                  D::DHCP4, CHANGES, |c| Box::pin(lease4_wipe(c.st, c.args))),
+    cmd("lease6-add",                   D::DHCP6, CHANGES, |c| Box::pin(lease6_add(c.st, c.args))),
+    cmd("lease6-del",                   D::DHCP6, CHANGES, |c| Box::pin(lease6_del(c.st, c.args))),
+    cmd("lease6-get",                   D::DHCP6, READS,   |c| Box::pin(lease6_get(c.st, c.args))),
+    cmd("lease6-get-all",               D::DHCP6, READS,   |c| Box::pin(lease6_get_all(c))),
+    cmd("lease6-get-by-duid",           D::DHCP6, READS,   |c| Box::pin(lease6_get_by_duid(c))),
+    cmd("lease6-get-by-hostname",       D::DHCP6, READS,   |c| Box::pin(lease6_get_by_hostname(c))),
+    cmd("lease6-get-page",              D::DHCP6, READS,   |c| Box::pin(lease6_get_page(c.st, c.args))),
+    cmd("lease6-update",                D::DHCP6, CHANGES, |c| Box::pin(lease6_update(c.st, c.args))),
+    cmd("lease6-wipe",                  D::DHCP6, CHANGES, |c| Box::pin(lease6_wipe(c))),
+    cmd("list-commands",                D::ALL,   READS,   |c| now(Ok(list_commands(c.st)))),
+    cmd("reservation-add",              D::DHCP,  CHANGES, |c| Box::pin(reservation_add(c.st, c.args))).hosts(),
+    cmd("reservation-del",              D::DHCP,  CHANGES, |c| Box::pin(reservation_del(c.st, c.args))).hosts(),
+    cmd("reservation-get",              D::DHCP,  READS,   |c| Box::pin(reservation_get(c.st, c.args))).hosts(),
+    cmd("reservation-get-all",          D::DHCP,  READS,   |c| Box::pin(reservation_get_all(c))).hosts(),
+    cmd("reservation-get-by-hostname",  D::DHCP,  READS,   |c| Box::pin(reservation_get_by_hostname(c))).hosts(),
+    cmd("reservation-get-by-id",        D::DHCP,  READS,   |c| Box::pin(reservation_get_by_id(c))).hosts(),
+    cmd("reservation-get-page",         D::DHCP,  READS,   |c| Box::pin(reservation_get_page(c.st, c.args))).hosts(),
+    cmd("reservation-update",           D::DHCP,  CHANGES, |c| Box::pin(reservation_update(c.st, c.args))).hosts(),
+    cmd("shutdown",                     D::ALL,   CHANGES, |c| Box::pin(shutdown(c.st))),
+    cmd("statistic-get",                D::ALL,   READS,   |c| now(statistic_get(c))),
+    cmd("subnet4-get",                  D::DHCP4, READS,   |c| now(subnet_get(c.st, c.args, "Dhcp4", "subnet4", "IPv4"))),
+    cmd("subnet4-list",                 D::DHCP4, READS,   |c| now(Ok(subnet_list(c.st, "Dhcp4", "subnet4", "IPv4")))),
+    cmd("subnet6-get",                  D::DHCP6, READS,   |c| now(subnet_get(c.st, c.args, "Dhcp6", "subnet6", "IPv6"))),
+    cmd("subnet6-list",                 D::DHCP6, READS,   |c| now(Ok(subnet_list(c.st, "Dhcp6", "subnet6", "IPv6")))),
+    cmd("statistic-get-all",            D::ALL,   READS,   |c| now(Ok(statistic_get_all(c.st)))),
+    cmd("statistic-reset",              D::ALL,   CHANGES, |c| now(statistic_reset(c))),
+    cmd("statistic-reset-all",          D::ALL,   CHANGES, |c| now(Ok(statistic_reset_all(c.st)))),
+    cmd("status-get",                   D::ALL,   READS,   |c| now(Ok(status_get(c.st)))),
+    cmd("version-get",                  D::ALL,   READS,   |c| now(Ok(version_get(c.st)))),
+];
+
+/// The command of that name.
+pub fn lookup(name: &str) -> Option<&'static Command> {
+    TABLE.iter().find(|c| c.name == name)
+}
+
+/// The commands that exist on a server with (or without) the HA hook and something to
+/// restart the engines, in the table's order.
+fn listed(ha: bool, reconfigurable: bool) -> Vec<&'static str> {
+    TABLE
+        .iter()
+        .filter(|c| c.exists(ha, reconfigurable))
+        .map(|c| c.name)
+        .collect()
 }
 
 fn bad_request(text: String) -> Response {
@@ -186,22 +246,6 @@ fn bad_request(text: String) -> Response {
         Json(json!({ "result": 400, "text": text })),
     )
         .into_response()
-}
-
-/// True for commands that change something (logged at info level).
-fn mutates(command: &str) -> bool {
-    [
-        "-add",
-        "-update",
-        "-del",
-        "-wipe",
-        "-write",
-        "-reset",
-        "-reset-all",
-    ]
-    .iter()
-    .any(|s| command.ends_with(s))
-        || command == "shutdown"
 }
 
 async fn handle(
@@ -246,19 +290,19 @@ async fn handle(
     let mut answers = Vec::new();
     for service in &services {
         let a = match service.as_deref() {
-            None | Some("dhcp4" | "dhcp6" | "d2") => {
-                let a = Args(args.as_ref().unwrap_or(&empty));
-                run(&st, service.as_deref(), &command, &a, args.is_some()).await
-            }
-            Some(s) => Answer::err(format!(
+            Some(s) if !DAEMONS.contains(&s) => Answer::err(format!(
                 "forwarding socket is not configured for the server type {s}"
             )),
+            service => {
+                let a = Args(args.as_ref().unwrap_or(&empty));
+                run(&st, service, &command, &a, args.is_some()).await
+            }
         };
         let who = caller
             .as_ref()
             .map(|c| format!("{:?}", c.0))
             .unwrap_or_default();
-        if mutates(&command) {
+        if lookup(&command).is_some_and(|c| c.mutates) {
             info!(
                 "API_COMMAND {command} by {who}: result {} {}",
                 a.result,
@@ -272,31 +316,6 @@ async fn handle(
     Json(Value::Array(answers)).into_response()
 }
 
-/// Runs one command.
-/// Whether the named service has the command, as the Kea daemon of that name would:
-/// dhcp4 has no lease6/subnet6 commands, dhcp6 no lease4/subnet4 ones, d2 none of the
-/// lease, host or subnet commands.
-fn served_by(service: Option<&str>, command: &str) -> bool {
-    let v4 = command.starts_with("lease4-") || command.starts_with("subnet4-");
-    let v6 = command.starts_with("lease6-") || command.starts_with("subnet6-");
-    match service {
-        Some("dhcp4") => !v6,
-        Some("dhcp6") => !v4,
-        Some("d2") => {
-            !(v4 || v6 || command.starts_with("reservation-") || command == "ha-heartbeat")
-        }
-        _ => true,
-    }
-}
-
-/// Kea's answer for a command the daemon does not have.
-fn unsupported(command: &str) -> Answer {
-    Answer::new(
-        result::UNSUPPORTED,
-        format!("'{command}' command not supported."),
-    )
-}
-
 /// Runs one command for one service (`None`: no service named).
 pub async fn run(
     st: &AppState,
@@ -305,232 +324,273 @@ pub async fn run(
     args: &Args<'_>,
     has_args: bool,
 ) -> Answer {
-    if !served_by(service, command) {
+    let Some(cmd) = lookup(command).filter(|c| c.daemons.serve(service)) else {
+        return unsupported(command);
+    };
+    let ha = cmd.needs == Needs::Ha && ha_mode(st).is_some();
+    if !cmd.exists(ha, st.ctx.reconfigure.is_some()) {
         return unsupported(command);
     }
-    if command == "config-set" || command == "config-reload" {
-        return reconfigure(st, service, command, args, has_args).await;
-    }
-    if command.starts_with("reservation-") && wants_v6(service, args) {
-        return match dispatch6(st, command, args).await {
-            Ok(a) | Err(a) => a,
+    let outcome = if cmd.v6_hosts && wants_v6(service, args) {
+        dispatch6(st, cmd.name, args).await
+    } else {
+        let call = Call {
+            st,
+            service,
+            name: cmd.name,
+            args,
+            has_args,
         };
-    }
-    match dispatch(st, command, args, has_args).await {
+        (cmd.handler)(&call).await
+    };
+    match outcome {
         Ok(a) | Err(a) => a,
     }
 }
 
-async fn dispatch(st: &AppState, command: &str, args: &Args<'_>, has_args: bool) -> Outcome {
-    match command {
-        "list-commands" => {
-            // As Kea: ha-heartbeat exists only where the HA hook is loaded; the
-            // reconfiguration commands only where something can restart the engines.
-            let ha = ha_mode(st).is_some();
-            let reconfigurable = st.ctx.reconfigure.is_some();
-            let cmds: Vec<&str> = COMMANDS
-                .iter()
-                .copied()
-                .filter(|c| ha || *c != "ha-heartbeat")
-                .filter(|c| reconfigurable || !matches!(*c, "config-set" | "config-reload"))
-                .collect();
-            Ok(Answer {
-                result: 0,
-                text: None,
-                arguments: Some(json!(cmds)),
-            })
-        }
-        "version-get" => Ok(Answer::ok(st.ctx.version).with(json!({
-            "extended": format!("tern {} (Kea-compatible command channel)", st.ctx.version)
-        }))),
-        "build-report" => Ok(Answer::ok(format!(
-            "tern {}\nKea-compatible command channel, lease_cmds, host_cmds and stat_cmds built in\nbackend: PostgreSQL",
-            st.ctx.version
-        ))),
-        "status-get" => Ok(status_get(st)),
-        "config-get" => {
-            // As Kea 2.4+: the configuration plus its hash.
-            let running = st.ctx.running();
-            let mut cfg = running.json.clone();
-            if let Value::Object(m) = &mut cfg {
-                m.insert("hash".into(), config_hash(&running.json).into());
-            }
-            Ok(Answer {
-                result: 0,
-                text: None,
-                arguments: Some(cfg),
-            })
-        }
-        "config-hash-get" => Ok(Answer {
-            result: 0,
-            text: None,
-            arguments: Some(json!({ "hash": config_hash(&st.ctx.running().json) })),
-        }),
-        "config-test" => config_test(args, has_args),
-        "config-write" => config_write(st, args),
-        "shutdown" => {
-            let f = st.ctx.on_shutdown.clone();
-            info!("API_SHUTDOWN shutdown requested over the command channel");
-            tokio::spawn(async move {
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                f();
-            });
-            Ok(Answer::ok("Shutting down."))
-        }
-        "ha-heartbeat" => Ok(ha_heartbeat(st)),
-        "lease4-add" => lease4_add(st, args).await,
-        "lease4-update" => lease4_update(st, args).await,
-        "lease4-get" => lease4_get(st, args).await,
-        "lease4-get-all" => lease4_get_all(st, args).await,
-        "lease4-get-page" => lease4_get_page(st, args).await,
-        "lease4-get-by-hw-address" => {
-            let hw = parse_hex("hw-address", args.req_str("hw-address")?)?;
-            lease_list(st, LeaseFilter {
-                hwaddr: Some(hw),
-                ..Default::default()
-            })
-            .await
-        }
-        "lease4-get-by-client-id" => {
-            let c = parse_hex("client-id", args.req_str("client-id")?)?;
-            lease_list(st, LeaseFilter {
-                client_id: Some(c),
-                ..Default::default()
-            })
-            .await
-        }
-        "lease4-get-by-hostname" => {
-            let h = args.req_str("hostname")?;
-            if h.is_empty() {
-                Err(Answer::err("'hostname' parameter is empty"))
-            } else {
-                lease_list(st, LeaseFilter {
-                    hostname: Some(h.to_string()),
-                    ..Default::default()
-                })
-                .await
-            }
-        }
-        "lease4-del" => lease4_del(st, args).await,
-        "lease4-wipe" => lease4_wipe(st, args).await,
-        "lease6-add" => lease6_add(st, args).await,
-        "lease6-update" => lease6_update(st, args).await,
-        "lease6-get" => lease6_get(st, args).await,
-        "lease6-get-all" => {
-            let subnets = subnets_arg(args)?;
-            lease6_list(st, Lease6Filter {
-                subnets,
-                ..Default::default()
-            })
-            .await
-        }
-        "lease6-get-page" => lease6_get_page(st, args).await,
-        "lease6-get-by-duid" => {
-            let d = parse_hex("duid", args.req_str("duid")?)?;
-            lease6_list(st, Lease6Filter {
-                duid: Some(d),
-                ..Default::default()
-            })
-            .await
-        }
-        "lease6-get-by-hostname" => {
-            let h = args.req_str("hostname")?;
-            if h.is_empty() {
-                Err(Answer::err("'hostname' parameter is empty"))
-            } else {
-                lease6_list(st, Lease6Filter {
-                    hostname: Some(h.to_string()),
-                    ..Default::default()
-                })
-                .await
-            }
-        }
-        "lease6-del" => lease6_del(st, args).await,
-        "lease6-wipe" => {
-            let sid = args.int("subnet-id", 0, u32::MAX as i64)?.filter(|s| *s != 0);
-            let per = lease6::wipe(st.ctx.store.pool(), sid).await.db()?;
-            Ok(wipe_answer(sid, &per, "IPv6"))
-        }
-        "reservation-add" => reservation_add(st, args).await,
-        "reservation-update" => reservation_update(st, args).await,
-        "reservation-get" => reservation_get(st, args).await,
-        "reservation-get-all" => {
-            let sid = args.req_int("subnet-id", 0, u32::MAX as i64)?;
-            host_list(st, HostFilter {
-                subnet_id: Some(sid),
-                ..Default::default()
-            }, "IPv4 ")
-            .await
-        }
-        "reservation-get-by-hostname" => {
-            let h = args.req_str("hostname")?;
-            let sid = args.int("subnet-id", 0, u32::MAX as i64)?;
-            host_list(st, HostFilter {
-                hostname: Some(h.to_string()),
-                subnet_id: sid,
-                ..Default::default()
-            }, "IPv4 ")
-            .await
-        }
-        "reservation-get-by-id" => {
-            let t = hosts::identifier_code(args.req_str("identifier-type")?)?;
-            let id = parse_hex("identifier", args.req_str("identifier")?)?;
-            host_list(st, HostFilter {
-                identifier: Some((t, id)),
-                any_family: true,
-                ..Default::default()
-            }, "")
-            .await
-        }
-        "reservation-get-page" => reservation_get_page(st, args).await,
-        "reservation-del" => reservation_del(st, args).await,
-        "subnet4-list" => Ok(subnet_list(st, "Dhcp4", "subnet4", "IPv4")),
-        "subnet6-list" => Ok(subnet_list(st, "Dhcp6", "subnet6", "IPv6")),
-        "subnet4-get" => subnet_get(st, args, "Dhcp4", "subnet4", "IPv4"),
-        "subnet6-get" => subnet_get(st, args, "Dhcp6", "subnet6", "IPv6"),
-        "statistic-get" => {
-            let name = args.req_str("name")?;
-            let mut m = Map::new();
-            if let Some(samples) = st.ctx.stats.get(name) {
-                m.insert(
-                    name.to_string(),
-                    Value::Array(samples.iter().map(crate::stats::render).collect()),
-                );
-            }
-            Ok(Answer {
-                result: 0,
-                text: None,
-                arguments: Some(Value::Object(m)),
-            })
-        }
-        "statistic-get-all" => {
-            let mut m = Map::new();
-            for (name, samples) in st.ctx.stats.all() {
-                m.insert(
-                    name,
-                    Value::Array(samples.iter().map(crate::stats::render).collect()),
-                );
-            }
-            Ok(Answer {
-                result: 0,
-                text: None,
-                arguments: Some(Value::Object(m)),
-            })
-        }
-        "statistic-reset" => {
-            let name = args.req_str("name")?;
-            if st.ctx.stats.reset(name) {
-                Ok(Answer::ok(format!("Statistic '{name}' reset.")))
-            } else {
-                Err(Answer::err(format!("No '{name}' statistic found")))
-            }
-        }
-        "statistic-reset-all" => {
-            st.ctx.stats.reset_all();
-            Ok(Answer::ok("All statistics reset to neutral values."))
-        }
-        other => Err(unsupported(other)),
+/// `list-commands`. As Kea: ha-heartbeat exists only where the HA hook is loaded; the
+/// reconfiguration commands only where something can restart the engines.
+fn list_commands(st: &AppState) -> Answer {
+    let cmds = listed(ha_mode(st).is_some(), st.ctx.reconfigure.is_some());
+    Answer {
+        result: 0,
+        text: None,
+        arguments: Some(json!(cmds)),
     }
+}
+
+fn version_get(st: &AppState) -> Answer {
+    Answer::ok(st.ctx.version).with(json!({
+        "extended": format!("tern {} (Kea-compatible command channel)", st.ctx.version)
+    }))
+}
+
+fn build_report(st: &AppState) -> Answer {
+    Answer::ok(format!(
+        "tern {}\nKea-compatible command channel, lease_cmds, host_cmds and stat_cmds built in\nbackend: PostgreSQL",
+        st.ctx.version
+    ))
+}
+
+/// As Kea 2.4+: the configuration plus its hash.
+fn config_get(st: &AppState) -> Answer {
+    let running = st.ctx.running();
+    let mut cfg = running.json.clone();
+    if let Value::Object(m) = &mut cfg {
+        m.insert("hash".into(), config_hash(&running.json).into());
+    }
+    Answer {
+        result: 0,
+        text: None,
+        arguments: Some(cfg),
+    }
+}
+
+fn config_hash_get(st: &AppState) -> Answer {
+    Answer {
+        result: 0,
+        text: None,
+        arguments: Some(json!({ "hash": config_hash(&st.ctx.running().json) })),
+    }
+}
+
+/// `shutdown`: handed to the appliance's main loop like a reconfiguration, so the
+/// services stop in their usual order; it answers before the API stops (the API's
+/// graceful stop lets this answer out). Answered "Shutting down." as Kea does, also when
+/// a stop is already under way.
+async fn shutdown(st: &AppState) -> Outcome {
+    info!("API_SHUTDOWN shutdown requested over the command channel");
+    if let Some(tx) = st.ctx.reconfigure.clone() {
+        let (reply, outcome) = tokio::sync::oneshot::channel();
+        let what = crate::Reconfigure::Shutdown;
+        if tx
+            .send(crate::ReconfigureRequest { what, reply })
+            .await
+            .is_ok()
+        {
+            // Ok(()) once the main loop has it; a closed channel means it is stopping.
+            let _ = outcome.await;
+        }
+    }
+    Ok(Answer::ok("Shutting down."))
+}
+
+async fn lease4_get_by_hw_address(c: &Call<'_>) -> Outcome {
+    let hw = parse_hex("hw-address", c.args.req_str("hw-address")?)?;
+    lease_list(
+        c.st,
+        LeaseFilter {
+            hwaddr: Some(hw),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+async fn lease4_get_by_client_id(c: &Call<'_>) -> Outcome {
+    let id = parse_hex("client-id", c.args.req_str("client-id")?)?;
+    lease_list(
+        c.st,
+        LeaseFilter {
+            client_id: Some(id),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// The `hostname` argument of the `-get-by-hostname` commands: given and not empty.
+fn hostname_arg<'a>(args: &Args<'a>) -> Result<&'a str, Answer> {
+    let h = args.req_str("hostname")?;
+    if h.is_empty() {
+        Err(Answer::err("'hostname' parameter is empty"))
+    } else {
+        Ok(h)
+    }
+}
+
+async fn lease4_get_by_hostname(c: &Call<'_>) -> Outcome {
+    let h = hostname_arg(c.args)?;
+    lease_list(
+        c.st,
+        LeaseFilter {
+            hostname: Some(h.to_string()),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+async fn lease6_get_all(c: &Call<'_>) -> Outcome {
+    let subnets = subnets_arg(c.args)?;
+    lease6_list(
+        c.st,
+        Lease6Filter {
+            subnets,
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+async fn lease6_get_by_duid(c: &Call<'_>) -> Outcome {
+    let d = parse_hex("duid", c.args.req_str("duid")?)?;
+    lease6_list(
+        c.st,
+        Lease6Filter {
+            duid: Some(d),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+async fn lease6_get_by_hostname(c: &Call<'_>) -> Outcome {
+    let h = hostname_arg(c.args)?;
+    lease6_list(
+        c.st,
+        Lease6Filter {
+            hostname: Some(h.to_string()),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+async fn lease6_wipe(c: &Call<'_>) -> Outcome {
+    let sid = c
+        .args
+        .int("subnet-id", 0, u32::MAX as i64)?
+        .filter(|s| *s != 0);
+    let per = lease6::wipe(c.st.ctx.store.pool(), sid).await.db()?;
+    Ok(wipe_answer(sid, &per, "IPv6"))
+}
+
+async fn reservation_get_all(c: &Call<'_>) -> Outcome {
+    let sid = c.args.req_int("subnet-id", 0, u32::MAX as i64)?;
+    host_list(
+        c.st,
+        HostFilter {
+            subnet_id: Some(sid),
+            ..Default::default()
+        },
+        "IPv4 ",
+    )
+    .await
+}
+
+async fn reservation_get_by_hostname(c: &Call<'_>) -> Outcome {
+    let h = c.args.req_str("hostname")?;
+    let sid = c.args.int("subnet-id", 0, u32::MAX as i64)?;
+    host_list(
+        c.st,
+        HostFilter {
+            hostname: Some(h.to_string()),
+            subnet_id: sid,
+            ..Default::default()
+        },
+        "IPv4 ",
+    )
+    .await
+}
+
+async fn reservation_get_by_id(c: &Call<'_>) -> Outcome {
+    let t = hosts::identifier_code(c.args.req_str("identifier-type")?)?;
+    let id = parse_hex("identifier", c.args.req_str("identifier")?)?;
+    host_list(
+        c.st,
+        HostFilter {
+            identifier: Some((t, id)),
+            any_family: true,
+            ..Default::default()
+        },
+        "",
+    )
+    .await
+}
+
+/// Samples as Kea lists them: `[[value, timestamp], ...]`.
+fn samples(samples: &[crate::stats::Sample]) -> Value {
+    Value::Array(samples.iter().map(crate::stats::render).collect())
+}
+
+fn statistic_get(c: &Call<'_>) -> Outcome {
+    let name = c.args.req_str("name")?;
+    let mut m = Map::new();
+    if let Some(s) = c.st.ctx.stats.get(name) {
+        m.insert(name.to_string(), samples(&s));
+    }
+    Ok(Answer {
+        result: 0,
+        text: None,
+        arguments: Some(Value::Object(m)),
+    })
+}
+
+fn statistic_get_all(st: &AppState) -> Answer {
+    let mut m = Map::new();
+    for (name, s) in st.ctx.stats.all() {
+        m.insert(name, samples(&s));
+    }
+    Answer {
+        result: 0,
+        text: None,
+        arguments: Some(Value::Object(m)),
+    }
+}
+
+fn statistic_reset(c: &Call<'_>) -> Outcome {
+    let name = c.args.req_str("name")?;
+    if c.st.ctx.stats.reset(name) {
+        Ok(Answer::ok(format!("Statistic '{name}' reset.")))
+    } else {
+        Err(Answer::err(format!("No '{name}' statistic found")))
+    }
+}
+
+fn statistic_reset_all(st: &AppState) -> Answer {
+    st.ctx.stats.reset_all();
+    Answer::ok("All statistics reset to neutral values.")
 }
 
 /// Every subnet of a section (top level and in shared networks), with its network name.
@@ -652,23 +712,15 @@ fn own_section(service: Option<&str>) -> Option<&'static str> {
 /// `config-set` and `config-reload`: handed to the appliance, which checks the new
 /// configuration, restarts the engines on it (the API stays up) and keeps the previous
 /// one running when anything is refused. Texts as Kea's daemons answer.
-async fn reconfigure(
-    st: &AppState,
-    service: Option<&str>,
-    command: &str,
-    args: &Args<'_>,
-    has_args: bool,
-) -> Answer {
+async fn reconfigure(c: &Call<'_>) -> Outcome {
+    let (st, command) = (c.st, c.name);
     let Some(tx) = st.ctx.reconfigure.clone() else {
-        return unsupported(command);
+        return Err(unsupported(command));
     };
     let what = if command == "config-reload" {
         crate::Reconfigure::Reload
     } else {
-        match config_set_sections(service, args, has_args) {
-            Ok(m) => crate::Reconfigure::Set(m),
-            Err(a) => return a,
-        }
+        crate::Reconfigure::Set(config_set_sections(c.service, c.args, c.has_args)?)
     };
     let (reply, outcome) = tokio::sync::oneshot::channel();
     let request = crate::ReconfigureRequest { what, reply };
@@ -678,12 +730,12 @@ async fn reconfigure(
             .unwrap_or_else(|_| Err("the server is shutting down".into())),
         Err(_) => Err("the server is shutting down".into()),
     };
-    match (result, command) {
+    Ok(match (result, command) {
         (Ok(()), _) => Answer::ok("Configuration successful.")
             .with(json!({ "hash": config_hash(&st.ctx.running().json) })),
         (Err(e), "config-reload") => Answer::err(format!("Config reload failed: {e}")),
         (Err(e), _) => Answer::err(e),
-    }
+    })
 }
 
 /// The sections a `config-set` replaces. Sent to one daemon (`service`), the arguments
@@ -838,5 +890,78 @@ fn ha_heartbeat(st: &AppState) -> Answer {
             "scopes": [],
             "unsent-update-count": 0,
         })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every entry is found by its name (no name is there twice, so none is shadowed), and
+    /// `list-commands` on a server with the HA hook and a reconfiguration channel is the
+    /// table, in order.
+    #[test]
+    fn every_entry_is_reachable_and_listed() {
+        for c in TABLE {
+            assert!(
+                std::ptr::eq(lookup(c.name).unwrap(), c),
+                "{} shadowed",
+                c.name
+            );
+        }
+        let names: Vec<&str> = TABLE.iter().map(|c| c.name).collect();
+        assert_eq!(listed(true, true), names);
+        assert_eq!(names.len(), 47);
+        let without: Vec<&str> = names
+            .iter()
+            .copied()
+            .filter(|n| !matches!(*n, "ha-heartbeat" | "config-set" | "config-reload"))
+            .collect();
+        assert_eq!(listed(false, false), without);
+        assert!(lookup("lease4-nothing").is_none());
+    }
+
+    /// The daemons follow Kea's split: lease4/subnet4 only in dhcp4, lease6/subnet6 only in
+    /// dhcp6, no lease, host, subnet or HA command in d2; everything without a service.
+    #[test]
+    fn services_as_kea_daemons() {
+        for c in TABLE {
+            let n = c.name;
+            let v4 = n.starts_with("lease4-") || n.starts_with("subnet4-");
+            let v6 = n.starts_with("lease6-") || n.starts_with("subnet6-");
+            let dhcp_only = v4 || v6 || n.starts_with("reservation-") || n == "ha-heartbeat";
+            assert_eq!(c.daemons.serve(Some("dhcp4")), !v6, "{n} dhcp4");
+            assert_eq!(c.daemons.serve(Some("dhcp6")), !v4, "{n} dhcp6");
+            assert_eq!(c.daemons.serve(Some("d2")), !dhcp_only, "{n} d2");
+            assert!(c.daemons.serve(None), "{n} with no service");
+            assert_eq!(c.v6_hosts, n.starts_with("reservation-"), "{n} v6 form");
+        }
+    }
+
+    /// The writes are the ones logged at info level: Kea's -add, -update, -del, -wipe,
+    /// -write and -reset commands, and shutdown.
+    #[test]
+    fn writes_are_marked() {
+        let writes: Vec<&str> = TABLE.iter().filter(|c| c.mutates).map(|c| c.name).collect();
+        assert_eq!(
+            writes,
+            [
+                "config-write",
+                "lease4-add",
+                "lease4-del",
+                "lease4-update",
+                "lease4-wipe",
+                "lease6-add",
+                "lease6-del",
+                "lease6-update",
+                "lease6-wipe",
+                "reservation-add",
+                "reservation-del",
+                "reservation-update",
+                "shutdown",
+                "statistic-reset",
+                "statistic-reset-all",
+            ]
+        );
     }
 }

@@ -10,6 +10,7 @@
 //! tern's own zone server are a later feature.
 
 pub mod content;
+mod error;
 pub mod zones;
 
 use std::collections::HashMap;
@@ -18,69 +19,20 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, put};
 use axum::{Extension, Json, Router};
 use hickory_proto::rr::{Name, Record, RecordType};
 use serde_json::{json, Value};
-use tern_d2::update::{rrset_of, RrsetChange};
+use tern_dnsmsg::update::{rrset_of, RrsetChange};
 
 use crate::AppState;
+pub use error::PdnsError;
 use zones::{RemoteZone, Zones};
 
 /// The version reported as the server's: PowerDNS's own number first, because tools
 /// parse it (octodns reads the leading `major.minor.patch` to pick its API dialect).
 pub const PDNS_VERSION: &str = "4.9.0";
-
-/// Everything a PowerDNS call can fail with; each variant is one HTTP status.
-#[derive(Debug, thiserror::Error)]
-pub enum PdnsError {
-    /// The body is not JSON (400).
-    #[error("{0}")]
-    BadRequest(String),
-    /// The other server refused (403).
-    #[error("{0}")]
-    Forbidden(String),
-    /// No such server or zone (404).
-    #[error("{0}")]
-    NotFound(String),
-    /// The change collides with the zone's data (409).
-    #[error("{0}")]
-    Conflict(String),
-    /// A well-formed request tern cannot carry out: bad rrset or content (422).
-    #[error("{0}")]
-    Unprocessable(String),
-    /// The zone's server failed or rejected tern's key (502).
-    #[error("{0}")]
-    BadGateway(String),
-    /// The zone's server did not answer (504).
-    #[error("{0}")]
-    GatewayTimeout(String),
-}
-
-impl PdnsError {
-    /// The HTTP status of each variant.
-    pub fn status(&self) -> StatusCode {
-        match self {
-            PdnsError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            PdnsError::Forbidden(_) => StatusCode::FORBIDDEN,
-            PdnsError::NotFound(_) => StatusCode::NOT_FOUND,
-            PdnsError::Conflict(_) => StatusCode::CONFLICT,
-            PdnsError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            PdnsError::BadGateway(_) => StatusCode::BAD_GATEWAY,
-            PdnsError::GatewayTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
-        }
-    }
-}
-
-impl IntoResponse for PdnsError {
-    fn into_response(self) -> Response {
-        if self.status().is_server_error() {
-            tracing::warn!("PDNS_UPSTREAM_ERROR {self}");
-        }
-        (self.status(), Json(json!({ "error": self.to_string() }))).into_response()
-    }
-}
 
 /// The zones of the configuration running when the request arrived.
 struct Shared(Arc<Zones>);
@@ -249,7 +201,7 @@ async fn get_zone(
     check_server(&server_id)?;
     let z = zones.find(&zone_id)?;
     let records = zones.transfer(z).await?;
-    let mut out = zone_object(z, tern_d2::axfr::serial(&records).unwrap_or(0));
+    let mut out = zone_object(z, tern_dnsmsg::axfr::serial(&records).unwrap_or(0));
     if q.get("rrsets").map(String::as_str) == Some("false") {
         return Ok(Json(out));
     }

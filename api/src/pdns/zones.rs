@@ -8,13 +8,13 @@ use std::time::Duration;
 
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::{Name, Record};
-use tern_d2::axfr::{self, AxfrError};
-use tern_d2::client::ExchangeError;
-use tern_d2::tsig::{self, TsigKey};
-use tern_d2::update::{self, RrsetChange, UpdateError};
+use tern_dnsmsg::axfr::{self, AxfrError};
+use tern_dnsmsg::client::ExchangeError;
+use tern_dnsmsg::tsig::{Secret, TsigKey};
+use tern_dnsmsg::update::{self, RrsetChange, UpdateError};
 use tracing::warn;
 
-use super::PdnsError;
+use super::error::PdnsError;
 
 /// One zone held by another server.
 pub struct RemoteZone {
@@ -75,7 +75,7 @@ impl Zones {
                 .iter()
                 .map(|s| {
                     let key = s.effective_key(d).and_then(|k| ddns.key(k)).and_then(|k| {
-                        tsig::key_from_config(k)
+                        key_from_config(k)
                             .map_err(|e| key_error = Some(format!("TSIG key {}: {e}", k.name)))
                             .ok()
                     });
@@ -162,6 +162,15 @@ impl Zones {
         })
         .await
     }
+}
+
+/// A `tsig-keys` entry as a signing key (a `secret-file` is read now).
+fn key_from_config(k: &tern_config::TsigKey) -> Result<TsigKey, tern_dnsmsg::tsig::KeyError> {
+    let secret = match &k.secret {
+        tern_config::TsigSecret::Bytes(b) => Secret::Bytes(b),
+        tern_config::TsigSecret::File(p) => Secret::File(p),
+    };
+    TsigKey::from_kea(&k.name, k.algorithm.name(), k.digest_bits, secret)
 }
 
 /// Why a server gave no answer: the next one is tried.

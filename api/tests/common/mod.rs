@@ -47,7 +47,6 @@ pub async fn env_with_config(auth: Auth, config: Value) -> Env {
         "0.1.0-test",
     );
     ctx.stats = stats.clone();
-    ctx.on_shutdown = Arc::new(|| {});
     let app = app(AppState::new(ctx, auth));
     Env {
         db,

@@ -1,7 +1,6 @@
-//! RFC 2136 UPDATE messages for the RFC 4703 steps (pure builders).
+//! RFC 2136 UPDATE messages for the RFC 4703 steps (pure builders), made of
+//! `tern_dnsmsg::update`'s empty message and record forms.
 //!
-//! hickory's `Message` carries an UPDATE's sections under its query names: zone =
-//! `queries`, prerequisite = `answers`, update = `authorities` (RFC 2136 §2.2).
 //! Every builder returns a message with ID 0; the sender sets the ID.
 //! Record forms (RFC 2136):
 //!
@@ -19,9 +18,10 @@
 
 use std::net::IpAddr;
 
-use hickory_proto::op::{Message, MessageType, OpCode, Query};
+use hickory_proto::op::Message;
 use hickory_proto::rr::rdata::{NULL, PTR};
-use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
+use hickory_proto::rr::{DNSClass, Name, RData, RecordType};
+use tern_dnsmsg::update::{new_update, rr_empty as empty, rr_with as with_data};
 
 /// DHCID's RR type code (RFC 4701 §3); hickory has no DHCID type of its own.
 pub const DHCID_TYPE: u16 = 49;
@@ -72,27 +72,6 @@ impl UpdateParams {
     fn ptr_rdata(&self) -> RData {
         RData::PTR(PTR(self.fqdn.clone()))
     }
-}
-
-/// An empty UPDATE for `zone` (zone section: zone IN SOA, RFC 2136 §2.3).
-pub fn new_update(zone: &Name) -> Message {
-    let mut msg = Message::new(0, MessageType::Query, OpCode::Update);
-    let mut q = Query::query(zone.clone(), RecordType::SOA);
-    q.set_query_class(DNSClass::IN);
-    msg.add_query(q);
-    msg
-}
-
-fn empty(name: &Name, class: DNSClass, rtype: RecordType) -> Record {
-    let mut r = Record::update0(name.clone(), 0, rtype);
-    r.dns_class = class;
-    r
-}
-
-fn with_data(name: &Name, class: DNSClass, ttl: u32, data: RData) -> Record {
-    let mut r = Record::from_rdata(name.clone(), ttl, data);
-    r.dns_class = class;
-    r
 }
 
 /// Forward add (RFC 4703 §5.3.1; check-with-dhcid and check-exists-with-dhcid):

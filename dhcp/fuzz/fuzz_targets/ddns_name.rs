@@ -121,7 +121,12 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 
-    let sent81 = req.client_fqdn.as_deref().and_then(ClientFqdn::parse);
+    // N and S both set is no valid request (RFC 4702 §2.1): ignored, as Kea does.
+    let sent81 = req
+        .client_fqdn
+        .as_deref()
+        .and_then(ClientFqdn::parse)
+        .filter(|c| c.flags & (FLAG_N | FLAG_S) != FLAG_N | FLAG_S);
     match (&sent81, &d.reply_fqdn) {
         (None, None) => {}
         (None, Some(r)) => panic!("option 81 in the reply, none readable sent: {r:?}"),

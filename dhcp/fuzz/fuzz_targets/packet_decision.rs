@@ -1,12 +1,15 @@
-//! Arbitrary bytes as a datagram on the server socket, through the whole pure path
-//! (parse, subnet selection, DHCPREQUEST state, reservation, reply options, encoding):
-//! never a panic, and every reply is a well-formed BOOTREPLY of at least 300 octets.
+//! Arbitrary bytes as a datagram on the server socket, through the whole pure path the
+//! engine runs (parse, subnet selection, the DHCPREQUEST decisions of
+//! `tern_dhcp::request` with the lease row the first byte picks, reservation, reply
+//! options, encoding): never a panic, every reply is a well-formed BOOTREPLY of at least
+//! 300 octets, and a DHCPREQUEST for an address another client holds is never ACKed.
 #![no_main]
 
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
 use tern_dhcp::decide::{plan_offline, Ingress};
+use tern_dhcp::request::Row;
 use tern_dhcp::ServerConfig;
 
 static CONFIG: LazyLock<ServerConfig> = LazyLock::new(|| {
@@ -27,15 +30,34 @@ static CONFIG: LazyLock<ServerConfig> = LazyLock::new(|| {
     ServerConfig::from_config(c.dhcp4.as_ref().expect("Dhcp4")).expect("servable")
 });
 
+/// The DHCP message type (option 53) of an encoded reply (tern writes it first).
+fn message_type(reply: &[u8]) -> Option<u8> {
+    (reply.get(240..242)? == [53, 1]).then(|| reply.get(242).copied())?
+}
+
 fuzz_target!(|data: &[u8]| {
+    let Some((&sel, packet)) = data.split_first() else {
+        return;
+    };
+    let row = match sel % 3 {
+        0 => Row::Free,
+        1 => Row::Mine,
+        _ => Row::Others,
+    };
     let ingress = Ingress {
         iface: "eth0".into(),
         addr: [192, 0, 2, 1].into(),
     };
-    if let Some(reply) = plan_offline(&CONFIG, data, &ingress) {
+    if let Some(reply) = plan_offline(&CONFIG, packet, &ingress, row) {
         assert!(reply.len() >= 300);
         assert_eq!(reply[0], 2, "BOOTREPLY");
         assert_eq!(&reply[236..240], &[99, 130, 83, 99]);
-        assert_eq!(&reply[4..8], &data[4..8], "same xid");
+        assert_eq!(&reply[4..8], &packet[4..8], "same xid");
+        // A DHCPACK (5) with a yiaddr grants a lease (only a DHCPREQUEST gets one).
+        let granted = message_type(&reply) == Some(5) && reply[16..20] != [0, 0, 0, 0];
+        assert!(
+            !(granted && row == Row::Others),
+            "another client's address granted"
+        );
     }
 });

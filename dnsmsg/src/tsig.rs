@@ -1,4 +1,5 @@
-//! TSIG (RFC 8945): signing the DNS UPDATE requests d2 sends and verifying the answers.
+//! TSIG (RFC 8945): signing the DNS requests tern sends (d2's UPDATEs, the API's UPDATEs and
+//! zone transfers) and verifying the answers.
 //!
 //! Every algorithm Kea's d2 offers is here (HMAC-MD5, HMAC-SHA1, -SHA224, -SHA256, -SHA384,
 //! -SHA512), with MAC truncation (`digest-bits`). hickory-proto's own signer covers only three
@@ -12,6 +13,7 @@
 //! [`verify_request`] and [`sign_response`] are the server side of the same exchange.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use hickory_proto::op::{Message, ResponseCode};
@@ -233,6 +235,48 @@ impl TsigKey {
     }
 }
 
+/// A key's secret as a Kea `tsig-keys` entry gives it.
+#[derive(Clone, Copy)]
+pub enum Secret<'a> {
+    /// `secret`, already base64-decoded.
+    Bytes(&'a [u8]),
+    /// `secret-file` (Kea 2.6+): a file holding the base64 secret, read now.
+    File(&'a Path),
+}
+
+impl TsigKey {
+    /// A Kea `tsig-keys` entry as a key: `name`, `algorithm` as Kea spells it
+    /// (`"HMAC-SHA256"`, any case), `digest-bits` and the secret (a `secret-file` is read
+    /// here, once).
+    pub fn from_kea(
+        name: &str,
+        algorithm: &str,
+        digest_bits: u32,
+        secret: Secret<'_>,
+    ) -> Result<Self, KeyError> {
+        use base64::Engine as _;
+        let secret = match secret {
+            Secret::Bytes(b) => b.to_vec(),
+            Secret::File(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| KeyError::SecretFile {
+                    path: p.to_path_buf(),
+                    reason: e.to_string(),
+                })?;
+                base64::engine::general_purpose::STANDARD
+                    .decode(text.trim())
+                    .map_err(|e| KeyError::SecretNotBase64 {
+                        path: p.to_path_buf(),
+                        reason: e.to_string(),
+                    })?
+            }
+        };
+        let name = Name::from_ascii(name).map_err(|e| KeyError::Name(e.to_string()))?;
+        let algorithm = Algorithm::from_kea_name(algorithm)?;
+        let bits = u16::try_from(digest_bits)?;
+        TsigKey::new(name, algorithm, secret, bits)
+    }
+}
+
 impl fmt::Debug for TsigKey {
     // The secret stays out of logs.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -263,6 +307,28 @@ pub enum KeyError {
         digest_bits: u16,
         /// The least allowed value.
         min_bits: usize,
+    },
+    /// `digest-bits` does not fit in 16 bits.
+    #[error(transparent)]
+    DigestBitsOutOfRange(#[from] std::num::TryFromIntError),
+    /// The key name is not a domain name.
+    #[error("{0}")]
+    Name(String),
+    /// The `secret-file` cannot be read.
+    #[error("cannot read {}: {reason}", path.display())]
+    SecretFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The `secret-file` does not hold base64.
+    #[error("{} is not base64: {reason}", path.display())]
+    SecretNotBase64 {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
     },
 }
 
@@ -422,14 +488,7 @@ pub enum TsigError {
 
 /// The RCODE as operators read it in dig and BIND's logs.
 fn mnemonic(rcode: &ResponseCode) -> String {
-    let names = [
-        "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET",
-        "NXRRSET", "NOTAUTH", "NOTZONE",
-    ];
-    let value = u16::from(*rcode);
-    names
-        .get(usize::from(value))
-        .map_or_else(|| value.to_string(), |n| (*n).to_owned())
+    crate::rcode::mnemonic_or_number(*rcode)
 }
 
 impl From<hickory_proto::serialize::binary::DecodeError> for TsigError {
@@ -1055,24 +1114,4 @@ pub fn verify_subsequent(
         time_signed: rr.rdata.time,
         mac: rr.rdata.mac,
     }))
-}
-
-/// A `tsig-keys` entry of the configuration as a signing key (a `secret-file` is read
-/// now). For callers outside the running d2, such as the API's zone editing.
-pub fn key_from_config(k: &tern_config::TsigKey) -> Result<TsigKey, String> {
-    use base64::Engine as _;
-    let secret = match &k.secret {
-        tern_config::TsigSecret::Bytes(b) => b.clone(),
-        tern_config::TsigSecret::File(p) => {
-            let text = std::fs::read_to_string(p)
-                .map_err(|e| format!("cannot read {}: {e}", p.display()))?;
-            base64::engine::general_purpose::STANDARD
-                .decode(text.trim())
-                .map_err(|e| format!("{} is not base64: {e}", p.display()))?
-        }
-    };
-    let name = Name::from_ascii(&k.name).map_err(|e| e.to_string())?;
-    let algorithm = Algorithm::from_kea_name(k.algorithm.name()).map_err(|e| e.to_string())?;
-    let bits = u16::try_from(k.digest_bits).map_err(|e| e.to_string())?;
-    TsigKey::new(name, algorithm, secret, bits).map_err(|e| e.to_string())
 }

@@ -5,7 +5,7 @@
 //! BIND comes from Debian's `bind9` package (`scripts/setup-debian.sh test` installs it);
 //! without it these tests fail, they do not skip.
 
-mod common;
+use tern_testkit::bind as common;
 
 use std::time::Duration;
 
@@ -13,7 +13,7 @@ use common::{exchange, key, ZoneSpec};
 use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::rdata::A;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
-use tern_d2::tsig::{
+use tern_dnsmsg::tsig::{
     sign_request, unix_now, verify_response, Algorithm, Origin, TsigError, TsigKey, DEFAULT_FUDGE,
 };
 

@@ -1,17 +1,46 @@
-//! A generic RFC 2136 UPDATE of whole RRsets, for callers that edit a zone directly (the
-//! API's PowerDNS-compatible zone editing) rather than per NCR: every change of one
-//! request goes in one message, so the server applies all of them or none (§3.4).
+//! RFC 2136 UPDATE messages: the empty message and the record forms of its sections
+//! ([`new_update`], [`rr_empty`], [`rr_with`]; d2's RFC 4703 builders are made of them), and
+//! a generic UPDATE of whole RRsets for callers that edit a zone directly (the API's
+//! PowerDNS-compatible zone editing): every change of one request goes in one message, so
+//! the server applies all of them or none (§3.4).
+//!
+//! hickory's `Message` carries an UPDATE's sections under its query names: zone =
+//! `queries`, prerequisite = `answers`, update = `authorities` (§2.2).
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use hickory_proto::op::{Message, OpCode, ResponseCode};
+use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
 
 use crate::axfr::{self, AxfrError};
 use crate::client::{self, ExchangeError};
-use crate::transaction::messages::new_update;
 use crate::tsig::TsigKey;
+
+/// An empty UPDATE for `zone` (zone section: zone IN SOA, §2.3), ID 0 (the sender sets it).
+pub fn new_update(zone: &Name) -> Message {
+    let mut msg = Message::new(0, MessageType::Query, OpCode::Update);
+    let mut q = Query::query(zone.clone(), RecordType::SOA);
+    q.set_query_class(DNSClass::IN);
+    msg.add_query(q);
+    msg
+}
+
+/// A record without RDATA, TTL 0: the form of the "RRset exists / does not exist" and
+/// "name is / is not in use" prerequisites and of the RRset deletions (§2.4, §2.5.2-3).
+pub fn rr_empty(name: &Name, class: DNSClass, rtype: RecordType) -> Record {
+    let mut r = Record::update0(name.clone(), 0, rtype);
+    r.dns_class = class;
+    r
+}
+
+/// A record with RDATA in `class`: an added RR (IN, §2.5.1), a value-dependent
+/// prerequisite (IN, TTL 0, §2.4.2) or one RR deleted (NONE, TTL 0, §2.5.4).
+pub fn rr_with(name: &Name, class: DNSClass, ttl: u32, data: RData) -> Record {
+    let mut r = Record::from_rdata(name.clone(), ttl, data);
+    r.dns_class = class;
+    r
+}
 
 /// One RRset change.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,13 +86,11 @@ pub enum RrsetChange {
 pub fn rrset_update(zone: &Name, changes: &[RrsetChange], no_cname_at: &[Name]) -> Message {
     let mut m = new_update(zone);
     for name in no_cname_at {
-        let mut r = Record::update0(name.clone(), 0, RecordType::CNAME);
-        r.dns_class = DNSClass::NONE;
-        m.add_answer(r);
+        m.add_answer(rr_empty(name, DNSClass::NONE, RecordType::CNAME));
     }
     let add = |m: &mut Message, name: &Name, ttl: u32, records: &[RData]| {
         for data in records {
-            m.add_authority(Record::from_rdata(name.clone(), ttl, data.clone()));
+            m.add_authority(rr_with(name, DNSClass::IN, ttl, data.clone()));
         }
     };
     for c in changes {
@@ -74,11 +101,11 @@ pub fn rrset_update(zone: &Name, changes: &[RrsetChange], no_cname_at: &[Name]) 
                 ttl,
                 records,
             } => {
-                m.add_authority(delete_rrset(name, *rtype));
+                m.add_authority(rr_empty(name, DNSClass::ANY, *rtype));
                 add(&mut m, name, *ttl, records);
             }
             RrsetChange::Delete { name, rtype } => {
-                m.add_authority(delete_rrset(name, *rtype));
+                m.add_authority(rr_empty(name, DNSClass::ANY, *rtype));
             }
             RrsetChange::Swap {
                 name,
@@ -89,9 +116,7 @@ pub fn rrset_update(zone: &Name, changes: &[RrsetChange], no_cname_at: &[Name]) 
             } => {
                 add(&mut m, name, *ttl, records);
                 for data in old.iter().filter(|d| !records.contains(d)) {
-                    let mut r = Record::from_rdata(name.clone(), 0, data.clone());
-                    r.dns_class = DNSClass::NONE;
-                    m.add_authority(r);
+                    m.add_authority(rr_with(name, DNSClass::NONE, 0, data.clone()));
                 }
             }
         }
@@ -106,12 +131,6 @@ pub fn rrset_of(c: &RrsetChange) -> (&Name, RecordType) {
         | RrsetChange::Swap { name, rtype, .. }
         | RrsetChange::Delete { name, rtype } => (name, *rtype),
     }
-}
-
-fn delete_rrset(name: &Name, rtype: RecordType) -> Record {
-    let mut r = Record::update0(name.clone(), 0, rtype);
-    r.dns_class = DNSClass::ANY;
-    r
 }
 
 /// Why an UPDATE got no RCODE.
@@ -131,7 +150,7 @@ pub enum UpdateError {
 pub const UDP_MAX: usize = 1232;
 
 /// Sends [`rrset_update`] to `server` (signed with `key` if given) and returns the
-/// answer's RCODE once the answer checks out: over UDP with d2's client, over TCP when
+/// answer's RCODE once the answer checks out: over UDP with [`client::exchange`], over TCP when
 /// the message is larger than [`UDP_MAX`].
 pub async fn send_rrset_update(
     server: SocketAddr,

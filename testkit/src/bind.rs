@@ -1,6 +1,5 @@
-//! Shared by d2's tests against BIND 9: a private `named` on a free loopback port
+//! For tests against BIND 9 (d2, dnsmsg, the API, the binary): a private `named` on a free loopback port
 //! with every file in a temp directory, stopped by its PID when dropped.
-#![allow(dead_code)]
 
 use std::fs;
 use std::io::Read;
@@ -11,8 +10,9 @@ use std::time::{Duration, Instant};
 
 use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{Name, RecordType};
-use tern_d2::tsig::{Algorithm, TsigKey};
+use tern_dnsmsg::tsig::{Algorithm, TsigKey};
 
+/// BIND's server binary (Debian's bind9).
 pub const NAMED: &str = "/usr/sbin/named";
 
 /// One zone of the test server.
@@ -44,7 +44,9 @@ pub fn ddns_zones() -> Vec<ZoneSpec> {
 /// A private `named`, killed (by its PID) when dropped, also when a test panics.
 pub struct Named {
     child: Option<Child>,
+    /// Its configuration, zones, journal and log.
     pub dir: tempfile::TempDir,
+    /// Where it answers (UDP and TCP).
     pub addr: SocketAddr,
 }
 
@@ -141,10 +143,12 @@ impl Named {
         self.run("example.com");
     }
 
+    /// Its port.
     pub fn port(&self) -> u16 {
         self.addr.port()
     }
 
+    /// What it logged so far.
     pub fn log(&self) -> String {
         let mut s = String::new();
         if let Ok(mut f) = fs::File::open(self.log_path()) {
@@ -255,6 +259,7 @@ pub fn free_port() -> u16 {
     panic!("no free port");
 }
 
+/// One UDP query and its answer.
 pub fn exchange(addr: SocketAddr, wire: &[u8], timeout: Duration) -> std::io::Result<Vec<u8>> {
     let socket = UdpSocket::bind("127.0.0.1:0")?;
     socket.connect(addr)?;
@@ -282,6 +287,7 @@ pub fn bind_algorithm(key: &TsigKey) -> String {
     }
 }
 
+/// Standard base64 with padding (as named.conf writes secrets).
 pub fn base64(bytes: &[u8]) -> String {
     const ABC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
@@ -301,6 +307,7 @@ pub fn base64(bytes: &[u8]) -> String {
     out
 }
 
+/// A TSIG key whose secret is derived from `seed`.
 pub fn key(name: &str, algorithm: Algorithm, digest_bits: u16, seed: u8) -> TsigKey {
     let secret = (0..32)
         .map(|i| seed.wrapping_mul(31).wrapping_add(i * 7))

@@ -4,7 +4,7 @@
 
 use hickory_proto::rr::Name;
 use libfuzzer_sys::fuzz_target;
-use tern_d2::tsig::{sign_response, verify_request, verify_response, Algorithm, TsigKey};
+use tern_dnsmsg::tsig::{sign_response, verify_request, verify_response, Algorithm, TsigKey};
 
 const TIME: u64 = 1_700_000_000;
 

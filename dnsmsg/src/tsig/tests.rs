@@ -818,7 +818,7 @@ fn every_truncated_prefix_is_an_error() {
 
 #[test]
 fn random_mutations_never_panic() {
-    // A small deterministic fuzz run for every test run; d2/fuzz does the real thing.
+    // A small deterministic fuzz run for every test run; dnsmsg/fuzz does the real thing.
     let k = key(Algorithm::HmacSha256, 0);
     let keys = [k.clone()];
     let req_mac = unhex(GOLDEN[3].1);
@@ -872,4 +872,37 @@ fn errors_read_well() {
         TsigError::Unsigned { rcode: NOTAUTH }.to_string(),
         "message is not signed: no TSIG record (RCODE NOTAUTH)"
     );
+}
+
+#[test]
+fn a_kea_entry_becomes_a_key_with_its_secret_file_read_once() {
+    let k = TsigKey::from_kea("k.example", "hmac-sha224", 112, Secret::Bytes(&[1, 2, 3])).unwrap();
+    assert_eq!(k.name.to_string(), "k.example.");
+    assert_eq!((k.algorithm, k.mac_len()), (Algorithm::HmacSha224, 14));
+    assert_eq!(k.secret, [1, 2, 3]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k.secret");
+    std::fs::write(&path, "AAECAwQFBgcICQ==\n").unwrap();
+    let k = TsigKey::from_kea("f.", "HMAC-SHA512", 0, Secret::File(&path)).unwrap();
+    assert_eq!(k.secret, (0u8..10).collect::<Vec<_>>());
+
+    std::fs::write(&path, "not base64!").unwrap();
+    let e = TsigKey::from_kea("f.", "HMAC-SHA512", 0, Secret::File(&path)).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with(&format!("{} is not base64: ", path.display())),
+        "{e}"
+    );
+    std::fs::remove_file(&path).unwrap();
+    let e = TsigKey::from_kea("f.", "HMAC-SHA512", 0, Secret::File(&path)).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with(&format!("cannot read {}: ", path.display())),
+        "{e}"
+    );
+    let e = TsigKey::from_kea("f.", "HMAC-SHA3", 0, Secret::Bytes(&[1])).unwrap_err();
+    assert_eq!(e, KeyError::UnknownAlgorithm("HMAC-SHA3".into()));
+    let e = TsigKey::from_kea("f.", "HMAC-MD5", 1 << 16, Secret::Bytes(&[1])).unwrap_err();
+    assert!(matches!(e, KeyError::DigestBitsOutOfRange(_)), "{e}");
 }
