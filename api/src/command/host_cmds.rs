@@ -1,7 +1,13 @@
 //! Kea's host_cmds: reservation-* over `hosts` (DHCPv4) and `hosts` +
 //! `ipv6_reservations` (DHCPv6).
 
-use super::*;
+use serde_json::{json, Map, Value};
+use tern_store::{host, Host6Filter, HostFilter};
+
+use super::answer::{db_answer, result, Answer, DbExt, Outcome};
+use crate::error::{classify, DbFault};
+use crate::kea::{hosts, hosts6, parse_hex, Args};
+use crate::AppState;
 
 /// DHCPv6 reservations: the command goes to `dhcp6`, or the reservation has IPv6 parts.
 pub(super) fn wants_v6(service: Option<&str>, args: &Args<'_>) -> bool {

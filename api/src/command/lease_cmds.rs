@@ -1,6 +1,12 @@
 //! Kea's lease_cmds: lease4-* and lease6-* over `lease4` and `lease6`.
 
-use super::*;
+use serde_json::{json, Value};
+use tern_store::{lease4, lease6, Lease6Filter, LeaseFilter};
+
+use super::answer::{db_answer, result, Answer, DbExt, Outcome};
+use crate::error::{classify, DbFault};
+use crate::kea::{leases, leases6, parse_hex, Args};
+use crate::AppState;
 
 pub(super) async fn lease4_add(st: &AppState, args: &Args<'_>) -> Outcome {
     let l = leases::parse_new(args, st.ctx.running().dhcp4.as_deref())?;

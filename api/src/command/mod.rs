@@ -26,19 +26,16 @@ use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 use tracing::info;
 
-use crate::error::{classify, DbFault};
-use crate::kea::{hosts, hosts6, leases, leases6};
-use crate::kea::{parse_hex, Args};
+use crate::kea::{hosts, parse_hex, Args};
 use crate::AppState;
-use tern_store::{host, lease4, lease6, Host6Filter, HostFilter, Lease6Filter, LeaseFilter};
+use tern_store::{lease6, HostFilter, Lease6Filter, LeaseFilter};
 
 mod answer;
 mod host_cmds;
 mod lease_cmds;
 
 pub use answer::{result, Answer, Outcome};
-// Also what lease_cmds and host_cmds take from here (`use super::*`).
-use answer::{db_answer, unsupported, DbExt};
+use answer::{unsupported, DbExt};
 
 use host_cmds::*;
 use lease_cmds::*;
