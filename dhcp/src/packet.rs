@@ -128,6 +128,7 @@ pub struct Request {
 fn check_options(buf: &[u8]) -> Result<RawOptions, ParseError> {
     let mut i = 0;
     let mut raw = RawOptions::default();
+    let mut previous = None;
     while i < buf.len() {
         let code = buf[i];
         match code {
@@ -143,18 +144,25 @@ fn check_options(buf: &[u8]) -> Result<RawOptions, ParseError> {
             .get(i + 2..i + 2 + len)
             .ok_or(ParseError::BadOption(code))?;
         // Fixed sizes the decoder relies on.
-        let ok = match code {
-            1 | 16 | 28 | 32 | 50 | 54 | 118 | 150 => len == 4,
-            2 | 24 | 35 | 38 | 51 | 58 | 59 | 91 | 108 | 152..=155 => len == 4,
-            13 | 22 | 26 | 57 | 93 => len == 2,
+        let exact = match code {
+            1 | 16 | 28 | 32 | 50 | 54 | 118 | 150 => Some(4),
+            2 | 24 | 35 | 38 | 51 | 58 | 59 | 91 | 108 | 152..=155 => Some(4),
+            13 | 22 | 26 | 57 | 93 => Some(2),
             19 | 20 | 23 | 27 | 29..=31 | 34 | 36 | 37 | 39 | 46 | 52 | 53 | 116 | 156 | 157 => {
-                len == 1
+                Some(1)
             }
-            80 => len == 0,
-            81 => len >= 3,
-            94 => len == 3,
-            151 => len >= 1,
-            3..=11 | 41 | 42 | 44 | 45 | 48 | 49 | 65 | 68..=76 | 89 | 92 => {
+            80 => Some(0),
+            94 => Some(3),
+            _ => None,
+        };
+        let ok = match (code, exact) {
+            // dhcproto joins back-to-back copies of a code into one option (RFC 3396), so
+            // two fixed-size copies would reach its decoder as one of twice the size (a
+            // debug assertion there); a fixed-size option comes once.
+            (_, Some(n)) => len == n && previous != Some(code),
+            (81, _) => len >= 3,
+            (151, _) => len >= 1,
+            (3..=11 | 41 | 42 | 44 | 45 | 48 | 49 | 65 | 68..=76 | 89 | 92, _) => {
                 len > 0 && len.is_multiple_of(4)
             }
             _ => true,
@@ -162,6 +170,7 @@ fn check_options(buf: &[u8]) -> Result<RawOptions, ParseError> {
         if !ok {
             return Err(ParseError::BadOption(code));
         }
+        previous = Some(code);
         match code {
             82 => raw.relay = Some(value.to_vec()),
             81 => raw.fqdn = Some(value.to_vec()),
@@ -501,6 +510,19 @@ pub(crate) mod tests {
         d.truncate(240);
         d.extend([53, 1, 1, 80, 1, 0, 255]);
         assert_eq!(Request::parse(&d), Err(ParseError::BadOption(80)));
+        // Two back-to-back copies of a fixed-size option: dhcproto would join them
+        // (RFC 3396) into one of twice the size and panic on it in a debug build.
+        for (code, value) in [(152u8, &[0u8, 0, 0, 0][..]), (94, &[1, 0, 0][..])] {
+            let mut d = discover();
+            d.truncate(240);
+            d.extend([53, 1, 1]);
+            for _ in 0..2 {
+                d.extend([code, value.len() as u8]);
+                d.extend(value);
+            }
+            d.push(255);
+            assert_eq!(Request::parse(&d), Err(ParseError::BadOption(code)));
+        }
         // BOOTP.
         let mut d = discover();
         d.truncate(240);
