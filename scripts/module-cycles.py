@@ -42,7 +42,7 @@ def strip(text):
     return text[: m.start()] if m else text
 
 
-def resolve(mods, here, parts):
+def resolve(mods, parts):
     best = None
     for i in range(len(parts) + 1):
         if tuple(parts[:i]) in mods:
@@ -106,7 +106,7 @@ def edges(mods):
                 target = list(m) + parts
             else:
                 continue
-            n = resolve(mods, m, target)
+            n = resolve(mods, target)
             # The crate root is the crate's face (re-exports, wiring), not a layer.
             if n is not None and n != m and n != ():
                 out[m].add(n)
