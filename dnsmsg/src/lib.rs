@@ -8,11 +8,14 @@
 //! * [`axfr`]: a TSIG-signed zone transfer over TCP (RFC 5936), and the TCP exchange under it.
 //! * [`update`]: the UPDATE message and its record forms (RFC 2136 §2), and a whole-RRset
 //!   UPDATE sent over UDP or TCP.
+//! * [`content`]: record content in presentation format (PowerDNS's and zone files'), parsed
+//!   and written back.
 //! * [`rcode`]: RCODE mnemonics as dig and BIND's logs spell them.
 #![warn(missing_docs)]
 
 pub mod axfr;
 pub mod client;
+pub mod content;
 pub mod rcode;
 pub mod tsig;
 pub mod update;

@@ -9,7 +9,7 @@
 //! `DELETE zone` say so (409 for a zone already configured, 422 otherwise); zones of
 //! tern's own zone server are a later feature.
 
-pub mod content;
+pub use tern_dnsmsg::content;
 mod error;
 pub mod zones;
 

@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tern_api::pdns::content;
+use tern_dnsmsg::content;
 
 /// The types DNS tools write through the zones API.
 const TYPES: &[&str] = &[
