@@ -1,2 +1,13 @@
-//! Authoritative zone server on hickory-server, backed by the store. Not served yet.
+//! tern's authoritative zone server: zones in the store, answered from an in-memory copy of
+//! each (`zone`, `catalog`), by hand-written request handling (`handler`, `lookup`) on
+//! hickory-proto's wire formats, on sockets of its own (`server`).
 #![warn(missing_docs)]
+
+pub mod catalog;
+pub mod handler;
+pub mod lookup;
+pub mod server;
+pub mod stats;
+pub mod update;
+pub mod xfr;
+pub mod zone;

@@ -1,0 +1,118 @@
+//! Every zone served, swapped atomically: query threads load the current map without a
+//! lock; the one writer (the store follower in `sync`) installs a new map per change. Zones
+//! come and go at run time.
+
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
+use hickory_proto::rr::Name;
+
+use crate::zone::Zone;
+
+type Map = imbl::HashMap<Name, Arc<Zone>>;
+
+/// The zones this server answers for.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    zones: ArcSwap<Map>,
+    // Writers take turns; readers never wait.
+    write: Mutex<()>,
+}
+
+impl Catalog {
+    /// No zones.
+    pub fn new() -> Catalog {
+        Catalog::default()
+    }
+
+    /// The zone `qname` belongs to: the longest origin that is `qname` or one of its
+    /// ancestors.
+    pub fn find(&self, qname: &Name) -> Option<Arc<Zone>> {
+        let zones = self.zones.load();
+        if zones.is_empty() {
+            return None;
+        }
+        let mut labels = qname.num_labels();
+        loop {
+            let candidate = if labels == qname.num_labels() {
+                zones.get(qname)
+            } else {
+                zones.get(&qname.trim_to(usize::from(labels)))
+            };
+            if let Some(z) = candidate {
+                return Some(z.clone());
+            }
+            if labels == 0 {
+                return None;
+            }
+            labels -= 1;
+        }
+    }
+
+    /// The zone whose origin is `origin`.
+    pub fn get(&self, origin: &Name) -> Option<Arc<Zone>> {
+        self.zones.load().get(origin).cloned()
+    }
+
+    /// The zone with the store's id `id`.
+    pub fn by_id(&self, id: i64) -> Option<Arc<Zone>> {
+        self.zones.load().values().find(|z| z.id() == id).cloned()
+    }
+
+    /// Every zone.
+    pub fn zones(&self) -> Vec<Arc<Zone>> {
+        self.zones.load().values().cloned().collect()
+    }
+
+    /// Adds `zone` or replaces the version served.
+    pub fn insert(&self, zone: Zone) {
+        let _w = self.write.lock().unwrap_or_else(|e| e.into_inner());
+        let mut next = Map::clone(&self.zones.load());
+        next.insert(zone.origin().clone(), Arc::new(zone));
+        self.zones.store(Arc::new(next));
+    }
+
+    /// Stops serving the zone with id `id`; returns its origin.
+    pub fn remove(&self, id: i64) -> Option<Name> {
+        let _w = self.write.lock().unwrap_or_else(|e| e.into_inner());
+        let current = self.zones.load();
+        let origin = current.values().find(|z| z.id() == id)?.origin().clone();
+        let mut next = Map::clone(&current);
+        next.remove(&origin);
+        self.zones.store(Arc::new(next));
+        Some(origin)
+    }
+
+    /// Serves exactly `zones` (a reload after the store connection came back).
+    pub fn replace_all(&self, zones: Vec<Zone>) {
+        let _w = self.write.lock().unwrap_or_else(|e| e.into_inner());
+        let next: Map = zones
+            .into_iter()
+            .map(|z| (z.origin().clone(), Arc::new(z)))
+            .collect();
+        self.zones.store(Arc::new(next));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::zone::tests::soa;
+
+    fn n(s: &str) -> Name {
+        Name::from_ascii(s).unwrap()
+    }
+
+    #[test]
+    fn the_longest_origin_wins_and_zones_come_and_go() {
+        let c = Catalog::new();
+        c.insert(Zone::new(1, "example.com.", 1, soa()).unwrap());
+        c.insert(Zone::new(2, "sub.example.com.", 1, soa()).unwrap());
+        assert_eq!(c.find(&n("a.sub.example.com.")).unwrap().id(), 2);
+        assert_eq!(c.find(&n("Example.COM.")).unwrap().id(), 1);
+        assert_eq!(c.find(&n("b.example.com.")).unwrap().id(), 1);
+        assert!(c.find(&n("example.org.")).is_none());
+        assert_eq!(c.remove(2), Some(n("sub.example.com.")));
+        assert_eq!(c.find(&n("a.sub.example.com.")).unwrap().id(), 1);
+    }
+}

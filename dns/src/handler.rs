@@ -1,0 +1,330 @@
+//! One DNS message in, its answer(s) out: parsing, EDNS, TSIG, opcode dispatch.
+//!
+//! Plain queries take the synchronous path ([`Handler::answer_fast`]), which the UDP
+//! threads run inline; everything else (signed messages, UPDATE, zone transfers, NOTIFY)
+//! goes through [`Handler::handle`] on the tokio runtime.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use hickory_proto::op::{Edns, Message, MessageType, OpCode, ResponseCode};
+use hickory_proto::rr::{DNSClass, Record, RecordType};
+use tern_dnsmsg::tsig::{self, TsigError, TsigKey, VerifiedRequest};
+use tracing::{debug, info};
+
+use crate::catalog::Catalog;
+use crate::lookup::{self, Entry};
+use crate::stats::Stats;
+
+/// The UDP payload size tern answers with by default (DNS flag day 2020: 1232 bytes keeps
+/// answers below the IPv6 minimum MTU; BIND and Knot use it too).
+pub const DEFAULT_UDP_PAYLOAD: u16 = 1232;
+/// Without EDNS a UDP answer is at most 512 bytes (RFC 1035 §4.2.1).
+const PLAIN_UDP: usize = 512;
+const HEADER_LEN: usize = 12;
+
+/// How the message came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// UDP: answers are cut to the client's payload size (TC set when they do not fit).
+    Udp,
+    /// TCP: up to 65,535 bytes per message, several messages for a zone transfer.
+    Tcp,
+}
+
+/// A parsed request, its TSIG checked.
+#[derive(Debug)]
+pub struct Request<'a> {
+    /// As received.
+    pub wire: &'a [u8],
+    /// Decoded (the TSIG record, if any, is `message.signature`).
+    pub message: Message,
+    /// Who sent it.
+    pub src: SocketAddr,
+    /// How.
+    pub transport: Transport,
+    /// The key that signed it, when it was signed and the signature verified.
+    pub tsig: Option<VerifiedRequest<'a>>,
+}
+
+/// What the zone server knows to answer with.
+#[derive(Debug)]
+pub struct Handler {
+    /// The zones.
+    pub catalog: Arc<Catalog>,
+    /// TSIG keys accepted on requests (RFC 8945).
+    pub keys: Vec<TsigKey>,
+    /// UDP payload size offered and honoured (EDNS).
+    pub udp_payload: u16,
+    /// Counters.
+    pub stats: Arc<Stats>,
+}
+
+/// Answers to one request: none (dropped), one, or several (a zone transfer over TCP).
+pub type Reply = Vec<Vec<u8>>;
+
+impl Handler {
+    /// A handler over `catalog` with default settings.
+    pub fn new(catalog: Arc<Catalog>, keys: Vec<TsigKey>) -> Handler {
+        Handler {
+            catalog,
+            keys,
+            udp_payload: DEFAULT_UDP_PAYLOAD,
+            stats: Arc::new(Stats::default()),
+        }
+    }
+
+    /// The answer to an unsigned QUERY (not a transfer), or to something that must be
+    /// refused at once (junk, a response); `None` when the message needs [`Handler::handle`].
+    pub fn answer_fast(&self, wire: &[u8], transport: Transport) -> Option<Reply> {
+        let Some(header) = wire.get(..HEADER_LEN) else {
+            self.stats.dropped();
+            return Some(Vec::new()); // not even a header: nothing to answer to
+        };
+        if header[2] & 0x80 != 0 {
+            // QR set: a response is never answered (RFC 1035 §4.1.1), that way no loop.
+            self.stats.dropped();
+            return Some(Vec::new());
+        }
+        let message = match Message::from_vec(wire) {
+            Ok(m) => m,
+            Err(e) => {
+                debug!("DNS_FORMERR malformed message: {e}");
+                return Some(vec![self.raw_error(header, ResponseCode::FormErr)]);
+            }
+        };
+        if message.signature().is_some()
+            || message.metadata.op_code != OpCode::Query
+            || message
+                .queries
+                .first()
+                .is_some_and(|q| matches!(q.query_type(), RecordType::AXFR | RecordType::IXFR))
+        {
+            return None;
+        }
+        Some(vec![self.query(&message, transport)])
+    }
+
+    /// Any request.
+    pub async fn handle(&self, wire: &[u8], src: SocketAddr, transport: Transport) -> Reply {
+        if let Some(reply) = self.answer_fast(wire, transport) {
+            return reply;
+        }
+        let Ok(message) = Message::from_vec(wire) else {
+            return Vec::new(); // answer_fast answered anything that does not parse
+        };
+        let tsig = if message.signature().is_some() {
+            match tsig::verify_request(wire, &self.keys, tsig::unix_now()) {
+                Ok(v) => Some(v),
+                Err(e) => return vec![self.tsig_refusal(&message, src, &e)],
+            }
+        } else {
+            None
+        };
+        let req = Request {
+            wire,
+            message,
+            src,
+            transport,
+            tsig,
+        };
+        let opcode = req.message.metadata.op_code;
+        let qtype = req.message.queries.first().map(|q| q.query_type());
+        match (opcode, qtype) {
+            (OpCode::Update, _) => crate::update::handle(self, &req).await,
+            (OpCode::Query, Some(RecordType::AXFR | RecordType::IXFR)) => {
+                crate::xfr::handle(self, &req).await
+            }
+            (OpCode::Query, _) => {
+                let resp = self.query_message(&req.message, transport);
+                vec![self.finish(&req, resp)]
+            }
+            (OpCode::Notify, _) => {
+                // tern is the primary of its zones: a NOTIFY to it has nothing to trigger.
+                vec![self.finish(
+                    &req,
+                    self.error_response(&req.message, ResponseCode::NotImp),
+                )]
+            }
+            _ => vec![self.finish(
+                &req,
+                self.error_response(&req.message, ResponseCode::NotImp),
+            )],
+        }
+    }
+
+    fn query(&self, message: &Message, transport: Transport) -> Vec<u8> {
+        let resp = self.query_message(message, transport);
+        self.encode(resp, self.limit(message, transport))
+    }
+
+    /// The response to a QUERY, before encoding.
+    pub fn query_message(&self, message: &Message, transport: Transport) -> Message {
+        if let Some(edns) = &message.edns {
+            if edns.version() > 0 {
+                // RFC 6891 §6.1.3: only version 0 exists.
+                self.stats.rcode(ResponseCode::BADVERS);
+                return self.error_response(message, ResponseCode::BADVERS);
+            }
+        }
+        let [q] = message.queries.as_slice() else {
+            // RFC 9619: exactly one question.
+            self.stats.rcode(ResponseCode::FormErr);
+            return self.error_response(message, ResponseCode::FormErr);
+        };
+        self.stats.query(q.query_type());
+        if q.query_class() != DNSClass::IN && q.query_class() != DNSClass::ANY {
+            self.stats.rcode(ResponseCode::Refused);
+            return self.error_response(message, ResponseCode::Refused);
+        }
+        let Some(zone) = self.catalog.find(q.name()) else {
+            // Not ours, and no recursion (RA stays clear).
+            self.stats.rcode(ResponseCode::Refused);
+            return self.error_response(message, ResponseCode::Refused);
+        };
+        let a = lookup::answer(&zone, q.name(), q.query_type(), transport == Transport::Tcp);
+        self.stats.rcode(a.rcode);
+        let mut resp = self.response_to(message);
+        resp.metadata.authoritative = a.authoritative;
+        resp.metadata.response_code = a.rcode;
+        resp.answers = records(&a.answer);
+        resp.authorities = records(&a.authority);
+        resp.additionals = records(&a.additional);
+        resp
+    }
+
+    /// The largest answer `message` may get over `transport` (RFC 6891 §6.2.5: the
+    /// client's size, within ours, never below 512).
+    pub fn limit(&self, message: &Message, transport: Transport) -> usize {
+        match (transport, &message.edns) {
+            (Transport::Tcp, _) => usize::from(u16::MAX),
+            (Transport::Udp, None) => PLAIN_UDP,
+            (Transport::Udp, Some(e)) => {
+                usize::from(e.max_payload().min(self.udp_payload)).max(PLAIN_UDP)
+            }
+        }
+    }
+
+    /// A response shell: ID, opcode, RD and CD copied, the question echoed as sent, and an
+    /// OPT record when the request had one (DO echoed, RFC 3225 §3).
+    pub fn response_to(&self, message: &Message) -> Message {
+        let mut resp = Message::new(
+            message.metadata.id,
+            MessageType::Response,
+            message.metadata.op_code,
+        );
+        resp.metadata.recursion_desired = message.metadata.recursion_desired;
+        resp.metadata.checking_disabled = message.metadata.checking_disabled;
+        resp.queries = message.queries.clone();
+        if let Some(edns) = &message.edns {
+            let mut e = Edns::new();
+            e.set_max_payload(self.udp_payload);
+            e.set_dnssec_ok(edns.flags().dnssec_ok);
+            resp.set_edns(e);
+        }
+        resp
+    }
+
+    /// A response with `rcode` and no records.
+    pub fn error_response(&self, message: &Message, rcode: ResponseCode) -> Message {
+        let mut resp = self.response_to(message);
+        resp.metadata.response_code = rcode;
+        resp
+    }
+
+    /// Encodes `resp` within `limit` bytes: additional records go first, then everything
+    /// with TC set (RFC 2181 §9: TC only when the required data does not fit).
+    pub fn encode(&self, mut resp: Message, limit: usize) -> Vec<u8> {
+        let mut wire = to_wire(&resp);
+        if wire.len() <= limit {
+            return wire;
+        }
+        resp.additionals.clear();
+        wire = to_wire(&resp);
+        if wire.len() <= limit {
+            return wire;
+        }
+        resp.answers.clear();
+        resp.authorities.clear();
+        resp.metadata.truncation = true;
+        self.stats.truncated();
+        to_wire(&resp)
+    }
+
+    /// Encodes `resp` and signs it when `req` was signed (RFC 8945 §5.3).
+    pub fn finish(&self, req: &Request<'_>, resp: Message) -> Vec<u8> {
+        let limit = self.limit(&req.message, req.transport);
+        let Some(v) = &req.tsig else {
+            return self.encode(resp, limit);
+        };
+        // Room for the TSIG record: name, fixed fields, MAC, other data.
+        let room = v.key.name.len() + v.key.algorithm.wire_name_str().len() + 64 + v.key.mac_len();
+        let wire = self.encode(resp, limit.saturating_sub(room).max(PLAIN_UDP));
+        match tsig::sign_response(
+            &wire,
+            v.key,
+            &v.mac,
+            tsig::unix_now(),
+            tsig::DEFAULT_FUDGE,
+            0,
+            &[],
+        ) {
+            Ok(signed) => signed.wire,
+            Err(_) => wire,
+        }
+    }
+
+    /// The answer to a request whose TSIG failed (RFC 8945 §5.2: NOTAUTH; FORMERR for a
+    /// malformed record). Nothing it asked for is done; the reason is logged.
+    fn tsig_refusal(&self, message: &Message, src: SocketAddr, e: &TsigError) -> Vec<u8> {
+        let key = message
+            .signature()
+            .map(|s| s.name.to_string())
+            .unwrap_or_default();
+        info!(
+            "DNS_TSIG_REFUSED {:?} from {src} signed with key {key} refused: {e}",
+            message.metadata.op_code
+        );
+        self.stats.tsig_refused();
+        let rcode = match e {
+            TsigError::Malformed(_) => ResponseCode::FormErr,
+            _ => ResponseCode::NotAuth,
+        };
+        let mut resp = self.error_response(message, rcode);
+        resp.signature = None;
+        self.encode(resp, PLAIN_UDP)
+    }
+
+    /// FORMERR (or another RCODE) for a message hickory cannot decode: the header echoed,
+    /// no sections (RFC 1035 §4.1.1).
+    fn raw_error(&self, header: &[u8], rcode: ResponseCode) -> Vec<u8> {
+        self.stats.rcode(rcode);
+        let mut out = header[..4].to_vec();
+        out[2] = 0x80 | (header[2] & 0x79); // QR, opcode and RD kept
+        out[3] = rcode.low();
+        out.extend_from_slice(&[0; 8]);
+        out
+    }
+}
+
+fn records(entries: &[Entry]) -> Vec<Record> {
+    entries
+        .iter()
+        .flat_map(|e| e.set.records(&e.owner, e.ttl))
+        .collect()
+}
+
+fn to_wire(resp: &Message) -> Vec<u8> {
+    resp.to_vec().unwrap_or_else(|e| {
+        // Data that cannot be encoded (a name grown too long): SERVFAIL rather than nothing.
+        debug!("DNS_ENCODE_FAILED {e}");
+        let mut fail = Message::new(
+            resp.metadata.id,
+            MessageType::Response,
+            resp.metadata.op_code,
+        );
+        fail.metadata.response_code = ResponseCode::ServFail;
+        fail.queries = resp.queries.clone();
+        fail.to_vec().unwrap_or_default()
+    })
+}
