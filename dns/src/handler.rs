@@ -12,8 +12,12 @@ use hickory_proto::rr::{DNSClass, Record, RecordType};
 use tern_dnsmsg::tsig::{self, TsigError, TsigKey, VerifiedRequest};
 use tracing::{debug, info};
 
+use sqlx::PgPool;
+
 use crate::catalog::Catalog;
 use crate::lookup::{self, Entry};
+use crate::notify::Notifier;
+use crate::policy::Policies;
 use crate::stats::Stats;
 
 /// The UDP payload size tern answers with by default (DNS flag day 2020: 1232 bytes keeps
@@ -58,6 +62,13 @@ pub struct Handler {
     pub udp_payload: u16,
     /// Counters.
     pub stats: Arc<Stats>,
+    /// Per-zone update, transfer and notify policy.
+    pub policies: Policies,
+    /// The store (updates are applied there; IXFR reads its journal). `None` in tests that
+    /// serve zones from memory only.
+    pub store: Option<PgPool>,
+    /// Sends NOTIFY when a zone changes.
+    pub notifier: Notifier,
 }
 
 /// Answers to one request: none (dropped), one, or several (a zone transfer over TCP).
@@ -71,6 +82,9 @@ impl Handler {
             keys,
             udp_payload: DEFAULT_UDP_PAYLOAD,
             stats: Arc::new(Stats::default()),
+            policies: Policies::default(),
+            store: None,
+            notifier: Notifier::default(),
         }
     }
 

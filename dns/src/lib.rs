@@ -6,6 +6,8 @@
 pub mod catalog;
 pub mod handler;
 pub mod lookup;
+pub mod notify;
+pub mod policy;
 pub mod server;
 pub mod stats;
 pub mod update;

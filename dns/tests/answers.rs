@@ -1,0 +1,275 @@
+//! The zone server as dig and kdig see it: authoritative semantics, EDNS, truncation and
+//! TCP, refusals and junk.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{TcpStream, UdpSocket};
+use std::time::Duration;
+
+use common::{dig, flags, flat, serve, status, zone};
+use hickory_proto::op::{Message, MessageType, OpCode, Query};
+use hickory_proto::rr::{Name, RecordType};
+
+fn example() -> Vec<tern_dns::zone::Zone> {
+    let mut rows: Vec<(String, String, u32, String)> = vec![
+        (
+            "example.com.".into(),
+            "NS".into(),
+            3600,
+            "ns.example.com.".into(),
+        ),
+        (
+            "ns.example.com.".into(),
+            "A".into(),
+            3600,
+            "127.0.0.1".into(),
+        ),
+        (
+            "Printer.example.com.".into(),
+            "A".into(),
+            300,
+            "192.0.2.10".into(),
+        ),
+        (
+            "www.example.com.".into(),
+            "CNAME".into(),
+            300,
+            "printer.example.com.".into(),
+        ),
+        (
+            "*.lab.example.com.".into(),
+            "A".into(),
+            60,
+            "192.0.2.99".into(),
+        ),
+        (
+            "sub.example.com.".into(),
+            "NS".into(),
+            3600,
+            "ns1.sub.example.com.".into(),
+        ),
+        (
+            "ns1.sub.example.com.".into(),
+            "A".into(),
+            3600,
+            "192.0.2.53".into(),
+        ),
+    ];
+    // 100 TXT records at one name: too big for 1232 bytes of UDP.
+    for i in 0..100 {
+        rows.push((
+            "big.example.com.".into(),
+            "TXT".into(),
+            60,
+            format!("\"record number {i:03} of the big set\""),
+        ));
+    }
+    let refs: Vec<(&str, &str, u32, &str)> = rows
+        .iter()
+        .map(|(a, b, c, d)| (a.as_str(), b.as_str(), *c, d.as_str()))
+        .collect();
+    vec![
+        zone(1, "example.com.", 2026120701, &refs),
+        zone(
+            2,
+            "2.0.192.in-addr.arpa.",
+            1,
+            &[(
+                "10.2.0.192.in-addr.arpa.",
+                "PTR",
+                300,
+                "printer.example.com.",
+            )],
+        ),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_are_authoritative_with_the_soa_on_negatives() {
+    let s = serve(example(), |_| {}).await;
+    let a = s.addr;
+    let out = tokio::task::spawn_blocking(move || {
+        let pos = dig(a, &["printer.example.com", "A"]);
+        let nx = dig(a, &["nope.example.com", "A"]);
+        let nodata = dig(a, &["printer.example.com", "MX"]);
+        let ptr = dig(a, &["-x", "192.0.2.10"]);
+        let cname = dig(a, &["www.example.com", "A"]);
+        let wild = dig(a, &["x.lab.example.com", "A"]);
+        let referral = dig(a, &["host.sub.example.com", "A"]);
+        let other = dig(a, &["example.org", "A"]);
+        (pos, nx, nodata, ptr, cname, wild, referral, other)
+    })
+    .await
+    .unwrap();
+    let (pos, nx, nodata, ptr, cname, wild, referral, other) = out;
+    let (pos, nx, nodata, ptr, cname, wild, referral, other) = (
+        flat(&pos),
+        flat(&nx),
+        flat(&nodata),
+        flat(&ptr),
+        flat(&cname),
+        flat(&wild),
+        flat(&referral),
+        flat(&other),
+    );
+    assert_eq!(status(&pos), "NOERROR", "{pos}");
+    assert!(flags(&pos).contains("aa"), "{pos}");
+    assert!(!flags(&pos).contains("ra"), "no recursion offered: {pos}");
+    assert!(
+        pos.contains("Printer.example.com. 300 IN A 192.0.2.10"),
+        "case kept: {pos}"
+    );
+    assert_eq!(status(&nx), "NXDOMAIN", "{nx}");
+    assert!(nx.contains("AUTHORITY SECTION:\nexample.com. 300 IN SOA ns.example.com. hostmaster.example.com. 2026120701"), "{nx}");
+    assert_eq!(status(&nodata), "NOERROR");
+    assert!(
+        nodata.contains("ANSWER: 0") && nodata.contains("IN SOA"),
+        "{nodata}"
+    );
+    assert!(ptr.contains("PTR printer.example.com."), "{ptr}");
+    assert!(
+        cname.contains("CNAME printer.example.com.") && cname.contains("192.0.2.10"),
+        "{cname}"
+    );
+    assert!(
+        wild.contains("x.lab.example.com. 60 IN A 192.0.2.99"),
+        "{wild}"
+    );
+    assert!(!flags(&referral).contains("aa"), "{referral}");
+    assert!(
+        referral.contains("AUTHORITY SECTION:\nsub.example.com.")
+            && referral.contains("ns1.sub.example.com. 3600 IN A 192.0.2.53"),
+        "{referral}"
+    );
+    assert_eq!(status(&other), "REFUSED", "{other}");
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn big_answers_truncate_over_udp_and_come_whole_over_tcp() {
+    let s = serve(example(), |_| {}).await;
+    let a = s.addr;
+    let (udp, tcp, plain, kdig) = tokio::task::spawn_blocking(move || {
+        (
+            dig(a, &["+ignore", "big.example.com", "TXT"]),
+            dig(a, &["+tcp", "big.example.com", "TXT"]),
+            dig(a, &["+noedns", "+ignore", "big.example.com", "TXT"]),
+            common::ask("kdig", a, &["+tcp", "big.example.com", "TXT"]),
+        )
+    })
+    .await
+    .unwrap();
+    assert!(flags(&udp).contains("tc"), "{udp}");
+    assert!(udp.contains("udp: 1232"), "our EDNS payload size: {udp}");
+    assert!(flags(&plain).contains("tc"), "{plain}");
+    assert!(tcp.contains("ANSWER: 100"), "{tcp}");
+    assert!(kdig.contains("ANSWER: 100"), "{kdig}");
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edns_version_and_do_bit() {
+    let s = serve(example(), |_| {}).await;
+    let a = s.addr;
+    let (badvers, dnssec) = tokio::task::spawn_blocking(move || {
+        (
+            dig(a, &["+edns=1", "+noednsneg", "printer.example.com", "A"]),
+            dig(a, &["+dnssec", "printer.example.com", "A"]),
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(status(&badvers), "BADVERS", "{badvers}");
+    assert!(dnssec.contains("flags: do;"), "DO echoed: {dnssec}");
+    s.stop().await;
+}
+
+fn query(id: u16, name: &str, t: RecordType) -> Vec<u8> {
+    let mut m = Message::new(id, MessageType::Query, OpCode::Query);
+    m.queries
+        .push(Query::query(Name::from_ascii(name).unwrap(), t));
+    m.to_vec().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn junk_gets_formerr_and_the_server_keeps_answering() {
+    let s = serve(example(), |_| {}).await;
+    let a = s.addr;
+    let (junk, short, response, after) = tokio::task::spawn_blocking(move || {
+        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        sock.set_read_timeout(Some(Duration::from_millis(500)))
+            .unwrap();
+        let mut buf = [0u8; 4096];
+        // A header announcing a question that is not there.
+        sock.send_to(&[0xab, 0xcd, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 0xff], a)
+            .unwrap();
+        let n = sock.recv(&mut buf).unwrap();
+        let junk = buf[..n].to_vec();
+        // Less than a header: nothing comes back.
+        sock.send_to(&[1, 2, 3], a).unwrap();
+        let short = sock.recv(&mut buf).is_err();
+        // A response (QR set) is never answered.
+        let mut resp = query(7, "printer.example.com.", RecordType::A);
+        resp[2] |= 0x80;
+        sock.send_to(&resp, a).unwrap();
+        let response = sock.recv(&mut buf).is_err();
+        let after = dig(a, &["printer.example.com", "A"]);
+        (junk, short, response, after)
+    })
+    .await
+    .unwrap();
+    assert_eq!(&junk[..2], &[0xab, 0xcd], "ID echoed");
+    assert_eq!(junk[3] & 0x0f, 1, "FORMERR");
+    assert!(junk[2] & 0x80 != 0, "QR set");
+    assert!(short, "a fragment of a header is dropped");
+    assert!(response, "a response is dropped");
+    assert_eq!(status(&after), "NOERROR");
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipelined_tcp_queries_are_all_answered_on_one_connection() {
+    let s = serve(example(), |_| {}).await;
+    let a = s.addr;
+    let ids = tokio::task::spawn_blocking(move || {
+        let mut c = TcpStream::connect(a).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        let mut out = Vec::new();
+        for id in 1..=20u16 {
+            let name = if id % 2 == 0 {
+                "big.example.com."
+            } else {
+                "printer.example.com."
+            };
+            let t = if id % 2 == 0 {
+                RecordType::TXT
+            } else {
+                RecordType::A
+            };
+            let q = query(id, name, t);
+            out.extend_from_slice(&(q.len() as u16).to_be_bytes());
+            out.extend_from_slice(&q);
+        }
+        c.write_all(&out).unwrap();
+        let mut ids = Vec::new();
+        for _ in 0..20 {
+            let mut len = [0u8; 2];
+            c.read_exact(&mut len).unwrap();
+            let mut m = vec![0u8; u16::from_be_bytes(len) as usize];
+            c.read_exact(&mut m).unwrap();
+            ids.push(Message::from_vec(&m).unwrap().metadata.id);
+        }
+        ids
+    })
+    .await
+    .unwrap();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        (1..=20).collect::<Vec<u16>>(),
+        "every query answered once"
+    );
+    s.stop().await;
+}
