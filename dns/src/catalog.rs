@@ -9,7 +9,26 @@ use hickory_proto::rr::Name;
 
 use crate::zone::Zone;
 
-type Map = imbl::HashMap<Name, Arc<Zone>>;
+/// The zones by origin, and by the origin's lower-cased wire form (the fast path's key).
+#[derive(Debug, Clone, Default)]
+struct Map {
+    by_name: imbl::HashMap<Name, Arc<Zone>>,
+    by_wire: imbl::HashMap<Vec<u8>, Arc<Zone>>,
+}
+
+impl Map {
+    fn insert(&mut self, zone: Arc<Zone>) {
+        self.by_wire
+            .insert(zone.origin_wire().to_vec(), zone.clone());
+        self.by_name.insert(zone.origin().clone(), zone);
+    }
+
+    fn remove(&mut self, origin: &Name) {
+        if let Some(z) = self.by_name.remove(origin) {
+            self.by_wire.remove(z.origin_wire());
+        }
+    }
+}
 
 /// The zones this server answers for.
 #[derive(Debug, Default)]
@@ -28,7 +47,7 @@ impl Catalog {
     /// The zone `qname` belongs to: the longest origin that is `qname` or one of its
     /// ancestors.
     pub fn find(&self, qname: &Name) -> Option<Arc<Zone>> {
-        let zones = self.zones.load();
+        let zones = &self.zones.load().by_name;
         if zones.is_empty() {
             return None;
         }
@@ -49,26 +68,47 @@ impl Catalog {
         }
     }
 
+    /// The zone a lower-cased wire name belongs to (the fast path: no name is built).
+    pub fn find_wire(&self, lower_qname: &[u8]) -> Option<Arc<Zone>> {
+        let zones = &self.zones.load().by_wire;
+        let mut at = 0;
+        loop {
+            if let Some(z) = zones.get(&lower_qname[at..]) {
+                return Some(z.clone());
+            }
+            let len = usize::from(*lower_qname.get(at)?);
+            if len == 0 {
+                return None;
+            }
+            at += 1 + len;
+        }
+    }
+
     /// The zone whose origin is `origin`.
     pub fn get(&self, origin: &Name) -> Option<Arc<Zone>> {
-        self.zones.load().get(origin).cloned()
+        self.zones.load().by_name.get(origin).cloned()
     }
 
     /// The zone with the store's id `id`.
     pub fn by_id(&self, id: i64) -> Option<Arc<Zone>> {
-        self.zones.load().values().find(|z| z.id() == id).cloned()
+        self.zones
+            .load()
+            .by_name
+            .values()
+            .find(|z| z.id() == id)
+            .cloned()
     }
 
     /// Every zone.
     pub fn zones(&self) -> Vec<Arc<Zone>> {
-        self.zones.load().values().cloned().collect()
+        self.zones.load().by_name.values().cloned().collect()
     }
 
     /// Adds `zone` or replaces the version served.
     pub fn insert(&self, zone: Zone) {
         let _w = self.write.lock().unwrap_or_else(|e| e.into_inner());
         let mut next = Map::clone(&self.zones.load());
-        next.insert(zone.origin().clone(), Arc::new(zone));
+        next.insert(Arc::new(zone));
         self.zones.store(Arc::new(next));
     }
 
@@ -76,7 +116,12 @@ impl Catalog {
     pub fn remove(&self, id: i64) -> Option<Name> {
         let _w = self.write.lock().unwrap_or_else(|e| e.into_inner());
         let current = self.zones.load();
-        let origin = current.values().find(|z| z.id() == id)?.origin().clone();
+        let origin = current
+            .by_name
+            .values()
+            .find(|z| z.id() == id)?
+            .origin()
+            .clone();
         let mut next = Map::clone(&current);
         next.remove(&origin);
         self.zones.store(Arc::new(next));
@@ -86,10 +131,10 @@ impl Catalog {
     /// Serves exactly `zones` (a reload after the store connection came back).
     pub fn replace_all(&self, zones: Vec<Zone>) {
         let _w = self.write.lock().unwrap_or_else(|e| e.into_inner());
-        let next: Map = zones
-            .into_iter()
-            .map(|z| (z.origin().clone(), Arc::new(z)))
-            .collect();
+        let mut next = Map::default();
+        for z in zones {
+            next.insert(Arc::new(z));
+        }
         self.zones.store(Arc::new(next));
     }
 }
@@ -112,6 +157,13 @@ mod tests {
         assert_eq!(c.find(&n("Example.COM.")).unwrap().id(), 1);
         assert_eq!(c.find(&n("b.example.com.")).unwrap().id(), 1);
         assert!(c.find(&n("example.org.")).is_none());
+        let wire = |s: &str| {
+            use hickory_proto::serialize::binary::BinEncodable;
+            n(s).to_bytes().unwrap()
+        };
+        assert_eq!(c.find_wire(&wire("a.sub.example.com.")).unwrap().id(), 2);
+        assert_eq!(c.find_wire(&wire("x.example.com.")).unwrap().id(), 1);
+        assert!(c.find_wire(&wire("example.org.")).is_none());
         assert_eq!(c.remove(2), Some(n("sub.example.com.")));
         assert_eq!(c.find(&n("a.sub.example.com.")).unwrap().id(), 1);
     }

@@ -7,7 +7,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use hickory_proto::op::{Edns, Message, MessageType, OpCode, ResponseCode};
+use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{DNSClass, Record, RecordType};
 use tern_dnsmsg::tsig::{self, TsigError, TsigKey, VerifiedRequest};
 use tracing::{debug, info};
@@ -15,10 +15,12 @@ use tracing::{debug, info};
 use sqlx::PgPool;
 
 use crate::catalog::Catalog;
+use crate::fast;
 use crate::lookup::{self, Entry};
 use crate::notify::Notifier;
 use crate::policy::Policies;
 use crate::stats::Stats;
+use crate::zone::Zone;
 
 /// The UDP payload size tern answers with by default (DNS flag day 2020: 1232 bytes keeps
 /// answers below the IPv6 minimum MTU; BIND and Knot use it too).
@@ -91,6 +93,9 @@ impl Handler {
     /// The answer to an unsigned QUERY (not a transfer), or to something that must be
     /// refused at once (junk, a response); `None` when the message needs [`Handler::handle`].
     pub fn answer_fast(&self, wire: &[u8], transport: Transport) -> Option<Reply> {
+        if let Some(reply) = self.answer_cached(wire, transport) {
+            return Some(reply);
+        }
         let Some(header) = wire.get(..HEADER_LEN) else {
             self.stats.dropped();
             return Some(Vec::new()); // not even a header: nothing to answer to
@@ -117,6 +122,46 @@ impl Handler {
             return None;
         }
         Some(vec![self.query(&message, transport)])
+    }
+
+    /// A plain question of a zone we serve: the answer kept in the zone's current version,
+    /// or computed and kept there (see [`crate::fast`]).
+    fn answer_cached(&self, wire: &[u8], transport: Transport) -> Option<Reply> {
+        let q = fast::question(wire)?;
+        if q.edns.is_some_and(|(_, _, version)| version != 0) {
+            return None; // BADVERS, answered by the full path
+        }
+        let lower = fast::lower(q.qname);
+        let zone = self.catalog.find_wire(&lower)?;
+        let limit = self.limit_of(q.edns.map(|(size, _, _)| size), transport);
+        let key = fast::key(&lower, &q, limit);
+        let mut out = Vec::new();
+        if let Some((rcode, qtype)) =
+            zone.answers()
+                .answer_into(&key, wire, q.qname.len(), &mut out)
+        {
+            self.stats.query(qtype);
+            self.stats.rcode(rcode);
+            return Some(vec![out]);
+        }
+        let message = Message::from_vec(wire).ok()?;
+        let [question] = message.queries.as_slice() else {
+            return None;
+        };
+        self.stats.query(question.query_type());
+        let resp = self.answer_in(&zone, &message, question, transport);
+        let rcode = resp.metadata.response_code;
+        self.stats.rcode(rcode);
+        let bytes = self.encode(resp, limit);
+        zone.answers().keep(
+            key,
+            fast::Cached {
+                wire: bytes.clone().into_boxed_slice(),
+                rcode,
+                qtype: question.query_type(),
+            },
+        );
+        Some(vec![bytes])
     }
 
     /// Any request.
@@ -196,8 +241,20 @@ impl Handler {
             self.stats.rcode(ResponseCode::Refused);
             return self.error_response(message, ResponseCode::Refused);
         };
-        let a = lookup::answer(&zone, q.name(), q.query_type(), transport == Transport::Tcp);
-        self.stats.rcode(a.rcode);
+        let resp = self.answer_in(&zone, message, q, transport);
+        self.stats.rcode(resp.metadata.response_code);
+        resp
+    }
+
+    /// The answer to question `q` of `message` from `zone`.
+    fn answer_in(
+        &self,
+        zone: &Zone,
+        message: &Message,
+        q: &Query,
+        transport: Transport,
+    ) -> Message {
+        let a = lookup::answer(zone, q.name(), q.query_type(), transport == Transport::Tcp);
         let mut resp = self.response_to(message);
         resp.metadata.authoritative = a.authoritative;
         resp.metadata.response_code = a.rcode;
@@ -210,12 +267,14 @@ impl Handler {
     /// The largest answer `message` may get over `transport` (RFC 6891 §6.2.5: the
     /// client's size, within ours, never below 512).
     pub fn limit(&self, message: &Message, transport: Transport) -> usize {
-        match (transport, &message.edns) {
+        self.limit_of(message.edns.as_ref().map(Edns::max_payload), transport)
+    }
+
+    fn limit_of(&self, payload: Option<u16>, transport: Transport) -> usize {
+        match (transport, payload) {
             (Transport::Tcp, _) => usize::from(u16::MAX),
             (Transport::Udp, None) => PLAIN_UDP,
-            (Transport::Udp, Some(e)) => {
-                usize::from(e.max_payload().min(self.udp_payload)).max(PLAIN_UDP)
-            }
+            (Transport::Udp, Some(size)) => usize::from(size.min(self.udp_payload)).max(PLAIN_UDP),
         }
     }
 

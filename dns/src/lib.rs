@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 pub mod catalog;
+pub mod fast;
 pub mod handler;
 pub mod lookup;
 pub mod notify;

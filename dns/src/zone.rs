@@ -10,7 +10,10 @@ use std::sync::Arc;
 
 use hickory_proto::rr::rdata::SOA;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
+use hickory_proto::serialize::binary::BinEncodable;
 use tern_dnsmsg::content;
+
+use crate::fast::AnswerCache;
 
 /// One RRset: every record of one owner name and type. The owner is kept as written
 /// (case preserved); lookups compare case-insensitively.
@@ -111,6 +114,10 @@ pub struct Zone {
     soa_fields: SoaFields,
     nodes: imbl::HashMap<Name, Node>,
     records: usize,
+    /// Answers computed from this version (a new version starts empty).
+    answers: Arc<AnswerCache>,
+    /// The origin in lower-cased wire form, the fast path's key.
+    origin_wire: Arc<[u8]>,
 }
 
 /// A zone could not be built at all.
@@ -144,6 +151,10 @@ impl Zone {
         let soa_rrset = soa_rrset(&origin, serial, &soa)?;
         let mut nodes = imbl::HashMap::new();
         nodes.insert(origin.clone(), Node::default());
+        let origin_wire = origin
+            .to_lowercase()
+            .to_bytes()
+            .map_err(|_| ZoneError::BadOrigin(origin.to_string()))?;
         Ok(Zone {
             id,
             origin,
@@ -152,6 +163,8 @@ impl Zone {
             soa_fields: soa,
             nodes,
             records: 0,
+            answers: Arc::default(),
+            origin_wire: origin_wire.into(),
         })
     }
 
@@ -187,6 +200,7 @@ impl Zone {
         changes: impl IntoIterator<Item = (Op, &'a str, &'a str, u32, &'a str)>,
     ) -> Result<(Zone, Vec<Rejected>), ZoneError> {
         let mut next = self.clone();
+        next.answers = Arc::default();
         next.soa = Arc::new(soa_rrset(&self.origin, serial, &soa)?);
         next.soa_fields = soa;
         next.serial = serial;
@@ -380,6 +394,16 @@ impl Zone {
             .filter(|(name, _)| **name != self.origin)
             .map(|(_, node)| node);
         apex.chain(rest).flat_map(|n| n.rrsets.iter())
+    }
+
+    /// The answers computed from this version.
+    pub fn answers(&self) -> &AnswerCache {
+        &self.answers
+    }
+
+    /// The origin in lower-cased wire form.
+    pub fn origin_wire(&self) -> &[u8] {
+        &self.origin_wire
     }
 
     /// How many names exist (with data or as empty non-terminals).

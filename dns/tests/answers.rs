@@ -273,3 +273,68 @@ async fn pipelined_tcp_queries_are_all_answered_on_one_connection() {
     );
     s.stop().await;
 }
+
+fn exchange(sock: &UdpSocket, to: std::net::SocketAddr, wire: &[u8]) -> Message {
+    sock.send_to(wire, to).unwrap();
+    let mut buf = [0u8; 4096];
+    let n = sock.recv(&mut buf).unwrap();
+    Message::from_vec(&buf[..n]).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_answer_takes_each_query_s_id_case_and_flags_and_a_new_version_drops_it() {
+    let s = serve(example(), |_| {}).await;
+    let a = s.addr;
+    let handler = s.handler.clone();
+    let (first, second, after) = tokio::task::spawn_blocking(move || {
+        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        let first = exchange(&sock, a, &query(1, "printer.example.com.", RecordType::A));
+        let mut q2 = query(2, "PRINTER.Example.Com.", RecordType::A);
+        q2[2] |= 0x01; // RD
+        let second = exchange(&sock, a, &q2);
+        // A new version of the zone: the printer moved.
+        let zone = handler
+            .catalog
+            .find(&Name::from_ascii("example.com.").unwrap())
+            .unwrap();
+        let (next, _) = zone
+            .apply(
+                zone.serial() + 1,
+                common::soa(),
+                [
+                    (
+                        tern_dns::zone::Op::Delete,
+                        "Printer.example.com.",
+                        "A",
+                        300,
+                        "192.0.2.10",
+                    ),
+                    (
+                        tern_dns::zone::Op::Add,
+                        "Printer.example.com.",
+                        "A",
+                        300,
+                        "192.0.2.11",
+                    ),
+                ],
+            )
+            .unwrap();
+        handler.catalog.insert(next);
+        let after = exchange(&sock, a, &query(3, "printer.example.com.", RecordType::A));
+        (first, second, after)
+    })
+    .await
+    .unwrap();
+    assert_eq!(first.metadata.id, 1);
+    assert_eq!(second.metadata.id, 2);
+    assert!(second.metadata.recursion_desired && !first.metadata.recursion_desired);
+    assert_eq!(second.queries[0].name().to_string(), "PRINTER.Example.Com.");
+    assert_eq!(first.answers, second.answers, "the same data");
+    assert_eq!(
+        after.answers[0].data.to_string(),
+        "192.0.2.11",
+        "no stale answer"
+    );
+    s.stop().await;
+}
