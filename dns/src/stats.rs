@@ -108,3 +108,38 @@ impl Stats {
         self.tsig_refused.load(Relaxed)
     }
 }
+
+impl Stats {
+    /// Every counter under a statistic name in Kea's style, for the command channel's
+    /// `statistic-get-all` and `/metrics` (`dns-queries.type[A]` becomes
+    /// `tern_dns_queries_type{type="A"}`).
+    pub fn snapshot(&self) -> Vec<(String, i64)> {
+        let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        let mut out: Vec<(String, i64)> = self
+            .queries_by_type()
+            .into_iter()
+            .map(|(t, v)| (format!("dns-queries.type[{t}]"), n(v)))
+            .collect();
+        out.extend(
+            self.answers_by_rcode()
+                .into_iter()
+                .map(|(r, v)| (format!("dns-responses.rcode[{r}]"), n(v))),
+        );
+        out.extend([
+            ("dns-dropped".to_string(), n(self.dropped_total())),
+            ("dns-truncated".to_string(), n(self.truncated_total())),
+            ("dns-tsig-refused".to_string(), n(self.tsig_refused_total())),
+            (
+                "dns-updates-applied".to_string(),
+                n(self.updates_applied.load(Relaxed)),
+            ),
+            (
+                "dns-updates-refused".to_string(),
+                n(self.updates_refused.load(Relaxed)),
+            ),
+            ("dns-transfers".to_string(), n(self.transfers.load(Relaxed))),
+            ("dns-notifies".to_string(), n(self.notifies.load(Relaxed))),
+        ]);
+        out
+    }
+}
