@@ -164,3 +164,38 @@ fn version_prints_the_crate_version() {
     assert!(status.success());
     assert_eq!(stdout.trim(), format!("tern {}", env!("CARGO_PKG_VERSION")));
 }
+
+#[test]
+fn dns_zone_policy_is_checked_with_positions() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("example.com.zone"), "").unwrap();
+    let file = dir.path().join("tern.json");
+    let good = r#"{ "Dns": {
+  "tsig-keys": [ { "name": "xfr", "algorithm": "HMAC-SHA256", "secret": "c2VjcmV0" } ],
+  "zones": [ { "name": "example.com.", "file": "example.com.zone",
+    "allow-update": [ { "key": "xfr", "grant": "name", "name": "www.example.com.", "types": ["A"] } ],
+    "allow-transfer": [ { "key": "xfr" }, { "ip-address": "127.0.0.0/8" } ],
+    "notify": [ { "ip-address": "127.0.0.1", "port": 5400, "key-name": "xfr" } ] } ]
+} }"#;
+    std::fs::write(&file, good).unwrap();
+    let (status, stdout, stderr) = run(&["check", "-c", file.to_str().unwrap()]);
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("configuration valid"), "{stdout}");
+
+    let bad = good
+        .replace("\"key\": \"xfr\" }", "\"key\": \"nope\" }")
+        .replace("example.com.zone\"", "gone.zone\"");
+    std::fs::write(&file, bad).unwrap();
+    let (status, _, stderr) = run(&["check", "-c", file.to_str().unwrap()]);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    let f = file.display();
+    for line in [
+        format!(
+            "{f}:3:48: Dns.zones[0].file: cannot read zone file \"{}\": No such file or directory (os error 2)",
+            dir.path().join("gone.zone").display()
+        ),
+        format!("{f}:5:34: Dns.zones[0].allow-transfer[0].key: TSIG key \"nope\" is not defined in Dns.tsig-keys or DhcpDdns.tsig-keys"),
+    ] {
+        assert!(stderr.contains(&line), "missing {line:?} in:\n{stderr}");
+    }
+}

@@ -186,7 +186,8 @@ impl DnsServer {
     }
 }
 
-fn dns_eq(a: &str, b: &str) -> bool {
+/// Whether two DNS names are equal (case-insensitive, trailing dot optional).
+pub(crate) fn dns_eq(a: &str, b: &str) -> bool {
     a.trim_end_matches('.')
         .eq_ignore_ascii_case(b.trim_end_matches('.'))
 }
@@ -226,7 +227,8 @@ pub(crate) fn read_dhcp_ddns(node: &Node, cx: &mut Cx) -> Option<DhcpDdns> {
     })
 }
 
-fn read_tsig_keys(sec: &Map<'_>, cx: &mut Cx) -> Vec<TsigKey> {
+/// A section's `tsig-keys` (DhcpDdns's and Dns's share the shape and the checks).
+pub(crate) fn read_tsig_keys(sec: &Map<'_>, cx: &mut Cx) -> Vec<TsigKey> {
     let mut out: Vec<TsigKey> = Vec::new();
     for k in sec.maps("tsig-keys") {
         let Some(name) = k.required_str(cx, "name") else {

@@ -43,7 +43,8 @@ pub use logging::{LogDestination, LogOutput, LoggerConfig};
 pub use sections::{Dhcp4, Dhcp6, PdPool, SharedNetwork, Subnet4, Subnet6};
 pub use store::{PgSettings, StoreConfig};
 pub use tern::{
-    ApiConfig, ApiKey, ApiKeySecret, ApiTls, BasicAuth, BasicAuthClient, DnsConfig, ZoneConfig,
+    ApiConfig, ApiKey, ApiKeySecret, ApiTls, BasicAuth, BasicAuthClient, DnsConfig, Grant,
+    NotifyTarget, TransferAcl, UpdateGrant, UpdateTypes, ZoneConfig,
 };
 
 use common::{Cx, Map};
@@ -143,6 +144,16 @@ impl Config {
     /// The names of the top-level sections present, in file order.
     pub fn sections(&self) -> Vec<&'static str> {
         self.present.iter().map(|s| s.name()).collect()
+    }
+
+    /// The TSIG key a `Dns` zone names: `Dns.tsig-keys` first, then `DhcpDdns.tsig-keys`
+    /// (a one-box config defines d2's key once). Names compare case-insensitively.
+    pub fn dns_tsig_key(&self, name: &str) -> Option<&TsigKey> {
+        let own = self
+            .dns
+            .as_ref()
+            .and_then(|d| d.tsig_keys.iter().find(|k| d2::dns_eq(&k.name, name)));
+        own.or_else(|| self.ddns.as_ref().and_then(|d| d.key(name)))
     }
 
     /// The diagnostics of warning severity.
@@ -259,7 +270,11 @@ fn build(text: &str, file_name: &str, file: PathBuf) -> Result<Config, ConfigErr
     let ddns = root
         .get("DhcpDdns")
         .and_then(|n| d2::read_dhcp_ddns(n, &mut cx));
-    let dns = root.get("Dns").and_then(|n| tern::read_dns(n, &mut cx));
+    let ddns_keys = ddns.as_ref().map_or(&[][..], |d| &d.tsig_keys[..]);
+    let base = file.parent().unwrap_or(Path::new(""));
+    let dns = root
+        .get("Dns")
+        .and_then(|n| tern::read_dns(n, &mut cx, ddns_keys, base));
     let api = root.get("Api").and_then(|n| tern::read_api(n, &mut cx));
     let mut loggers = Vec::new();
     for section in [

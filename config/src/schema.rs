@@ -1005,6 +1005,7 @@ pub(crate) static DNS: MapSchema = MapSchema {
         CTX,
         &[
             ("listen-on", StrOrMapList(&LISTEN_ON)),
+            ("tsig-keys", MapList(&TSIG_KEY)),
             ("zones", StrOrMapList(&ZONE)),
         ],
     ],
@@ -1019,7 +1020,49 @@ static LISTEN_ON: MapSchema = MapSchema {
 
 static ZONE: MapSchema = MapSchema {
     name: "zones",
-    keys: &[CTX, &[("name", Str), ("file", Str)]],
+    keys: &[
+        CTX,
+        &[
+            ("name", Str),
+            ("file", Str),
+            ("allow-update", MapList(&ALLOW_UPDATE)),
+            ("allow-transfer", MapList(&ALLOW_TRANSFER)),
+            ("notify", MapList(&NOTIFY)),
+            ("ddns-overwrite-static", Bool),
+        ],
+    ],
+    open: false,
+};
+
+static ALLOW_UPDATE: MapSchema = MapSchema {
+    name: "allow-update",
+    keys: &[
+        CTX,
+        &[
+            ("key", Str),
+            (
+                "grant",
+                Enum(&["zonesub", "name", "subdomain", "selfsub", "wildcard"]),
+            ),
+            ("name", Str),
+            ("types", StrList),
+        ],
+    ],
+    open: false,
+};
+
+static ALLOW_TRANSFER: MapSchema = MapSchema {
+    name: "allow-transfer",
+    keys: &[CTX, &[("key", Str), ("ip-address", Str)]],
+    open: false,
+};
+
+static NOTIFY: MapSchema = MapSchema {
+    name: "notify",
+    keys: &[
+        CTX,
+        &[("ip-address", Str), ("port", Int), ("key-name", Str)],
+    ],
     open: false,
 };
 

@@ -654,12 +654,15 @@ fn loggers_from_every_section_in_both_spellings() {
 
 #[test]
 fn dns_and_api_sections() {
-    let c = ok(
-        r#"{"Dns": {"listen-on": ["127.0.0.1:5353", "::1", {"ip-address": "192.0.2.1", "port": 53}],
-                  "zones": ["example.com", {"name": "2.0.192.in-addr.arpa.", "file": "zones/rev.zone"}]},
+    let dir = tempfile::tempdir().unwrap();
+    let zone_file = dir.path().join("rev.zone");
+    std::fs::write(&zone_file, "").unwrap();
+    let c = ok(&r#"{"Dns": {"listen-on": ["127.0.0.1:5353", "::1", {"ip-address": "192.0.2.1", "port": 53}],
+                  "zones": ["example.com", {"name": "2.0.192.in-addr.arpa.", "file": "ZONE"}]},
         "Api": {"port": 8080, "cert-file": "c.pem", "key-file": "k.pem", "trust-anchor": "ca.pem",
                 "authentication": {"type": "basic", "clients": [{"user": "admin", "password": "1234"}]},
-                "api-keys": ["tok1", {"name": "ci", "key-file": "/etc/tern/ci.key"}]}}"#,
+                "api-keys": ["tok1", {"name": "ci", "key-file": "/etc/tern/ci.key"}]}}"#
+            .replace("ZONE", zone_file.to_str().unwrap()),
     );
     let dns = c.dns.unwrap();
     assert_eq!(
@@ -670,10 +673,7 @@ fn dns_and_api_sections() {
         ["127.0.0.1:5353", "[::1]:53", "192.0.2.1:53"]
     );
     assert_eq!(dns.zones[0].name, "example.com.");
-    assert_eq!(
-        dns.zones[1].file.as_deref(),
-        Some(std::path::Path::new("zones/rev.zone"))
-    );
+    assert_eq!(dns.zones[1].file.as_deref(), Some(zone_file.as_path()));
     let api = c.api.unwrap();
     assert_eq!(api.port, 8080);
     assert_eq!(api.ip_address, IpAddr::V4(Ipv4Addr::LOCALHOST));
@@ -767,4 +767,151 @@ fn a_bad_hostname_char_set_and_bad_option_defs_are_named_where_written() {
         .diagnostics
         .iter()
         .any(|x| x.message.contains("\"tuple\"") && x.message.contains("\"t\"")));
+}
+
+/// A `Dns` section using every zone policy key, with its files next to the config.
+const DNS_POLICY: &str = r#"{
+  "DhcpDdns": {
+    "tsig-keys": [ { "name": "tern-ddns", "algorithm": "HMAC-SHA256", "secret": "c2VjcmV0" } ]
+  },
+  "Dns": {
+    "tsig-keys": [ { "name": "acme", "algorithm": "hmac-sha512", "secret": "c2VjcmV0" },
+                   { "name": "xfr", "algorithm": "HMAC-SHA1", "digest-bits": 80, "secret": "c2VjcmV0" } ],
+    "zones": [ {
+      "name": "Example.COM",
+      "file": "zones/example.com.zone",
+      "allow-update": [
+        { "key": "tern-ddns", "grant": "zonesub", "types": ["A", "aaaa", "DHCID", "PTR", "TXT"] },
+        { "key": "acme", "grant": "name", "name": "_acme-challenge.example.com.", "types": ["TXT"] },
+        { "key": "ACME.", "grant": "subdomain", "name": "dyn.example.com.", "types": ["ANY"] },
+        { "key": "xfr", "grant": "wildcard", "name": "*.hosts.example.com." },
+        { "key": "xfr", "grant": "SelfSub", "types": ["TYPE65534"] } ],
+      "allow-transfer": [ { "key": "xfr" }, { "ip-address": "127.0.0.1" }, { "ip-address": "2001:db8::/32" } ],
+      "notify": [ { "ip-address": "127.0.0.1", "port": 5400, "key-name": "xfr" }, { "ip-address": "::1" } ],
+      "ddns-overwrite-static": true
+    }, "2.0.192.in-addr.arpa." ]
+  }
+}"#;
+
+#[test]
+fn dns_zone_policy_is_typed() {
+    use tern_config::{Grant, TransferAcl, UpdateTypes};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("zones")).unwrap();
+    std::fs::write(dir.path().join("zones/example.com.zone"), "").unwrap();
+    let file = dir.path().join("tern.json");
+    std::fs::write(&file, DNS_POLICY).unwrap();
+    let c = tern_config::load(&file).unwrap_or_else(|e| panic!("{e}"));
+    let dns = c.dns.as_ref().unwrap();
+    assert_eq!(dns.tsig_keys.len(), 2);
+    let z = &dns.zones[0];
+    assert_eq!(z.name, "example.com.");
+    // A relative zone file is the config directory's.
+    assert_eq!(
+        z.file.as_deref(),
+        Some(dir.path().join("zones/example.com.zone").as_path())
+    );
+    let u = &z.allow_update;
+    assert_eq!(u.len(), 5);
+    assert_eq!(u[0].key, "tern-ddns");
+    assert_eq!(u[0].grant, Grant::Zonesub);
+    assert_eq!(
+        u[0].types,
+        UpdateTypes::Only(
+            ["A", "AAAA", "DHCID", "PTR", "TXT"]
+                .map(String::from)
+                .to_vec()
+        )
+    );
+    assert_eq!(
+        u[1].grant,
+        Grant::Name("_acme-challenge.example.com.".into())
+    );
+    assert_eq!(u[2].grant, Grant::Subdomain("dyn.example.com.".into()));
+    assert_eq!(u[2].types, UpdateTypes::Any);
+    assert_eq!(u[3].grant, Grant::Wildcard("*.hosts.example.com.".into()));
+    assert_eq!(u[3].types, UpdateTypes::Default);
+    assert_eq!(u[4].grant, Grant::Selfsub);
+    assert_eq!(u[4].grant.rule(), "selfsub");
+    assert_eq!(
+        z.allow_transfer,
+        [
+            TransferAcl::Key("xfr".into()),
+            TransferAcl::Network("127.0.0.1/32".parse().unwrap()),
+            TransferAcl::Network("2001:db8::/32".parse().unwrap()),
+        ]
+    );
+    assert_eq!(z.notify[0].address.to_string(), "127.0.0.1:5400");
+    assert_eq!(z.notify[0].key_name.as_deref(), Some("xfr"));
+    assert_eq!(z.notify[1].address.to_string(), "[::1]:53");
+    assert_eq!(z.notify[1].key_name, None);
+    assert!(z.ddns_overwrite_static);
+    let plain = &dns.zones[1];
+    assert!(!plain.ddns_overwrite_static);
+    assert!(plain.allow_update.is_empty() && plain.file.is_none());
+    // Keys: the Dns section's first, then DhcpDdns's.
+    assert_eq!(
+        c.dns_tsig_key("tern-ddns.").unwrap().algorithm,
+        TsigAlgorithm::HmacSha256
+    );
+    assert_eq!(
+        c.dns_tsig_key("ACME").unwrap().algorithm,
+        TsigAlgorithm::HmacSha512
+    );
+    assert!(c.dns_tsig_key("nope").is_none());
+}
+
+#[test]
+fn dns_zone_policy_errors_are_all_reported_with_positions() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tern.json");
+    std::fs::write(
+        &file,
+        r#"{ "Dns": {
+  "tsig-keys": [ { "name": "k", "algorithm": "HMAC-SHA3", "secret": "c2VjcmV0" },
+                 { "name": "good", "algorithm": "HMAC-MD5", "secret": "c2VjcmV0" } ],
+  "zones": [ { "name": "example.com.", "file": "missing.zone",
+    "allow-update": [
+      { "key": "nokey", "grant": "zonesub" },
+      { "key": "good", "grant": "name", "types": ["A"] },
+      { "key": "good", "grant": "subdomain", "name": "other.org.", "types": ["A"] },
+      { "key": "good", "grant": "name", "name": "www.example.com", "types": ["A"] },
+      { "key": "good", "grant": "zonesub", "name": "example.com.", "types": ["A"] },
+      { "key": "good", "grant": "wildcard", "name": "dyn.example.com.", "types": ["A"] },
+      { "key": "good", "grant": "zonesub", "types": ["A", "BOGUS"] },
+      { "key": "good", "grant": "everything", "types": [] },
+      { "grant": "selfsub" } ],
+    "allow-transfer": [ { "key": "nokey" }, { "ip-address": "10.0.0.1/8" },
+                        { "ip-address": "nowhere" }, { "key": "good", "ip-address": "::1" }, {} ],
+    "notify": [ { "port": 53 }, { "ip-address": "127.0.0.1", "port": 0, "key-name": "gone" } ],
+    "ddns-overwrite-static": "yes" } ]
+} }"#,
+    )
+    .unwrap();
+    let e = tern_config::load(&file).expect_err("refused");
+    let f = file.display();
+    let expected = [
+        format!("{f}:2:46: Dns.tsig-keys[0].algorithm: unknown TSIG key algorithm \"HMAC-SHA3\": use one of HMAC-MD5, HMAC-SHA1, HMAC-SHA224, HMAC-SHA256, HMAC-SHA384, HMAC-SHA512"),
+        format!("{f}:4:48: Dns.zones[0].file: cannot read zone file \"{}\": No such file or directory (os error 2)", dir.path().join("missing.zone").display()),
+        format!("{f}:6:16: Dns.zones[0].allow-update[0].key: TSIG key \"nokey\" is not defined in Dns.tsig-keys or DhcpDdns.tsig-keys"),
+        format!("{f}:7:7: Dns.zones[0].allow-update[1]: missing parameter \"name\" (grant name needs one)"),
+        format!("{f}:8:54: Dns.zones[0].allow-update[2].name: \"other.org.\" is not inside the zone example.com."),
+        format!("{f}:9:49: Dns.zones[0].allow-update[3].name: \"www.example.com\" is not absolute (add a trailing dot)"),
+        format!("{f}:10:52: Dns.zones[0].allow-update[4].name: grant zonesub takes no \"name\""),
+        format!("{f}:11:53: Dns.zones[0].allow-update[5].name: a wildcard grant's name starts with \"*.\": \"dyn.example.com.\""),
+        format!("{f}:12:59: Dns.zones[0].allow-update[6].types[1]: \"BOGUS\" is not a record type"),
+        format!("{f}:13:33: Dns.zones[0].allow-update[7].grant: \"everything\" is not one of zonesub, name, subdomain, selfsub, wildcard"),
+        format!("{f}:14:7: Dns.zones[0].allow-update[8]: missing parameter \"key\""),
+        format!("{f}:15:34: Dns.zones[0].allow-transfer[0].key: TSIG key \"nokey\" is not defined in Dns.tsig-keys or DhcpDdns.tsig-keys"),
+        format!("{f}:15:61: Dns.zones[0].allow-transfer[1].ip-address: \"10.0.0.1/8\" has host bits set: did you mean 10.0.0.0/8?"),
+        format!("{f}:16:41: Dns.zones[0].allow-transfer[2].ip-address: \"nowhere\" is not an IP address"),
+        format!("{f}:16:54: Dns.zones[0].allow-transfer[3]: give \"key\" or \"ip-address\", not both (list them as two entries)"),
+        format!("{f}:16:94: Dns.zones[0].allow-transfer[4]: missing parameter \"key\" (or \"ip-address\")"),
+        format!("{f}:17:17: Dns.zones[0].notify[0]: missing parameter \"ip-address\""),
+        format!("{f}:17:70: Dns.zones[0].notify[1].port: 0 is out of range (1 to 65535)"),
+        format!("{f}:17:85: Dns.zones[0].notify[1].key-name: TSIG key \"gone\" is not defined in Dns.tsig-keys or DhcpDdns.tsig-keys"),
+        format!("{f}:18:30: Dns.zones[0].ddns-overwrite-static: expected a boolean (true or false), found string \"yes\""),
+    ];
+    let got = lines(&e);
+    assert_eq!(got, expected, "{e}");
 }
