@@ -10,6 +10,8 @@
 //!   UPDATE sent over UDP or TCP.
 //! * [`content`]: record content in presentation format (PowerDNS's and zone files'), parsed
 //!   and written back.
+//! * [`zonefile`]: BIND zone files read ($ORIGIN, $TTL, $INCLUDE, relative names; errors
+//!   `file:line:col`) and written.
 //! * [`rcode`]: RCODE mnemonics as dig and BIND's logs spell them.
 #![warn(missing_docs)]
 
@@ -19,3 +21,4 @@ pub mod content;
 pub mod rcode;
 pub mod tsig;
 pub mod update;
+pub mod zonefile;

@@ -5,7 +5,7 @@
 //! previous one), `@`, relative names (in owners and in RDATA, made absolute as BIND does),
 //! parentheses across lines, `;` comments, quoted strings, `\X` and decimal `\DDD` escapes,
 //! TTLs with units (`1h30m`), class `IN` (optional). RDATA is read by
-//! [`tern_dnsmsg::content::parse`] and kept as [`tern_dnsmsg::content::render`] writes it,
+//! [`crate::content::parse`] and kept as [`crate::content::render`] writes it,
 //! the store's form. hickory's own zone parser is not used: its errors carry no line, and
 //! it reads `\DDD` in names as octal.
 //!
@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use hickory_proto::rr::{Name, RData, RecordType};
-use tern_dnsmsg::content;
+use crate::content;
 
 /// One record of a zone file (the SOA is apart: [`ZoneFile::soa`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +32,7 @@ pub struct ZoneFileRecord {
     pub rtype: String,
     /// TTL, seconds.
     pub ttl: u32,
-    /// RDATA as [`tern_dnsmsg::content::render`] writes it (names absolute).
+    /// RDATA as [`crate::content::render`] writes it (names absolute).
     pub content: String,
 }
 

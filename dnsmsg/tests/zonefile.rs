@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use tern_dns::zonefile::{self, ZoneFile, ZoneFileRecord};
+use tern_dnsmsg::zonefile::{self, ZoneFile, ZoneFileRecord};
 
 fn zones_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../zones")
