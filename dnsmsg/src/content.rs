@@ -17,10 +17,35 @@ const NOT_WRITABLE: &[RecordType] = &[
     RecordType::NULL,
 ];
 
-/// Parses a type name (`A`, `TXT`, `TYPE65534`); `None` for unknown or pseudo-types.
+/// DHCID (RFC 4701), which hickory-proto has no type for: d2 writes it beside every name.
+pub const DHCID: RecordType = RecordType::Unknown(49);
+
+/// Parses a type name (`A`, `TXT`, `DHCID`, `TYPE65534` as RFC 3597 §5 writes any type);
+/// `None` for unknown names or pseudo-types.
 pub fn record_type(s: &str) -> Option<RecordType> {
-    let t = RecordType::from_str(&s.to_ascii_uppercase()).ok()?;
-    (!NOT_WRITABLE.contains(&t) && !matches!(t, RecordType::Unknown(_))).then_some(t)
+    let upper = s.to_ascii_uppercase();
+    let t = if upper == "DHCID" {
+        DHCID
+    } else if let Some(code) = upper.strip_prefix("TYPE").and_then(|c| c.parse::<u16>().ok()) {
+        RecordType::from(code)
+    } else {
+        let t = RecordType::from_str(&upper).ok()?;
+        if matches!(t, RecordType::Unknown(_)) {
+            return None;
+        }
+        t
+    };
+    (!NOT_WRITABLE.contains(&t)).then_some(t)
+}
+
+/// A type's name as tern stores and prints it: the mnemonic, `DHCID`, or `TYPEnnn` (RFC 3597
+/// §5) for a type hickory-proto has no name for.
+pub fn type_name(t: RecordType) -> String {
+    match t {
+        DHCID => "DHCID".to_owned(),
+        RecordType::Unknown(code) => format!("TYPE{code}"),
+        t => t.to_string(),
+    }
 }
 
 /// Parses one record's content for `rtype`. Names in the content must be absolute (end in
@@ -38,6 +63,19 @@ pub fn parse(rtype: RecordType, content: &str) -> Result<RData, String> {
                 strings.iter().map(Vec::as_slice).collect(),
             )));
         }
+        // RFC 4701 §3.2: the presentation form is the data in base64.
+        DHCID => {
+            let text: String = content.split_whitespace().collect();
+            let data = data_encoding::BASE64
+                .decode(text.as_bytes())
+                .map_err(|e| format!("a DHCID is base64: {e}"))?;
+            if data.len() < 3 {
+                return Err("a DHCID holds an identifier type, a digest type and a digest".into());
+            }
+            return Ok(unknown(rtype, data));
+        }
+        // RFC 3597 §5: `\# length hex`.
+        RecordType::Unknown(_) => return generic(rtype, content).map(|d| unknown(rtype, d)),
         RecordType::HINFO => {
             let mut strings = character_strings(content)?.into_iter();
             return match (strings.next(), strings.next(), strings.next()) {
@@ -59,6 +97,34 @@ pub fn parse(rtype: RecordType, content: &str) -> Result<RData, String> {
         return Err(format!(
             "the name '{n}' is not absolute (add a trailing dot)"
         ));
+    }
+    Ok(data)
+}
+
+fn unknown(code: RecordType, data: Vec<u8>) -> RData {
+    RData::Unknown {
+        code,
+        rdata: hickory_proto::rr::rdata::NULL::with(data),
+    }
+}
+
+/// RFC 3597 §5's generic form: `\#`, the length, then the data in hex (in any number of
+/// words).
+fn generic(rtype: RecordType, text: &str) -> Result<Vec<u8>, String> {
+    let mut words = text.split_whitespace();
+    if words.next() != Some("\\#") {
+        return Err(format!("type {} is written \\# LENGTH HEX", type_name(rtype)));
+    }
+    let len: usize = words
+        .next()
+        .and_then(|w| w.parse().ok())
+        .ok_or("\\# must be followed by the data's length")?;
+    let hex: String = words.collect();
+    let data = data_encoding::HEXLOWER_PERMISSIVE
+        .decode(hex.as_bytes())
+        .map_err(|e| format!("the data is not hex: {e}"))?;
+    if data.len() != len {
+        return Err(format!("the length says {len} bytes, the data has {}", data.len()));
     }
     Ok(data)
 }
@@ -120,6 +186,16 @@ pub fn render(data: &RData) -> String {
             quote(&n.regexp),
             n.replacement
         ),
+        RData::Unknown { code, rdata } if *code == DHCID => {
+            data_encoding::BASE64.encode(&rdata.anything)
+        }
+        RData::Unknown { rdata, .. } => format!(
+            "\\# {} {}",
+            rdata.anything.len(),
+            data_encoding::HEXUPPER.encode(&rdata.anything)
+        )
+        .trim_end()
+        .to_owned(),
         other => other.to_string(),
     }
 }
@@ -199,6 +275,25 @@ fn quote(s: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dhcid_and_generic_types_round_trip() {
+        // RFC 4701 §3.6's first example.
+        let text = "AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA=";
+        let t = record_type("dhcid").unwrap();
+        assert_eq!(type_name(t), "DHCID");
+        let d = parse(t, text).unwrap();
+        assert_eq!(render(&d), text);
+        assert!(parse(t, "not base64!").is_err());
+        let t = record_type("TYPE65534").unwrap();
+        assert_eq!(type_name(t), "TYPE65534");
+        let d = parse(t, "\\# 3 0a0B0c").unwrap();
+        assert_eq!(render(&d), "\\# 3 0A0B0C");
+        assert!(parse(t, "\\# 2 0a0b0c").is_err(), "length mismatch");
+        assert_eq!(record_type("TYPE1"), Some(RecordType::A));
+        assert_eq!(record_type("FOO"), None);
+        assert_eq!(record_type("TSIG"), None);
+    }
 
     #[test]
     fn txt_round_trips_with_quotes() {
