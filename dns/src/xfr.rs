@@ -181,6 +181,11 @@ async fn ixfr(h: &Handler, zone: &Zone, serial: u32) -> (Vec<Record>, &'static s
             )
         });
     match condense(zone.serial(), changes) {
+        // BIND's max-ixfr-ratio (100 %): a difference bigger than the zone goes as the zone.
+        Ok((deleted, added)) if deleted.len() + added.len() > zone.len() + 1 => (
+            axfr_records(zone),
+            "IXFR as AXFR, difference outgrows the zone",
+        ),
         Ok((deleted, added)) => (difference(zone, serial, deleted, added), "IXFR"),
         Err(e) => {
             warn!(
