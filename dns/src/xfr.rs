@@ -375,6 +375,55 @@ mod tests {
     }
 
     #[test]
+    fn a_big_zone_streams_in_full_messages_each_signed_on_the_prior_mac() {
+        use hickory_proto::op::{MessageType, OpCode, Query};
+        use std::sync::Arc;
+        use tern_dnsmsg::tsig::Algorithm;
+
+        let rows: Vec<(String, String)> = (0..5000)
+            .map(|i| (format!("h{i}.example.com."), format!("\"{i:0>200}\"")))
+            .collect();
+        let z = crate::zone::tests::zone(
+            &rows
+                .iter()
+                .map(|(n, t)| (n.as_str(), "TXT", 60, t.as_str()))
+                .collect::<Vec<_>>(),
+        );
+        let key = TsigKey::new(n("xfr."), Algorithm::HmacSha256, vec![7; 32], 0).unwrap();
+        let h = Handler::new(Arc::new(crate::catalog::Catalog::new()), vec![key.clone()]);
+        let mut q = Message::new(42, MessageType::Query, OpCode::Query);
+        q.add_query(Query::query(n("example.com."), RecordType::AXFR));
+        let now = tsig::unix_now();
+        let signed = tsig::sign_request(&q.to_vec().unwrap(), &key, now, 300).unwrap();
+        let req = Request {
+            wire: &signed.wire,
+            message: q,
+            src: "127.0.0.1:5300".parse().unwrap(),
+            transport: Transport::Tcp,
+            tsig: Some(tsig::verify_request(&signed.wire, &h.keys, now).unwrap()),
+        };
+        let messages = stream(&h, &req, axfr_records(&z));
+        assert!(messages.len() > 10, "{} messages", messages.len());
+        let first = tsig::verify_response(&messages[0], &key, &signed.mac, now).unwrap();
+        assert_eq!(first.message.queries.len(), 1);
+        let (mut prior, mut records) = (first.mac, first.message.answers.len());
+        for (i, m) in messages.iter().enumerate().skip(1) {
+            assert!(m.len() <= 65535, "{} bytes", m.len());
+            if i + 1 < messages.len() {
+                // Full but the last: each holds most of what 64 KiB can.
+                assert!(m.len() > 50_000, "message {i}: {} bytes", m.len());
+            }
+            let v = tsig::verify_subsequent(m, &[], &key, &prior, now)
+                .unwrap()
+                .unwrap();
+            assert!(v.message.queries.is_empty());
+            prior = v.mac;
+            records += v.message.answers.len();
+        }
+        assert_eq!(records, 5002);
+    }
+
+    #[test]
     fn serials_compare_as_rfc_1982_says() {
         assert!(serial_gt(2, 1));
         assert!(!serial_gt(1, 1));
