@@ -201,13 +201,25 @@ async fn ixfr(h: &Handler, zone: &Zone, serial: u32) -> (Vec<Record>, &'static s
 type Change = (u32, Op, String, String, u32, String);
 
 /// The store's journal of zone `id` after `serial`; `None` when it no longer reaches back
-/// that far.
+/// that far (or `serial` is no version the zone had).
 async fn journal(
-    _pool: &sqlx::PgPool,
-    _id: i64,
-    _serial: u32,
-) -> Result<Option<Vec<Change>>, String> {
-    Ok(None) // until tern_store::zone is merged
+    pool: &sqlx::PgPool,
+    id: i64,
+    serial: u32,
+) -> Result<Option<Vec<Change>>, tern_store::Error> {
+    use tern_store::zone::{journal_since, JournalOp};
+    let entries = journal_since(pool, id, serial).await?;
+    Ok(entries.map(|v| {
+        v.into_iter()
+            .map(|e| {
+                let op = match e.op {
+                    JournalOp::Delete => Op::Delete,
+                    JournalOp::Add => Op::Add,
+                };
+                (e.serial, op, e.name, e.rtype, e.ttl, e.content)
+            })
+            .collect()
+    }))
 }
 
 /// One condensed difference sequence (RFC 1995 §4): newest SOA, the client's SOA, the

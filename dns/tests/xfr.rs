@@ -17,8 +17,9 @@ use hickory_proto::rr::{Name, RData, RecordType};
 use tern_dns::handler::Handler;
 use tern_dns::notify::Notifier;
 use tern_dns::policy::{NotifyTarget, Policies, TransferRule, ZonePolicy};
-use tern_dns::zone::{Op, Zone};
+use tern_dns::zone::{Op, SoaFields, Zone};
 use tern_dnsmsg::tsig::{self, Algorithm, TsigKey};
+use tern_store::zone as store_zone;
 use tern_testkit::bind::{base64, free_port};
 
 const ORIGIN: &str = "example.com.";
@@ -643,12 +644,272 @@ async fn bind_and_knot_follow_tern_by_notify() {
     );
     let (bind, knot) = wait_both(peers, "new.example.com.", "A", "192.0.2.8").await;
     eprintln!("both served the change {:?} after it", t0.elapsed());
-    let (gone, bind, knot) = blocking(move || {
+    let (gone, _bind, _knot) = blocking(move || {
         let q = |p: &Secondary| p.short("host-3.example.com.", "A");
         ([q(&bind), q(&knot)], bind, knot)
     })
     .await;
     assert_eq!(gone, ["", ""], "the deleted record is gone");
-    eprintln!("{}\n{}", bind.log(), knot.log());
+    s.stop().await;
+}
+
+// ---- with the store: IXFR from the journal ----
+
+fn soa_fields(s: &store_zone::Soa) -> SoaFields {
+    SoaFields {
+        ttl: s.ttl,
+        mname: s.mname.clone(),
+        rname: s.rname.clone(),
+        refresh: s.refresh,
+        retry: s.retry,
+        expire: s.expire,
+        minimum: s.minimum,
+    }
+}
+
+fn op(o: store_zone::JournalOp) -> Op {
+    match o {
+        store_zone::JournalOp::Delete => Op::Delete,
+        store_zone::JournalOp::Add => Op::Add,
+    }
+}
+
+fn new_record(name: &str, rtype: &str, ttl: u32, content: &str) -> store_zone::NewRecord {
+    store_zone::NewRecord {
+        name: name.into(),
+        rtype: rtype.into(),
+        ttl,
+        content: content.into(),
+        managed_by: store_zone::ManagedBy::Admin,
+    }
+}
+
+/// example.com in the store (serial 7, INCREASE) with NS, ns A and `n` hosts, and the
+/// in-memory copy the server answers from, loaded as the lead's sync loads it.
+async fn stored_zone(pool: &sqlx::PgPool, n: usize) -> Zone {
+    let mut records = vec![
+        new_record(ORIGIN, "NS", 3600, "ns.example.com."),
+        new_record("ns.example.com.", "A", 3600, "127.0.0.1"),
+    ];
+    records.extend((0..n).map(|i| {
+        new_record(
+            &format!("host-{i}.example.com."),
+            "A",
+            300,
+            &format!("10.0.0.{i}"),
+        )
+    }));
+    let s = soa();
+    let created = store_zone::create(
+        pool,
+        &store_zone::NewZone {
+            name: ORIGIN.into(),
+            kind: store_zone::ZoneKind::Master,
+            soa_edit_api: store_zone::SerialRule::Increase,
+            account: String::new(),
+            soa: store_zone::Soa {
+                ttl: s.ttl,
+                mname: s.mname,
+                rname: s.rname,
+                refresh: s.refresh,
+                retry: s.retry,
+                expire: s.expire,
+                minimum: s.minimum,
+            },
+            serial: Some(7),
+            records,
+        },
+    )
+    .await
+    .unwrap();
+    let (z, rows) = store_zone::snapshot(pool, created.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let (zone, rejected) = Zone::build(
+        z.id,
+        &z.name,
+        z.serial,
+        soa_fields(&z.soa),
+        rows.iter()
+            .map(|r| (r.name.as_str(), r.rtype.as_str(), r.ttl, r.content.as_str())),
+    )
+    .unwrap();
+    assert!(rejected.is_empty(), "{rejected:?}");
+    zone
+}
+
+/// One ZoneTx adding `add` then deleting `delete` (owner, type, content); then the new
+/// version is built from the journal, installed and announced. Returns the new serial.
+async fn commit_and_install(
+    h: &Handler,
+    pool: &sqlx::PgPool,
+    add: &[(&str, &str, u32, &str)],
+    delete: &[(&str, &str, &str)],
+) -> u32 {
+    let mut tx = store_zone::ZoneTx::begin(pool, ORIGIN)
+        .await
+        .unwrap()
+        .unwrap();
+    let add: Vec<_> = add
+        .iter()
+        .map(|(n, t, ttl, c)| new_record(n, t, *ttl, c))
+        .collect();
+    tx.add(&add).await.unwrap();
+    for (n, t, c) in delete {
+        tx.delete_record(n, t, c).await.unwrap();
+    }
+    let serial = tx.commit().await.unwrap();
+    let current = h.catalog.get(&name(ORIGIN)).unwrap();
+    let entries = store_zone::journal_since(pool, current.id(), current.serial())
+        .await
+        .unwrap()
+        .unwrap();
+    let row = store_zone::get_by_id(pool, current.id())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.serial, serial);
+    let (next, rejected) = current
+        .apply(
+            serial,
+            soa_fields(&row.soa),
+            entries.iter().map(|e| {
+                (
+                    op(e.op),
+                    e.name.as_str(),
+                    e.rtype.as_str(),
+                    e.ttl,
+                    e.content.as_str(),
+                )
+            }),
+        )
+        .unwrap();
+    assert!(rejected.is_empty(), "{rejected:?}");
+    h.catalog.insert(next);
+    h.notifier
+        .zone_changed(&h.catalog.get(&name(ORIGIN)).unwrap());
+    serial
+}
+
+/// The IXFR dig receives from `addr` for a client at `serial`.
+async fn dig_ixfr(addr: SocketAddr, serial: u32) -> Vec<String> {
+    blocking(move || {
+        let k = y(&xfr_key());
+        let ixfr = format!("IXFR={serial}");
+        record_lines(&ask(
+            "dig",
+            addr,
+            &["+tcp", "+time=5", "-y", &k, ORIGIN, &ixfr],
+        ))
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bind_and_knot_converge_by_ixfr_from_the_journal() {
+    if !secondaries_present("bind_and_knot_converge_by_ixfr_from_the_journal") {
+        return;
+    }
+    let db = tern_store::testing::fresh_db().await;
+    let pool = db.pool().clone();
+    let zone = stored_zone(&pool, 10).await;
+    let first = zone.serial();
+    let k = xfr_key();
+    let store = pool.clone();
+    let (s, bind, knot) =
+        serve_with_secondaries(vec![zone], &k, move |h| h.store = Some(store)).await;
+    let peers = wait_both((bind, knot), "host-3.example.com.", "A", "10.0.0.3").await;
+
+    let second = commit_and_install(
+        &s.handler,
+        &pool,
+        &[("new.example.com.", "A", 60, "192.0.2.8")],
+        &[("host-3.example.com.", "A", "10.0.0.3")],
+    )
+    .await;
+    let peers = wait_both(peers, "new.example.com.", "A", "192.0.2.8").await;
+    // Added and removed in one version, and another record: the condensed difference
+    // carries only the net change (Knot refuses an IXFR deleting what it does not have).
+    let third = commit_and_install(
+        &s.handler,
+        &pool,
+        &[
+            ("tmp.example.com.", "TXT", 60, "\"gone again\""),
+            ("second.example.com.", "AAAA", 60, "2001:db8::2"),
+        ],
+        &[("tmp.example.com.", "TXT", "\"gone again\"")],
+    )
+    .await;
+    let (bind, knot) = wait_both(peers, "second.example.com.", "AAAA", "2001:db8::2").await;
+
+    let soa_at = |serial: u32| {
+        format!("example.com. 3600 IN SOA ns.example.com. hostmaster.example.com. {serial} 3600 600 604800 300")
+    };
+    let newest = soa_at(third);
+    assert_eq!(
+        dig_ixfr(s.addr, first).await,
+        [
+            newest.clone(),
+            soa_at(first),
+            "host-3.example.com. 300 IN A 10.0.0.3".into(),
+            newest.clone(),
+            "new.example.com. 60 IN A 192.0.2.8".into(),
+            "second.example.com. 60 IN AAAA 2001:db8::2".into(),
+            newest.clone(),
+        ]
+    );
+    assert_eq!(dig_ixfr(s.addr, third).await, std::slice::from_ref(&newest));
+
+    // Knot logs each transfer's kind: one AXFR (the first), then an IXFR per version,
+    // none of them AXFR-style.
+    let knot_log = knot.log();
+    let remote = format!("incoming, remote {}@{}", s.addr.ip(), s.addr.port());
+    assert_eq!(
+        knot_log
+            .matches(&format!("AXFR, {remote}, started"))
+            .count(),
+        1,
+        "{knot_log}"
+    );
+    assert_eq!(
+        knot_log
+            .matches(&format!("IXFR, {remote}, finished"))
+            .count(),
+        2,
+        "{knot_log}"
+    );
+    assert!(!knot_log.contains("AXFR-style"), "{knot_log}");
+    for (from, to) in [(first, second), (second, third)] {
+        assert!(
+            knot_log.contains(&format!("serial {from} -> {to}")),
+            "{knot_log}"
+        );
+    }
+    // BIND says how many records each transfer held: the zone's 14 (SOA twice, NS, ns A,
+    // ten hosts) the first time, then only the differences (four SOAs and the net change),
+    // applied through its journal (an AXFR replaces the zone without one).
+    let bind_log = bind.log();
+    for (records, serial) in [(14, first), (6, second), (5, third)] {
+        let done = format!("Transfer completed: 1 messages, {records} records,");
+        assert!(
+            bind_log
+                .lines()
+                .any(|l| l.contains(&done) && l.ends_with(&format!("(serial {serial})"))),
+            "no {records}-record transfer of serial {serial}:\n{bind_log}"
+        );
+    }
+    assert!(
+        bind.dir.path().join("example.com.db.jnl").exists(),
+        "no journal: BIND did not take an IXFR\n{bind_log}"
+    );
+
+    // History pruned: AXFR-style.
+    store_zone::prune_journal(&pool, s.handler.catalog.get(&name(ORIGIN)).unwrap().id(), 1)
+        .await
+        .unwrap();
+    let all = dig_ixfr(s.addr, first).await;
+    assert_eq!(all.len(), 2 + 2 + 10 + 1, "{all:?}");
+    assert_eq!((&all[0], &all[all.len() - 1]), (&newest, &newest));
     s.stop().await;
 }
