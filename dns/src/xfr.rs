@@ -35,8 +35,7 @@ pub async fn handle(h: &Handler, req: &Request<'_>) -> Reply {
         return refuse(h, req, ResponseCode::FormErr);
     }
     let Some(zone) = h.catalog.get(q.name()) else {
-        // RFC 5936 §2.2.1 lets the server pick; BIND and Knot answer NOTAUTH for a zone
-        // they do not serve.
+        // BIND and Knot answer NOTAUTH for a zone they do not serve (kdig against both).
         return refuse(h, req, ResponseCode::NotAuth);
     };
     let key = req.tsig.as_ref().map(|v| &v.key.name);
@@ -58,11 +57,11 @@ pub async fn handle(h: &Handler, req: &Request<'_>) -> Reply {
             None => return refuse(h, req, ResponseCode::FormErr),
         }
     };
-    let count = records.len();
-    let messages = if req.transport == Transport::Udp {
+    let (messages, count) = if req.transport == Transport::Udp {
         udp_answer(h, req, &zone, records)
     } else {
-        stream(h, req, records)
+        let count = records.len();
+        (stream(h, req, records), count)
     };
     h.stats.rcode(ResponseCode::NoError);
     h.stats.transfers.fetch_add(1, Relaxed);
@@ -284,8 +283,8 @@ fn tsig_room(key: &TsigKey) -> usize {
 }
 
 /// Over UDP an IXFR answer goes whole in one message, or as our SOA alone when it does not
-/// fit (RFC 1995 §2: the client then asks over TCP).
-fn udp_answer(h: &Handler, req: &Request<'_>, zone: &Zone, records: Vec<Record>) -> Reply {
+/// fit (RFC 1995 §2: the client then asks over TCP). Returns it and how many records it holds.
+fn udp_answer(h: &Handler, req: &Request<'_>, zone: &Zone, records: Vec<Record>) -> (Reply, usize) {
     let room = req.tsig.as_ref().map_or(0, |v| tsig_room(v.key));
     let limit = h.limit(&req.message, Transport::Udp).saturating_sub(room);
     let mut resp = h.response_to(&req.message);
@@ -294,7 +293,8 @@ fn udp_answer(h: &Handler, req: &Request<'_>, zone: &Zone, records: Vec<Record>)
     if resp.to_vec().map_or(true, |w| w.len() > limit) {
         resp.answers = vec![soa_record(zone, zone.serial())];
     }
-    vec![h.finish(req, resp)]
+    let count = resp.answers.len();
+    (vec![h.finish(req, resp)], count)
 }
 
 /// The records as TCP messages of at most 64 KiB each, question in the first only
