@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
-use hickory_proto::rr::{DNSClass, Record, RecordType};
+use hickory_proto::rr::{DNSClass, Name, Record, RecordType};
 use tern_dnsmsg::tsig::{self, TsigError, TsigKey, VerifiedRequest};
 use tracing::{debug, info};
 
@@ -43,7 +43,7 @@ pub enum Transport {
 pub struct Request<'a> {
     /// As received.
     pub wire: &'a [u8],
-    /// Decoded (the TSIG record, if any, is `message.signature`).
+    /// Decoded (hickory leaves the TSIG record, if any, as the last additional record).
     pub message: Message,
     /// Who sent it.
     pub src: SocketAddr,
@@ -112,7 +112,7 @@ impl Handler {
                 return Some(vec![self.raw_error(header, ResponseCode::FormErr)]);
             }
         };
-        if message.signature().is_some()
+        if tsig_owner(&message).is_some()
             || message.metadata.op_code != OpCode::Query
             || message
                 .queries
@@ -172,7 +172,7 @@ impl Handler {
         let Ok(message) = Message::from_vec(wire) else {
             return Vec::new(); // answer_fast answered anything that does not parse
         };
-        let tsig = if message.signature().is_some() {
+        let tsig = if tsig_owner(&message).is_some() {
             match tsig::verify_request(wire, &self.keys, tsig::unix_now()) {
                 Ok(v) => Some(v),
                 Err(e) => return vec![self.tsig_refusal(&message, src, &e)],
@@ -350,10 +350,7 @@ impl Handler {
     /// The answer to a request whose TSIG failed (RFC 8945 §5.2: NOTAUTH; FORMERR for a
     /// malformed record). Nothing it asked for is done; the reason is logged.
     fn tsig_refusal(&self, message: &Message, src: SocketAddr, e: &TsigError) -> Vec<u8> {
-        let key = message
-            .signature()
-            .map(|s| s.name.to_string())
-            .unwrap_or_default();
+        let key = tsig_owner(message).map(Name::to_string).unwrap_or_default();
         info!(
             "DNS_TSIG_REFUSED {:?} from {src} signed with key {key} refused: {e}",
             message.metadata.op_code
@@ -378,6 +375,19 @@ impl Handler {
         out.extend_from_slice(&[0; 8]);
         out
     }
+}
+
+/// The key name of the message's TSIG record, if it has one. hickory-proto moves the record
+/// into `signature` only with its DNSSEC features, which tern does not build; without them
+/// it stays the last additional record.
+fn tsig_owner(message: &Message) -> Option<&Name> {
+    message.signature().map(|s| &s.name).or_else(|| {
+        message
+            .additionals
+            .last()
+            .filter(|r| r.record_type() == RecordType::TSIG)
+            .map(|r| &r.name)
+    })
 }
 
 fn records(entries: &[Entry]) -> Vec<Record> {

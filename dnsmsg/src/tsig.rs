@@ -567,12 +567,7 @@ pub fn sign_request(
     fudge: u16,
 ) -> Result<Signed, TsigError> {
     let id = header_id(msg)?;
-    let vars = Variables {
-        time_signed,
-        fudge,
-        error: 0,
-        other: &[],
-    };
+    let vars = Variables::no_error(time_signed, fudge);
     let vars_wire = vars.to_wire(key)?;
     let mut mac = key.algorithm.mac(&key.secret, &[msg, &vars_wire]);
     // RFC 8945 §5.2.2.1 rule 4: keep the leading bytes.
@@ -717,6 +712,16 @@ struct Variables<'a> {
 }
 
 impl Variables<'_> {
+    /// The variables of a signature reporting no error.
+    fn no_error(time_signed: u64, fudge: u16) -> Variables<'static> {
+        Variables {
+            time_signed,
+            fudge,
+            error: 0,
+            other: &[],
+        }
+    }
+
     /// Key name, class ANY, TTL 0, algorithm name (names in canonical form: lower case,
     /// uncompressed), Time Signed (48 bits), Fudge, Error, Other Len, Other Data.
     fn to_wire(&self, key: &TsigKey) -> Result<Vec<u8>, TsigError> {
@@ -1050,6 +1055,45 @@ fn peer_error(
     }
 }
 
+/// Signs a later message of a multi-message answer such as AXFR (RFC 8945 §5.3.1): the MAC
+/// covers `prior_mac` (the MAC of the previous signed message, the first one signed with
+/// [`sign_response`]) with its length, the message as given and the timers only (Time
+/// Signed, Fudge) — what [`verify_subsequent`] checks. tern signs every message (Knot does
+/// too; some clients, miekg/dns's, fail on unsigned ones), so nothing lies in between.
+pub fn sign_subsequent(
+    msg: &[u8],
+    key: &TsigKey,
+    prior_mac: &[u8],
+    time_signed: u64,
+    fudge: u16,
+) -> Result<Signed, TsigError> {
+    let id = header_id(msg)?;
+    let vars = Variables::no_error(time_signed, fudge);
+    if time_signed > MAX_TIME_SIGNED {
+        return Err(TsigError::TimeOutOfRange(time_signed));
+    }
+    let mut mac = key.algorithm.mac(
+        &key.secret,
+        &[
+            &request_mac_field(prior_mac)?,
+            msg,
+            &timers(time_signed, fudge),
+        ],
+    );
+    mac.truncate(key.mac_len());
+    append_tsig(msg, key, &vars, mac, id)
+}
+
+/// The TSIG timers alone (Time Signed, 48 bits, then Fudge): what a later message of a
+/// multi-message answer digests in place of all the variables (RFC 8945 §5.3.1).
+fn timers(time_signed: u64, fudge: u16) -> Vec<u8> {
+    let mut t = Vec::with_capacity(8);
+    t.extend_from_slice(&((time_signed >> 32) as u16).to_be_bytes());
+    t.extend_from_slice(&(time_signed as u32).to_be_bytes());
+    t.extend_from_slice(&fudge.to_be_bytes());
+    t
+}
+
 #[cfg(test)]
 mod tests;
 
@@ -1076,10 +1120,6 @@ pub fn verify_subsequent(
     };
     check_key_and_algorithm(&rr, key, rcode)?;
     check_mac_size(rr.rdata.mac.len(), key.algorithm)?;
-    let mut timers = Vec::with_capacity(8);
-    timers.extend_from_slice(&((rr.rdata.time >> 32) as u16).to_be_bytes());
-    timers.extend_from_slice(&(rr.rdata.time as u32).to_be_bytes());
-    timers.extend_from_slice(&rr.rdata.fudge.to_be_bytes());
     let expected = key.algorithm.mac(
         &key.secret,
         &[
@@ -1087,7 +1127,7 @@ pub fn verify_subsequent(
             unsigned_since,
             &mac_header(response, rr.rdata.oid),
             &response[HEADER_LEN..rr.start],
-            &timers,
+            &timers(rr.rdata.time, rr.rdata.fudge),
         ],
     );
     let received = &rr.rdata.mac;

@@ -906,3 +906,36 @@ fn a_kea_entry_becomes_a_key_with_its_secret_file_read_once() {
     let e = TsigKey::from_kea("f.", "HMAC-MD5", 1 << 16, Secret::Bytes(&[1])).unwrap_err();
     assert!(matches!(e, KeyError::DigestBitsOutOfRange(_)), "{e}");
 }
+
+#[test]
+fn subsequent_messages_chain_their_macs() {
+    // RFC 8945 §5.3.1: each later message's MAC covers the previous MAC; a message moved
+    // out of order, or signed against the wrong prior MAC, fails.
+    for algorithm in Algorithm::ALL {
+        for bits in [0, min_bits(algorithm)] {
+            let k = key(algorithm, bits);
+            let req = sign_request(&request(), &k, T, DEFAULT_FUDGE).unwrap();
+            let first = sign_response(&response(), &k, &req.mac, T, DEFAULT_FUDGE, 0, &[]).unwrap();
+            let second =
+                sign_subsequent(&response(), &k, &first.mac, T + 1, DEFAULT_FUDGE).unwrap();
+            let third =
+                sign_subsequent(&response(), &k, &second.mac, T + 2, DEFAULT_FUDGE).unwrap();
+            assert_eq!(second.mac.len(), k.mac_len());
+            let v = verify_subsequent(&second.wire, &[], &k, &first.mac, T + 2)
+                .unwrap()
+                .expect("signed");
+            assert_eq!(v.mac, second.mac);
+            assert_eq!(v.time_signed, T + 1);
+            let v = verify_subsequent(&third.wire, &[], &k, &v.mac, T + 2)
+                .unwrap()
+                .expect("signed");
+            assert_eq!(v.mac, third.mac);
+            assert!(matches!(
+                verify_subsequent(&third.wire, &[], &k, &first.mac, T + 2),
+                Err(TsigError::BadSig { .. })
+            ));
+            // The first message is not a subsequent one: its MAC covers all the variables.
+            assert!(verify_subsequent(&first.wire, &[], &k, &req.mac, T).is_err());
+        }
+    }
+}
