@@ -48,7 +48,7 @@ impl Rec {
         managed_by: Managed,
     ) -> Option<Rec> {
         let name = absolute(name)?;
-        let rtype = RecordType::from_str(&rtype.to_ascii_uppercase()).ok()?;
+        let rtype = type_of(rtype)?;
         let data = content::parse(rtype, text).ok();
         Some(Rec {
             name,
@@ -181,6 +181,23 @@ pub fn soa_rdata(serial: u32, soa: &SoaFields) -> Result<RData, Refusal> {
     )))
 }
 
+/// A type as the store writes it (`A`, `TXT`, `TYPE65534`, RFC 3597 §5).
+pub fn type_of(text: &str) -> Option<RecordType> {
+    let upper = text.to_ascii_uppercase();
+    match upper.strip_prefix("TYPE").map(str::parse::<u16>) {
+        Some(Ok(code)) => Some(RecordType::from(code)),
+        _ => RecordType::from_str(&upper).ok(),
+    }
+}
+
+/// The store's text for a type: its mnemonic, or `TYPEnnn` for one hickory has no name for.
+pub fn type_text(t: RecordType) -> String {
+    match t {
+        RecordType::Unknown(code) => format!("TYPE{code}"),
+        t => t.to_string(),
+    }
+}
+
 /// `s` as an absolute name.
 pub fn absolute(s: &str) -> Option<Name> {
     let mut n = Name::from_ascii(s).ok()?;
@@ -205,5 +222,15 @@ mod tests {
         assert!(serial_gt(0, u32::MAX), "wraps");
         assert!(serial_gt(5, u32::MAX - 5));
         assert!(!serial_gt(1 << 31, 0), "undefined: not greater");
+    }
+
+    #[test]
+    fn types_read_and_write_as_the_store_spells_them() {
+        assert_eq!(type_of("a"), Some(RecordType::A));
+        assert_eq!(type_of("TYPE49"), Some(RecordType::Unknown(49)));
+        assert_eq!(type_of("TYPE1"), Some(RecordType::A));
+        assert_eq!(type_text(RecordType::Unknown(65534)), "TYPE65534");
+        assert_eq!(type_text(RecordType::AAAA), "AAAA");
+        assert_eq!(type_of("NOPE"), None);
     }
 }
