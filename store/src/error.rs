@@ -39,6 +39,60 @@ pub enum Error {
         subnet_id: u32,
     },
 
+    /// A zone of that name is already in the store.
+    #[error("zone {0} already exists")]
+    ZoneExists(String),
+
+    /// No zone of that name or id is in the store.
+    #[error("zone {0} does not exist")]
+    ZoneNotFound(String),
+
+    /// A zone name that cannot be one (empty, a leading dot, white space).
+    #[error("invalid zone name {0:?}")]
+    InvalidZoneName(String),
+
+    /// A record tern-store refuses to write (relative owner, bad type, TTL above
+    /// 2^31-1, RFC 2181 §8).
+    #[error("invalid record {name} {rtype}: {reason}")]
+    InvalidRecord {
+        /// The owner name as given.
+        name: String,
+        /// The type as given.
+        rtype: String,
+        /// Why.
+        reason: String,
+    },
+
+    /// A record whose owner is not at or below its zone's name.
+    #[error("{name} is not in zone {zone}")]
+    OutOfZone {
+        /// The owner name.
+        name: String,
+        /// The zone.
+        zone: String,
+    },
+
+    /// A serial lower than the zone's: serials never go backwards.
+    #[error("the serial of zone {zone} cannot go back from {current} to {requested}")]
+    SerialBackwards {
+        /// The zone.
+        zone: String,
+        /// Its serial.
+        current: u32,
+        /// The serial asked for.
+        requested: u32,
+    },
+
+    /// The database's zone triggers refused a write (SQLSTATE class TD: a serial
+    /// going back or past 2^32-1, a record outside its zone, a zone renamed, a
+    /// TRUNCATE); the text is PostgreSQL's.
+    #[error("refused by the zone rules: {0}")]
+    ZoneRule(String),
+
+    /// The zone watcher's task ended.
+    #[error("the zone watcher stopped")]
+    WatcherStopped,
+
     /// A schema migration failed; its transaction was rolled back, so the database
     /// is as it was before this migration.
     #[error("schema migration {version} ({name}) failed: {source}")]

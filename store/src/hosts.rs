@@ -10,22 +10,15 @@
 //! the watcher reconnects with backoff and then yields [`HostEvent::Resync`],
 //! telling the consumer to reload all reservations, since it may have missed some.
 
-use std::time::Duration;
-
 use serde::Deserialize;
-use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
-use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
-use tracing::{debug, info, warn};
+use tracing::warn;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::listen::{Channel, Listening};
 use crate::Store;
 
 /// The notification channel the host triggers send on.
 pub const HOSTS_CHANNEL: &str = "tern_hosts";
-
-const MIN_BACKOFF: Duration = Duration::from_millis(100);
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 /// What happened to a reservation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -191,10 +184,20 @@ fn decode_hex(hex: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// How host notifications are listened for.
+static CHANNEL: Channel<HostEvent> = Channel {
+    name: HOSTS_CHANNEL,
+    application_name: "tern-host-watcher",
+    log_prefix: "STORE_HOST",
+    what: "host changes",
+    reload: "reloading reservations",
+    parse: parse_payload,
+    resync: || HostEvent::Resync,
+};
+
 /// Listens for host reservation changes. Dropping it stops listening.
 pub struct HostWatcher {
-    rx: mpsc::Receiver<HostEvent>,
-    task: JoinHandle<()>,
+    inner: Listening<HostEvent>,
 }
 
 impl HostWatcher {
@@ -202,85 +205,14 @@ impl HostWatcher {
     /// `tern-host-watcher`). Returns once `LISTEN` is in effect, so every change
     /// committed after this returns is reported.
     pub async fn start(store: &Store) -> Result<HostWatcher> {
-        let mut settings = store.settings().clone();
-        settings.application_name = "tern-host-watcher".to_owned();
-        let pool = PgPoolOptions::new()
-            .max_connections(1)
-            .min_connections(0)
-            .max_lifetime(None)
-            .idle_timeout(None)
-            .acquire_timeout(settings.acquire_timeout)
-            .connect_lazy_with(settings.pg_options());
-        let listener = listen(&pool).await.map_err(|source| Error::Connect {
-            target: settings.target(),
-            source,
-        })?;
-        let (tx, rx) = mpsc::channel(1024);
-        let task = tokio::spawn(run(listener, pool, tx));
-        Ok(HostWatcher { rx, task })
+        Ok(HostWatcher {
+            inner: Listening::start(store, &CHANNEL).await?,
+        })
     }
 
     /// The next event; `None` only after the watcher stopped.
     pub async fn recv(&mut self) -> Option<HostEvent> {
-        self.rx.recv().await
-    }
-}
-
-impl Drop for HostWatcher {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-async fn listen(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
-    let mut listener = PgListener::connect_with(pool).await?;
-    listener.listen(HOSTS_CHANNEL).await?;
-    Ok(listener)
-}
-
-async fn run(mut listener: PgListener, pool: PgPool, tx: mpsc::Sender<HostEvent>) {
-    loop {
-        match listener.try_recv().await {
-            Ok(Some(notification)) => {
-                debug!("STORE_HOST_EVENT {}", notification.payload());
-                if tx
-                    .send(parse_payload(notification.payload()))
-                    .await
-                    .is_err()
-                {
-                    return;
-                }
-            }
-            // sqlx noticed the connection drop and already reconnected.
-            Ok(None) => {
-                warn!("STORE_HOST_WATCH_RECONNECTED connection for host changes was re-established; reloading reservations");
-                if tx.send(HostEvent::Resync).await.is_err() {
-                    return;
-                }
-            }
-            Err(e) => {
-                warn!("STORE_HOST_WATCH_LOST lost the connection for host changes: {e}");
-                drop(listener);
-                let mut backoff = MIN_BACKOFF;
-                listener = loop {
-                    tokio::time::sleep(backoff).await;
-                    if tx.is_closed() {
-                        return;
-                    }
-                    match listen(&pool).await {
-                        Ok(l) => break l,
-                        Err(e) => {
-                            backoff = (backoff * 2).min(MAX_BACKOFF);
-                            warn!("STORE_HOST_WATCH_RETRY cannot listen for host changes ({e}); retrying in {backoff:?}");
-                        }
-                    }
-                };
-                info!("STORE_HOST_WATCH_RESUMED listening for host changes again; reloading reservations");
-                if tx.send(HostEvent::Resync).await.is_err() {
-                    return;
-                }
-            }
-        }
+        self.inner.recv().await
     }
 }
 

@@ -36,6 +36,10 @@
 //! Triggers announce every change of a host reservation; [`HostWatcher`] turns
 //! the announcements into a stream of [`HostEvent`]s.
 //!
+//! # Zones
+//! The zone server's zones, records and journal (schema `tern`): see [`zone`];
+//! [`ZoneWatcher`] reports their changes.
+//!
 //! # Embedded PostgreSQL
 //! With no database configured, tern runs a private cluster in its data directory:
 //! see [`EmbeddedCluster`].
@@ -53,11 +57,13 @@ pub mod host;
 mod hosts;
 pub mod lease4;
 pub mod lease6;
+mod listen;
 pub mod migrate;
 pub mod ncr_queue;
 mod settings;
 #[cfg(feature = "test-support")]
 pub mod testing;
+pub mod zone;
 
 pub use embedded::{BinSearch, EmbeddedCluster, EmbeddedOptions, PgBinaries};
 pub use error::{Error, Result};
@@ -70,6 +76,7 @@ pub use lease6::{Lease6, Lease6Filter, LeaseType};
 pub use migrate::{AppliedMigration, KeaSchemaVersion, MigrationId, MigrationReport, Status};
 pub use ncr_queue::{NcrOutcome, NcrRecord, NcrSource, NcrState, QueuedNcr, NCR_CHANNEL};
 pub use settings::{ConnectSettings, PgHost};
+pub use zone::{ZoneEvent, ZoneWatcher, DNS_CHANNEL};
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use tracing::info;
@@ -125,6 +132,11 @@ impl Store {
         HostWatcher::start(self).await
     }
 
+    /// Starts a [`ZoneWatcher`] on this database.
+    pub async fn watch_zones(&self) -> Result<ZoneWatcher> {
+        ZoneWatcher::start(self).await
+    }
+
     /// The connection pool.
     pub fn pool(&self) -> &PgPool {
         &self.pool
@@ -151,5 +163,6 @@ fn futures_are_send(store: &Store, s: &ConnectSettings) {
     is_send(store.migrate());
     is_send(store.status());
     is_send(store.watch_hosts());
+    is_send(store.watch_zones());
     is_send(EmbeddedCluster::start(std::path::Path::new("/")));
 }

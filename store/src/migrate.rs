@@ -62,6 +62,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!("0003", "kea_hosts"),
     migration!("0004", "host_notify"),
     migration!("0005", "ncr_queue"),
+    migration!("0006", "dns"),
 ];
 
 /// Key of the advisory lock that serialises migrations ("ternmigr" in ASCII).

@@ -140,7 +140,16 @@ async fn tern_schema_holds_only_tern_tables() {
     .fetch_all(db.pool())
     .await
     .unwrap();
-    assert_eq!(tables, ["ncr_queue", "schema_migrations"]);
+    assert_eq!(
+        tables,
+        [
+            "dns_journal",
+            "dns_record",
+            "dns_zone",
+            "ncr_queue",
+            "schema_migrations"
+        ]
+    );
 }
 
 #[tokio::test]
