@@ -5,6 +5,7 @@
 //! goes through [`Handler::handle`] on the tokio runtime.
 
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
@@ -43,7 +44,7 @@ pub enum Transport {
 pub struct Request<'a> {
     /// As received.
     pub wire: &'a [u8],
-    /// Decoded (hickory leaves the TSIG record, if any, as the last additional record).
+    /// Decoded, without its TSIG record (see [`tsig_key_name`]).
     pub message: Message,
     /// Who sent it.
     pub src: SocketAddr,
@@ -112,7 +113,7 @@ impl Handler {
                 return Some(vec![self.raw_error(header, ResponseCode::FormErr)]);
             }
         };
-        if tsig_owner(&message).is_some()
+        if tsig_key_name(&message).is_some()
             || message.metadata.op_code != OpCode::Query
             || message
                 .queries
@@ -169,17 +170,20 @@ impl Handler {
         if let Some(reply) = self.answer_fast(wire, transport) {
             return reply;
         }
-        let Ok(message) = Message::from_vec(wire) else {
+        let Ok(mut message) = Message::from_vec(wire) else {
             return Vec::new(); // answer_fast answered anything that does not parse
         };
-        let tsig = if tsig_owner(&message).is_some() {
+        let tsig = if tsig_key_name(&message).is_some() {
             match tsig::verify_request(wire, &self.keys, tsig::unix_now()) {
                 Ok(v) => Some(v),
-                Err(e) => return vec![self.tsig_refusal(&message, src, &e)],
+                Err(e) => return vec![self.tsig_refusal(wire, &message, src, &e)],
             }
         } else {
             None
         };
+        message
+            .additionals
+            .retain(|r| r.record_type() != RecordType::TSIG);
         let req = Request {
             wire,
             message,
@@ -347,22 +351,43 @@ impl Handler {
         }
     }
 
-    /// The answer to a request whose TSIG failed (RFC 8945 §5.2: NOTAUTH; FORMERR for a
-    /// malformed record). Nothing it asked for is done; the reason is logged.
-    fn tsig_refusal(&self, message: &Message, src: SocketAddr, e: &TsigError) -> Vec<u8> {
-        let key = tsig_owner(message).map(Name::to_string).unwrap_or_default();
+    /// The answer to a request whose TSIG failed (RFC 8945 §5.2): NOTAUTH with a TSIG record
+    /// carrying the error — unsigned for BADKEY and BADSIG (§5.3.2), signed for BADTIME
+    /// and BADTRUNC —; FORMERR without one for a malformed record. Nothing it asked for is
+    /// done; the reason is logged.
+    fn tsig_refusal(
+        &self,
+        wire: &[u8],
+        message: &Message,
+        src: SocketAddr,
+        e: &TsigError,
+    ) -> Vec<u8> {
+        let key = tsig_key_name(message)
+            .map(Name::to_string)
+            .unwrap_or_default();
         info!(
             "DNS_TSIG_REFUSED {:?} from {src} signed with key {key} refused: {e}",
             message.metadata.op_code
         );
         self.stats.tsig_refused();
+        if message.metadata.op_code == OpCode::Update {
+            self.stats.updates_refused.fetch_add(1, Relaxed);
+        }
         let rcode = match e {
             TsigError::Malformed(_) => ResponseCode::FormErr,
             _ => ResponseCode::NotAuth,
         };
         let mut resp = self.error_response(message, rcode);
         resp.signature = None;
-        self.encode(resp, PLAIN_UDP)
+        let unsigned = self.encode(resp, PLAIN_UDP);
+        match tsig::sign_error_response(wire, &unsigned, &self.keys, e, tsig::unix_now()) {
+            Ok(Some(signed)) => signed.wire,
+            Ok(None) => unsigned,
+            Err(err) => {
+                debug!("DNS_TSIG_ERROR_UNSIGNED cannot add the TSIG error record: {err}");
+                unsigned
+            }
+        }
     }
 
     /// FORMERR (or another RCODE) for a message hickory cannot decode: the header echoed,
@@ -377,17 +402,17 @@ impl Handler {
     }
 }
 
-/// The key name of the message's TSIG record, if it has one. hickory-proto moves the record
-/// into `signature` only with its DNSSEC features, which tern does not build; without them
-/// it stays the last additional record.
-fn tsig_owner(message: &Message) -> Option<&Name> {
-    message.signature().map(|s| &s.name).or_else(|| {
-        message
-            .additionals
-            .last()
-            .filter(|r| r.record_type() == RecordType::TSIG)
-            .map(|r| &r.name)
-    })
+/// The key name of a signed message's TSIG record. hickory lifts the record into
+/// `Message::signature` only when built with its DNSSEC features, which tern is not; without
+/// them it stays among the additional records ([`tsig::verify_request`] then checks that it
+/// is the last one, RFC 8945 §5.2).
+pub fn tsig_key_name(message: &Message) -> Option<&Name> {
+    message
+        .additionals
+        .iter()
+        .find(|r| r.record_type() == RecordType::TSIG)
+        .map(|r| &r.name)
+        .or_else(|| message.signature().map(|s| &s.name))
 }
 
 fn records(entries: &[Entry]) -> Vec<Record> {

@@ -10,7 +10,8 @@
 //! The functions work on wire bytes, because the MAC covers the message exactly as sent: the
 //! caller serialises its message (with hickory), [`sign_request`] appends the TSIG record, and
 //! [`verify_response`] checks the answer against the MAC of the request it belongs to.
-//! [`verify_request`] and [`sign_response`] are the server side of the same exchange.
+//! [`verify_request`] and [`sign_response`] are the server side of the same exchange, and
+//! [`sign_error_response`] answers a request whose TSIG failed.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -703,6 +704,75 @@ pub fn sign_response(
     append_tsig(msg, key, &vars, mac, id)
 }
 
+/// The answer's TSIG record when a request failed [`verify_request`] with `error` (RFC 8945
+/// §5.2): `response` is the encoded error answer (RCODE NOTAUTH), `now` our clock.
+///
+/// BADKEY (an unknown key or algorithm, §5.2.1) and BADSIG (§5.2.2) go out unsigned, with
+/// an empty MAC (§5.3.2), naming the request's key and algorithm, Time Signed our clock.
+/// BADTIME (§5.2.3) is signed with the request's key, covering its MAC, with its Time Signed
+/// and Fudge and our clock (48 bits) in Other Data; BADTRUNC (§5.2.4) is signed too. `None`
+/// for the errors answered without a TSIG record (a malformed message gets FORMERR).
+pub fn sign_error_response(
+    request: &[u8],
+    response: &[u8],
+    keys: &[TsigKey],
+    error: &TsigError,
+    now: u64,
+) -> Result<Option<Signed>, TsigError> {
+    let code = match error {
+        TsigError::BadKey { .. } | TsigError::AlgorithmMismatch { .. } => code::BADKEY,
+        TsigError::BadSig { .. } => code::BADSIG,
+        TsigError::BadTime { .. } => code::BADTIME,
+        TsigError::BadTrunc { .. } => code::BADTRUNC,
+        _ => return Ok(None),
+    };
+    let Some(rr) = parse(request)?.tsig else {
+        return Ok(None);
+    };
+    if code == code::BADKEY || code == code::BADSIG {
+        let vars = Variables {
+            time_signed: now,
+            fudge: rr.rdata.fudge,
+            error: code,
+            other: &[],
+        };
+        let id = header_id(response)?;
+        return append_record(
+            response,
+            &rr.key_name,
+            rr.rdata.algorithm.clone(),
+            &vars,
+            Vec::new(),
+            id,
+        )
+        .map(Some);
+    }
+    // The MAC verified (BADTIME and BADTRUNC are checked after it), so the key is known.
+    let key = keys
+        .iter()
+        .find(|k| k.name.eq_ignore_root(&rr.key_name))
+        .ok_or(TsigError::BadKey {
+            origin: Origin::Local,
+            rcode: ResponseCode::NotAuth,
+        })?;
+    let (time_signed, other) = if code == code::BADTIME {
+        let clock = now.min(MAX_TIME_SIGNED).to_be_bytes();
+        (rr.rdata.time, clock[2..].to_vec())
+    } else {
+        (now, Vec::new())
+    };
+    sign_response(
+        response,
+        key,
+        &rr.rdata.mac,
+        time_signed,
+        rr.rdata.fudge,
+        code,
+        &other,
+    )
+    .map(Some)
+}
+
 /// The TSIG variables that follow the message in the MAC input (RFC 8945 §4.3.3).
 struct Variables<'a> {
     time_signed: u64,
@@ -755,6 +825,26 @@ fn append_tsig(
     mac: Vec<u8>,
     original_id: u16,
 ) -> Result<Signed, TsigError> {
+    append_record(
+        msg,
+        &key.name,
+        key.algorithm.to_hickory(),
+        vars,
+        mac,
+        original_id,
+    )
+}
+
+/// Appends a TSIG record naming `key_name` and `algorithm` (those of a request, for an
+/// unsigned error answer to a key tern does not know).
+fn append_record(
+    msg: &[u8],
+    key_name: &Name,
+    algorithm: TsigAlgorithm,
+    vars: &Variables<'_>,
+    mac: Vec<u8>,
+    original_id: u16,
+) -> Result<Signed, TsigError> {
     let arcount = u16::from_be_bytes([msg[10], msg[11]])
         .checked_add(1)
         .ok_or(Malformed::ArcountFull)?;
@@ -766,7 +856,7 @@ fn append_tsig(
         c => Some(WireError::from(c)),
     };
     let rdata = TSIG::new(
-        key.algorithm.to_hickory(),
+        algorithm,
         vars.time_signed,
         vars.fudge,
         mac.clone(),
@@ -775,7 +865,7 @@ fn append_tsig(
         vars.other.to_vec(),
     );
     // make_tsig_record sets class ANY and TTL 0.
-    let record = make_tsig_record(key.name.clone(), rdata);
+    let record = make_tsig_record(key_name.clone(), rdata);
     let mut rr = Vec::with_capacity(128);
     {
         // A fresh encoder knows none of the message's names, so nothing gets compressed.

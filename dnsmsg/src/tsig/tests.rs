@@ -939,3 +939,64 @@ fn subsequent_messages_chain_their_macs() {
         }
     }
 }
+
+#[test]
+fn a_server_answers_each_failed_request_as_rfc_8945_says() {
+    let k = key(Algorithm::HmacSha256, 0);
+    let signed = sign_request(&request(), &k, T, DEFAULT_FUDGE).unwrap();
+    let answer = |keys: &[TsigKey], now: u64| {
+        let e = verify_request(&signed.wire, keys, now).unwrap_err();
+        let resp = sign_error_response(&signed.wire, &response_with_rcode(9), keys, &e, now)
+            .unwrap()
+            .expect("a TSIG record");
+        (e, resp)
+    };
+    // BADKEY: unsigned, naming the request's key (which the server does not know).
+    let other = TsigKey::new(
+        Name::from_ascii("other.").unwrap(),
+        Algorithm::HmacSha256,
+        k.secret.clone(),
+        0,
+    )
+    .unwrap();
+    let (_, resp) = answer(std::slice::from_ref(&other), T);
+    assert!(resp.mac.is_empty());
+    assert_eq!(
+        verify_response(&resp.wire, &k, &signed.mac, T).unwrap_err(),
+        TsigError::BadKey {
+            origin: Origin::Peer,
+            rcode: NOTAUTH
+        }
+    );
+    // BADSIG: the right name, another secret.
+    let wrong = TsigKey::new(k.name.clone(), k.algorithm, vec![7; 32], 0).unwrap();
+    let (_, resp) = answer(std::slice::from_ref(&wrong), T);
+    assert!(resp.mac.is_empty());
+    assert_eq!(
+        verify_response(&resp.wire, &k, &signed.mac, T).unwrap_err(),
+        TsigError::BadSig {
+            origin: Origin::Peer,
+            rcode: NOTAUTH
+        }
+    );
+    // BADTIME: signed over the request's MAC, the request's time echoed, ours in Other Data.
+    let later = T + 3600;
+    let (_, resp) = answer(std::slice::from_ref(&k), later);
+    assert_eq!(
+        verify_response(&resp.wire, &k, &signed.mac, T).unwrap_err(),
+        TsigError::BadTime {
+            origin: Origin::Peer,
+            rcode: NOTAUTH,
+            time_signed: T,
+            fudge: DEFAULT_FUDGE,
+            now: T,
+            peer_time: Some(later)
+        }
+    );
+    // A malformed request gets no TSIG record at all.
+    let e = TsigError::Malformed(Malformed::MisplacedTsig);
+    assert_eq!(
+        sign_error_response(&signed.wire, &response(), &[k], &e, T).unwrap(),
+        None
+    );
+}

@@ -1,0 +1,226 @@
+//! RFC 2136 UPDATE: the zone section, the prerequisites (§3.2), the update policy (§3.3,
+//! BIND's `update-policy` grants) and the update section (§3.4), worked out by pure
+//! functions on the records at the names the update touches, read and changed in one store
+//! transaction that holds the zone's lock ([`tern_store::zone::ZoneTx`]); the answer goes
+//! out after the commit, so a NOERROR is durable. The in-memory copy follows from the
+//! store's notification, like every other change.
+
+pub mod grant;
+pub mod prereq;
+pub mod section;
+pub mod state;
+
+use std::sync::atomic::Ordering::Relaxed;
+
+use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::rr::{DNSClass, Name};
+use tern_store::zone::{ManagedBy, NewRecord, ZoneKind, ZoneTx};
+use tracing::{info, warn};
+
+use crate::handler::{Handler, Reply, Request};
+use crate::policy::ZonePolicy;
+use section::Plan;
+use state::{type_text, Managed, Rec, Refusal, State};
+
+/// Answers an UPDATE: NOERROR once the change is committed, else the RCODE RFC 2136 gives
+/// the first reason it cannot be applied (nothing of it is).
+pub async fn handle(h: &Handler, req: &Request<'_>) -> Reply {
+    let zone = req
+        .message
+        .queries
+        .first()
+        .map(|q| q.name().to_string())
+        .unwrap_or_default();
+    let key = req
+        .tsig
+        .as_ref()
+        .map_or_else(|| "(unsigned)".to_owned(), |v| v.key.name.to_string());
+    let key_name = req.tsig.as_ref().map(|v| &v.key.name);
+    let rcode = match apply(h, &req.message, key_name).await {
+        Ok((serial, changes)) => {
+            info!(
+                "DNS_UPDATE_APPLIED zone {zone} serial {serial} by key {key} ({changes} changes)"
+            );
+            h.stats.updates_applied.fetch_add(1, Relaxed);
+            ResponseCode::NoError
+        }
+        Err(r) => {
+            let rc = tern_dnsmsg::rcode::mnemonic_or_number(r.rcode);
+            if r.rcode == ResponseCode::ServFail {
+                warn!(
+                    "DNS_UPDATE_FAILED zone {zone} from {} by key {key}: {rc} {}",
+                    req.src, r.reason
+                );
+            } else {
+                info!(
+                    "DNS_UPDATE_REFUSED zone {zone} from {} by key {key}: {rc} {}",
+                    req.src, r.reason
+                );
+            }
+            h.stats.updates_refused.fetch_add(1, Relaxed);
+            r.rcode
+        }
+    };
+    h.stats.rcode(rcode);
+    // RFC 2136 §3.8: the header and the zone section echoed, nothing else.
+    vec![h.finish(req, h.error_response(&req.message, rcode))]
+}
+
+fn store_error(e: tern_store::Error) -> Refusal {
+    Refusal::new(ResponseCode::ServFail, format!("store: {e}"))
+}
+
+/// Applies the UPDATE `msg`, signed by `key` (verified by the caller; `None`: unsigned),
+/// in the store and commits it: the serial after it and how many changes it made. A caller
+/// inside tern (d2 writing into a zone of this server) may use it without the network.
+pub async fn apply(
+    h: &Handler,
+    msg: &Message,
+    key: Option<&Name>,
+) -> Result<(u32, usize), Refusal> {
+    let (zname, class) = prereq::zone_section(msg)?;
+    // §3.1.2: tern holds IN zones only, and only the apex names a zone.
+    let served = h
+        .catalog
+        .get(&zname)
+        .filter(|_| class == DNSClass::IN)
+        .ok_or_else(|| {
+            Refusal::new(
+                ResponseCode::NotAuth,
+                format!("zone {zname} {class} is not served here"),
+            )
+        })?;
+    let origin = served.origin().clone();
+    let Some(pool) = &h.store else {
+        return Err(Refusal::new(
+            ResponseCode::NotImp,
+            "no store to apply updates in",
+        ));
+    };
+    let policy = h.policies.get(&origin);
+    // Refused before the zone is read, so that prerequisites tell nothing to a stranger
+    // (BIND checks allow-update as early).
+    let Some(key) = key else {
+        return Err(Refusal::new(
+            ResponseCode::Refused,
+            "unsigned updates are refused",
+        ));
+    };
+    if !grant::key_has_rules(&policy.update, key) {
+        return Err(Refusal::new(
+            ResponseCode::Refused,
+            format!("no allow-update rule of the zone names key {key}"),
+        ));
+    }
+    let mut tx = ZoneTx::begin(pool, &origin.to_ascii())
+        .await
+        .map_err(store_error)?
+        .ok_or_else(|| {
+            Refusal::new(
+                ResponseCode::NotAuth,
+                format!("zone {origin} is not in the store"),
+            )
+        })?;
+    if tx.zone().kind == ZoneKind::Slave {
+        return Err(Refusal::new(
+            ResponseCode::Refused,
+            "the zone is a secondary (kind Slave)",
+        ));
+    }
+    let names = touched_names(msg);
+    let rows = tx.records_at(&names).await.map_err(store_error)?;
+    let recs = rows
+        .iter()
+        .filter_map(|r| Rec::from_row(&r.name, &r.rtype, r.ttl, &r.content, managed(r.managed_by)))
+        .collect();
+    let z = tx.zone();
+    let soa = state::soa_fields(&z.soa);
+    let current = z.serial;
+    let state = State::new(origin.clone(), current, soa, recs)?;
+    // A name below a child zone tern also serves belongs to that zone (NOTZONE here).
+    let in_zone = |n: &Name| h.catalog.find(n).is_some_and(|c| c.origin() == &origin);
+    let plan = evaluate(msg, &state, policy, key, in_zone)?;
+    write(&mut tx, &plan, current).await?;
+    let serial = tx.commit().await.map_err(store_error)?;
+    Ok((serial, plan.len()))
+}
+
+/// Every owner name of the prerequisite and update sections, lower case, each once.
+fn touched_names(msg: &Message) -> Vec<String> {
+    let mut names: Vec<String> = msg
+        .answers
+        .iter()
+        .chain(&msg.authorities)
+        .map(|rr| rr.name.to_ascii().to_ascii_lowercase())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+fn managed(m: ManagedBy) -> Managed {
+    match m {
+        ManagedBy::Admin => Managed::Admin,
+        ManagedBy::Dhcp => Managed::Dhcp,
+    }
+}
+
+/// The plan's changes in the transaction: deletions, then additions, then the SOA.
+async fn write(tx: &mut ZoneTx, plan: &Plan, current: u32) -> Result<(), Refusal> {
+    for d in &plan.delete {
+        tx.delete_record(&d.name.to_ascii(), &type_text(d.rtype), &d.content)
+            .await
+            .map_err(store_error)?;
+    }
+    if !plan.add.is_empty() {
+        let add: Vec<NewRecord> = plan
+            .add
+            .iter()
+            .map(|r| NewRecord {
+                name: r.name.to_ascii(),
+                rtype: type_text(r.rtype),
+                ttl: r.ttl,
+                content: r.content.clone(),
+                managed_by: match r.managed_by {
+                    Managed::Admin => ManagedBy::Admin,
+                    Managed::Dhcp => ManagedBy::Dhcp,
+                },
+            })
+            .collect();
+        tx.add(&add).await.map_err(store_error)?;
+    }
+    if let Some((f, serial)) = &plan.soa {
+        // RFC 1982 lets a serial wrap; the store's never goes backwards.
+        if *serial < current {
+            return Err(Refusal::new(
+                ResponseCode::Refused,
+                format!("SOA serial {serial} wraps around {current}; the store's serial never goes back"),
+            ));
+        }
+        let soa = state::store_soa(f);
+        tx.set_soa(&soa, Some(*serial)).await.map_err(store_error)?;
+    }
+    Ok(())
+}
+
+/// Everything but the store: the prerequisites against `zone` (§3.2), the prescan (§3.4.1),
+/// the plan (§3.4.2) and the policy (§3.3) for an update of the zone `zone.origin` signed
+/// with `key`, in RFC 2136's order. `in_zone` says whether a name belongs to the zone.
+pub fn evaluate(
+    msg: &Message,
+    zone: &State,
+    policy: &ZonePolicy,
+    key: &Name,
+    in_zone: impl Fn(&Name) -> bool,
+) -> Result<Plan, Refusal> {
+    prereq::check(&msg.answers, zone, &in_zone)?;
+    section::prescan(&msg.authorities, &in_zone)?;
+    let managed_by = if grant::is_dhcp_key(policy, key) {
+        Managed::Dhcp
+    } else {
+        Managed::Admin
+    };
+    let plan = section::plan(zone, &msg.authorities, managed_by)?;
+    grant::authorize(policy, key, &msg.authorities, zone, &plan)?;
+    Ok(plan)
+}
