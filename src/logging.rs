@@ -59,6 +59,8 @@ fn targets_for(kea_name: &str) -> &'static [&'static str] {
         "kea-dhcp4" | "kea-dhcp6" => &["tern_dhcp", "tern_store", "tern", "tern_config"],
         "kea-dhcp-ddns" => &["tern_d2", "tern_ncr", "tern_store", "tern", "tern_config"],
         "kea-ctrl-agent" => &["tern_api"],
+        // The zone server has no Kea daemon: its loggers are named `tern-dns`.
+        "tern-dns" => &["tern_dns", "tern_store"],
         _ => &[
             "tern",
             "tern_config",

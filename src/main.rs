@@ -124,6 +124,22 @@ fn check(path: &Path, strict: bool) -> ExitCode {
     for d in &config.diagnostics {
         eprintln!("{} {d}", severity_word(d.severity));
     }
+    // The zone files that would seed zones: read as `tern serve` reads them.
+    let mut zone_errors = 0;
+    for z in config.dns.iter().flat_map(|d| &d.zones) {
+        if let Some(file) = &z.file {
+            if let Err(errors) = tern_dnsmsg::zonefile::read(file, &z.name) {
+                for e in &errors.0 {
+                    eprintln!("{e}");
+                }
+                zone_errors += errors.0.len();
+            }
+        }
+    }
+    if zone_errors > 0 {
+        eprintln!("{}: configuration check failed", path.display());
+        return ExitCode::FAILURE;
+    }
     let not_served = not_served_sections(&config);
     for section in &not_served {
         eprintln!("WARN  {}: {section}: {NOT_SERVED}", path.display());
@@ -154,7 +170,7 @@ pub(crate) fn not_served_sections(config: &Config) -> Vec<&'static str> {
     config
         .sections()
         .into_iter()
-        .filter(|s| matches!(*s, "Dhcp6" | "Dns"))
+        .filter(|s| matches!(*s, "Dhcp6"))
         .collect()
 }
 

@@ -27,13 +27,22 @@ struct Counters {
     dhcp4_on: Arc<AtomicBool>,
     d2: Arc<tern_d2::D2Stats>,
     d2_on: Arc<AtomicBool>,
+    dns: Arc<tern_dns::stats::Stats>,
+    dns_on: Arc<AtomicBool>,
 }
 
 impl Counters {
     fn sources(&self) -> Vec<tern_api::Snapshot> {
         let (d2, d2_on) = (self.d2.clone(), self.d2_on.clone());
         let (dhcp4, dhcp4_on) = (self.dhcp4.clone(), self.dhcp4_on.clone());
+        let (dns, dns_on) = (self.dns.clone(), self.dns_on.clone());
         vec![
+            Box::new(move || {
+                if !dns_on.load(Ordering::Relaxed) {
+                    return Vec::new();
+                }
+                dns.snapshot()
+            }),
             Box::new(move || {
                 if !d2_on.load(Ordering::Relaxed) {
                     return Vec::new();
@@ -58,12 +67,14 @@ impl Counters {
 struct Engines {
     dhcp4: bool,
     d2: bool,
+    dns: bool,
 }
 
 impl Engines {
     const ALL: Engines = Engines {
         dhcp4: true,
         d2: true,
+        dns: true,
     };
 }
 
@@ -78,6 +89,7 @@ pub enum Served {
 
 /// The running engines and the configuration they run.
 pub struct Services {
+    dns: Option<tern_dns::DnsHandle>,
     d2: Option<tern_d2::D2Handle>,
     dhcp4: Option<tern_dhcp::Dhcp4Handle>,
     api: Option<tern_api::ApiHandle>,
@@ -89,8 +101,9 @@ pub struct Services {
 }
 
 impl Services {
-    /// Starts what `config` asks for: d2 first (it drains the queue the DHCP engine
-    /// writes), then DHCPv4, then the API that reports on both. A part that cannot
+    /// Starts what `config` asks for: the zone server first (d2 may update its zones),
+    /// then d2 (it drains the queue the DHCP engine writes), then DHCPv4, then the API
+    /// that reports on them. A part that cannot
     /// start stops tern, as Kea refuses a config it cannot serve; what did start is
     /// stopped again before the error is returned.
     pub async fn start(
@@ -99,6 +112,7 @@ impl Services {
         reconfigure: tokio::sync::mpsc::Sender<ReconfigureRequest>,
     ) -> anyhow::Result<Self> {
         let mut s = Services {
+            dns: None,
             d2: None,
             dhcp4: None,
             api: None,
@@ -122,6 +136,16 @@ impl Services {
     }
 
     async fn start_engines(&mut self, config: &Config, which: Engines) -> anyhow::Result<()> {
+        if let Some(dns) = config.dns.as_ref().filter(|_| which.dns) {
+            let settings = tern_dns::service::settings(dns, config.ddns.as_ref())
+                .map_err(|e| anyhow::anyhow!("Dns: {e}"))?;
+            let handle =
+                tern_dns::service::start(settings, self.store.clone(), self.counters.dns.clone())
+                    .await
+                    .context("starting the zone server")?;
+            self.counters.dns_on.store(true, Ordering::Relaxed);
+            self.dns = Some(handle);
+        }
         if let Some(ddns) = config.ddns.as_ref().filter(|_| which.d2) {
             let options = tern_d2::D2Options {
                 stats: Some(self.counters.d2.clone()),
@@ -176,7 +200,7 @@ impl Services {
     }
 
     /// No new leases, then d2 finishes its in-flight DNS transactions (the rest stays
-    /// queued). The API is not touched.
+    /// queued), then the zone server stops. The API is not touched.
     async fn stop_engines(&mut self, which: Engines) {
         if let Some(dhcp4) = self.dhcp4.take_if(|_| which.dhcp4) {
             dhcp4.shutdown().await;
@@ -185,6 +209,11 @@ impl Services {
         if let Some(d2) = self.d2.take_if(|_| which.d2) {
             d2.shutdown().await;
             self.counters.d2_on.store(false, Ordering::Relaxed);
+        }
+        // Last: d2's in-flight updates may still be going to it.
+        if let Some(dns) = self.dns.take_if(|_| which.dns) {
+            dns.shutdown().await;
+            self.counters.dns_on.store(false, Ordering::Relaxed);
         }
     }
 
@@ -265,6 +294,8 @@ impl Services {
                 let which = Engines {
                     dhcp4: names.iter().any(|n| n == "Dhcp4"),
                     d2: names.iter().any(|n| n == "DhcpDdns"),
+                    // Its keys may be DhcpDdns's.
+                    dns: names.iter().any(|n| n == "Dns" || n == "DhcpDdns"),
                 };
                 self.apply(config, Some(json), which).await
             }
@@ -305,6 +336,10 @@ impl Services {
         }
         if let Some(d) = &config.ddns {
             tern_d2::D2Service::validate(d).map_err(|e| format!("DhcpDdns: {e}"))?;
+        }
+        if let Some(d) = &config.dns {
+            tern_dns::service::settings(d, config.ddns.as_ref())
+                .map_err(|e| format!("Dns: {e}"))?;
         }
         for d in &config.diagnostics {
             match d.severity {

@@ -348,6 +348,73 @@ impl OneBox {
         self.serve("tern.json", &config, None);
     }
 
+    /// `tern serve` as the whole appliance: Dhcp4, d2 and tern's own zone server (no BIND)
+    /// holding example.com and 2.0.192.in-addr.arpa from zone files, d2's key allowed to
+    /// update them.
+    fn start_tern_with_own_dns(&mut self) {
+        for (zone, records) in [
+            (
+                "example.com",
+                "ns IN A 127.0.0.1\nprinter IN A 192.0.2.10\n",
+            ),
+            ("2.0.192.in-addr.arpa", "10 IN PTR printer.example.com.\n"),
+        ] {
+            std::fs::write(
+                self.path(&format!("{zone}.zone")),
+                format!(
+                    "$TTL 300\n$ORIGIN {zone}.\n\
+                     @ IN SOA ns.example.com. hostmaster.example.com. 1 3600 600 86400 300\n\
+                     @ IN NS ns.example.com.\n{records}"
+                ),
+            )
+            .unwrap();
+        }
+        let dir = self.dir.path().display();
+        let config = format!(
+            r#"{{
+    "Dhcp4": {{
+        "interfaces-config": {{ "interfaces": [ "{srv_if}" ] }},
+        "valid-lifetime": 600, "renew-timer": 300, "rebind-timer": 500,
+        "ddns-send-updates": true,
+        "ddns-qualifying-suffix": "example.com.",
+        "ddns-replace-client-name": "never",
+        "dhcp-ddns": {{ "enable-updates": true, "server-ip": "127.0.0.1", "server-port": {D2_PORT} }},
+        "subnet4": [ {{
+            "id": 1,
+            "subnet": "192.0.2.0/24",
+            "pools": [ {{ "pool": "192.0.2.100 - 192.0.2.150" }} ],
+            "option-data": [ {{ "name": "routers", "data": "192.0.2.1" }} ]
+        }} ]
+    }},
+    "DhcpDdns": {{
+        "ip-address": "127.0.0.1",
+        "port": {D2_PORT},
+        "tsig-keys": [ {{ "name": "{KEY_NAME}", "algorithm": "HMAC-SHA256", "secret": "{KEY_SECRET}" }} ],
+        "forward-ddns": {{ "ddns-domains": [ {{
+            "name": "example.com.", "key-name": "{KEY_NAME}",
+            "dns-servers": [ {{ "ip-address": "127.0.0.1", "port": {DNS_PORT} }} ]
+        }} ] }},
+        "reverse-ddns": {{ "ddns-domains": [ {{
+            "name": "2.0.192.in-addr.arpa.", "key-name": "{KEY_NAME}",
+            "dns-servers": [ {{ "ip-address": "127.0.0.1", "port": {DNS_PORT} }} ]
+        }} ] }}
+    }},
+    "Dns": {{
+        "listen-on": [ {{ "ip-address": "127.0.0.1", "port": {DNS_PORT} }} ],
+        "zones": [
+            {{ "name": "example.com.", "file": "{dir}/example.com.zone",
+               "allow-update": [ {{ "key": "{KEY_NAME}", "grant": "zonesub", "types": [ "A", "AAAA", "DHCID" ] }} ] }},
+            {{ "name": "2.0.192.in-addr.arpa.", "file": "{dir}/2.0.192.in-addr.arpa.zone",
+               "allow-update": [ {{ "key": "{KEY_NAME}", "grant": "zonesub", "types": [ "PTR", "DHCID" ] }} ] }}
+        ]
+    }},
+    "Api": {{ "ip-address": "127.0.0.1", "port": {API_PORT} }}
+}}"#,
+            srv_if = self.srv_if
+        );
+        self.serve("tern.json", &config, None);
+    }
+
     /// Writes `config` to `file` and runs `tern serve` on it in the server namespace with
     /// the embedded PostgreSQL in a temp data dir, until it is ready. tern's log is its
     /// standard output, or `log_file` when the config's loggers write there.
@@ -801,6 +868,91 @@ fn one_box_client_name_reaches_dns_and_statistics() {
     assert!(status.success(), "tern exited with {status}");
     assert!(b.tern_log().contains("TERN_STOPPED"), "no TERN_STOPPED");
     eprintln!("one_box: done in {:?}", started.elapsed());
+}
+
+/// The time of day (seconds) of the first line of `log` at or after `after` that holds
+/// every one of `needles` (tern's lines start `YYYY-MM-DD HH:MM:SS.mmm`).
+fn log_time(log: &str, needles: &[&str], after: f64) -> Option<f64> {
+    log.lines().find_map(|l| {
+        let t = l.get(11..23)?;
+        let mut parts = t.split(':');
+        let (h, m, s) = (parts.next()?, parts.next()?, parts.next()?);
+        let secs = h.parse::<f64>().ok()? * 3600.0
+            + m.parse::<f64>().ok()? * 60.0
+            + s.parse::<f64>().ok()?;
+        (secs >= after && needles.iter().all(|n| l.contains(n))).then_some(secs)
+    })
+}
+
+/// The first answer `dig` gets for `name` `rtype` that `pred` accepts, polling every few
+/// milliseconds; how long it took.
+fn first_answer(
+    b: &OneBox,
+    name: &str,
+    rtype: &str,
+    pred: impl Fn(&[String]) -> bool,
+) -> (Vec<String>, Option<Duration>) {
+    let start = Instant::now();
+    let (v, ok) = b.dig_until(name, rtype, DNS_WAIT, pred);
+    (v, ok.then(|| start.elapsed()))
+}
+
+#[test]
+fn one_box_with_tern_s_own_zone_server() {
+    let mut b = OneBox::new();
+    b.start_tern_with_own_dns();
+    // The zone file's records answer right after start.
+    assert_eq!(b.dig("printer.example.com", "A"), ["192.0.2.10"]);
+    assert_eq!(
+        b.dig("10.2.0.192.in-addr.arpa", "PTR"),
+        ["printer.example.com."]
+    );
+
+    let ip = b
+        .dhclient_bind()
+        .unwrap_or_else(|out| panic!("dhclient got no lease: {out}"));
+    let (a, took) = first_answer(&b, FQDN, "A", |v| v == [ip.to_string()]);
+    let took =
+        took.unwrap_or_else(|| panic!("A {FQDN} is {a:?}, expected [{ip}]:\n{}", b.tern_log()));
+    eprintln!("one_box: A {FQDN} answered {took:?} after dhclient had its lease");
+    let (dhcid, ok) = b.dig_until(FQDN, "DHCID", DNS_WAIT, |v| !v.is_empty());
+    assert!(ok, "no DHCID at {FQDN}: {dhcid:?}");
+    let rev = reverse_name(ip);
+    let (ptr, ok) = b.dig_until(&rev, "PTR", DNS_WAIT, |v| v == [format!("{FQDN}.")]);
+    assert!(ok, "PTR {rev} is {ptr:?}, expected [{FQDN}.]");
+    // DHCPACK -> served, from tern's own log lines (millisecond timestamps): the lease and
+    // its NCR committed, d2's RFC 2136 updates applied in the store, and the new versions
+    // of both zones answering.
+    let log = b.tern_log();
+    let ack = log_time(
+        &log,
+        &["DHCP4_LEASE_ALLOC", &ip.to_string(), "allocated"],
+        0.0,
+    )
+    .unwrap_or_else(|| panic!("no DHCP4_LEASE_ALLOC for {ip}:\n{log}"));
+    let fwd = log_time(&log, &["DNS_ZONE_SERVING zone example.com."], ack);
+    let rev_t = log_time(&log, &["DNS_ZONE_SERVING zone 2.0.192.in-addr.arpa."], ack);
+    let (Some(fwd), Some(rev_t)) = (fwd, rev_t) else {
+        panic!("no new zone versions served after the lease:\n{log}");
+    };
+    let latency = fwd.max(rev_t) - ack;
+    eprintln!(
+        "one_box: DHCPACK -> A, DHCID and PTR served in {:.0} ms",
+        latency * 1e3
+    );
+    assert!(
+        latency < 0.050,
+        "names served {:.0} ms after the lease",
+        latency * 1e3
+    );
+
+    let out = b.dhclient_release();
+    let (a, ok) = b.dig_until(FQDN, "A", DNS_WAIT, |v| v.is_empty());
+    assert!(ok, "A {FQDN} still {a:?} after the release:\n{out}");
+    let (ptr, ok) = b.dig_until(&rev, "PTR", DNS_WAIT, |v| v.is_empty());
+    assert!(ok, "PTR {rev} still {ptr:?} after the release");
+    // The zone file's static record is untouched.
+    assert_eq!(b.dig("printer.example.com", "A"), ["192.0.2.10"]);
 }
 
 #[test]

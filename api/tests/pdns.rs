@@ -402,7 +402,7 @@ async fn reverse_zone_ptr() {
 }
 
 #[tokio::test]
-async fn zones_cannot_be_created_or_deleted() {
+async fn zones_held_elsewhere_are_not_created_or_deleted_new_ones_are_tern_s_own() {
     let e = start().await;
     let zones = "/api/v1/servers/localhost/zones";
     let (s, v) = call(
@@ -414,18 +414,32 @@ async fn zones_cannot_be_created_or_deleted() {
     .await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     assert_eq!(v["error"], "Domain 'example.com.' already exists");
+    // Any other zone is created on tern's own zone server (in the store).
     let (s, v) = call(
         &e.api.app,
         "POST",
         zones,
-        Some(json!({ "name": "new.example.", "kind": "Native", "nameservers": [] })),
+        Some(
+            json!({ "name": "New.Example", "kind": "master", "nameservers": ["ns1.new.example."] }),
+        ),
     )
     .await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    assert!(
-        v["error"].as_str().unwrap().contains("cannot create"),
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["name"], "new.example.", "{v}");
+    assert_eq!(v["kind"], "Master", "PowerDNS's spelling: {v}");
+    assert_eq!(v["rrsets"][0]["type"], "SOA", "{v}");
+    assert_eq!(
+        v["rrsets"][1]["records"][0]["content"], "ns1.new.example.",
         "{v}"
     );
+    let (s, v) = call(
+        &e.api.app,
+        "DELETE",
+        "/api/v1/servers/localhost/zones/new.example.",
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
     let (s, v) = call(&e.api.app, "DELETE", ZONE, None).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(e.named.dig("static.example.com", "A"), ["192.0.2.200"]);

@@ -281,6 +281,7 @@ fn build(text: &str, file_name: &str, file: PathBuf) -> Result<Config, ConfigErr
         Section::Dhcp4,
         Section::Dhcp6,
         Section::DhcpDdns,
+        Section::Dns,
         Section::Logging,
     ] {
         if let Some(m) = root

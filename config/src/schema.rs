@@ -1007,6 +1007,7 @@ pub(crate) static DNS: MapSchema = MapSchema {
             ("listen-on", StrOrMapList(&LISTEN_ON)),
             ("tsig-keys", MapList(&TSIG_KEY)),
             ("zones", StrOrMapList(&ZONE)),
+            ("loggers", MapList(&LOGGER)),
         ],
     ],
     open: false,

@@ -10,7 +10,11 @@ pub mod lookup;
 pub mod notify;
 pub mod policy;
 pub mod server;
+pub mod service;
 pub mod stats;
+pub mod sync;
 pub mod update;
 pub mod xfr;
 pub mod zone;
+
+pub use service::DnsHandle;

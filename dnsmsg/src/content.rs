@@ -26,7 +26,10 @@ pub fn record_type(s: &str) -> Option<RecordType> {
     let upper = s.to_ascii_uppercase();
     let t = if upper == "DHCID" {
         DHCID
-    } else if let Some(code) = upper.strip_prefix("TYPE").and_then(|c| c.parse::<u16>().ok()) {
+    } else if let Some(code) = upper
+        .strip_prefix("TYPE")
+        .and_then(|c| c.parse::<u16>().ok())
+    {
         RecordType::from(code)
     } else {
         let t = RecordType::from_str(&upper).ok()?;
@@ -113,7 +116,10 @@ fn unknown(code: RecordType, data: Vec<u8>) -> RData {
 fn generic(rtype: RecordType, text: &str) -> Result<Vec<u8>, String> {
     let mut words = text.split_whitespace();
     if words.next() != Some("\\#") {
-        return Err(format!("type {} is written \\# LENGTH HEX", type_name(rtype)));
+        return Err(format!(
+            "type {} is written \\# LENGTH HEX",
+            type_name(rtype)
+        ));
     }
     let len: usize = words
         .next()
@@ -124,7 +130,10 @@ fn generic(rtype: RecordType, text: &str) -> Result<Vec<u8>, String> {
         .decode(hex.as_bytes())
         .map_err(|e| format!("the data is not hex: {e}"))?;
     if data.len() != len {
-        return Err(format!("the length says {len} bytes, the data has {}", data.len()));
+        return Err(format!(
+            "the length says {len} bytes, the data has {}",
+            data.len()
+        ));
     }
     Ok(data)
 }

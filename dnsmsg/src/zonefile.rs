@@ -20,8 +20,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use hickory_proto::rr::{Name, RData, RecordType};
 use crate::content;
+use hickory_proto::rr::{Name, RData, RecordType};
 
 /// One record of a zone file (the SOA is apart: [`ZoneFile::soa`]).
 #[derive(Debug, Clone, PartialEq, Eq)]

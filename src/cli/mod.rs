@@ -1,4 +1,4 @@
-//! `tern host|lease|record`: the operator's CLI over tern's API (what the seed's
+//! `tern host|lease|record|zone`: the operator's CLI over tern's API (what the seed's
 //! kea_db_manager.py did with SQL, done through the API so it works against any appliance
 //! and goes through the same checks). Tables by default, `--json` for scripts.
 
@@ -6,6 +6,7 @@ mod hosts;
 mod http;
 mod records;
 mod table;
+mod zones;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -68,6 +69,13 @@ pub enum ApiCommand {
         #[command(flatten)]
         conn: Conn,
     },
+    /// DNS zones of tern's zone server, through the PowerDNS-compatible zones API.
+    Zone {
+        #[command(subcommand)]
+        action: zones::ZoneAction,
+        #[command(flatten)]
+        conn: Conn,
+    },
 }
 
 /// Runs one API command; errors are printed as `tern: …` with exit status 1.
@@ -104,6 +112,10 @@ async fn dispatch(cmd: ApiCommand) -> anyhow::Result<()> {
         ApiCommand::Record { action, conn } => {
             let out = Out { json: conn.json };
             records::record(&conn.client()?, out, action).await
+        }
+        ApiCommand::Zone { action, conn } => {
+            let out = Out { json: conn.json };
+            zones::zone(&conn.client()?, out, action).await
         }
     }
 }

@@ -30,6 +30,9 @@ pub enum PdnsError {
     /// The zone's server did not answer (504).
     #[error("{0}")]
     GatewayTimeout(String),
+    /// tern's own store failed (500).
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl PdnsError {
@@ -43,6 +46,7 @@ impl PdnsError {
             PdnsError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             PdnsError::BadGateway(_) => StatusCode::BAD_GATEWAY,
             PdnsError::GatewayTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
+            PdnsError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }

@@ -3,23 +3,25 @@
 //! zones listed, read (with rrsets) and PATCHed by RRset, `PUT …/notify`; errors as
 //! `{"error": "…"}` with PowerDNS's statuses.
 //!
-//! The zones are those of the `DhcpDdns` section, held by another server ([`zones`]):
-//! reads are a TSIG-signed AXFR, a PATCH is one TSIG-signed RFC 2136 UPDATE (all of its
-//! RRsets or none). tern cannot create or delete zones on that server, so `POST zones` and
-//! `DELETE zone` say so (409 for a zone already configured, 422 otherwise); zones of
-//! tern's own zone server are a later feature.
+//! Two kinds of zones: those of tern's own zone server ([`local`], in the store: created,
+//! read, changed and deleted there), and those of the `DhcpDdns` section held by another
+//! server ([`zones`]: reads are a TSIG-signed AXFR, a PATCH is one TSIG-signed RFC 2136
+//! UPDATE, all of its RRsets or none; tern cannot create or delete zones there). A zone in
+//! the store is served as tern's own, also when DhcpDdns names it (the one-box setup,
+//! where d2 updates tern's own server). `POST zones` creates zones of tern's own server.
 
 pub use tern_dnsmsg::content;
 mod error;
+pub mod local;
 pub mod zones;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use axum::{Extension, Json, Router};
 use hickory_proto::rr::{Name, Record, RecordType};
@@ -66,6 +68,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(
             "/api/v1/servers/{server_id}/zones/{zone_id}/notify",
             put(notify),
+        )
+        .route(
+            "/api/v1/servers/{server_id}/zones/{zone_id}/export",
+            get(export_zone),
         )
         .layer(Extension(Version(version)))
 }
@@ -129,25 +135,37 @@ fn zone_object(z: &RemoteZone, serial: u32) -> Value {
 }
 
 async fn list_zones(
+    State(st): State<AppState>,
     Path(server_id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
     Shared(zones): Shared,
 ) -> Result<Json<Value>, PdnsError> {
     check_server(&server_id)?;
-    let filter = q
-        .get("zone")
-        .map(|z| zones.find(z).map(|z| z.name.clone()).ok());
-    let list: Vec<Value> = zones
-        .zones
+    let wanted = match q.get("zone") {
+        Some(z) => Some(absolute(z).map_err(PdnsError::Unprocessable)?),
+        None => None,
+    };
+    let own = local::list(&st.ctx.store).await?;
+    let is_own = |n: &Name| own.iter().any(|z| z.name == n.to_ascii());
+    let mut list: Vec<Value> = own
         .iter()
-        .filter(|z| filter.as_ref().is_none_or(|f| f.as_ref() == Some(&z.name)))
-        // The serial would cost a query per zone; GET of the zone has it.
-        .map(|z| zone_object(z, 0))
+        .filter(|z| wanted.as_ref().is_none_or(|w| w.to_ascii() == z.name))
+        .map(local::zone_object)
         .collect();
+    list.extend(
+        zones
+            .zones
+            .iter()
+            .filter(|z| !is_own(&z.name))
+            .filter(|z| wanted.as_ref().is_none_or(|w| *w == z.name))
+            // The serial would cost a transfer per zone; GET of the zone has it.
+            .map(|z| zone_object(z, 0)),
+    );
     Ok(Json(Value::Array(list)))
 }
 
 async fn create_zone(
+    State(st): State<AppState>,
     Path(server_id): Path<String>,
     Shared(zones): Shared,
     body: Bytes,
@@ -158,23 +176,30 @@ async fn create_zone(
         .get("name")
         .and_then(Value::as_str)
         .ok_or_else(|| PdnsError::Unprocessable("Domain name is missing".into()))?;
-    if zones.find(name).is_ok() {
+    if zones.find(name).is_ok() && local::find(&st.ctx.store, name).await?.is_none() {
         return Err(PdnsError::Conflict(format!(
             "Domain '{name}' already exists"
         )));
     }
-    Err(PdnsError::Unprocessable(format!(
-        "tern cannot create zone '{name}': its zones are held by the DNS servers of DhcpDdns \
-         (create the zone there and add it to forward-ddns or reverse-ddns); zones served by \
-         tern itself are a later feature"
-    )))
+    let created = local::create(&st.ctx.store, &v, |apex, list| {
+        list.iter()
+            .map(|r| parse_rrset(apex, Holder::Own, r))
+            .collect()
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
 async fn delete_zone(
+    State(st): State<AppState>,
     Path((server_id, zone_id)): Path<(String, String)>,
     Shared(zones): Shared,
 ) -> Result<Response, PdnsError> {
     check_server(&server_id)?;
+    if let Some(own) = local::find(&st.ctx.store, &zone_id).await? {
+        local::delete(&st.ctx.store, &own).await?;
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
     let z = zones.find(&zone_id)?;
     Err(PdnsError::Unprocessable(format!(
         "tern cannot delete zone '{}': it is held by another DNS server; remove it there and \
@@ -184,24 +209,56 @@ async fn delete_zone(
 }
 
 async fn notify(
+    State(st): State<AppState>,
     Path((server_id, zone_id)): Path<(String, String)>,
     Shared(zones): Shared,
 ) -> Result<Json<Value>, PdnsError> {
     check_server(&server_id)?;
-    zones.find(&zone_id)?;
+    // tern's own zone server sends NOTIFY after every change by itself.
+    if local::find(&st.ctx.store, &zone_id).await?.is_none() {
+        zones.find(&zone_id)?;
+    }
     // The primary sends NOTIFY to its secondaries itself after each UPDATE.
     Ok(Json(json!({ "result": "Notification queued" })))
 }
 
+async fn export_zone(
+    State(st): State<AppState>,
+    Path((server_id, zone_id)): Path<(String, String)>,
+) -> Result<Response, PdnsError> {
+    check_server(&server_id)?;
+    let own = local::find(&st.ctx.store, &zone_id)
+        .await?
+        .ok_or_else(|| PdnsError::NotFound(format!("Could not find domain '{zone_id}'")))?;
+    let text = local::export(&st.ctx.store, &own).await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "text/plain")], text).into_response())
+}
+
 async fn get_zone(
+    State(st): State<AppState>,
     Path((server_id, zone_id)): Path<(String, String)>,
     Query(q): Query<HashMap<String, String>>,
     Shared(zones): Shared,
 ) -> Result<Json<Value>, PdnsError> {
     check_server(&server_id)?;
-    let z = zones.find(&zone_id)?;
-    let records = zones.transfer(z).await?;
-    let mut out = zone_object(z, tern_dnsmsg::axfr::serial(&records).unwrap_or(0));
+    let (mut out, sets) = match local::find(&st.ctx.store, &zone_id).await? {
+        Some(own) => {
+            let mut full = local::zone_with_rrsets(&st.ctx.store, &own).await?;
+            let sets = full["rrsets"].take();
+            (full, sets.as_array().cloned().unwrap_or_default())
+        }
+        None => {
+            let z = zones.find(&zone_id)?;
+            let records = zones.transfer(z).await?;
+            (
+                zone_object(z, tern_dnsmsg::axfr::serial(&records).unwrap_or(0)),
+                rrsets(&records),
+            )
+        }
+    };
+    if let Value::Object(m) = &mut out {
+        m.remove("rrsets");
+    }
     if q.get("rrsets").map(String::as_str) == Some("false") {
         return Ok(Json(out));
     }
@@ -210,7 +267,7 @@ async fn get_zone(
         None => None,
     };
     let only_type = q.get("rrset_type").map(|t| t.to_ascii_uppercase());
-    let rrsets: Vec<Value> = rrsets(&records)
+    let rrsets: Vec<Value> = sets
         .into_iter()
         .filter(|r| only_name.as_ref().is_none_or(|n| r["name"] == n.to_ascii()))
         .filter(|r| only_type.as_ref().is_none_or(|t| r["type"] == *t))
@@ -250,20 +307,32 @@ fn absolute(text: &str) -> Result<Name, String> {
 }
 
 async fn patch_zone(
+    State(st): State<AppState>,
     Path((server_id, zone_id)): Path<(String, String)>,
     Shared(zones): Shared,
     body: Bytes,
 ) -> Result<StatusCode, PdnsError> {
     check_server(&server_id)?;
-    let z = zones.find(&zone_id)?;
+    let own = local::find(&st.ctx.store, &zone_id).await?;
     let v = json_body(&body)?;
     let list = v
         .get("rrsets")
         .and_then(Value::as_array)
         .ok_or_else(|| PdnsError::Unprocessable("No rrsets given in the request".into()))?;
+    if let Some(own) = own {
+        let apex = absolute(&own.name).map_err(PdnsError::Unprocessable)?;
+        let changes = list
+            .iter()
+            .map(|r| parse_rrset(&apex, Holder::Own, r))
+            .collect::<Result<Vec<_>, _>>()?;
+        cname_rules(&changes)?;
+        local::patch(&st.ctx.store, &own, &changes).await?;
+        return Ok(StatusCode::NO_CONTENT);
+    }
+    let z = zones.find(&zone_id)?;
     let mut changes = list
         .iter()
-        .map(|r| parse_rrset(z, r))
+        .map(|r| parse_rrset(&z.name, Holder::Elsewhere, r))
         .collect::<Result<Vec<_>, _>>()?;
     let no_cname_at = cname_rules(&changes)?;
     let apex_ns = |c: &RrsetChange| rrset_of(c) == (&z.name, RecordType::NS);
@@ -316,8 +385,27 @@ async fn patch_zone(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// One element of `rrsets` as a change, checked as PowerDNS checks it.
-fn parse_rrset(zone: &RemoteZone, r: &Value) -> Result<RrsetChange, PdnsError> {
+/// Who holds the zone a change is for: what cannot be kept differs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Holder {
+    /// tern's own zone server.
+    Own,
+    /// Another DNS server (DhcpDdns).
+    Elsewhere,
+}
+
+impl Holder {
+    fn where_(self) -> &'static str {
+        match self {
+            Holder::Own => "tern's zone server",
+            Holder::Elsewhere => "a zone held by another DNS server",
+        }
+    }
+}
+
+/// One element of `rrsets` as a change for the zone at `apex`, checked as PowerDNS checks
+/// it.
+fn parse_rrset(apex: &Name, holder: Holder, r: &Value) -> Result<RrsetChange, PdnsError> {
     let bad = PdnsError::Unprocessable;
     let field = |k: &str| r.get(k).filter(|v| !v.is_null());
     let name_text = field("name")
@@ -330,7 +418,7 @@ fn parse_rrset(zone: &RemoteZone, r: &Value) -> Result<RrsetChange, PdnsError> {
     let rtype =
         content::record_type(type_text).ok_or_else(|| bad(format!("{what}: unknown type")))?;
     let name = absolute(name_text).map_err(|e| bad(format!("{what}: {e}")))?;
-    if !zone.name.zone_of(&name) {
+    if !apex.zone_of(&name) {
         return Err(bad(format!("{what}: Name is out of zone")));
     }
     if field("comments")
@@ -338,7 +426,8 @@ fn parse_rrset(zone: &RemoteZone, r: &Value) -> Result<RrsetChange, PdnsError> {
         .is_some_and(|c| !c.is_empty())
     {
         return Err(bad(format!(
-            "{what}: comments cannot be kept in a zone held by another DNS server"
+            "{what}: comments cannot be kept in {}",
+            holder.where_()
         )));
     }
     let changetype = field("changetype")
@@ -373,7 +462,8 @@ fn parse_rrset(zone: &RemoteZone, r: &Value) -> Result<RrsetChange, PdnsError> {
                     .ok_or_else(|| bad(format!("{what}: a record without content")))?;
                 if rec.get("disabled").and_then(Value::as_bool) == Some(true) {
                     return Err(bad(format!(
-                        "Record {name_text}/{type_text} '{text}': disabled records cannot be kept in a zone held by another DNS server"
+                        "Record {name_text}/{type_text} '{text}': disabled records cannot be kept in {}",
+                        holder.where_()
                     )));
                 }
                 let d = content::parse(rtype, text)

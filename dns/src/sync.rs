@@ -1,0 +1,220 @@
+//! Keeps the in-memory copies current with the store.
+//!
+//! At start every zone in `tern.dns_zone` is loaded (one consistent snapshot each). Then
+//! the follower listens on `tern_dns`: a `changed <id> <serial>` notification (sent at
+//! commit by the store's trigger, whoever wrote — tern, another appliance, plain SQL) makes
+//! it read the journal entries since the serial it serves and install the next version,
+//! built from the current one in O(changes); a zone created or deleted is added or
+//! dropped; after a lost connection everything is loaded again. Queries never wait for
+//! any of this: they keep reading the previous version until the new one is swapped in.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sqlx::PgPool;
+use tern_store::zone::{self as store_zone, JournalOp, ZoneEvent, ZoneWatcher};
+use tern_store::Store;
+use tracing::{debug, info, warn};
+
+use crate::handler::Handler;
+use crate::zone::{Op, SoaFields, Zone, ZoneError};
+
+/// A zone could not be read from the store.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// The store failed.
+    #[error("reading zones from the store: {0}")]
+    Store(#[from] tern_store::Error),
+    /// The zone's own fields are unusable.
+    #[error(transparent)]
+    Zone(#[from] ZoneError),
+}
+
+fn soa_of(z: &store_zone::Zone) -> SoaFields {
+    SoaFields {
+        ttl: z.soa.ttl,
+        mname: z.soa.mname.clone(),
+        rname: z.soa.rname.clone(),
+        refresh: z.soa.refresh,
+        retry: z.soa.retry,
+        expire: z.soa.expire,
+        minimum: z.soa.minimum,
+    }
+}
+
+/// Reads zone `id` whole from the store; `None` if it is gone.
+pub async fn load(pool: &PgPool, id: i64) -> Result<Option<Zone>, SyncError> {
+    let Some((row, records)) = store_zone::snapshot(pool, id).await? else {
+        return Ok(None);
+    };
+    let (zone, rejected) = Zone::build(
+        row.id,
+        &row.name,
+        row.serial,
+        soa_of(&row),
+        records
+            .iter()
+            .map(|r| (r.name.as_str(), r.rtype.as_str(), r.ttl, r.content.as_str())),
+    )?;
+    for r in &rejected {
+        warn!(
+            "DNS_RECORD_SKIPPED zone {}: {} {} not served: {}",
+            row.name, r.name, r.rtype, r.reason
+        );
+    }
+    Ok(Some(zone))
+}
+
+/// Loads every zone of the store into the handler's catalog (replacing what it served).
+pub async fn load_all(handler: &Handler, pool: &PgPool) -> Result<usize, SyncError> {
+    let started = Instant::now();
+    let mut zones = Vec::new();
+    for z in store_zone::list(pool).await? {
+        if let Some(zone) = load(pool, z.id).await? {
+            info!(
+                "DNS_ZONE_LOADED zone {} serial {} ({} records) loaded",
+                zone.origin(),
+                zone.serial(),
+                zone.len()
+            );
+            zones.push(zone);
+        }
+    }
+    let n = zones.len();
+    handler.catalog.replace_all(zones);
+    info!(
+        "DNS_ZONES_LOADED {n} zones loaded in {} ms",
+        started.elapsed().as_millis()
+    );
+    Ok(n)
+}
+
+/// Brings zone `id` to what the store holds now: by its journal when the version served is
+/// still covered, else whole.
+pub async fn refresh(handler: &Handler, pool: &PgPool, id: i64) -> Result<(), SyncError> {
+    let Some(current) = handler.catalog.by_id(id) else {
+        return install_whole(handler, pool, id).await;
+    };
+    let Some(row) = store_zone::get_by_id(pool, id).await? else {
+        drop_zone(handler, id);
+        return Ok(());
+    };
+    if row.serial == current.serial() && soa_of(&row) == *current.soa_fields() {
+        return Ok(()); // a notification for a version we already serve
+    }
+    let Some(entries) = store_zone::journal_since(pool, id, current.serial()).await? else {
+        return install_whole(handler, pool, id).await;
+    };
+    // The journal may already hold versions newer than the row read above: serve the
+    // newest serial the entries name, so nothing is applied twice.
+    let serial = entries
+        .iter()
+        .map(|e| e.serial)
+        .max()
+        .unwrap_or(row.serial)
+        .max(row.serial);
+    let (next, rejected) = current.apply(
+        serial,
+        soa_of(&row),
+        entries.iter().map(|e| {
+            let op = match e.op {
+                JournalOp::Delete => Op::Delete,
+                JournalOp::Add => Op::Add,
+            };
+            (
+                op,
+                e.name.as_str(),
+                e.rtype.as_str(),
+                e.ttl,
+                e.content.as_str(),
+            )
+        }),
+    )?;
+    for r in &rejected {
+        debug!(
+            "DNS_RECORD_SKIPPED zone {}: {} {} not served: {}",
+            row.name, r.name, r.rtype, r.reason
+        );
+    }
+    install(handler, next, entries.len());
+    Ok(())
+}
+
+async fn install_whole(handler: &Handler, pool: &PgPool, id: i64) -> Result<(), SyncError> {
+    match load(pool, id).await? {
+        Some(zone) => {
+            let n = zone.len();
+            install(handler, zone, n);
+        }
+        None => drop_zone(handler, id),
+    }
+    Ok(())
+}
+
+fn install(handler: &Handler, zone: Zone, changes: usize) {
+    info!(
+        "DNS_ZONE_SERVING zone {} serial {} now served ({changes} changes)",
+        zone.origin(),
+        zone.serial()
+    );
+    let origin = zone.origin().clone();
+    handler.catalog.insert(zone);
+    if let Some(z) = handler.catalog.get(&origin) {
+        handler.notifier.zone_changed(&z);
+    }
+}
+
+fn drop_zone(handler: &Handler, id: i64) {
+    if let Some(origin) = handler.catalog.remove(id) {
+        info!("DNS_ZONE_REMOVED zone {origin} no longer served");
+    }
+}
+
+/// Follows the store's zone notifications until the task is dropped. `watcher` is one
+/// opened before the zones were first loaded (so nothing committed in between is missed);
+/// a new one is opened, and everything reloaded, whenever the connection is lost.
+pub async fn follow(handler: Arc<Handler>, store: Store, watcher: ZoneWatcher) {
+    let pool = store.pool().clone();
+    let mut first = Some(watcher);
+    loop {
+        let mut watcher = match first.take() {
+            Some(w) => w,
+            None => match store.watch_zones().await {
+                Ok(w) => {
+                    // Whatever changed while we were not listening is picked up here.
+                    if let Err(e) = load_all(&handler, &pool).await {
+                        warn!("DNS_SYNC_FAILED {e}");
+                    }
+                    w
+                }
+                Err(e) => {
+                    warn!("DNS_SYNC_FAILED cannot listen for zone changes: {e}; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            },
+        };
+        loop {
+            let event = match watcher.recv().await {
+                Ok(ev) => ev,
+                Err(e) => {
+                    warn!("DNS_SYNC_FAILED zone notifications lost: {e}; reconnecting");
+                    break;
+                }
+            };
+            let result = match event {
+                ZoneEvent::Changed { zone_id, .. } | ZoneEvent::Created { zone_id } => {
+                    refresh(&handler, &pool, zone_id).await
+                }
+                ZoneEvent::Deleted { zone_id } => {
+                    drop_zone(&handler, zone_id);
+                    Ok(())
+                }
+                ZoneEvent::Resync => load_all(&handler, &pool).await.map(|_| ()),
+            };
+            if let Err(e) = result {
+                warn!("DNS_SYNC_FAILED {e}");
+            }
+        }
+    }
+}
