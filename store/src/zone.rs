@@ -103,7 +103,7 @@ impl FromStr for ZoneKind {
             "native" => Ok(ZoneKind::Native),
             "master" | "primary" => Ok(ZoneKind::Master),
             "slave" | "secondary" => Ok(ZoneKind::Slave),
-            _ => Err(Error::Decode(format!("unknown zone kind {s:?}"))),
+            _ => Err(Error::UnknownValue(format!("unknown zone kind {s:?}"))),
         }
     }
 }
@@ -145,7 +145,7 @@ impl FromStr for SerialRule {
             "DEFAULT" => Ok(SerialRule::Default),
             "INCREASE" => Ok(SerialRule::Increase),
             "EPOCH" => Ok(SerialRule::Epoch),
-            _ => Err(Error::Decode(format!("unknown soa_edit_api {s:?}"))),
+            _ => Err(Error::UnknownValue(format!("unknown soa_edit_api {s:?}"))),
         }
     }
 }
@@ -182,7 +182,7 @@ impl FromStr for ManagedBy {
         match s {
             "admin" => Ok(ManagedBy::Admin),
             "dhcp" => Ok(ManagedBy::Dhcp),
-            _ => Err(Error::Decode(format!("unknown managed_by {s:?}"))),
+            _ => Err(Error::UnknownValue(format!("unknown managed_by {s:?}"))),
         }
     }
 }
@@ -356,6 +356,11 @@ fn db_error(e: sqlx::Error) -> Error {
     Error::Database(e)
 }
 
+/// A column value that does not parse: written by other SQL.
+fn unreadable(e: Error) -> Error {
+    Error::Decode(e.to_string())
+}
+
 fn u32_of(v: i64, what: &str) -> Result<u32> {
     u32::try_from(v).map_err(|_| Error::Decode(format!("{what} {v} is not a 32-bit value")))
 }
@@ -387,8 +392,8 @@ impl TryFrom<ZoneRow> for Zone {
         let serial = u32_of(r.serial, "serial")?;
         Ok(Zone {
             id: r.id,
-            kind: r.kind.parse()?,
-            soa_edit_api: r.soa_edit_api.parse()?,
+            kind: r.kind.parse().map_err(unreadable)?,
+            soa_edit_api: r.soa_edit_api.parse().map_err(unreadable)?,
             account: r.account,
             serial,
             soa: Soa {
@@ -426,7 +431,7 @@ impl TryFrom<RecordRow> for Record {
         Ok(Record {
             id: r.id,
             ttl: u32_of(r.ttl.into(), "TTL")?,
-            managed_by: r.managed_by.parse()?,
+            managed_by: r.managed_by.parse().map_err(unreadable)?,
             name: r.name,
             rtype: r.rtype,
             content: r.content,
