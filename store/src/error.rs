@@ -89,6 +89,10 @@ pub enum Error {
     #[error("refused by the zone rules: {0}")]
     ZoneRule(String),
 
+    /// A zone kind, serial rule or `managed_by` value that is none of the known ones.
+    #[error("{0}")]
+    UnknownValue(String),
+
     /// The zone watcher's task ended.
     #[error("the zone watcher stopped")]
     WatcherStopped,

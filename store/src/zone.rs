@@ -29,6 +29,9 @@ pub const DNS_CHANNEL: &str = "tern_dns";
 /// Rows written per INSERT statement when many are added at once.
 const INSERT_CHUNK: usize = 5000;
 
+/// A zone created with at least this many records has the record table analysed.
+const ANALYZE_AFTER: usize = 10_000;
+
 /// A zone as the store holds it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Zone {
@@ -100,7 +103,7 @@ impl FromStr for ZoneKind {
             "native" => Ok(ZoneKind::Native),
             "master" | "primary" => Ok(ZoneKind::Master),
             "slave" | "secondary" => Ok(ZoneKind::Slave),
-            _ => Err(Error::Decode(format!("unknown zone kind {s:?}"))),
+            _ => Err(Error::UnknownValue(format!("unknown zone kind {s:?}"))),
         }
     }
 }
@@ -142,7 +145,7 @@ impl FromStr for SerialRule {
             "DEFAULT" => Ok(SerialRule::Default),
             "INCREASE" => Ok(SerialRule::Increase),
             "EPOCH" => Ok(SerialRule::Epoch),
-            _ => Err(Error::Decode(format!("unknown soa_edit_api {s:?}"))),
+            _ => Err(Error::UnknownValue(format!("unknown soa_edit_api {s:?}"))),
         }
     }
 }
@@ -179,7 +182,7 @@ impl FromStr for ManagedBy {
         match s {
             "admin" => Ok(ManagedBy::Admin),
             "dhcp" => Ok(ManagedBy::Dhcp),
-            _ => Err(Error::Decode(format!("unknown managed_by {s:?}"))),
+            _ => Err(Error::UnknownValue(format!("unknown managed_by {s:?}"))),
         }
     }
 }
@@ -353,6 +356,11 @@ fn db_error(e: sqlx::Error) -> Error {
     Error::Database(e)
 }
 
+/// A column value that does not parse: written by other SQL.
+fn unreadable(e: Error) -> Error {
+    Error::Decode(e.to_string())
+}
+
 fn u32_of(v: i64, what: &str) -> Result<u32> {
     u32::try_from(v).map_err(|_| Error::Decode(format!("{what} {v} is not a 32-bit value")))
 }
@@ -384,8 +392,8 @@ impl TryFrom<ZoneRow> for Zone {
         let serial = u32_of(r.serial, "serial")?;
         Ok(Zone {
             id: r.id,
-            kind: r.kind.parse()?,
-            soa_edit_api: r.soa_edit_api.parse()?,
+            kind: r.kind.parse().map_err(unreadable)?,
+            soa_edit_api: r.soa_edit_api.parse().map_err(unreadable)?,
             account: r.account,
             serial,
             soa: Soa {
@@ -423,7 +431,7 @@ impl TryFrom<RecordRow> for Record {
         Ok(Record {
             id: r.id,
             ttl: u32_of(r.ttl.into(), "TTL")?,
-            managed_by: r.managed_by.parse()?,
+            managed_by: r.managed_by.parse().map_err(unreadable)?,
             name: r.name,
             rtype: r.rtype,
             content: r.content,
@@ -570,6 +578,10 @@ pub async fn create(pool: &PgPool, z: &NewZone) -> Result<Zone> {
         .await?
         .ok_or_else(|| Error::ZoneNotFound(name))?;
     tx.commit().await?;
+    if z.records.len() >= ANALYZE_AFTER {
+        // Plans made while the table was small would scan it whole.
+        sqlx::query("ANALYZE tern.dns_record").execute(pool).await?;
+    }
     Ok(zone)
 }
 
@@ -625,9 +637,13 @@ pub async fn snapshot(pool: &PgPool, id: i64) -> Result<Option<(Zone, Vec<Record
     let Some(zone) = zone_by_id(&mut tx, id, false).await? else {
         return Ok(None);
     };
+    // A large zone's sort fits in memory then (4 MB by default: a merge on disk).
+    sqlx::query("SET LOCAL work_mem = '256MB'")
+        .execute(&mut *tx)
+        .await?;
     let records = sqlx::query_as::<_, RecordRow>(
         "SELECT id, name, type, ttl, content, managed_by FROM tern.dns_record
-          WHERE zone_id = $1 ORDER BY lower(name), type, md5(content)",
+          WHERE zone_id = $1 ORDER BY lower(name), type",
     )
     .bind(id)
     .fetch_all(&mut *tx)
