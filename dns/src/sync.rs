@@ -95,24 +95,15 @@ pub async fn refresh(handler: &Handler, pool: &PgPool, id: i64) -> Result<(), Sy
     let Some(current) = handler.catalog.by_id(id) else {
         return install_whole(handler, pool, id).await;
     };
-    let Some(row) = store_zone::get_by_id(pool, id).await? else {
-        drop_zone(handler, id);
-        return Ok(());
+    // One consistent read: the zone's row and the journal since the version served.
+    let Some((row, entries)) = store_zone::changes_since(pool, id, current.serial()).await? else {
+        // The zone is gone, or the journal no longer reaches back that far.
+        return install_whole(handler, pool, id).await;
     };
     if row.serial == current.serial() && soa_of(&row) == *current.soa_fields() {
         return Ok(()); // a notification for a version we already serve
     }
-    let Some(entries) = store_zone::journal_since(pool, id, current.serial()).await? else {
-        return install_whole(handler, pool, id).await;
-    };
-    // The journal may already hold versions newer than the row read above: serve the
-    // newest serial the entries name, so nothing is applied twice.
-    let serial = entries
-        .iter()
-        .map(|e| e.serial)
-        .max()
-        .unwrap_or(row.serial)
-        .max(row.serial);
+    let serial = row.serial;
     let (next, rejected) = current.apply(
         serial,
         soa_of(&row),

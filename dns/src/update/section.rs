@@ -205,7 +205,7 @@ fn add(work: &mut Vec<Work>, rr: &Record, managed_by: Managed) -> Result<(), Ref
 /// A record the store and the in-memory zone can hold: a type the content format knows,
 /// and content that reads back as the same data.
 fn storable(t: RecordType, data: &RData) -> Result<(), String> {
-    if content::record_type(&t.to_string()).is_none() {
+    if content::record_type(&content::type_name(t)).is_none() {
         return Err(format!("type {t} cannot be stored"));
     }
     let text = content::render(data);

@@ -1,8 +1,6 @@
 //! The records an UPDATE is judged against: every record at the names its prerequisite and
 //! update sections touch, read in the update's transaction, and the zone's SOA. Pure.
 
-use std::str::FromStr;
-
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::rdata::SOA;
 use hickory_proto::rr::{Name, RData, RecordType};
@@ -208,21 +206,15 @@ pub fn soa_rdata(serial: u32, soa: &SoaFields) -> Result<RData, Refusal> {
     )))
 }
 
-/// A type as the store writes it (`A`, `TXT`, `TYPE65534`, RFC 3597 §5).
+/// A type as the store writes it (`A`, `DHCID`, `TYPE65534`, RFC 3597 §5).
 pub fn type_of(text: &str) -> Option<RecordType> {
-    let upper = text.to_ascii_uppercase();
-    match upper.strip_prefix("TYPE").map(str::parse::<u16>) {
-        Some(Ok(code)) => Some(RecordType::from(code)),
-        _ => RecordType::from_str(&upper).ok(),
-    }
+    content::record_type(text)
 }
 
-/// The store's text for a type: its mnemonic, or `TYPEnnn` for one hickory has no name for.
+/// The store's text for a type: its mnemonic, `DHCID`, or `TYPEnnn` for one hickory has no
+/// name for.
 pub fn type_text(t: RecordType) -> String {
-    match t {
-        RecordType::Unknown(code) => format!("TYPE{code}"),
-        t => t.to_string(),
-    }
+    content::type_name(t)
 }
 
 /// `s` as an absolute name.
