@@ -446,6 +446,14 @@ impl Reader<'_> {
                 format!("unknown record type \"{}\"", rtype_token.text),
             );
         };
+        if rtype == RecordType::ANAME {
+            // A draft type BIND does not know: an exported zone could not be loaded.
+            return self.error_at(
+                file,
+                rtype_token,
+                "ANAME is not a standard record type (BIND refuses it): use CNAME or A/AAAA",
+            );
+        }
         let rdata: Vec<&Token> = tokens.collect();
         let data_at = rdata.first().copied().unwrap_or(rtype_token);
         let text = match rdata_text(rtype, &rdata, &state.origin) {
@@ -458,6 +466,16 @@ impl Reader<'_> {
                 return self.error_at(file, data_at, format!("bad {rtype} record: {msg}"));
             }
         };
+        let rendered = content::render(&data);
+        if !rendered.is_ascii() {
+            // hickory writes xn-- names inside some RDATA (SVCB, HTTPS, NAPTR) in Unicode,
+            // which would not read back: refused rather than changed.
+            return self.error_at(
+                file,
+                data_at,
+                format!("bad {rtype} record: a punycode (xn--) name here is not supported yet"),
+            );
+        }
         if let Some(v) = ttl {
             self.last_ttl = Some(v);
         }
@@ -485,7 +503,7 @@ impl Reader<'_> {
                 name: owner_text,
                 rtype: rtype.to_string(),
                 ttl,
-                content: content::render(&data),
+                content: rendered,
             },
             key: owner,
             at,
@@ -1160,6 +1178,15 @@ mod tests {
                 "z.zone:4:3: class CH is not served: only IN",
                 "z.zone:5:3: TTL \"99999999999\" is more than 2147483647 seconds (RFC 2181 §8)",
                 "z.zone:6:1: $GENERATE is not supported: list the records",
+            ]
+        );
+        assert_eq!(
+            errors(&format!(
+                "{HEAD}a ANAME www\nb HTTPS 1 xn--bcher-kva.example. alpn=h2\n"
+            )),
+            [
+                "z.zone:4:3: ANAME is not a standard record type (BIND refuses it): use CNAME or A/AAAA",
+                "z.zone:5:9: bad HTTPS record: a punycode (xn--) name here is not supported yet",
             ]
         );
         assert_eq!(
