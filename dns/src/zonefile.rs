@@ -1117,6 +1117,19 @@ mod tests {
         assert_eq!(rec(&z, "h1.lan.example.com.", "A").len(), 1);
         assert_eq!(rec(&z, "h1.lan.example.com.", "TXT").len(), 1);
         assert_eq!(rec(&z, "after.example.com.", "A").len(), 1);
+        // A file including itself stops at the depth limit.
+        let looping = |_: &Path| -> std::io::Result<String> { Ok("$INCLUDE loop.inc\n".into()) };
+        let e = parse(
+            &format!("{HEAD}$INCLUDE loop.inc\n"),
+            Path::new("/zones/z"),
+            "example.com.",
+            &looping,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "/zones/loop.inc:1:1: $INCLUDE nested deeper than 8 (a cycle?)"
+        );
         // An error inside the included file names that file.
         let load_bad = |_: &Path| -> std::io::Result<String> { Ok("\nx A 1.2.3\n".into()) };
         let e = parse(
