@@ -104,7 +104,7 @@ pub type Loader<'a> = &'a dyn Fn(&Path) -> std::io::Result<String>;
 /// Reads the zone file at `path` for zone `origin` (its `$INCLUDE`s from disk).
 pub fn read(path: &Path, origin: &str) -> Result<ZoneFile, ZoneFileErrors> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = read_regular(path).map_err(|e| {
         ZoneFileErrors(vec![ZoneFileError {
             file: file.clone(),
             line: 1,
@@ -112,7 +112,18 @@ pub fn read(path: &Path, origin: &str) -> Result<ZoneFile, ZoneFileErrors> {
             message: format!("cannot read the zone file: {e}"),
         }])
     })?;
-    parse(&text, path, origin, &|p: &Path| std::fs::read_to_string(p))
+    parse(&text, path, origin, &read_regular)
+}
+
+/// A regular file's text (a FIFO or device named by mistake would block or never end).
+fn read_regular(path: &Path) -> std::io::Result<String> {
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    std::fs::read_to_string(path)
 }
 
 /// Reads zone file text for zone `origin`; `file` names it in errors and is where relative
@@ -371,7 +382,7 @@ impl Reader<'_> {
     }
 
     fn record(&mut self, entry: &Entry, file: &str, state: &mut FileState) {
-        let mut tokens = entry.tokens.iter().peekable();
+        let mut tokens = entry.tokens.iter();
         let owner_at = Pos {
             file: file.to_string(),
             line: entry.line,

@@ -205,6 +205,21 @@ fn include_reads_from_disk_relative_to_the_including_file() {
             "b.dhcp.example.com."
         ]
     );
+    // A directory (or a FIFO) is not read.
+    std::fs::write(
+        &file,
+        "$TTL 1h\n@ SOA ns h 1 2 3 4 5\n NS ns\nns A 127.0.0.1\n$INCLUDE inc\n",
+    )
+    .unwrap();
+    let e = zonefile::read(&file, "example.com.").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}:5:10: cannot read included file \"{}\": not a regular file",
+            file.display(),
+            dir.path().join("inc").display()
+        )
+    );
     let e = zonefile::read(&dir.path().join("missing.zone"), "example.com.").unwrap_err();
     assert!(
         e.to_string().starts_with(&format!(
