@@ -158,9 +158,13 @@ _443._tcp.www TLSA 3 1 1 0123456789abcdef0123456789abcdef0123456789abcdef0123456
 esc TXT "semi; colon" "quote \" here" "tab\009byte" "\\back"
 Upper.Case A 192.0.2.5
 naptr NAPTR 100 10 "S" "SIP+D2U" "" _sip._udp
+dhcp DHCID ( AAIBY2/AuCccgoJbsaxcQc9TUapptP69l
+            OjxfNuVAA2kjEA= )
+private TYPE65534 \# 3 0a0B0c
+empty TYPE65280 \# 0
 $ORIGIN sub.example.net.
 deep A 192.0.2.6
-sub.example.net. NS ns.sub
+sub.example.net. NS ns
 ns A 192.0.2.7
 "#;
 
@@ -176,7 +180,17 @@ fn a_rich_zone_reads_as_bind_reads_it_and_exports_for_bind() {
     ) else {
         return;
     };
-    assert_eq!(z.records.len(), 22, "{:#?}", z.records);
+    let content = |name: &str| {
+        let r = z.records.iter().find(|r| r.name == name).unwrap();
+        format!("{} {}", r.rtype, r.content)
+    };
+    assert_eq!(
+        content("dhcp.example.net."),
+        "DHCID AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA="
+    );
+    assert_eq!(content("private.example.net."), "TYPE65534 \\# 3 0A0B0C");
+    assert_eq!(content("empty.example.net."), "TYPE65280 \\# 0");
+    assert_eq!(z.records.len(), 25, "{:#?}", z.records);
 }
 
 #[test]
@@ -204,6 +218,21 @@ fn include_reads_from_disk_relative_to_the_including_file() {
             "a.dhcp.example.com.",
             "b.dhcp.example.com."
         ]
+    );
+    // A directory (or a FIFO) is not read.
+    std::fs::write(
+        &file,
+        "$TTL 1h\n@ SOA ns h 1 2 3 4 5\n NS ns\nns A 127.0.0.1\n$INCLUDE inc\n",
+    )
+    .unwrap();
+    let e = zonefile::read(&file, "example.com.").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}:5:10: cannot read included file \"{}\": not a regular file",
+            file.display(),
+            dir.path().join("inc").display()
+        )
     );
     let e = zonefile::read(&dir.path().join("missing.zone"), "example.com.").unwrap_err();
     assert!(
