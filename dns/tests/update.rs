@@ -630,3 +630,119 @@ async fn a_dhcp_key_leaves_an_administrators_records_alone() {
         .contains(&"static.example.com. A 192.0.2.200 dhcp".to_owned()));
     env.served.stop().await;
 }
+
+/// Sends the UPDATE `m` signed with `k` over UDP and returns the verified answer's RCODE.
+async fn send_signed(addr: SocketAddr, k: &TsigKey, m: &Message) -> ResponseCode {
+    let signed = tsig::sign_request(&m.to_vec().unwrap(), k, tsig::unix_now(), 300).unwrap();
+    let answer = exchange(addr, &signed.wire).await;
+    tsig::verify_response(&answer, k, &signed.mac, tsig::unix_now())
+        .unwrap()
+        .rcode()
+}
+
+/// An UPDATE adding `name` TXT `text`, with the prerequisite that `name` is not in use.
+fn claim(name: &str, text: &str) -> Message {
+    use tern_dnsmsg::update::{new_update, rr_empty, rr_with};
+    let mut m = new_update(&n(ORIGIN));
+    m.metadata.id = rand_id();
+    m.add_answer(rr_empty(&n(name), DNSClass::NONE, RecordType::ANY));
+    m.add_authority(rr_with(
+        &n(name),
+        DNSClass::IN,
+        60,
+        tern_dnsmsg::content::parse(RecordType::TXT, text).unwrap(),
+    ));
+    m
+}
+
+fn rand_id() -> u16 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u8(0);
+    h.finish() as u16
+}
+
+/// Concurrent updates of one zone share commits, yet each is judged on what the ones
+/// before it left: of 40 racing to claim one name exactly one wins, and 200 adds of
+/// distinct names all land.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_updates_are_serialised_in_shared_commits() {
+    let k = key("ddns.", Algorithm::HmacSha256);
+    let policy = ZonePolicy {
+        update: vec![rule("ddns.", Grant::ZoneSub, &[])],
+        ..ZonePolicy::default()
+    };
+    let env = setup(policy, vec![k.clone()], vec![]).await;
+    let addr = env.served.addr;
+    // Hold the zone's lock, so that one update waits in its transaction while the racers
+    // queue up behind it: they then share the next batch.
+    let mut hold = env.db.pool().begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM tern.dns_zone WHERE id = $1 FOR UPDATE")
+        .bind(env.zone_id)
+        .execute(&mut *hold)
+        .await
+        .unwrap();
+    let first = {
+        let k = k.clone();
+        tokio::spawn(
+            async move { send_signed(addr, &k, &claim("first.example.com.", "\"1\"")).await },
+        )
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let race: Vec<_> = (0..40)
+        .map(|i| {
+            let k = k.clone();
+            tokio::spawn(async move {
+                send_signed(addr, &k, &claim("lock.example.com.", &format!("\"{i}\""))).await
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    hold.commit().await.unwrap();
+    assert_eq!(first.await.unwrap(), ResponseCode::NoError);
+    let mut rcodes = Vec::new();
+    for t in race {
+        rcodes.push(t.await.unwrap());
+    }
+    let won = rcodes
+        .iter()
+        .filter(|r| **r == ResponseCode::NoError)
+        .count();
+    let lost = rcodes
+        .iter()
+        .filter(|r| **r == ResponseCode::YXDomain)
+        .count();
+    assert_eq!((won, lost), (1, 39), "{rcodes:?}");
+    let rows = env.rows().await;
+    assert_eq!(
+        rows.iter()
+            .filter(|r| r.starts_with("lock.example.com. TXT"))
+            .count(),
+        1,
+        "{rows:?}"
+    );
+
+    let serial = env.serial().await;
+    let adds: Vec<_> = (0..200)
+        .map(|i| {
+            let k = k.clone();
+            let name = format!("h{i}.example.com.");
+            tokio::spawn(async move { send_signed(addr, &k, &claim(&name, "\"x\"")).await })
+        })
+        .collect();
+    for t in adds {
+        assert_eq!(t.await.unwrap(), ResponseCode::NoError);
+    }
+    let rows = env.rows().await;
+    assert_eq!(
+        rows.iter()
+            .filter(|r| r.ends_with("TXT \"x\" admin"))
+            .count(),
+        200
+    );
+    let commits = env.serial().await - serial;
+    assert!((1..=200).contains(&commits), "{commits} commits");
+    eprintln!("200 concurrent updates in {commits} commits");
+    assert_eq!(env.served.handler.stats.updates_applied.load(Relaxed), 202);
+    env.served.stop().await;
+}

@@ -101,6 +101,31 @@ impl Plan {
     }
 }
 
+/// `zone` as `plan` leaves it, for the next update of a batch to be judged on.
+pub fn advance(zone: &mut State, plan: &Plan) {
+    for d in &plan.delete {
+        if let Some(i) = zone
+            .records
+            .iter()
+            .position(|r| r.at(&d.name, d.rtype) && r.content == d.content)
+        {
+            zone.records.remove(i);
+        }
+    }
+    zone.records.extend(plan.add.iter().cloned());
+    if let Some((fields, serial)) = &plan.soa {
+        zone.serial = *serial;
+        zone.soa = fields.clone();
+        if let Ok(data) = super::state::soa_rdata(*serial, fields) {
+            zone.records.retain(|r| r.rtype != RecordType::SOA);
+            zone.records.insert(
+                0,
+                Rec::new(zone.origin.clone(), fields.ttl, data, Managed::Admin),
+            );
+        }
+    }
+}
+
 /// Whether two records hold the same data.
 fn same(a: &Rec, b: &Rec) -> bool {
     match (&a.data, &b.data) {
