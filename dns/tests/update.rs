@@ -746,3 +746,61 @@ async fn concurrent_updates_are_serialised_in_shared_commits() {
     assert_eq!(env.served.handler.stats.updates_applied.load(Relaxed), 202);
     env.served.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_soa_moves_only_forward_and_the_apex_keeps_its_ns() {
+    use RecordType::*;
+    let policy = ZonePolicy {
+        update: vec![
+            rule("admin.", Grant::ZoneSub, &[ANY]),
+            rule("plain.", Grant::ZoneSub, &[]),
+        ],
+        ..ZonePolicy::default()
+    };
+    let keys = vec![
+        key("admin.", Algorithm::HmacSha256),
+        key("plain.", Algorithm::HmacSha256),
+    ];
+    let env = setup(policy, keys, vec![]).await;
+    let soa = |serial: u32| {
+        format!("update add example.com. 1800 SOA ns.example.com. admin.example.com. {serial} 7200 900 1209600 60")
+    };
+    // Not granted without a rule naming SOA (types left out mean all but SOA and NS).
+    assert_eq!(rcode(&env.update("plain.", &soa(5000)).await), "REFUSED");
+    assert_eq!(
+        rcode(&env.update("plain.", "update delete example.com. NS").await),
+        "REFUSED"
+    );
+    let out = env.update("admin.", &soa(5000)).await;
+    assert_eq!(rcode(&out), "NOERROR", "{out}");
+    let z = zones::get_by_id(env.db.pool(), env.zone_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (z.serial, z.soa.rname.as_str(), z.soa.minimum, z.soa.ttl),
+        (5000, "admin.example.com.", 60, 1800)
+    );
+    // A lower serial is ignored (RFC 2136 §3.4.2.2): NOERROR, nothing changes.
+    let out = env.update("admin.", &soa(4000)).await;
+    assert_eq!(rcode(&out), "NOERROR", "{out}");
+    assert_eq!(env.serial().await, 5000);
+    // The apex's NS RRset is never deleted, nor its last NS record.
+    let before = env.rows().await;
+    for commands in [
+        "update delete example.com. NS",
+        "update delete example.com. NS ns.example.com.",
+        "update delete example.com.",
+    ] {
+        let out = env.update("admin.", commands).await;
+        assert_eq!(rcode(&out), "NOERROR", "{commands}: {out}");
+        assert_eq!(env.rows().await, before, "{commands}");
+    }
+    env.reload().await;
+    let answer = flat(&dig(env.served.addr, &["example.com.", "SOA"]));
+    assert!(
+        answer.contains("ns.example.com. admin.example.com. 5000 7200 900 1209600 60"),
+        "{answer}"
+    );
+    env.served.stop().await;
+}
