@@ -72,6 +72,8 @@ pub struct Handler {
     pub store: Option<PgPool>,
     /// Sends NOTIFY when a zone changes.
     pub notifier: Notifier,
+    /// UPDATEs waiting for their zone's next group commit.
+    pub update_queues: crate::update::Queues,
 }
 
 /// Answers to one request: none (dropped), one, or several (a zone transfer over TCP).
@@ -88,6 +90,7 @@ impl Handler {
             policies: Policies::default(),
             store: None,
             notifier: Notifier::default(),
+            update_queues: Default::default(),
         }
     }
 

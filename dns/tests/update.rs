@@ -630,3 +630,177 @@ async fn a_dhcp_key_leaves_an_administrators_records_alone() {
         .contains(&"static.example.com. A 192.0.2.200 dhcp".to_owned()));
     env.served.stop().await;
 }
+
+/// Sends the UPDATE `m` signed with `k` over UDP and returns the verified answer's RCODE.
+async fn send_signed(addr: SocketAddr, k: &TsigKey, m: &Message) -> ResponseCode {
+    let signed = tsig::sign_request(&m.to_vec().unwrap(), k, tsig::unix_now(), 300).unwrap();
+    let answer = exchange(addr, &signed.wire).await;
+    tsig::verify_response(&answer, k, &signed.mac, tsig::unix_now())
+        .unwrap()
+        .rcode()
+}
+
+/// An UPDATE adding `name` TXT `text`, with the prerequisite that `name` is not in use.
+fn claim(name: &str, text: &str) -> Message {
+    use tern_dnsmsg::update::{new_update, rr_empty, rr_with};
+    let mut m = new_update(&n(ORIGIN));
+    m.metadata.id = rand_id();
+    m.add_answer(rr_empty(&n(name), DNSClass::NONE, RecordType::ANY));
+    m.add_authority(rr_with(
+        &n(name),
+        DNSClass::IN,
+        60,
+        tern_dnsmsg::content::parse(RecordType::TXT, text).unwrap(),
+    ));
+    m
+}
+
+fn rand_id() -> u16 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u8(0);
+    h.finish() as u16
+}
+
+/// Concurrent updates of one zone share commits, yet each is judged on what the ones
+/// before it left: of 40 racing to claim one name exactly one wins, and 200 adds of
+/// distinct names all land.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_updates_are_serialised_in_shared_commits() {
+    let k = key("ddns.", Algorithm::HmacSha256);
+    let policy = ZonePolicy {
+        update: vec![rule("ddns.", Grant::ZoneSub, &[])],
+        ..ZonePolicy::default()
+    };
+    let env = setup(policy, vec![k.clone()], vec![]).await;
+    let addr = env.served.addr;
+    // Hold the zone's lock, so that one update waits in its transaction while the racers
+    // queue up behind it: they then share the next batch.
+    let mut hold = env.db.pool().begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM tern.dns_zone WHERE id = $1 FOR UPDATE")
+        .bind(env.zone_id)
+        .execute(&mut *hold)
+        .await
+        .unwrap();
+    let first = {
+        let k = k.clone();
+        tokio::spawn(
+            async move { send_signed(addr, &k, &claim("first.example.com.", "\"1\"")).await },
+        )
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let race: Vec<_> = (0..40)
+        .map(|i| {
+            let k = k.clone();
+            tokio::spawn(async move {
+                send_signed(addr, &k, &claim("lock.example.com.", &format!("\"{i}\""))).await
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    hold.commit().await.unwrap();
+    assert_eq!(first.await.unwrap(), ResponseCode::NoError);
+    let mut rcodes = Vec::new();
+    for t in race {
+        rcodes.push(t.await.unwrap());
+    }
+    let won = rcodes
+        .iter()
+        .filter(|r| **r == ResponseCode::NoError)
+        .count();
+    let lost = rcodes
+        .iter()
+        .filter(|r| **r == ResponseCode::YXDomain)
+        .count();
+    assert_eq!((won, lost), (1, 39), "{rcodes:?}");
+    let rows = env.rows().await;
+    assert_eq!(
+        rows.iter()
+            .filter(|r| r.starts_with("lock.example.com. TXT"))
+            .count(),
+        1,
+        "{rows:?}"
+    );
+
+    let serial = env.serial().await;
+    let adds: Vec<_> = (0..200)
+        .map(|i| {
+            let k = k.clone();
+            let name = format!("h{i}.example.com.");
+            tokio::spawn(async move { send_signed(addr, &k, &claim(&name, "\"x\"")).await })
+        })
+        .collect();
+    for t in adds {
+        assert_eq!(t.await.unwrap(), ResponseCode::NoError);
+    }
+    let rows = env.rows().await;
+    assert_eq!(
+        rows.iter()
+            .filter(|r| r.ends_with("TXT \"x\" admin"))
+            .count(),
+        200
+    );
+    let commits = env.serial().await - serial;
+    assert!((1..=200).contains(&commits), "{commits} commits");
+    eprintln!("200 concurrent updates in {commits} commits");
+    assert_eq!(env.served.handler.stats.updates_applied.load(Relaxed), 202);
+    env.served.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_soa_moves_only_forward_and_the_apex_keeps_its_ns() {
+    use RecordType::*;
+    let policy = ZonePolicy {
+        update: vec![
+            rule("admin.", Grant::ZoneSub, &[ANY]),
+            rule("plain.", Grant::ZoneSub, &[]),
+        ],
+        ..ZonePolicy::default()
+    };
+    let keys = vec![
+        key("admin.", Algorithm::HmacSha256),
+        key("plain.", Algorithm::HmacSha256),
+    ];
+    let env = setup(policy, keys, vec![]).await;
+    let soa = |serial: u32| {
+        format!("update add example.com. 1800 SOA ns.example.com. admin.example.com. {serial} 7200 900 1209600 60")
+    };
+    // Not granted without a rule naming SOA (types left out mean all but SOA and NS).
+    assert_eq!(rcode(&env.update("plain.", &soa(5000)).await), "REFUSED");
+    assert_eq!(
+        rcode(&env.update("plain.", "update delete example.com. NS").await),
+        "REFUSED"
+    );
+    let out = env.update("admin.", &soa(5000)).await;
+    assert_eq!(rcode(&out), "NOERROR", "{out}");
+    let z = zones::get_by_id(env.db.pool(), env.zone_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (z.serial, z.soa.rname.as_str(), z.soa.minimum, z.soa.ttl),
+        (5000, "admin.example.com.", 60, 1800)
+    );
+    // A lower serial is ignored (RFC 2136 §3.4.2.2): NOERROR, nothing changes.
+    let out = env.update("admin.", &soa(4000)).await;
+    assert_eq!(rcode(&out), "NOERROR", "{out}");
+    assert_eq!(env.serial().await, 5000);
+    // The apex's NS RRset is never deleted, nor its last NS record.
+    let before = env.rows().await;
+    for commands in [
+        "update delete example.com. NS",
+        "update delete example.com. NS ns.example.com.",
+        "update delete example.com.",
+    ] {
+        let out = env.update("admin.", commands).await;
+        assert_eq!(rcode(&out), "NOERROR", "{commands}: {out}");
+        assert_eq!(env.rows().await, before, "{commands}");
+    }
+    env.reload().await;
+    let answer = flat(&dig(env.served.addr, &["example.com.", "SOA"]));
+    assert!(
+        answer.contains("ns.example.com. admin.example.com. 5000 7200 900 1209600 60"),
+        "{answer}"
+    );
+    env.served.stop().await;
+}

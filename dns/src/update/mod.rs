@@ -10,17 +10,141 @@ pub mod prereq;
 pub mod section;
 pub mod state;
 
+use std::collections::HashMap;
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Mutex;
 
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{DNSClass, Name};
 use tern_store::zone::{ManagedBy, NewRecord, ZoneKind, ZoneTx};
+use tokio::sync::mpsc;
 use tracing::{info, warn};
 
 use crate::handler::{Handler, Reply, Request};
 use crate::policy::ZonePolicy;
 use section::Plan;
 use state::{type_text, Managed, Rec, Refusal, State};
+
+/// What became of one update: the serial after its commit and how many changes it made,
+/// or why it was not applied.
+pub type Outcome = Result<(u32, usize), Refusal>;
+
+/// An update waiting for its zone's next batch.
+pub struct Job {
+    msg: Message,
+    key: Name,
+}
+
+/// Per zone, the updates waiting while a batch is being committed (group commit). The
+/// request that finds no batch running leads: it takes everything queued (its own update
+/// among it), runs the batch, hands every outcome over, and passes the lead on to the
+/// oldest update queued meanwhile, so no request waits for more than its own batch and the
+/// one before it.
+#[derive(Default)]
+pub struct Queues {
+    zones: Mutex<HashMap<Name, Queue>>,
+}
+
+impl std::fmt::Debug for Queues {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Queues")
+    }
+}
+
+#[derive(Default)]
+struct Queue {
+    waiting: Vec<(Job, mpsc::Sender<Wake>)>,
+    running: bool,
+}
+
+/// What a queued update is woken with.
+enum Wake {
+    Done(Outcome),
+    Lead,
+}
+
+/// Updates taken into one batch at most (one transaction stays short).
+const BATCH_MAX: usize = 256;
+
+impl Queues {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Name, Queue>> {
+        self.zones.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues `job` for the zone `origin` and waits for its outcome, running batches with
+    /// `run` while it leads.
+    async fn run<F, Fut>(&self, origin: &Name, job: Job, run: F) -> Outcome
+    where
+        F: Fn(Vec<Job>) -> Fut,
+        Fut: std::future::Future<Output = Vec<Outcome>>,
+    {
+        let (tx, mut rx) = mpsc::channel(2);
+        let lead = {
+            let mut zones = self.lock();
+            let q = zones.entry(origin.clone()).or_default();
+            q.waiting.push((job, tx));
+            !std::mem::replace(&mut q.running, true)
+        };
+        if !lead {
+            match rx.recv().await {
+                Some(Wake::Done(outcome)) => return outcome,
+                Some(Wake::Lead) => {}
+                None => return Err(Refusal::new(ResponseCode::ServFail, "the batch was lost")),
+            }
+        }
+        // Leading: the queue holds this request's update (nobody else takes from it). The
+        // lead passes on when this scope ends, even if the request is dropped midway.
+        let lead = Lead {
+            queues: self,
+            origin,
+        };
+        let taken: Vec<_> = {
+            let mut zones = self.lock();
+            let q = zones.entry(origin.clone()).or_default();
+            let n = q.waiting.len().min(BATCH_MAX);
+            q.waiting.drain(..n).collect()
+        };
+        let (jobs, senders): (Vec<Job>, Vec<_>) = taken.into_iter().unzip();
+        let outcomes = run(jobs).await;
+        for (s, o) in senders.iter().zip(outcomes) {
+            // A request whose client went away: its outcome stands all the same.
+            let _ = s.try_send(Wake::Done(o));
+        }
+        drop(lead);
+        match rx.recv().await {
+            Some(Wake::Done(outcome)) => outcome,
+            _ => Err(Refusal::new(ResponseCode::ServFail, "the batch was lost")),
+        }
+    }
+
+    /// Hands the zone's lead to the oldest update waiting (one whose request is gone is
+    /// dropped unapplied), or ends the zone's queue.
+    fn pass(&self, origin: &Name) {
+        let mut zones = self.lock();
+        let Some(q) = zones.get_mut(origin) else {
+            return;
+        };
+        while let Some((_, next)) = q.waiting.first() {
+            if next.try_send(Wake::Lead).is_ok() {
+                return;
+            }
+            q.waiting.remove(0);
+        }
+        zones.remove(origin);
+    }
+}
+
+/// The lead of a zone's queue, passed on when dropped.
+struct Lead<'a> {
+    queues: &'a Queues,
+    origin: &'a Name,
+}
+
+impl Drop for Lead<'_> {
+    fn drop(&mut self) {
+        self.queues.pass(self.origin);
+    }
+}
 
 /// Answers an UPDATE: NOERROR once the change is committed, else the RCODE RFC 2136 gives
 /// the first reason it cannot be applied (nothing of it is).
@@ -112,37 +236,85 @@ pub async fn apply(
             format!("no allow-update rule of the zone names key {key}"),
         ));
     }
-    let mut tx = ZoneTx::begin(pool, &origin.to_ascii())
+    let job = Job {
+        msg: msg.clone(),
+        key: key.clone(),
+    };
+    let in_zone = |n: &Name| h.catalog.find(n).is_some_and(|c| c.origin() == &origin);
+    h.update_queues
+        .run(&origin, job, |jobs| {
+            batch(pool, &origin, policy, jobs, &in_zone)
+        })
         .await
-        .map_err(store_error)?
-        .ok_or_else(|| {
-            Refusal::new(
+}
+
+/// The updates of one zone that arrived while the previous batch was being committed,
+/// judged one after the other on the records as the earlier ones left them and written in
+/// one transaction (group commit: the zone's lock and the commit are paid once per batch,
+/// not per update). Each update is still all or nothing: one refused changes nothing, the
+/// others go on; a store error fails the whole batch, and then none is applied.
+async fn batch(
+    pool: &sqlx::PgPool,
+    origin: &Name,
+    policy: &ZonePolicy,
+    jobs: Vec<Job>,
+    in_zone: &impl Fn(&Name) -> bool,
+) -> Vec<Outcome> {
+    let failed = |r: Refusal| jobs.iter().map(|_| Err(r.clone())).collect();
+    let mut tx = match ZoneTx::begin(pool, &origin.to_ascii()).await {
+        Ok(Some(tx)) => tx,
+        Ok(None) => {
+            return failed(Refusal::new(
                 ResponseCode::NotAuth,
                 format!("zone {origin} is not in the store"),
-            )
-        })?;
+            ))
+        }
+        Err(e) => return failed(store_error(e)),
+    };
     if tx.zone().kind == ZoneKind::Slave {
-        return Err(Refusal::new(
+        return failed(Refusal::new(
             ResponseCode::Refused,
             "the zone is a secondary (kind Slave)",
         ));
     }
-    let names = touched_names(msg);
-    let rows = tx.records_at(&names).await.map_err(store_error)?;
+    let mut names: Vec<String> = jobs.iter().flat_map(|j| touched_names(&j.msg)).collect();
+    names.sort();
+    names.dedup();
+    let rows = match tx.records_at(&names).await {
+        Ok(rows) => rows,
+        Err(e) => return failed(store_error(e)),
+    };
     let recs = rows
         .iter()
         .filter_map(|r| Rec::from_row(&r.name, &r.rtype, r.ttl, &r.content, managed(r.managed_by)))
         .collect();
     let z = tx.zone();
-    let soa = state::soa_fields(&z.soa);
     let current = z.serial;
-    let state = State::new(origin.clone(), current, soa, recs)?;
-    // A name below a child zone tern also serves belongs to that zone (NOTZONE here).
-    let in_zone = |n: &Name| h.catalog.find(n).is_some_and(|c| c.origin() == &origin);
-    let plan = evaluate(msg, &state, policy, key, in_zone)?;
-    write(&mut tx, &plan, current).await?;
-    let serial = tx.commit().await.map_err(store_error)?;
-    Ok((serial, plan.len()))
+    let mut state = match State::new(origin.clone(), current, state::soa_fields(&z.soa), recs) {
+        Ok(s) => s,
+        Err(r) => return failed(r),
+    };
+    let mut plans: Vec<Result<Plan, Refusal>> = Vec::with_capacity(jobs.len());
+    for job in &jobs {
+        let plan = evaluate(&job.msg, &state, policy, &job.key, in_zone);
+        if let Ok(p) = &plan {
+            section::advance(&mut state, p);
+        }
+        plans.push(plan);
+    }
+    for plan in plans.iter().flatten() {
+        if let Err(r) = write(&mut tx, plan, current).await {
+            return failed(r);
+        }
+    }
+    let serial = match tx.commit().await {
+        Ok(serial) => serial,
+        Err(e) => return failed(store_error(e)),
+    };
+    plans
+        .into_iter()
+        .map(|p| p.map(|p| (serial, p.len())))
+        .collect()
 }
 
 /// Every owner name of the prerequisite and update sections, lower case, each once.

@@ -46,6 +46,8 @@ pub fn prescan(updates: &[Record], in_zone: impl Fn(&Name) -> bool) -> Result<()
         match rr.dns_class {
             DNSClass::IN if t == RecordType::ANY => return bad("type ANY cannot be added"),
             DNSClass::IN | DNSClass::NONE if is_empty(rr) => return bad("RDATA is empty"),
+            // RFC 2181 §8: a TTL is at most 2^31 - 1.
+            DNSClass::IN if rr.ttl > i32::MAX as u32 => return bad("TTL above 2147483647"),
             DNSClass::IN => {}
             DNSClass::ANY if rr.ttl != 0 || !is_empty(rr) => {
                 return bad("a deletion needs TTL 0 and no RDATA")
@@ -98,6 +100,31 @@ impl Plan {
             }
         }
         out
+    }
+}
+
+/// `zone` as `plan` leaves it, for the next update of a batch to be judged on.
+pub fn advance(zone: &mut State, plan: &Plan) {
+    for d in &plan.delete {
+        if let Some(i) = zone
+            .records
+            .iter()
+            .position(|r| r.at(&d.name, d.rtype) && r.content == d.content)
+        {
+            zone.records.remove(i);
+        }
+    }
+    zone.records.extend(plan.add.iter().cloned());
+    if let Some((fields, serial)) = &plan.soa {
+        zone.serial = *serial;
+        zone.soa = fields.clone();
+        if let Ok(data) = super::state::soa_rdata(*serial, fields) {
+            zone.records.retain(|r| r.rtype != RecordType::SOA);
+            zone.records.insert(
+                0,
+                Rec::new(zone.origin.clone(), fields.ttl, data, Managed::Admin),
+            );
+        }
     }
 }
 
@@ -507,6 +534,11 @@ mod tests {
             (
                 "add ANY",
                 rr_empty(&host, IN, T::ANY),
+                ResponseCode::FormErr,
+            ),
+            (
+                "TTL with the top bit set",
+                rr("host.example.com.", IN, 1 << 31, T::A, "192.0.2.1"),
                 ResponseCode::FormErr,
             ),
             (
