@@ -31,15 +31,7 @@ pub enum SyncError {
 }
 
 fn soa_of(z: &store_zone::Zone) -> SoaFields {
-    SoaFields {
-        ttl: z.soa.ttl,
-        mname: z.soa.mname.clone(),
-        rname: z.soa.rname.clone(),
-        refresh: z.soa.refresh,
-        retry: z.soa.retry,
-        expire: z.soa.expire,
-        minimum: z.soa.minimum,
-    }
+    z.soa.clone()
 }
 
 /// Reads zone `id` whole from the store; `None` if it is gone.

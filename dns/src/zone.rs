@@ -65,23 +65,7 @@ impl Node {
 }
 
 /// The SOA fields the store keeps beside the zone (the serial is separate).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SoaFields {
-    /// TTL of the SOA record.
-    pub ttl: u32,
-    /// Primary name server (MNAME), absolute.
-    pub mname: String,
-    /// Responsible mailbox (RNAME), absolute.
-    pub rname: String,
-    /// Refresh, seconds.
-    pub refresh: u32,
-    /// Retry, seconds.
-    pub retry: u32,
-    /// Expire, seconds.
-    pub expire: u32,
-    /// Minimum: the negative-caching TTL (RFC 2308 §4).
-    pub minimum: u32,
-}
+pub type SoaFields = tern_store::zone::Soa;
 
 /// A record that could not be taken into the zone (a row written by hand, say); the zone is
 /// served without it.

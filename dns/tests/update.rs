@@ -12,7 +12,6 @@ use common::{dig, flat, serve, status, Served};
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{DNSClass, Name, RecordType};
 use tern_dns::policy::{Grant, Policies, UpdateRule, ZonePolicy};
-use tern_dns::update::state::{soa_fields, store_soa};
 use tern_dns::zone::Zone;
 use tern_dnsmsg::tsig::{self, Algorithm, Origin, TsigError, TsigKey};
 use tern_store::testing::{fresh_db, TestDb};
@@ -53,7 +52,7 @@ struct Env {
 }
 
 fn soa() -> Soa {
-    store_soa(&common::soa())
+    Clone::clone(&common::soa())
 }
 
 fn row(name: &str, rtype: &str, content: &str, managed_by: ManagedBy) -> NewRecord {
@@ -69,7 +68,7 @@ fn row(name: &str, rtype: &str, content: &str, managed_by: ManagedBy) -> NewReco
 /// The in-memory copy of the store's zone (what the lead's sync does in the product).
 async fn load(db: &TestDb, id: i64) -> Zone {
     let (z, records) = zones::snapshot(db.pool(), id).await.unwrap().unwrap();
-    let fields = soa_fields(&z.soa);
+    let fields = z.soa.clone();
     let rows = records
         .iter()
         .map(|r| (r.name.as_str(), r.rtype.as_str(), r.ttl, r.content.as_str()));

@@ -17,7 +17,7 @@ use hickory_proto::rr::{Name, RData, RecordType};
 use tern_dns::handler::Handler;
 use tern_dns::notify::Notifier;
 use tern_dns::policy::{NotifyTarget, Policies, TransferRule, ZonePolicy};
-use tern_dns::zone::{Op, SoaFields, Zone};
+use tern_dns::zone::{Op, Zone};
 use tern_dnsmsg::tsig::{self, Algorithm, TsigKey};
 use tern_store::zone as store_zone;
 use tern_testkit::bind::{base64, free_port};
@@ -655,18 +655,6 @@ async fn bind_and_knot_follow_tern_by_notify() {
 
 // ---- with the store: IXFR from the journal ----
 
-fn soa_fields(s: &store_zone::Soa) -> SoaFields {
-    SoaFields {
-        ttl: s.ttl,
-        mname: s.mname.clone(),
-        rname: s.rname.clone(),
-        refresh: s.refresh,
-        retry: s.retry,
-        expire: s.expire,
-        minimum: s.minimum,
-    }
-}
-
 fn op(o: store_zone::JournalOp) -> Op {
     match o {
         store_zone::JournalOp::Delete => Op::Delete,
@@ -730,7 +718,7 @@ async fn stored_zone(pool: &sqlx::PgPool, n: usize) -> Zone {
         z.id,
         &z.name,
         z.serial,
-        soa_fields(&z.soa),
+        Clone::clone(&z.soa),
         rows.iter()
             .map(|r| (r.name.as_str(), r.rtype.as_str(), r.ttl, r.content.as_str())),
     )
@@ -773,7 +761,7 @@ async fn commit_and_install(
     let (next, rejected) = current
         .apply(
             serial,
-            soa_fields(&row.soa),
+            Clone::clone(&row.soa),
             entries.iter().map(|e| {
                 (
                     op(e.op),

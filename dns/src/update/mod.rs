@@ -290,7 +290,7 @@ async fn batch(
         .collect();
     let z = tx.zone();
     let current = z.serial;
-    let mut state = match State::new(origin.clone(), current, state::soa_fields(&z.soa), recs) {
+    let mut state = match State::new(origin.clone(), current, z.soa.clone(), recs) {
         Ok(s) => s,
         Err(r) => return failed(r),
     };
@@ -369,7 +369,7 @@ async fn write(tx: &mut ZoneTx, plan: &Plan, current: u32) -> Result<(), Refusal
                 format!("SOA serial {serial} wraps around {current}; the store's serial never goes back"),
             ));
         }
-        let soa = state::store_soa(f);
+        let soa = Clone::clone(f);
         tx.set_soa(&soa, Some(*serial)).await.map_err(store_error)?;
     }
     Ok(())

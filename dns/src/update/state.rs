@@ -5,7 +5,6 @@ use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::rdata::SOA;
 use hickory_proto::rr::{Name, RData, RecordType};
 use tern_dnsmsg::content;
-use tern_store::zone::Soa;
 
 use crate::zone::SoaFields;
 
@@ -155,32 +154,6 @@ impl State {
         rtype: RecordType,
     ) -> impl Iterator<Item = &'a Rec> + 'a {
         self.records.iter().filter(move |r| r.at(name, rtype))
-    }
-}
-
-/// The store's SOA fields as the zone's.
-pub fn soa_fields(s: &Soa) -> SoaFields {
-    SoaFields {
-        ttl: s.ttl,
-        mname: s.mname.clone(),
-        rname: s.rname.clone(),
-        refresh: s.refresh,
-        retry: s.retry,
-        expire: s.expire,
-        minimum: s.minimum,
-    }
-}
-
-/// The zone's SOA fields as the store's.
-pub fn store_soa(f: &SoaFields) -> Soa {
-    Soa {
-        ttl: f.ttl,
-        mname: f.mname.clone(),
-        rname: f.rname.clone(),
-        refresh: f.refresh,
-        retry: f.retry,
-        expire: f.expire,
-        minimum: f.minimum,
     }
 }
 
