@@ -12,7 +12,7 @@ use std::sync::atomic::Ordering::Relaxed;
 
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
-use hickory_proto::serialize::binary::{BinEncodable, BinEncoder, NameEncoding};
+use hickory_proto::serialize::binary::{BinEncodable, BinEncoder};
 use tern_dnsmsg::content;
 use tern_dnsmsg::tsig::{self, TsigKey};
 use tracing::{debug, info, warn};
@@ -299,35 +299,70 @@ fn udp_answer(h: &Handler, req: &Request<'_>, zone: &Zone, records: Vec<Record>)
 
 /// The records as TCP messages of at most 64 KiB each, question in the first only
 /// (RFC 5936 §2.2), every message signed when the request was.
+///
+/// Each record is encoded once, straight into its message: when one does not fit, the
+/// encoder steps back over it (its compression pointers with it) and it opens the next
+/// message.
 fn stream(h: &Handler, req: &Request<'_>, records: Vec<Record>) -> Reply {
     let signer = req.tsig.as_ref();
-    // Records are counted at their uncompressed size, so a message never overflows
-    // whatever compression saves.
-    let budget =
-        usize::from(u16::MAX) - signer.map_or(0, |v| tsig_room(v.key)) - 512 /* header, question, OPT */;
-    let mut out = Vec::new();
+    let budget = usize::from(u16::MAX) - signer.map_or(0, |v| tsig_room(v.key)) - 64;
     let mut first = h.response_to(&req.message);
     first.metadata.authoritative = true;
-    let mut shell = first.clone();
-    shell.queries.clear();
-    let mut current = first;
-    let mut used = 0;
-    let mut scratch = Vec::with_capacity(512);
-    for r in records {
-        let size = wire_size(&r, &mut scratch);
-        if used + size > budget && !current.answers.is_empty() {
-            out.push(std::mem::replace(&mut current, shell.clone()));
-            used = 0;
+    // OPT goes last, after the answers: encoded apart and appended to every message.
+    let opt = first.edns.take().map(|e| {
+        let mut b = Vec::new();
+        let _ = Record::from(&e).emit(&mut BinEncoder::new(&mut b));
+        b
+    });
+    let mut later = first.clone();
+    later.queries.clear();
+    let budget = budget - opt.as_ref().map_or(0, Vec::len);
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    let mut records = records.into_iter().peekable();
+    let mut shell = &first;
+    while records.peek().is_some() || out.is_empty() {
+        let mut buf = Vec::with_capacity(usize::from(u16::MAX));
+        let mut count: u16 = 0;
+        {
+            let mut enc = BinEncoder::new(&mut buf);
+            if shell.emit(&mut enc).is_err() {
+                break;
+            }
+            while let Some(r) = records.peek() {
+                let mark = enc.offset();
+                let fits = r.emit(&mut enc).is_ok() && enc.offset() <= budget;
+                if !fits {
+                    enc.set_offset(mark);
+                    enc.trim();
+                    if count == 0 {
+                        // A record that fits no message at all: left out rather than
+                        // looping (RFC 5936 §2.2 has no way to send it).
+                        warn!(
+                            "DNS_XFR_RECORD_TOO_BIG {} {} left out of the transfer",
+                            r.name,
+                            r.record_type()
+                        );
+                        records.next();
+                        continue;
+                    }
+                    break;
+                }
+                count += 1;
+                records.next();
+            }
         }
-        used += size;
-        current.answers.push(r);
+        buf[6..8].copy_from_slice(&count.to_be_bytes());
+        if let Some(opt) = &opt {
+            buf.extend_from_slice(opt);
+            buf[10..12].copy_from_slice(&1u16.to_be_bytes());
+        }
+        out.push(buf);
+        shell = &later;
     }
-    out.push(current);
     let now = tsig::unix_now();
     let mut prior: Option<Vec<u8>> = None;
     out.into_iter()
-        .map(|m| {
-            let wire = m.to_vec().unwrap_or_default();
+        .map(|wire| {
             let Some(v) = signer else {
                 return wire;
             };
@@ -344,17 +379,6 @@ fn stream(h: &Handler, req: &Request<'_>, records: Vec<Record>) -> Reply {
             }
         })
         .collect()
-}
-
-/// A record's size on the wire without name compression.
-fn wire_size(r: &Record, scratch: &mut Vec<u8>) -> usize {
-    scratch.clear();
-    let mut enc = BinEncoder::new(scratch);
-    enc.set_name_encoding(NameEncoding::Uncompressed);
-    match r.emit(&mut enc) {
-        Ok(()) => scratch.len(),
-        Err(_) => usize::from(u16::MAX),
-    }
 }
 
 #[cfg(test)]
