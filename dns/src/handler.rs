@@ -76,6 +76,14 @@ pub struct Handler {
     pub update_queues: crate::update::Queues,
 }
 
+/// Buffers kept across plain queries by one thread.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    key: Vec<u8>,
+    /// The answer.
+    pub out: Vec<u8>,
+}
+
 /// Answers to one request: none (dropped), one, or several (a zone transfer over TCP).
 pub type Reply = Vec<Vec<u8>>;
 
@@ -131,22 +139,33 @@ impl Handler {
     /// A plain question of a zone we serve: the answer kept in the zone's current version,
     /// or computed and kept there (see [`crate::fast`]).
     fn answer_cached(&self, wire: &[u8], transport: Transport) -> Option<Reply> {
+        let mut scratch = Scratch::default();
+        self.answer_plain(wire, transport, &mut scratch)?;
+        Some(vec![scratch.out])
+    }
+
+    /// [`Handler::answer_cached`] into buffers the caller keeps (a UDP thread answers
+    /// without allocating when the answer is kept): the answer is `scratch.out`.
+    pub fn answer_plain(
+        &self,
+        wire: &[u8],
+        transport: Transport,
+        scratch: &mut Scratch,
+    ) -> Option<()> {
         let q = fast::question(wire)?;
         if q.edns.is_some_and(|(_, _, version)| version != 0) {
             return None; // BADVERS, answered by the full path
         }
-        let lower = fast::lower(q.qname);
-        let zone = self.catalog.find_wire(&lower)?;
         let limit = self.limit_of(q.edns.map(|(size, _, _)| size), transport);
-        let key = fast::key(&lower, &q, limit);
-        let mut out = Vec::new();
+        fast::key_into(&mut scratch.key, &q, limit);
+        let zone = self.catalog.find_wire(&scratch.key[..q.qname.len()])?;
         if let Some((rcode, qtype)) =
             zone.answers()
-                .answer_into(&key, wire, q.qname.len(), &mut out)
+                .answer_into(&scratch.key, wire, q.qname.len(), &mut scratch.out)
         {
             self.stats.query(qtype);
             self.stats.rcode(rcode);
-            return Some(vec![out]);
+            return Some(());
         }
         let message = Message::from_vec(wire).ok()?;
         let [question] = message.queries.as_slice() else {
@@ -156,16 +175,16 @@ impl Handler {
         let resp = self.answer_in(&zone, &message, question, transport);
         let rcode = resp.metadata.response_code;
         self.stats.rcode(rcode);
-        let bytes = self.encode(resp, limit);
+        scratch.out = self.encode(resp, limit);
         zone.answers().keep(
-            key,
+            scratch.key.clone(),
             fast::Cached {
-                wire: bytes.clone().into_boxed_slice(),
+                wire: scratch.out.clone().into_boxed_slice(),
                 rcode,
                 qtype: question.query_type(),
             },
         );
-        Some(vec![bytes])
+        Some(())
     }
 
     /// Any request.

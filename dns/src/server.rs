@@ -25,7 +25,7 @@ use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 use tracing::{debug, info, warn};
 
-use crate::handler::{Handler, Transport};
+use crate::handler::{Handler, Scratch, Transport};
 
 /// TCP limits.
 #[derive(Debug, Clone, Copy)]
@@ -177,6 +177,7 @@ fn udp_loop(
 ) {
     let socket = Arc::new(socket);
     let mut buf = vec![0u8; 65535];
+    let mut scratch = Scratch::default();
     while !stop.load(Ordering::Relaxed) {
         let (len, src) = match socket.recv_from(&mut buf) {
             Ok(x) => x,
@@ -196,6 +197,15 @@ fn udp_loop(
             }
         };
         let wire = &buf[..len];
+        if handler
+            .answer_plain(wire, Transport::Udp, &mut scratch)
+            .is_some()
+        {
+            if let Err(e) = socket.send_to(&scratch.out, src) {
+                debug!("DNS_UDP_SEND_ERROR to {src}: {e}");
+            }
+            continue;
+        }
         match handler.answer_fast(wire, Transport::Udp) {
             Some(reply) => send_all(&socket, &reply, src),
             None => {
