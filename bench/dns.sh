@@ -269,6 +269,12 @@ def ratio(a, b):
 pairs = [("tern", "knot"), ("tern", "bind"), ("knot", "bind")]
 print("queries/s ratios" + (" (medians)" if multi else "") + ": " +
       ", ".join(f"{a}/{b} = {ratio(a, b)}" for a, b in pairs if a in servers and b in servers))
+cpu = {s: med(s, "cpu_us_per_query") for s in servers}
+print("server CPU µs per answered query" + (" (medians)" if multi else "") + ": " +
+      ", ".join(f"{s} {cpu[s]:.2f}" for s in servers if cpu[s]) +
+      " -- steadier than queries/s when other work shares the cores; "
+      + ", ".join(f"{a}/{b} = {cpu[a] / cpu[b]:.2f}" for a, b in pairs
+                  if a in servers and b in servers and cpu[a] and cpu[b]) + " (below 1: the first needs less CPU per query)")
 if import_s:
     print(f"tern first start on an empty data dir (initdb + migrations + import + first answer): {import_s} s, "
           f"VmRSS then {mb(num(import_rss))} MB; the 'load s' of tern's rows is a restart that loads the zone from its store")
