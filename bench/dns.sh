@@ -235,7 +235,7 @@ VERSIONS=$(for s in $SERVERS; do version "$s"; done | paste -sd, | sed 's/,/, /g
          "($ZONE_RECORDS A names), $QUERIES queries; dnsperf -c $CLIENTS -T $THREADS -q $OUTSTANDING -l $DURATION;" \
          "knotd udp-workers $KNOT_WORKERS, named -n $NAMED_THREADS; $ROUNDS round(s)"
     echo
-    $PY - "$CSV" "$IMPORT_S" "$IMPORT_RSS" <<'EOF'
+    $PY - "$CSV" "$IMPORT_S" "$IMPORT_RSS" "$ZONE_RECORDS" <<'EOF'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 import_s, import_rss = sys.argv[2], sys.argv[3]
@@ -283,6 +283,15 @@ if "tern" in servers and q.get("tern") and q.get("knot"):
     ok = q["tern"] >= q["knot"] and lost == 0
     print(f"target (issue 18): tern >= 1.0x Knot's queries/s with 0 lost: {'met' if ok else 'NOT met'} "
           f"({ratio('tern', 'knot')}x, lost up to {lost})")
+if "tern" in servers and med("tern", "load_s") is not None:
+    n = int(sys.argv[4])
+    ld = max(num(r["load_s"]) for r in rows if r["server"] == "tern" and num(r["load_s"]) is not None)
+    if n >= 1000000:
+        print(f"target (issue 18): the 1M zone loaded cold in <= 5 s: {'met' if ld <= 5 else 'NOT met'} (slowest restart {ld:.2f} s)")
+    if med("bind", "rss_load_kb"):
+        t, b = med("tern", "rss_load_kb"), med("bind", "rss_load_kb")
+        print(f"target (zone-server.md, what tern must do, 7): RSS <= BIND's on the same zone: {'met' if t <= b else 'NOT met'} "
+              f"(tern {mb(t)} MB, its PostgreSQL not counted, BIND {mb(b)} MB)")
 EOF
 } | tee "$WORK/summary.md"
 mkdir -p "$(dirname "$OUT")"
