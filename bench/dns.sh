@@ -40,6 +40,7 @@
 #   LOAD_TIMEOUT         seconds a server may take to load (default 60; 600 above 100k records)
 #   TERN                 tern binary (target/release/tern of this checkout)
 #   WORK=/tmp/tern-bench-dns   scratch (wiped at start, kept afterwards: configs, logs, raw dnsperf)
+#   KEEP_TERN_DATA=0     1 keeps tern's data dir (WORK/tern-data, its embedded PostgreSQL) after the run
 #   OUT                  bench/results/dns-DATE.txt (dns-DATE-<N>.txt for other ZONE_RECORDS)
 # Network: netns $NS (default ternbench-dns), loopback only. Processes: started by start_bg,
 # stopped by PID. Needs root, knot, bind9, dnsperf, python3; tern built (for SERVERS with tern).
@@ -301,4 +302,6 @@ mkdir -p "$(dirname "$OUT")"
     echo; echo "## raw dnsperf output"
     for f in "$WORK"/dnsperf-*.txt; do [ -f "$f" ] || continue; echo "### $(basename "$f" .txt)"; sed 's/^/    /' "$f"; done
 } >"$OUT"
+# tern's store of a 1M-record zone is some hundred MB: not kept unless asked
+[ "${KEEP_TERN_DATA:-0}" = 1 ] || rm -rf "$WORK/tern-data"
 log "written $OUT (raw files in $WORK)"
