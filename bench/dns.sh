@@ -231,10 +231,13 @@ done
 
 # ---- summary ---------------------------------------------------------------------------
 VERSIONS=$(for s in $SERVERS; do version "$s"; done | paste -sd, | sed 's/,/, /g')
+KNOT_INFO=""; BIND_INFO=""
+case " $SERVERS " in *" knot "*) KNOT_INFO="knotd udp-workers $KNOT_WORKERS; ";; esac
+case " $SERVERS " in *" bind "*) BIND_INFO="named -n $NAMED_THREADS; ";; esac
 {
     echo "# bench/dns.sh $(date -u '+%F %H:%M') UTC: $VERSIONS; $(nproc) cores; zone $ZONE $NREC records" \
          "($ZONE_RECORDS A names), $QUERIES queries; dnsperf -c $CLIENTS -T $THREADS -q $OUTSTANDING -l $DURATION;" \
-         "knotd udp-workers $KNOT_WORKERS, named -n $NAMED_THREADS; $ROUNDS round(s)"
+         "${KNOT_INFO}${BIND_INFO}$ROUNDS round(s)"
     echo
     $PY - "$CSV" "$IMPORT_S" "$IMPORT_RSS" "$ZONE_RECORDS" <<'EOF'
 import csv, statistics, sys
