@@ -297,6 +297,21 @@ if "tern" in servers and med("tern", "load_s") is not None:
         print(f"target (zone-server.md, what tern must do, 7): RSS <= BIND's on the same zone: {'met' if t <= b else 'NOT met'} "
               f"(tern {mb(t)} MB, its PostgreSQL not counted, BIND {mb(b)} MB)")
 EOF
+    # where tern's start went, from its own log lines (seconds after TERN_STARTING)
+    for f in "$WORK/tern-import.log" "$WORK"/tern-[0-9]*.log; do
+        [ -f "$f" ] || continue
+        awk -v f="$(basename "$f" .log)" '
+            { split($2, t, ":"); s = t[1] * 3600 + t[2] * 60 + t[3] }
+            / TERN_STARTING / { t0 = s }
+            / STORE_EMBEDDED_STARTED / { pg = s - t0 }
+            / DNS_ZONE_IMPORTED / { imp = s - t0 }
+            / DNS_LISTENING / && !ls { ls = s - t0 }
+            / DNS_ZONES_LOADED / { for (i = 1; i < NF; i++) if ($i == "in") z = $(i + 1) / 1000 }
+            END { if (t0 == "") exit
+                  printf "tern %s (its log): PostgreSQL up %.2f s", f, pg
+                  if (imp != "") printf ", zone imported %.2f s", imp
+                  printf ", zones loaded from the store in %.2f s, listening %.2f s after start\n", z, ls }' "$f"
+    done
 } | tee "$WORK/summary.md"
 mkdir -p "$(dirname "$OUT")"
 {
