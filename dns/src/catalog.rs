@@ -9,11 +9,18 @@ use hickory_proto::rr::Name;
 
 use crate::zone::Zone;
 
+type Fast<K> = imbl::GenericHashMap<
+    K,
+    Arc<Zone>,
+    foldhash::fast::RandomState,
+    imbl::shared_ptr::DefaultSharedPtr,
+>;
+
 /// The zones by origin, and by the origin's lower-cased wire form (the fast path's key).
 #[derive(Debug, Clone, Default)]
 struct Map {
-    by_name: imbl::HashMap<Name, Arc<Zone>>,
-    by_wire: imbl::HashMap<Vec<u8>, Arc<Zone>>,
+    by_name: Fast<Name>,
+    by_wire: Fast<Vec<u8>>,
 }
 
 impl Map {

@@ -8,8 +8,9 @@
 //! they were computed from: a new version starts with an empty cache, so a cached answer is
 //! never older than the data served (unlike a TTL-bound packet cache such as PowerDNS's).
 
-use std::collections::hash_map::{DefaultHasher, HashMap};
-use std::hash::{Hash, Hasher};
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+use std::sync::LazyLock;
 use std::sync::RwLock;
 
 use hickory_proto::op::ResponseCode;
@@ -118,13 +119,14 @@ pub struct Cached {
 /// Answers of one zone version.
 #[derive(Debug, Default)]
 pub struct AnswerCache {
-    shards: [RwLock<HashMap<Vec<u8>, Cached>>; SHARDS],
+    shards: [RwLock<HashMap<Vec<u8>, Cached, foldhash::fast::RandomState>>; SHARDS],
 }
 
+/// Picks the shard; its own seed, so the shard says nothing of the map's hashing.
+static SHARD_SEED: LazyLock<foldhash::fast::RandomState> = LazyLock::new(Default::default);
+
 fn shard_of(key: &[u8]) -> usize {
-    let mut h = DefaultHasher::new();
-    key.hash(&mut h);
-    (h.finish() as usize) % SHARDS
+    (SHARD_SEED.hash_one(key) as usize) % SHARDS
 }
 
 impl AnswerCache {

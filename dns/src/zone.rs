@@ -88,6 +88,14 @@ pub enum Op {
     Add,
 }
 
+/// The nodes of a zone, by owner name.
+type Nodes = imbl::GenericHashMap<
+    Name,
+    Node,
+    foldhash::fast::RandomState,
+    imbl::shared_ptr::DefaultSharedPtr,
+>;
+
 /// One zone, ready to answer from.
 #[derive(Debug, Clone)]
 pub struct Zone {
@@ -96,7 +104,7 @@ pub struct Zone {
     serial: u32,
     soa: Arc<RrSet>,
     soa_fields: SoaFields,
-    nodes: imbl::HashMap<Name, Node>,
+    nodes: Nodes,
     records: usize,
     /// Answers computed from this version (a new version starts empty).
     answers: Arc<AnswerCache>,
@@ -133,7 +141,7 @@ impl Zone {
     pub fn new(id: i64, origin: &str, serial: u32, soa: SoaFields) -> Result<Zone, ZoneError> {
         let origin = absolute(origin).ok_or_else(|| ZoneError::BadOrigin(origin.to_owned()))?;
         let soa_rrset = soa_rrset(&origin, serial, &soa)?;
-        let mut nodes = imbl::HashMap::new();
+        let mut nodes = Nodes::default();
         nodes.insert(origin.clone(), Node::default());
         let origin_wire = origin
             .to_lowercase()

@@ -23,6 +23,15 @@ pub const DHCID: RecordType = RecordType::Unknown(49);
 /// Parses a type name (`A`, `TXT`, `DHCID`, `TYPE65534` as RFC 3597 §5 writes any type);
 /// `None` for unknown names or pseudo-types.
 pub fn record_type(s: &str) -> Option<RecordType> {
+    // What the store holds most, without an allocation.
+    match s {
+        "A" => return Some(RecordType::A),
+        "AAAA" => return Some(RecordType::AAAA),
+        "PTR" => return Some(RecordType::PTR),
+        "CNAME" => return Some(RecordType::CNAME),
+        "TXT" => return Some(RecordType::TXT),
+        _ => {}
+    }
     let upper = s.to_ascii_uppercase();
     let t = if upper == "DHCID" {
         DHCID
@@ -57,6 +66,18 @@ pub fn parse(rtype: RecordType, content: &str) -> Result<RData, String> {
     // Character-strings are read here: hickory's lexer decodes `\DDD` escapes wrongly
     // (hickory-dns issue 3955), and TXT records are what DNS tools write most.
     match rtype {
+        // The common types first, without the zone-file lexer: a 1M-record zone is loaded
+        // from the store record by record (the same RDATA as hickory's parser makes).
+        RecordType::A => {
+            if let Ok(ip) = content.trim().parse::<std::net::Ipv4Addr>() {
+                return Ok(RData::A(hickory_proto::rr::rdata::A(ip)));
+            }
+        }
+        RecordType::AAAA => {
+            if let Ok(ip) = content.trim().parse::<std::net::Ipv6Addr>() {
+                return Ok(RData::AAAA(hickory_proto::rr::rdata::AAAA(ip)));
+            }
+        }
         RecordType::TXT => {
             let strings = character_strings(content)?;
             if strings.is_empty() {
