@@ -4,9 +4,12 @@
 //! Most queries are one question, class IN, maybe an OPT record, nothing else. For those
 //! the key (lower-cased name, type, EDNS presence, DO, version, the size limit) fully
 //! decides the answer bytes but for the ID, the RD and CD bits and the question's letter
-//! case, which are patched in. Answers are cached in the [`Zone`](crate::zone::Zone) version
-//! they were computed from: a new version starts with an empty cache, so a cached answer is
-//! never older than the data served (unlike a TTL-bound packet cache such as PowerDNS's).
+//! case, which are patched in. Answers are kept with the zone, marked with the version
+//! they were computed from; a later version uses one only when nothing it depends on has
+//! changed since ([`Zone::answer_valid`](crate::zone::Zone::answer_valid)), so a kept
+//! answer is never older than the data served (unlike a TTL-bound packet cache such as
+//! PowerDNS's), and a zone taking thousands of updates a second keeps its answers for the
+//! names the updates do not touch.
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
@@ -114,6 +117,11 @@ pub struct Cached {
     pub rcode: ResponseCode,
     /// The question's type (for the counters).
     pub qtype: RecordType,
+    /// The zone version it was made from.
+    pub generation: u64,
+    /// Only the name's own RRset of the asked type (see
+    /// [`Zone::answer_valid`](crate::zone::Zone::answer_valid)).
+    pub standalone: bool,
 }
 
 /// Answers of one zone version.
@@ -138,25 +146,27 @@ impl AnswerCache {
         query: &[u8],
         qname_len: usize,
         out: &mut Vec<u8>,
+        valid: impl Fn(&Cached) -> bool,
     ) -> Option<(ResponseCode, RecordType)> {
         let shard = self.shards[shard_of(key)]
             .read()
             .unwrap_or_else(|e| e.into_inner());
-        let c = shard.get(key)?;
+        let c = shard.get(key).filter(|c| valid(c))?;
         out.clear();
         out.extend_from_slice(&c.wire);
         patch(out, query, qname_len);
         Some((c.rcode, c.qtype))
     }
 
-    /// Keeps `answer` under `key`, unless the cache is full.
+    /// Keeps `answer` under `key` (replacing an older one); a full shard starts afresh.
     pub fn keep(&self, key: Vec<u8>, answer: Cached) {
         let mut shard = self.shards[shard_of(&key)]
             .write()
             .unwrap_or_else(|e| e.into_inner());
-        if shard.len() < MAX_ENTRIES / SHARDS {
-            shard.insert(key, answer);
+        if shard.len() >= MAX_ENTRIES / SHARDS && !shard.contains_key(&key) {
+            shard.clear();
         }
+        shard.insert(key, answer);
     }
 }
 

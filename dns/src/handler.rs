@@ -159,9 +159,12 @@ impl Handler {
         let limit = self.limit_of(q.edns.map(|(size, _, _)| size), transport);
         fast::key_into(&mut scratch.key, &q, limit);
         let zone = self.catalog.find_wire(&scratch.key[..q.qname.len()])?;
+        let qname = &scratch.key[..q.qname.len()];
         if let Some((rcode, qtype)) =
             zone.answers()
-                .answer_into(&scratch.key, wire, q.qname.len(), &mut scratch.out)
+                .answer_into(&scratch.key, wire, q.qname.len(), &mut scratch.out, |c| {
+                    zone.answer_valid(qname, c.generation, c.standalone)
+                })
         {
             self.stats.query(qtype);
             self.stats.rcode(rcode);
@@ -172,16 +175,19 @@ impl Handler {
             return None;
         };
         self.stats.query(question.query_type());
-        let resp = self.answer_in(&zone, &message, question, transport);
+        let (resp, standalone) = self.answer_in(&zone, &message, question, transport);
         let rcode = resp.metadata.response_code;
         self.stats.rcode(rcode);
         scratch.out = self.encode(resp, limit);
+        let truncated = scratch.out.get(2).is_some_and(|b| b & 0x02 != 0);
         zone.answers().keep(
             scratch.key.clone(),
             fast::Cached {
                 wire: scratch.out.clone().into_boxed_slice(),
                 rcode,
                 qtype: question.query_type(),
+                generation: zone.generation(),
+                standalone: standalone && !truncated,
             },
         );
         Some(())
@@ -267,27 +273,39 @@ impl Handler {
             self.stats.rcode(ResponseCode::Refused);
             return self.error_response(message, ResponseCode::Refused);
         };
-        let resp = self.answer_in(&zone, message, q, transport);
+        let (resp, _) = self.answer_in(&zone, message, q, transport);
         self.stats.rcode(resp.metadata.response_code);
         resp
     }
 
-    /// The answer to question `q` of `message` from `zone`.
+    /// The answer to question `q` of `message` from `zone`, and whether it is standalone:
+    /// the name's own RRset of the asked type and nothing else (no CNAME, wildcard, negative,
+    /// referral or additional records; not the SOA, which changes with every version), so
+    /// that a later version may answer it the same while that name is unchanged.
     fn answer_in(
         &self,
         zone: &Zone,
         message: &Message,
         q: &Query,
         transport: Transport,
-    ) -> Message {
-        let a = lookup::answer(zone, q.name(), q.query_type(), transport == Transport::Tcp);
+    ) -> (Message, bool) {
+        let qtype = q.query_type();
+        let a = lookup::answer(zone, q.name(), qtype, transport == Transport::Tcp);
+        let standalone = a.rcode == ResponseCode::NoError
+            && a.authoritative
+            && !a.synthesized
+            && !matches!(qtype, RecordType::SOA | RecordType::ANY)
+            && !a.answer.is_empty()
+            && a.answer.iter().all(|e| e.set.rtype == qtype)
+            && a.authority.is_empty()
+            && a.additional.is_empty();
         let mut resp = self.response_to(message);
         resp.metadata.authoritative = a.authoritative;
         resp.metadata.response_code = a.rcode;
         resp.answers = records(&a.answer);
         resp.authorities = records(&a.authority);
         resp.additionals = records(&a.additional);
-        resp
+        (resp, standalone)
     }
 
     /// The largest answer `message` may get over `transport` (RFC 6891 §6.2.5: the

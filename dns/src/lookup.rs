@@ -54,6 +54,8 @@ pub struct Answer {
     pub authority: Vec<Entry>,
     /// Additional section (glue, addresses of MX/SRV/NS targets).
     pub additional: Vec<Entry>,
+    /// Some answer was synthesised from a wildcard (RFC 4592).
+    pub synthesized: bool,
 }
 
 enum Found<'z> {
@@ -113,6 +115,7 @@ pub fn answer(zone: &Zone, qname: &Name, qtype: RecordType, full_any: bool) -> A
         answer: Vec::new(),
         authority: Vec::new(),
         additional: Vec::new(),
+        synthesized: false,
     };
     let mut name = qname.clone();
     for _ in 0..=MAX_CHAIN {
@@ -135,6 +138,7 @@ pub fn answer(zone: &Zone, qname: &Name, qtype: RecordType, full_any: bool) -> A
                 return out;
             }
             Found::Node(node, wildcard) => {
+                out.synthesized |= wildcard.is_some();
                 let owner = |set: &Arc<RrSet>| Entry {
                     owner: wildcard.clone().unwrap_or_else(|| set.name.clone()),
                     set: set.clone(),

@@ -88,6 +88,9 @@ pub enum Op {
     Add,
 }
 
+/// Names changed since the kept answers were made, at most; then they start afresh.
+const MAX_CHANGED: usize = 100_000;
+
 /// The nodes of a zone, by owner name.
 type Nodes = imbl::GenericHashMap<
     Name,
@@ -106,8 +109,22 @@ pub struct Zone {
     soa_fields: SoaFields,
     nodes: Nodes,
     records: usize,
-    /// Answers computed from this version (a new version starts empty).
+    /// Answers computed from this version or an earlier one (see [`Zone::answer_valid`]).
     answers: Arc<AnswerCache>,
+    /// This version's number among the versions sharing `answers` (0 for a version built
+    /// whole).
+    generation: u64,
+    /// The version that last changed an NS RRset: a new or removed delegation can turn any
+    /// name's answer into a referral.
+    ns_generation: u64,
+    /// The lower-cased wire names changed since `answers` was made, with the version that
+    /// last changed each.
+    changed: imbl::GenericHashMap<
+        Vec<u8>,
+        u64,
+        foldhash::fast::RandomState,
+        imbl::shared_ptr::DefaultSharedPtr,
+    >,
     /// The origin in lower-cased wire form, the fast path's key.
     origin_wire: Arc<[u8]>,
 }
@@ -156,6 +173,9 @@ impl Zone {
             nodes,
             records: 0,
             answers: Arc::default(),
+            generation: 0,
+            ns_generation: 0,
+            changed: Default::default(),
             origin_wire: origin_wire.into(),
         })
     }
@@ -192,7 +212,13 @@ impl Zone {
         changes: impl IntoIterator<Item = (Op, &'a str, &'a str, u32, &'a str)>,
     ) -> Result<(Zone, Vec<Rejected>), ZoneError> {
         let mut next = self.clone();
-        next.answers = Arc::default();
+        next.generation += 1;
+        if next.changed.len() > MAX_CHANGED {
+            // Too long a history to check against: start the kept answers afresh.
+            next.answers = Arc::default();
+            next.changed = Default::default();
+            next.ns_generation = next.generation;
+        }
         next.soa = Arc::new(soa_rrset(&self.origin, serial, &soa)?);
         next.soa_fields = soa;
         next.serial = serial;
@@ -226,6 +252,12 @@ impl Zone {
             return Err("the SOA is kept with the zone, not as a record".into());
         }
         let data = content::parse(t, text)?;
+        if let Ok(wire) = owner.to_lowercase().to_bytes() {
+            self.changed.insert(wire, self.generation);
+        }
+        if t == RecordType::NS {
+            self.ns_generation = self.generation;
+        }
         match op {
             Op::Add => self.add(owner, t, ttl, data),
             Op::Delete => self.remove(&owner, t, &data),
@@ -388,9 +420,26 @@ impl Zone {
         apex.chain(rest).flat_map(|n| n.rrsets.iter())
     }
 
-    /// The answers computed from this version.
+    /// The answers kept for this zone (from this version or earlier ones).
     pub fn answers(&self) -> &AnswerCache {
         &self.answers
+    }
+
+    /// This version's number among those sharing the kept answers.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Whether a kept answer for the lower-cased wire name `qname` still holds in this
+    /// version: it was made from this version, or it is `standalone` (the name's own RRset
+    /// of the asked type and nothing else) and neither the name nor any NS RRset changed
+    /// since it was made. Anything else — negative answers, CNAME chains, wildcards,
+    /// additional records, the SOA — holds only for the version it came from.
+    pub fn answer_valid(&self, qname: &[u8], generation: u64, standalone: bool) -> bool {
+        generation == self.generation
+            || (standalone
+                && generation >= self.ns_generation
+                && self.changed.get(qname).is_none_or(|g| *g <= generation))
     }
 
     /// The origin in lower-cased wire form.

@@ -338,3 +338,77 @@ async fn a_kept_answer_takes_each_query_s_id_case_and_flags_and_a_new_version_dr
     );
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kept_answers_never_outlive_the_data_they_came_from() {
+    use tern_dns::zone::Op;
+    let s = serve(example(), |_| {}).await;
+    let a = s.addr;
+    let handler = s.handler.clone();
+    let next = move |changes: &[(Op, &str, &str, u32, &str)]| {
+        let zone = handler
+            .catalog
+            .find(&Name::from_ascii("example.com.").unwrap())
+            .unwrap();
+        let (z, rejected) = zone
+            .apply(zone.serial() + 1, common::soa(), changes.iter().copied())
+            .unwrap();
+        assert!(rejected.is_empty(), "{rejected:?}");
+        handler.catalog.insert(z);
+    };
+    let out = tokio::task::spawn_blocking(move || {
+        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        let ask = |id, name: &str, t| exchange(&sock, a, &query(id, name, t));
+        let mut seen = Vec::new();
+        // Kept: an NXDOMAIN, a plain A, and an A behind a CNAME.
+        seen.push(
+            ask(1, "new.example.com.", RecordType::A)
+                .metadata
+                .response_code,
+        );
+        seen.push(
+            ask(2, "ns.example.com.", RecordType::A)
+                .metadata
+                .response_code,
+        );
+        let _ = ask(3, "www.example.com.", RecordType::A);
+        // The name appears, the printer moves (www points to it), and ns.example.com. is
+        // delegated away below a new cut at example.com.'s child... of another name.
+        next(&[
+            (Op::Add, "new.example.com.", "A", 300, "192.0.2.50"),
+            (Op::Delete, "Printer.example.com.", "A", 300, "192.0.2.10"),
+            (Op::Add, "Printer.example.com.", "A", 300, "192.0.2.11"),
+        ]);
+        let new = ask(4, "new.example.com.", RecordType::A);
+        let www = ask(5, "www.example.com.", RecordType::A);
+        let ns = ask(6, "ns.example.com.", RecordType::A);
+        // A delegation above a name whose answer is kept: the answer becomes a referral.
+        next(&[(Op::Add, "h.deleg.example.com.", "A", 300, "192.0.2.60")]);
+        let before = ask(7, "h.deleg.example.com.", RecordType::A);
+        assert_eq!(before.answers.len(), 1, "{before:?}");
+        next(&[(Op::Add, "deleg.example.com.", "NS", 300, "ns9.example.net.")]);
+        let cut = ask(8, "h.deleg.example.com.", RecordType::A);
+        (seen, new, www, ns, cut)
+    })
+    .await
+    .unwrap();
+    let (seen, new, www, ns, cut) = out;
+    assert_eq!(seen[0], hickory_proto::op::ResponseCode::NXDomain);
+    assert_eq!(new.answers.len(), 1, "the new name answers: {new:?}");
+    assert_eq!(
+        www.answers.last().unwrap().data.to_string(),
+        "192.0.2.11",
+        "the CNAME's target moved: {www:?}"
+    );
+    assert_eq!(
+        ns.answers[0].data.to_string(),
+        "127.0.0.1",
+        "unchanged: {ns:?}"
+    );
+    assert!(
+        cut.answers.is_empty() && !cut.metadata.authoritative,
+        "now below a zone cut: {cut:?}"
+    );
+    s.stop().await;
+}
