@@ -360,18 +360,15 @@ async fn kept_answers_never_outlive_the_data_they_came_from() {
         let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
         sock.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
         let ask = |id, name: &str, t| exchange(&sock, a, &query(id, name, t));
-        let mut seen = Vec::new();
         // Kept: an NXDOMAIN, a plain A, and an A behind a CNAME.
-        seen.push(
+        let seen = [
             ask(1, "new.example.com.", RecordType::A)
                 .metadata
                 .response_code,
-        );
-        seen.push(
             ask(2, "ns.example.com.", RecordType::A)
                 .metadata
                 .response_code,
-        );
+        ];
         let _ = ask(3, "www.example.com.", RecordType::A);
         // The name appears, the printer moves (www points to it), and ns.example.com. is
         // delegated away below a new cut at example.com.'s child... of another name.
