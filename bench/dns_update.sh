@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# bench/dns_update.sh -- RFC 2136 updates into a large zone while it is being queried:
+# tern's zone server and BIND 9.18 (the same zone file, the same TSIG-signed updates, the
+# same query file), one server at a time.
+#
+#   bench/dns_update.sh                           # 1,000,000-name zone, 10 s per phase
+#   ZONE_RECORDS=100000 SERVERS=tern bench/dns_update.sh
+#
+# Per server: (1) dnsperf queries alone for DURATION s; (2) the same queries while dnsperf
+# -u sends one-record TSIG-signed UPDATEs (add u<i> A) for DURATION s. Printed: queries/s
+# alone and under updates (the drop), updates/s, update latency; for tern also commit ->
+# served (from its log: each version's DNS_UPDATE_APPLIED, written after the commit, to
+# its DNS_ZONE_SERVING), median and p99.
+#
+# env: ZONE_RECORDS=1000000 (at most 5,000,000), QUERIES=100000, DURATION=10 (at most 120),
+#   SERVERS="tern bind", CLIENTS=8 OUTSTANDING=200 (queries), UPD_CLIENTS=8 UPD_OUTSTANDING=256,
+#   NAMED_THREADS=2, TERN (target/release/tern), OUT (bench/results/dns-update-DATE.txt).
+# Network: netns ternbench-dnsup, loopback only; servers stopped by PID.
+set -euo pipefail
+NS=${NS:-ternbench-dnsup}
+. "$(dirname "$0")/lib.sh"
+
+ZONE_RECORDS=${ZONE_RECORDS:-1000000}
+QUERIES=${QUERIES:-100000}
+DURATION=${DURATION:-10}
+SERVERS=${SERVERS:-"tern bind"}
+CLIENTS=${CLIENTS:-8}; OUTSTANDING=${OUTSTANDING:-200}
+UPD_CLIENTS=${UPD_CLIENTS:-8}; UPD_OUTSTANDING=${UPD_OUTSTANDING:-256}
+NAMED_THREADS=${NAMED_THREADS:-2}
+OUT=${OUT:-$BENCH_DIR/results/dns-update-$(date -u +%F).txt}
+[ "$ZONE_RECORDS" -le 5000000 ] || die "ZONE_RECORDS at most 5,000,000"
+[ "$DURATION" -ge 1 ] && [ "$DURATION" -le 120 ] || die "DURATION 1..120"
+command -v dnsperf >/dev/null || die "dnsperf missing (apt-get install dnsperf)"
+case " $SERVERS " in *" tern "*) tern_built;; esac
+
+ZONE=bench.test
+KEY=bench-up
+SECRET=iSi6Z2aXlX3AkoWCORnUCUHb80H0x14vI7PaCGL66Co=
+declare -A PORT=([bind]=5312 [tern]=5313)
+LOAD_TIMEOUT=600
+
+bench_init dnsup
+exec > >(tee "$WORK/dnsup.out.txt") 2>&1
+ZONEFILE=$WORK/bench.zone; QFILE=$WORK/queries.txt; UFILE=$WORK/updates.txt
+META=$($PY "$BENCH_DIR/dns_zone.py" --zone "$ZONEFILE" --queries "$QFILE" -n "$ZONE_RECORDS" -Q "$QUERIES" --origin "$ZONE") \
+    || die "dns_zone.py failed"
+meta() { $PY -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$META" "$1"; }
+LAST=$(meta last); LAST_ADDR=$(meta last_addr)
+# More updates than any server sends in DURATION s: dnsperf stops at the time limit.
+$PY - "$UFILE" "$ZONE" <<'PY'
+import sys
+path, zone = sys.argv[1], sys.argv[2]
+with open(path, "w") as f:
+    for i in range(1_000_000):
+        f.write(f"{zone}\nadd u{i} 300 A 10.250.{i >> 8 & 255}.{i & 255}\nsend\n")
+PY
+
+mkdir -p "$WORK/named"
+cat >"$WORK/named.conf" <<EOF
+options { directory "$WORK/named"; pid-file "$WORK/named/named.pid";
+  listen-on port ${PORT[bind]} { 127.0.0.1; }; listen-on-v6 { none; };
+  recursion no; notify no; dnssec-validation no; minimal-responses yes; };
+controls { };
+key "$KEY" { algorithm hmac-sha256; secret "$SECRET"; };
+zone "$ZONE" { type primary; file "$WORK/named/bench.zone"; allow-update { key "$KEY"; }; };
+EOF
+cat >"$WORK/tern.json" <<EOF
+{ "Dns": { "listen-on": [ { "ip-address": "127.0.0.1", "port": ${PORT[tern]} } ],
+  "tsig-keys": [ { "name": "$KEY", "algorithm": "HMAC-SHA256", "secret": "$SECRET" } ],
+  "zones": [ { "name": "$ZONE.", "file": "$ZONEFILE",
+               "allow-update": [ { "key": "$KEY", "grant": "zonesub", "types": [ "A" ] } ] } ] } }
+EOF
+
+qps() { awk '/Queries per second|Updates per second/ {print $4}' "$1"; }
+avg_ms() { awk '/Average Latency/ {printf "%.2f", $4 * 1000}' "$1"; }
+lost() { awk '/Queries lost|Updates lost/ {print $3}' "$1"; }
+
+declare -A RES
+for s in $SERVERS; do
+    cp "$ZONEFILE" "$WORK/named/bench.zone"
+    rm -f "$WORK/named/bench.zone.jnl"
+    t=$(date +%s.%N)
+    case $s in
+      bind) start_bg srv "$WORK/$s.log" ip netns exec "$NS" named -g -c "$WORK/named.conf" -n "$NAMED_THREADS" ;;
+      tern) rm -rf "$WORK/tern-data"
+            start_bg srv "$WORK/$s.log" ip netns exec "$NS" "$TERN" serve -c "$WORK/tern.json" --data-dir "$WORK/tern-data" ;;
+    esac
+    inns $PY "$BENCH_DIR/dns_probe.py" --port "${PORT[$s]}" --name "$LAST" --addr "$LAST_ADDR" \
+        --start "$t" --timeout "$LOAD_TIMEOUT" >/dev/null || { tail -20 "$WORK/$s.log"; die "$s did not load"; }
+    log "$s loaded; queries alone for $DURATION s"
+    inns timeout $((DURATION + 30)) dnsperf -s 127.0.0.1 -p "${PORT[$s]}" -d "$QFILE" -c "$CLIENTS" -T 1 \
+        -q "$OUTSTANDING" -l "$DURATION" >"$WORK/$s-q.txt" 2>&1
+    log "$s: queries and updates together for $DURATION s"
+    inns timeout $((DURATION + 30)) dnsperf -s 127.0.0.1 -p "${PORT[$s]}" -d "$QFILE" -c "$CLIENTS" -T 1 \
+        -q "$OUTSTANDING" -l "$DURATION" >"$WORK/$s-qu.txt" 2>&1 &
+    qpid=$!
+    inns timeout $((DURATION + 30)) dnsperf -u -s 127.0.0.1 -p "${PORT[$s]}" -d "$UFILE" \
+        -y "hmac-sha256:$KEY:$SECRET" -c "$UPD_CLIENTS" -T 1 -q "$UPD_OUTSTANDING" -l "$DURATION" \
+        >"$WORK/$s-u.txt" 2>&1
+    wait "$qpid"
+    latency="n/a"
+    if [ "$s" = tern ]; then
+        # commit -> served per version: DNS_UPDATE_APPLIED (logged after the commit) to the
+        # DNS_ZONE_SERVING of the same serial.
+        latency=$($PY - "$WORK/$s.log" <<'PY'
+import re, sys
+applied, served = {}, {}
+t = lambda l: (lambda h, m, s: int(h) * 3600 + int(m) * 60 + float(s))(*l[11:23].split(":"))
+for l in open(sys.argv[1], errors="replace"):
+    m = re.search(r"DNS_UPDATE_APPLIED zone \S+ serial (\d+)", l)
+    if m:
+        applied.setdefault(m[1], t(l))
+    m = re.search(r"DNS_ZONE_SERVING zone \S+ serial (\d+)", l)
+    if m:
+        served.setdefault(m[1], t(l))
+d = sorted((served[k] - v) * 1000 for k, v in applied.items() if k in served)
+if d:
+    print(f"median {d[len(d) // 2]:.1f} ms, p99 {d[min(len(d) - 1, int(len(d) * 0.99))]:.1f} ms over {len(d)} versions")
+else:
+    print("no versions")
+PY
+)
+    fi
+    RES[$s]="$(qps "$WORK/$s-q.txt") $(qps "$WORK/$s-qu.txt") $(qps "$WORK/$s-u.txt") $(avg_ms "$WORK/$s-u.txt") $(lost "$WORK/$s-u.txt")"
+    RES[$s-lat]=$latency
+    stop_pid srv
+done
+
+{
+    echo "# bench/dns_update.sh $(date -u '+%F %H:%M') UTC: zone $ZONE $(meta records) records; $DURATION s per phase; dnsperf -c $CLIENTS -q $OUTSTANDING (queries), -u -c $UPD_CLIENTS -q $UPD_OUTSTANDING (one-record TSIG-signed updates); $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo
+    echo "| server | queries/s alone | queries/s with updates | query drop | updates/s | update avg ms | updates lost | commit -> served |"
+    echo "|---|---|---|---|---|---|---|---|"
+    for s in $SERVERS; do
+        read -r q qu u ums ul <<<"${RES[$s]}"
+        drop=$(awk -v a="$q" -v b="$qu" 'BEGIN { if (a > 0) printf "%.0f %%", (1 - b / a) * 100 }')
+        printf '| %s | %.0f | %.0f | %s | %.0f | %s | %s | %s |\n' "$s" "$q" "$qu" "$drop" "$u" "$ums" "$ul" "${RES[$s-lat]}"
+    done
+    if [[ " $SERVERS " == *" tern "* && " $SERVERS " == *" bind "* ]]; then
+        read -r _ tqu tu _ <<<"${RES[tern]}"; read -r _ bqu bu _ <<<"${RES[bind]}"
+        awk -v a="$tu" -v b="$bu" -v c="$tqu" -v d="$bqu" 'BEGIN { printf "ratios tern/bind: updates/s %.2f, queries/s under updates %.2f\n", a / b, c / d }'
+    fi
+    echo "targets (issue 18): updates/s >= 5,000 with the query rate down <= 10 %; commit -> served p99 <= 50 ms"
+} | tee "$OUT"
