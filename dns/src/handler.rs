@@ -76,6 +76,15 @@ pub struct Handler {
     pub update_queues: crate::update::Queues,
 }
 
+/// What [`Handler::triage`] made of a message.
+#[derive(Debug)]
+pub enum Triage {
+    /// Answered (or dropped: no message).
+    Done(Reply),
+    /// Decoded, for [`Handler::handle_message`].
+    Full(Message),
+}
+
 /// Buffers kept across plain queries by one thread.
 #[derive(Debug, Default)]
 pub struct Scratch {
@@ -105,23 +114,35 @@ impl Handler {
     /// The answer to an unsigned QUERY (not a transfer), or to something that must be
     /// refused at once (junk, a response); `None` when the message needs [`Handler::handle`].
     pub fn answer_fast(&self, wire: &[u8], transport: Transport) -> Option<Reply> {
-        if let Some(reply) = self.answer_cached(wire, transport) {
-            return Some(reply);
+        match self.triage(wire, transport, false) {
+            Triage::Done(reply) => Some(reply),
+            Triage::Full(_) => None,
+        }
+    }
+
+    /// Sorts a message out once: answered here (a plain query, junk, a response), or
+    /// decoded for [`Handler::handle_message`]. `plain_tried`: the caller already tried
+    /// [`Handler::answer_plain`] on it.
+    pub fn triage(&self, wire: &[u8], transport: Transport, plain_tried: bool) -> Triage {
+        if !plain_tried {
+            if let Some(reply) = self.answer_cached(wire, transport) {
+                return Triage::Done(reply);
+            }
         }
         let Some(header) = wire.get(..HEADER_LEN) else {
             self.stats.dropped();
-            return Some(Vec::new()); // not even a header: nothing to answer to
+            return Triage::Done(Vec::new()); // not even a header: nothing to answer to
         };
         if header[2] & 0x80 != 0 {
             // QR set: a response is never answered (RFC 1035 §4.1.1), that way no loop.
             self.stats.dropped();
-            return Some(Vec::new());
+            return Triage::Done(Vec::new());
         }
         let message = match Message::from_vec(wire) {
             Ok(m) => m,
             Err(e) => {
                 debug!("DNS_FORMERR malformed message: {e}");
-                return Some(vec![self.raw_error(header, ResponseCode::FormErr)]);
+                return Triage::Done(vec![self.raw_error(header, ResponseCode::FormErr)]);
             }
         };
         if tsig_key_name(&message).is_some()
@@ -131,9 +152,9 @@ impl Handler {
                 .first()
                 .is_some_and(|q| matches!(q.query_type(), RecordType::AXFR | RecordType::IXFR))
         {
-            return None;
+            return Triage::Full(message);
         }
-        Some(vec![self.query(&message, transport)])
+        Triage::Done(vec![self.query(&message, transport)])
     }
 
     /// A plain question of a zone we serve: the answer kept in the zone's current version,
@@ -195,12 +216,21 @@ impl Handler {
 
     /// Any request.
     pub async fn handle(&self, wire: &[u8], src: SocketAddr, transport: Transport) -> Reply {
-        if let Some(reply) = self.answer_fast(wire, transport) {
-            return reply;
+        match self.triage(wire, transport, false) {
+            Triage::Done(reply) => reply,
+            Triage::Full(message) => self.handle_message(wire, message, src, transport).await,
         }
-        let Ok(mut message) = Message::from_vec(wire) else {
-            return Vec::new(); // answer_fast answered anything that does not parse
-        };
+    }
+
+    /// A request [`Handler::triage`] decoded and left to the full path: TSIG, UPDATE,
+    /// transfers, NOTIFY.
+    pub async fn handle_message(
+        &self,
+        wire: &[u8],
+        mut message: Message,
+        src: SocketAddr,
+        transport: Transport,
+    ) -> Reply {
         let tsig = if tsig_key_name(&message).is_some() {
             match tsig::verify_request(wire, &self.keys, tsig::unix_now()) {
                 Ok(v) => Some(v),

@@ -25,7 +25,7 @@ use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 use tracing::{debug, info, warn};
 
-use crate::handler::{Handler, Scratch, Transport};
+use crate::handler::{Handler, Scratch, Transport, Triage};
 
 /// TCP limits.
 #[derive(Debug, Clone, Copy)]
@@ -206,12 +206,13 @@ fn udp_loop(
             }
             continue;
         }
-        match handler.answer_fast(wire, Transport::Udp) {
-            Some(reply) => send_all(&socket, &reply, src),
-            None => {
+        // Tried as a plain query above: decoded once more here at most, and handed on.
+        match handler.triage(wire, Transport::Udp, true) {
+            Triage::Done(reply) => send_all(&socket, &reply, src),
+            Triage::Full(message) => {
                 let (h, s, wire) = (handler.clone(), socket.clone(), wire.to_vec());
                 rt.spawn(async move {
-                    let reply = h.handle(&wire, src, Transport::Udp).await;
+                    let reply = h.handle_message(&wire, message, src, Transport::Udp).await;
                     send_all(&s, &reply, src);
                 });
             }

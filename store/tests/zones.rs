@@ -1,7 +1,7 @@
 //! The zone server's tables: zones, records, the journal and the serial, written
 //! through tern_store::zone and by plain SQL.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tern_store::testing::{self, TestDb};
 use tern_store::zone::{
@@ -731,39 +731,4 @@ async fn prune_journal_moves_journal_start() {
         zone::prune_journal(pool, 999_999, 1).await,
         Err(Error::ZoneNotFound(_))
     ));
-}
-
-/// Not an assertion: what creating and loading a 100,000-record zone costs.
-#[tokio::test]
-async fn snapshot_of_a_large_zone_timing() {
-    let db = testing::fresh_db().await;
-    let pool = db.pool();
-    // TERN_ZONE_TIMING_RECORDS=1000000 for the large zone of the benchmark.
-    let n: usize = std::env::var("TERN_ZONE_TIMING_RECORDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
-    let mut z = new_zone("big.test", SerialRule::Increase, Some(1));
-    z.records = (0..n)
-        .map(|i| {
-            rec(
-                &format!("host-{i}.big.test."),
-                "A",
-                &format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255),
-            )
-        })
-        .collect();
-    let t = Instant::now();
-    let created = zone::create(pool, &z).await.unwrap();
-    let create_time = t.elapsed();
-    let t = Instant::now();
-    let (_, records) = zone::snapshot(pool, created.id).await.unwrap().unwrap();
-    let snap_time = t.elapsed();
-    assert_eq!(records.len(), n);
-    println!(
-        "TIMING zone of {} records: create {:?}, snapshot {:?}",
-        records.len(),
-        create_time,
-        snap_time
-    );
 }
