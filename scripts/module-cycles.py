@@ -38,7 +38,7 @@ def strip(text):
     text = re.sub(r'r#*"(?:.|\n)*?"#*', '""', text)
     text = re.sub(r'"(?:\\.|[^"\\])*"', '""', text)
     # Inline test modules name everything; they are not part of the layout.
-    m = re.search(r"#\[cfg\(test\)\]\s*mod\s+tests\s*\{", text)
+    m = re.search(r"#\[cfg\(test\)\]\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+tests\s*\{", text)
     return text[: m.start()] if m else text
 
 

@@ -73,7 +73,7 @@ pub struct Handler {
     /// Sends NOTIFY when a zone changes.
     pub notifier: Notifier,
     /// UPDATEs waiting for their zone's next group commit.
-    pub update_queues: crate::update::Queues,
+    pub update_queues: crate::update::queue::Queues,
 }
 
 /// What [`Handler::triage`] made of a message.
@@ -212,66 +212,6 @@ impl Handler {
             },
         );
         Some(())
-    }
-
-    /// Any request.
-    pub async fn handle(&self, wire: &[u8], src: SocketAddr, transport: Transport) -> Reply {
-        match self.triage(wire, transport, false) {
-            Triage::Done(reply) => reply,
-            Triage::Full(message) => self.handle_message(wire, message, src, transport).await,
-        }
-    }
-
-    /// A request [`Handler::triage`] decoded and left to the full path: TSIG, UPDATE,
-    /// transfers, NOTIFY.
-    pub async fn handle_message(
-        &self,
-        wire: &[u8],
-        mut message: Message,
-        src: SocketAddr,
-        transport: Transport,
-    ) -> Reply {
-        let tsig = if tsig_key_name(&message).is_some() {
-            match tsig::verify_request(wire, &self.keys, tsig::unix_now()) {
-                Ok(v) => Some(v),
-                Err(e) => return vec![self.tsig_refusal(wire, &message, src, &e)],
-            }
-        } else {
-            None
-        };
-        message
-            .additionals
-            .retain(|r| r.record_type() != RecordType::TSIG);
-        let req = Request {
-            wire,
-            message,
-            src,
-            transport,
-            tsig,
-        };
-        let opcode = req.message.metadata.op_code;
-        let qtype = req.message.queries.first().map(|q| q.query_type());
-        match (opcode, qtype) {
-            (OpCode::Update, _) => crate::update::handle(self, &req).await,
-            (OpCode::Query, Some(RecordType::AXFR | RecordType::IXFR)) => {
-                crate::xfr::handle(self, &req).await
-            }
-            (OpCode::Query, _) => {
-                let resp = self.query_message(&req.message, transport);
-                vec![self.finish(&req, resp)]
-            }
-            (OpCode::Notify, _) => {
-                // tern is the primary of its zones: a NOTIFY to it has nothing to trigger.
-                vec![self.finish(
-                    &req,
-                    self.error_response(&req.message, ResponseCode::NotImp),
-                )]
-            }
-            _ => vec![self.finish(
-                &req,
-                self.error_response(&req.message, ResponseCode::NotImp),
-            )],
-        }
     }
 
     fn query(&self, message: &Message, transport: Transport) -> Vec<u8> {
@@ -425,7 +365,7 @@ impl Handler {
     /// carrying the error — unsigned for BADKEY and BADSIG (§5.3.2), signed for BADTIME
     /// and BADTRUNC —; FORMERR without one for a malformed record. Nothing it asked for is
     /// done; the reason is logged.
-    fn tsig_refusal(
+    pub(crate) fn tsig_refusal(
         &self,
         wire: &[u8],
         message: &Message,

@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 pub mod catalog;
+mod dispatch;
 pub mod fast;
 pub mod handler;
 pub mod lookup;

@@ -13,9 +13,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use serde_json::Value;
 
 use http::{Client, Credentials};
+use table::Out;
 
 /// Where the API is and how to authenticate; accepted before or after the action.
 #[derive(Args, Clone, Debug)]
@@ -120,38 +120,6 @@ async fn dispatch(cmd: ApiCommand) -> anyhow::Result<()> {
     }
 }
 
-/// How results are printed.
-#[derive(Clone, Copy)]
-pub struct Out {
-    json: bool,
-}
-
-impl Out {
-    /// `value` as pretty JSON, or the table `render` makes of it.
-    fn print(self, value: &Value, render: impl FnOnce(&Value) -> table::Table) {
-        if self.json {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(value).unwrap_or_default()
-            );
-        } else {
-            print!("{}", render(value));
-        }
-    }
-
-    /// A one-line confirmation on stdout, unless JSON was asked for (then `value`).
-    fn done(self, value: &Value, line: &str) {
-        if self.json {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(value).unwrap_or_default()
-            );
-        } else {
-            println!("{line}");
-        }
-    }
-}
-
 const DEFAULT_API: &str = "http://127.0.0.1:8000";
 
 impl Conn {
@@ -252,18 +220,4 @@ fn read_secret(dir: Option<&Path>, file: &Path) -> anyhow::Result<String> {
     let text =
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     Ok(text.trim_end_matches(['\n', '\r']).to_string())
-}
-
-/// A string field of a JSON object, or "".
-fn s<'a>(v: &'a Value, k: &str) -> &'a str {
-    v.get(k).and_then(Value::as_str).unwrap_or("")
-}
-
-/// A field of a JSON object as text ("" when absent or null).
-fn text(v: &Value, k: &str) -> String {
-    match v.get(k) {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
-    }
 }

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::http::{encode, Client};
 use super::table::Table;
-use super::{s, text, Out};
+use super::table::{s, text, Out};
 
 #[derive(Subcommand, Debug)]
 pub enum RecordAction {

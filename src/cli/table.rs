@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use serde_json::Value;
+
 /// A table ready to print.
 pub struct Table {
     headers: Vec<&'static str>,
@@ -47,5 +49,51 @@ impl fmt::Display for Table {
             writeln!(f, "(none)")?;
         }
         Ok(())
+    }
+}
+
+/// How results are printed.
+#[derive(Clone, Copy)]
+pub struct Out {
+    pub(super) json: bool,
+}
+
+impl Out {
+    /// `value` as pretty JSON, or the table `render` makes of it.
+    pub(super) fn print(self, value: &Value, render: impl FnOnce(&Value) -> Table) {
+        if self.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(value).unwrap_or_default()
+            );
+        } else {
+            print!("{}", render(value));
+        }
+    }
+
+    /// A one-line confirmation on stdout, unless JSON was asked for (then `value`).
+    pub(super) fn done(self, value: &Value, line: &str) {
+        if self.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(value).unwrap_or_default()
+            );
+        } else {
+            println!("{line}");
+        }
+    }
+}
+
+/// A string field of a JSON object, or "".
+pub(super) fn s<'a>(v: &'a Value, k: &str) -> &'a str {
+    v.get(k).and_then(Value::as_str).unwrap_or("")
+}
+
+/// A field of a JSON object as text ("" when absent or null).
+pub(super) fn text(v: &Value, k: &str) -> String {
+    match v.get(k) {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
     }
 }

@@ -14,7 +14,8 @@ use tern_store::zone::{
 use tern_store::Store;
 
 use super::error::PdnsError;
-use super::{content, zones::zone_id};
+use super::zones::zone_id;
+use tern_dnsmsg::content;
 
 /// PowerDNS's `default-soa-content`, used when a new zone names no SOA.
 const DEFAULT_MNAME: &str = "a.misconfigured.dns.server.invalid.";
