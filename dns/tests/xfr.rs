@@ -4,10 +4,9 @@
 
 mod common;
 
-use std::fs;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+
+use std::process::Command;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
@@ -21,6 +20,7 @@ use tern_dns::zone::{Op, Zone};
 use tern_dnsmsg::tsig::{self, Algorithm, TsigKey};
 use tern_store::zone as store_zone;
 use tern_testkit::bind::{base64, free_port};
+use tern_testkit::secondary::{secondaries_present, Secondary};
 
 const ORIGIN: &str = "example.com.";
 
@@ -432,150 +432,6 @@ async fn notify_arrives_within_100_ms_signed_retried_until_answered_and_supersed
 
 // ---- BIND 9 and Knot as secondaries of tern ----
 
-/// A secondary name server (named or knotd) in a temp dir, killed by its PID when dropped.
-struct Secondary {
-    tool: &'static str,
-    child: Child,
-    dir: tempfile::TempDir,
-    addr: SocketAddr,
-}
-
-impl Secondary {
-    fn log(&self) -> String {
-        fs::read_to_string(self.log_path()).unwrap_or_default()
-    }
-
-    fn log_path(&self) -> PathBuf {
-        self.dir.path().join(format!("{}.log", self.tool))
-    }
-
-    fn spawn(tool: &'static str, dir: tempfile::TempDir, port: u16, args: &[&Path]) -> Secondary {
-        let bin = if tool == "named" {
-            "/usr/sbin/named"
-        } else {
-            "/usr/sbin/knotd"
-        };
-        let log = fs::File::create(dir.path().join(format!("{tool}.log"))).unwrap();
-        let mut cmd = Command::new(bin);
-        if tool == "named" {
-            cmd.args(["-g", "-n", "1", "-c"]);
-        } else {
-            cmd.arg("-c");
-        }
-        let child = cmd
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| panic!("{bin}: {e}"));
-        Secondary {
-            tool,
-            child,
-            dir,
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
-        }
-    }
-
-    /// BIND 9 as a secondary of `primary` for example.com, transfers signed with `k`.
-    fn bind(primary: SocketAddr, k: &TsigKey, port: u16) -> Secondary {
-        let dir = tempfile::tempdir().unwrap();
-        let d = dir.path().display();
-        let conf = format!(
-            "options {{\n\tdirectory \"{d}\";\n\tpid-file \"{d}/named.pid\";\n\
-             \tsession-keyfile \"{d}/session.key\";\n\tmanaged-keys-directory \"{d}\";\n\
-             \tlisten-on port {port} {{ 127.0.0.1; }};\n\tlisten-on-v6 {{ none; }};\n\
-             \trecursion no;\n\tnotify no;\n\tdnssec-validation no;\n}};\ncontrols {{ }};\n\
-             key \"{}\" {{ algorithm hmac-sha256; secret \"{}\"; }};\n\
-             zone \"example.com\" {{ type secondary; file \"{d}/example.com.db\";\n\
-             \tprimaries {{ 127.0.0.1 port {} key \"{}\"; }}; }};\n",
-            k.name,
-            base64(&k.secret),
-            primary.port(),
-            k.name
-        );
-        let path = dir.path().join("named.conf");
-        fs::write(&path, conf).unwrap();
-        Secondary::spawn("named", dir, port, &[&path])
-    }
-
-    /// Knot as a secondary of `primary` for example.com, NOTIFY and transfers signed with `k`.
-    fn knot(primary: SocketAddr, k: &TsigKey, port: u16) -> Secondary {
-        let dir = tempfile::tempdir().unwrap();
-        let d = dir.path().display();
-        let conf = format!(
-            "server:\n    rundir: \"{d}\"\n    listen: 127.0.0.1@{port}\n\
-             control:\n    listen: \"{d}/knot.sock\"\n\
-             log:\n  - target: stderr\n    any: info\n\
-             database:\n    storage: \"{d}\"\n\
-             key:\n  - id: {}\n    algorithm: hmac-sha256\n    secret: {}\n\
-             remote:\n  - id: tern\n    address: 127.0.0.1@{}\n    key: {}\n\
-             acl:\n  - id: tern\n    address: 127.0.0.1\n    key: {}\n    action: notify\n\
-             zone:\n  - domain: example.com\n    storage: \"{d}\"\n    file: \"{d}/example.com.zone\"\n\
-             \x20   master: tern\n    acl: tern\n",
-            k.name,
-            base64(&k.secret),
-            primary.port(),
-            k.name,
-            k.name
-        );
-        let path = dir.path().join("knot.conf");
-        fs::write(&path, conf).unwrap();
-        Secondary::spawn("knotd", dir, port, &[&path])
-    }
-
-    /// What the secondary answers for `qname` `qtype` (`dig +short`).
-    fn short(&self, qname: &str, qtype: &str) -> String {
-        ask(
-            "dig",
-            self.addr,
-            &["+short", "+norec", "+time=1", "+tries=1", qname, qtype],
-        )
-    }
-
-    /// Waits (at most `limit`) until the secondary answers `want` for `qname` `qtype`.
-    fn wait_for(&mut self, qname: &str, qtype: &str, want: &str, limit: Duration) {
-        let deadline = Instant::now() + limit;
-        loop {
-            if self.short(qname, qtype).contains(want) {
-                return;
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("{} exited with {status}:\n{}", self.tool, self.log());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{} did not answer {want:?} for {qname} {qtype} within {limit:?}:\n{}",
-                self.tool,
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Secondary {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            eprintln!("--- {} log ---\n{}", self.tool, self.log());
-        }
-    }
-}
-
-fn secondaries_present(test: &str) -> bool {
-    let missing: Vec<_> = ["/usr/sbin/named", "/usr/sbin/knotd"]
-        .into_iter()
-        .filter(|p| !Path::new(p).exists())
-        .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    tern_testkit::peer_missing(test, &format!("{missing:?} not installed (bind9, knot)"));
-    false
-}
-
 /// tern serving `zones` to BIND and Knot: transfers allowed with `k`, NOTIFY to both.
 async fn serve_with_secondaries(
     zones: Vec<Zone>,
@@ -603,8 +459,8 @@ async fn serve_with_secondaries(
         configure(h);
     })
     .await;
-    let bind = Secondary::bind(s.addr, k, bind_port);
-    let knot = Secondary::knot(s.addr, k, knot_port);
+    let bind = Secondary::bind(s.addr, "example.com", k, bind_port);
+    let knot = Secondary::knot(s.addr, "example.com", k, knot_port);
     (s, bind, knot)
 }
 
