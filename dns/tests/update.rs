@@ -151,7 +151,7 @@ impl Env {
     /// Runs nsupdate with `commands` (without `server` and `send`), signed with
     /// `alg:name:secret` when given; its stdout and stderr.
     async fn nsupdate(&self, key: Option<(&str, &str, &str)>, commands: &str) -> String {
-        nsupdate(self.served.addr, key, commands).await
+        nsupdate(self.served.addr, &[], key, commands).await
     }
 
     /// nsupdate signed with the test secret by `name` using HMAC-SHA256.
@@ -161,10 +161,16 @@ impl Env {
     }
 }
 
-async fn nsupdate(addr: SocketAddr, key: Option<(&str, &str, &str)>, commands: &str) -> String {
+/// nsupdate with `extra` arguments (`-v`: TCP) against `addr`.
+async fn nsupdate(
+    addr: SocketAddr,
+    extra: &[&str],
+    key: Option<(&str, &str, &str)>,
+    commands: &str,
+) -> String {
     use tokio::io::AsyncWriteExt;
     let mut cmd = tokio::process::Command::new("nsupdate");
-    cmd.args(["-t", "5", "-u", "2", "-r", "1"]);
+    cmd.args(["-t", "5", "-u", "2", "-r", "1"]).args(extra);
     if let Some((alg, name, secret)) = key {
         cmd.args(["-y", &format!("{alg}:{name}:{secret}")]);
     }
@@ -801,5 +807,46 @@ async fn the_soa_moves_only_forward_and_the_apex_keeps_its_ns() {
         answer.contains("ns.example.com. admin.example.com. 5000 7200 900 1209600 60"),
         "{answer}"
     );
+    env.served.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zones_not_served_names_outside_and_updates_over_tcp() {
+    let policy = ZonePolicy {
+        update: vec![rule("admin.", Grant::ZoneSub, &[])],
+        ..ZonePolicy::default()
+    };
+    let env = setup(policy, vec![key("admin.", Algorithm::HmacSha256)], vec![]).await;
+    let before = env.rows().await;
+    // §3.1: only the apex of a zone served here names a zone.
+    for zone in ["sub.example.com.", "example.org."] {
+        let out = env
+            .update(
+                "admin.",
+                &format!("zone {zone}\nupdate add x.{zone} 60 A 192.0.2.1"),
+            )
+            .await;
+        assert_eq!(rcode(&out), "NOTAUTH", "{zone}: {out}");
+    }
+    // §3.4.1.3: a name outside the zone.
+    let out = env
+        .update("admin.", "update add x.example.org. 60 A 192.0.2.1")
+        .await;
+    assert_eq!(rcode(&out), "NOTZONE", "{out}");
+    assert_eq!(env.rows().await, before);
+    // Over TCP (RFC 2136 §6 allows either), signed and answered signed.
+    let signer = Some(("hmac-sha256", "admin.", SECRET_B64));
+    let out = nsupdate(
+        env.served.addr,
+        &["-v"],
+        signer,
+        "update add tcp.example.com. 60 A 192.0.2.8",
+    )
+    .await;
+    assert_eq!(rcode(&out), "NOERROR", "{out}");
+    assert!(env
+        .rows()
+        .await
+        .contains(&"tcp.example.com. A 192.0.2.8 admin".to_owned()));
     env.served.stop().await;
 }
