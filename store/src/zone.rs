@@ -829,6 +829,31 @@ impl ZoneTx {
             .await
     }
 
+    /// Deletes the records of these (owner, type, content), in one statement; the rows
+    /// deleted.
+    pub async fn delete_records(&mut self, r: &[(String, String, String)]) -> Result<u64> {
+        if r.is_empty() {
+            return Ok(0);
+        }
+        let names: Vec<String> = r.iter().map(|(n, _, _)| n.to_ascii_lowercase()).collect();
+        let types: Vec<String> = r.iter().map(|(_, t, _)| t.to_ascii_uppercase()).collect();
+        let contents: Vec<&str> = r.iter().map(|(_, _, c)| c.as_str()).collect();
+        Ok(sqlx::query(
+            "DELETE FROM tern.dns_record d
+              USING unnest($2::text[], $3::text[], $4::text[]) AS g (name, type, content)
+              WHERE d.zone_id = $1 AND lower(d.name) = g.name AND d.type = g.type
+                AND d.content = g.content",
+        )
+        .bind(self.zone.id)
+        .bind(&names)
+        .bind(&types)
+        .bind(&contents)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db_error)?
+        .rows_affected())
+    }
+
     /// Deletes the RRset of that owner and type; the rows deleted.
     pub async fn delete_rrset(&mut self, name: &str, rtype: &str) -> Result<u64> {
         self.delete_where("AND type = $3", name, &[rtype]).await

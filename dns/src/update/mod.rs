@@ -174,16 +174,16 @@ async fn batch(
     };
     let mut plans: Vec<Result<Plan, Refusal>> = Vec::with_capacity(jobs.len());
     for job in &jobs {
-        let plan = evaluate(&job.msg, &state, policy, &job.key, in_zone);
+        let plan = evaluate(&job.msg, &state, policy, &job.key, in_zone)
+            .and_then(|p| no_serial_backwards(p, current));
         if let Ok(p) = &plan {
             section::advance(&mut state, p);
         }
         plans.push(plan);
     }
-    for plan in plans.iter().flatten() {
-        if let Err(r) = write(&mut tx, plan, current).await {
-            return failed(r);
-        }
+    // One statement per kind of change for the whole batch, however many updates it holds.
+    if let Err(r) = write(&mut tx, &section::net(plans.iter().flatten())).await {
+        return failed(r);
     }
     let serial = match tx.commit().await {
         Ok(serial) => serial,
@@ -215,13 +215,28 @@ fn managed(m: ManagedBy) -> Managed {
     }
 }
 
-/// The plan's changes in the transaction: deletions, then additions, then the SOA.
-async fn write(tx: &mut ZoneTx, plan: &Plan, current: u32) -> Result<(), Refusal> {
-    for d in &plan.delete {
-        tx.delete_record(&d.name.to_ascii(), &type_text(d.rtype), &d.content)
-            .await
-            .map_err(store_error)?;
+/// `plan`, unless its SOA serial is below the zone's: RFC 1982 lets a serial wrap, the
+/// store's never goes backwards.
+fn no_serial_backwards(plan: Plan, current: u32) -> Result<Plan, Refusal> {
+    match &plan.soa {
+        Some((_, serial)) if *serial < current => Err(Refusal::new(
+            ResponseCode::Refused,
+            format!(
+                "SOA serial {serial} wraps around {current}; the store's serial never goes back"
+            ),
+        )),
+        _ => Ok(plan),
     }
+}
+
+/// The plan's changes in the transaction: deletions, then additions, then the SOA.
+async fn write(tx: &mut ZoneTx, plan: &Plan) -> Result<(), Refusal> {
+    let gone: Vec<(String, String, String)> = plan
+        .delete
+        .iter()
+        .map(|d| (d.name.to_ascii(), type_text(d.rtype), d.content.clone()))
+        .collect();
+    tx.delete_records(&gone).await.map_err(store_error)?;
     if !plan.add.is_empty() {
         let add: Vec<NewRecord> = plan
             .add
@@ -240,15 +255,7 @@ async fn write(tx: &mut ZoneTx, plan: &Plan, current: u32) -> Result<(), Refusal
         tx.add(&add).await.map_err(store_error)?;
     }
     if let Some((f, serial)) = &plan.soa {
-        // RFC 1982 lets a serial wrap; the store's never goes backwards.
-        if *serial < current {
-            return Err(Refusal::new(
-                ResponseCode::Refused,
-                format!("SOA serial {serial} wraps around {current}; the store's serial never goes back"),
-            ));
-        }
-        let soa = Clone::clone(f);
-        tx.set_soa(&soa, Some(*serial)).await.map_err(store_error)?;
+        tx.set_soa(f, Some(*serial)).await.map_err(store_error)?;
     }
     Ok(())
 }

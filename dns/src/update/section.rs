@@ -128,6 +128,44 @@ pub fn advance(zone: &mut State, plan: &Plan) {
     }
 }
 
+/// The net effect of plans applied one after the other, as one plan: what a batch writes
+/// in one statement per kind (deletions, then additions) instead of one per update. A row
+/// added and deleted again within the batch is not written at all; a row deleted and added
+/// again (a TTL change) stays a deletion and an addition; the last SOA counts.
+pub fn net<'a>(plans: impl IntoIterator<Item = &'a Plan>) -> Plan {
+    use std::collections::BTreeMap;
+    type Key = (String, u16, String);
+    let key = |r: &Rec| {
+        (
+            r.name.to_ascii().to_ascii_lowercase(),
+            u16::from(r.rtype),
+            r.content.clone(),
+        )
+    };
+    let mut delete: BTreeMap<Key, Rec> = BTreeMap::new();
+    let mut add: BTreeMap<Key, Rec> = BTreeMap::new();
+    let mut soa = None;
+    for p in plans {
+        for d in &p.delete {
+            let k = key(d);
+            if add.remove(&k).is_none() {
+                delete.entry(k).or_insert_with(|| d.clone());
+            }
+        }
+        for a in &p.add {
+            add.insert(key(a), a.clone());
+        }
+        if p.soa.is_some() {
+            soa.clone_from(&p.soa);
+        }
+    }
+    Plan {
+        delete: delete.into_values().collect(),
+        add: add.into_values().collect(),
+        soa,
+    }
+}
+
 /// Whether two records hold the same data.
 fn same(a: &Rec, b: &Rec) -> bool {
     match (&a.data, &b.data) {
@@ -318,6 +356,49 @@ mod tests {
             ("host.example.com.", "TXT", "\"hello\""),
             ("www.example.com.", "CNAME", "host.example.com."),
         ])
+    }
+
+    /// The batch's net plan leaves the zone as its updates one by one do, and writes no
+    /// row that is added and deleted again within it.
+    #[test]
+    fn net_plan_equals_the_updates_one_after_the_other() {
+        let updates = [
+            vec![rr("new.example.com.", IN, 300, T::A, "192.0.2.9")],
+            vec![rr("new.example.com.", NONE, 0, T::A, "192.0.2.9")],
+            vec![rr("host.example.com.", NONE, 0, T::A, "192.0.2.1")],
+            vec![rr("host.example.com.", IN, 60, T::A, "192.0.2.1")],
+            vec![rr("other.example.com.", IN, 300, T::AAAA, "2001:db8::1")],
+            vec![rr_empty(&n("host.example.com."), ANY, T::TXT)],
+        ];
+        let mut one_by_one = example();
+        let mut plans = Vec::new();
+        for u in &updates {
+            let p = plan(&one_by_one, u, Managed::Admin).unwrap();
+            advance(&mut one_by_one, &p);
+            plans.push(p);
+        }
+        let net = net(&plans);
+        let mut at_once = example();
+        advance(&mut at_once, &net);
+        let rows = |z: &State| {
+            let mut v: Vec<String> = z
+                .records
+                .iter()
+                .map(|r| format!("{} {} {} {}", r.name, r.ttl, r.rtype, r.content))
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(rows(&at_once), rows(&one_by_one));
+        assert_eq!(
+            lines(&net),
+            [
+                "+ host.example.com. 60 A 192.0.2.1",
+                "+ other.example.com. 300 AAAA 2001:db8::1",
+                "- host.example.com. A 192.0.2.1",
+                "- host.example.com. TXT \"hello\"",
+            ]
+        );
     }
 
     /// The plan as "- name type content" and "+ name ttl type content" lines, sorted.
