@@ -1438,18 +1438,33 @@ fn powerdns(api: &Client, named: &bind::Named) {
         409,
     );
     assert_eq!(exists["error"], "Domain 'example.com.' already exists");
-    let other = key(
+    // A zone no DhcpDdns server holds becomes one of tern's own zone server.
+    let own = key(
         "POST",
         "/api/v1/servers/localhost/zones",
-        Some(json!({"name": "new.example.", "kind": "Native"})),
+        Some(json!({"name": "new.example.", "kind": "native"})),
+        201,
+    );
+    assert_eq!(own["kind"], "Native", "{own}");
+    assert!(own["serial"].as_u64().unwrap() > 0, "{own}");
+    let empty = key(
+        "POST",
+        "/api/v1/servers/localhost/zones",
+        Some(json!({"name": ""})),
         422,
     );
-    assert!(
-        other["error"]
-            .as_str()
-            .unwrap()
-            .contains("tern cannot create zone"),
-        "{other}"
+    assert!(empty["error"].as_str().unwrap().contains("''"), "{empty}");
+    key(
+        "DELETE",
+        "/api/v1/servers/localhost/zones/new.example.",
+        None,
+        204,
+    );
+    key(
+        "GET",
+        "/api/v1/servers/localhost/zones/new.example.",
+        None,
+        404,
     );
 
     let zone = key(

@@ -168,7 +168,11 @@ fn version_prints_the_crate_version() {
 #[test]
 fn dns_zone_policy_is_checked_with_positions() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("example.com.zone"), "").unwrap();
+    std::fs::write(
+        dir.path().join("example.com.zone"),
+        "$TTL 300\n@ SOA ns1 hostmaster 1 3600 600 86400 300\n  NS ns1\nns1 A 192.0.2.53\n",
+    )
+    .unwrap();
     let file = dir.path().join("tern.json");
     let good = r#"{ "Dns": {
   "tsig-keys": [ { "name": "xfr", "algorithm": "HMAC-SHA256", "secret": "c2VjcmV0" } ],
@@ -198,4 +202,20 @@ fn dns_zone_policy_is_checked_with_positions() {
     ] {
         assert!(stderr.contains(&line), "missing {line:?} in:\n{stderr}");
     }
+
+    // A zone file that does not read is named with its own line and column.
+    std::fs::write(
+        dir.path().join("example.com.zone"),
+        "$TTL 300\nwww A 192.0.2.1\n",
+    )
+    .unwrap();
+    std::fs::write(&file, good).unwrap();
+    let (status, _, stderr) = run(&["check", "-c", file.to_str().unwrap()]);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    let zone = dir.path().join("example.com.zone");
+    assert!(
+        stderr.contains(&format!("{}:", zone.display()))
+            && stderr.contains("no SOA record at the zone apex"),
+        "{stderr}"
+    );
 }

@@ -287,7 +287,7 @@ async fn kea_loggers_choose_output_and_severity() {
         &format!(
             r#"{{ "DhcpDdns": {{ "port": {}, "loggers": [ {{ "name": "kea-dhcp-ddns", "severity": "WARN",
                  "output_options": [ {{ "output": "{}" }} ] }} ] }},
-                 "Dns": {{}} }}"#,
+                 "Dhcp6": {{}} }}"#,
             free_udp_port(),
             log_file.display()
         ),

@@ -128,7 +128,12 @@ pub fn parse(rtype: RecordType, content: &str) -> Result<RData, String> {
 fn unknown(code: RecordType, data: Vec<u8>) -> RData {
     RData::Unknown {
         code,
-        rdata: hickory_proto::rr::rdata::NULL::with(data),
+        // NULL::with asserts non-empty data; RFC 3597 allows `\# 0`.
+        rdata: if data.is_empty() {
+            hickory_proto::rr::rdata::NULL::new()
+        } else {
+            hickory_proto::rr::rdata::NULL::with(data)
+        },
     }
 }
 

@@ -678,7 +678,18 @@ fn read_rdata<'t>(
 ) -> Result<Data, (&'t Token, String)> {
     let data_at = rdata.first().copied().unwrap_or(rtype_token);
     let upper = rtype_token.text.to_ascii_uppercase();
-    let Some(rtype) = content::record_type(&upper) else {
+    // DHCID and `TYPEnnn` are read as BIND writes them (base64, RFC 3597's generic form),
+    // and a known type written as `TYPEnnn` is refused with its mnemonic.
+    let opaque = upper == "DHCID"
+        || upper
+            .strip_prefix("TYPE")
+            .is_some_and(|n| n.parse::<u16>().is_ok());
+    let known = if opaque {
+        None
+    } else {
+        content::record_type(&upper)
+    };
+    let Some(rtype) = known else {
         let opaque = match opaque_type(&upper) {
             Ok(o) => o,
             Err(msg) => return Err((rtype_token, msg)),

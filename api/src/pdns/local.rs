@@ -182,6 +182,9 @@ pub async fn create(
         .get("name")
         .and_then(Value::as_str)
         .ok_or_else(|| bad("Domain name is missing".into()))?;
+    if name_text.is_empty() {
+        return Err(bad("Unable to parse DNS Name '': empty".into()));
+    }
     let mut apex = Name::from_ascii(name_text)
         .map_err(|e| bad(format!("Unable to parse DNS Name '{name_text}': {e}")))?;
     apex.set_fqdn(true);
@@ -288,7 +291,7 @@ pub async fn create(
                     .first()
                     .cloned()
                     .unwrap_or_else(|| DEFAULT_MNAME.into()),
-                rname: format!("hostmaster.{}", apex.to_ascii()),
+                rname: format!("hostmaster.{}", apex.to_ascii()).replace("..", "."),
                 refresh,
                 retry,
                 expire,
