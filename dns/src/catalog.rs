@@ -119,6 +119,22 @@ impl Catalog {
         self.zones.store(Arc::new(next));
     }
 
+    /// Serves `zone` unless a version of it as new or newer is served already (the store's
+    /// serial only moves forward, so an older one arriving late is stale); whether it did.
+    pub fn insert_newer(&self, zone: Zone) -> bool {
+        let _w = self.write.lock().unwrap_or_else(|e| e.into_inner());
+        let current = self.zones.load();
+        if let Some(z) = current.by_name.get(zone.origin()) {
+            if z.id() == zone.id() && z.serial() >= zone.serial() {
+                return false;
+            }
+        }
+        let mut next = Map::clone(&current);
+        next.insert(Arc::new(zone));
+        self.zones.store(Arc::new(next));
+        true
+    }
+
     /// Stops serving the zone with id `id`; returns its origin.
     pub fn remove(&self, id: i64) -> Option<Name> {
         let _w = self.write.lock().unwrap_or_else(|e| e.into_inner());

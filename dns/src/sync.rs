@@ -144,14 +144,53 @@ async fn install_whole(handler: &Handler, pool: &PgPool, id: i64) -> Result<(), 
     Ok(())
 }
 
+/// Serves the version a commit of this server made, without waiting for the store's
+/// notification: `changes` (deletions, then additions, as the journal has them) applied to
+/// the version `before` the commit was made on. When that is not the version served (the
+/// notification of an earlier change is still on its way), nothing is done here: the
+/// notification brings this version too.
+pub fn install_committed<'a>(
+    handler: &Handler,
+    zone_id: i64,
+    before: u32,
+    serial: u32,
+    soa: SoaFields,
+    changes: &[(Op, &'a str, &'a str, u32, &'a str)],
+) {
+    let Some(current) = handler.catalog.by_id(zone_id) else {
+        return;
+    };
+    if current.serial() != before {
+        return;
+    }
+    match current.apply(serial, soa, changes.iter().copied()) {
+        Ok((next, rejected)) => {
+            for r in &rejected {
+                debug!(
+                    "DNS_RECORD_SKIPPED zone {}: {} {} not served: {}",
+                    current.origin(),
+                    r.name,
+                    r.rtype,
+                    r.reason
+                );
+            }
+            install(handler, next, changes.len());
+        }
+        Err(e) => warn!("DNS_SYNC_FAILED zone {}: {e}", current.origin()),
+    }
+}
+
+/// Serves `zone` unless as new a version is served already (an update of this server
+/// installed it at commit).
 fn install(handler: &Handler, zone: Zone, changes: usize) {
+    let (origin, serial) = (zone.origin().clone(), zone.serial());
+    if !handler.catalog.insert_newer(zone) {
+        return;
+    }
     info!(
         "DNS_ZONE_SERVING zone {} serial {} now served ({changes} changes)",
-        zone.origin(),
-        zone.serial()
+        origin, serial
     );
-    let origin = zone.origin().clone();
-    handler.catalog.insert(zone);
     if let Some(z) = handler.catalog.get(&origin) {
         handler.notifier.zone_changed(&z);
     }

@@ -850,3 +850,48 @@ async fn zones_not_served_names_outside_and_updates_over_tcp() {
         .contains(&"tcp.example.com. A 192.0.2.8 admin".to_owned()));
     env.served.stop().await;
 }
+
+/// A NOERROR is read-your-writes: the change answers at once, with no notification from
+/// the store (this harness runs no follower), version after version.
+#[tokio::test]
+async fn an_update_answers_as_soon_as_it_is_acknowledged() {
+    let policy = ZonePolicy {
+        update: vec![rule("admin.", Grant::ZoneSub, &[])],
+        ..ZonePolicy::default()
+    };
+    let env = setup(policy, vec![key("admin.", Algorithm::HmacSha256)], vec![]).await;
+    for (i, commands) in [
+        "update add now.example.com. 60 A 192.0.2.70",
+        "update delete now.example.com. A\nupdate add now.example.com. 60 A 192.0.2.71",
+        "update add now.example.com. 60 TXT \"third\"",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let out = env.update("admin.", commands).await;
+        assert_eq!(rcode(&out), "NOERROR", "{out}");
+        let (serial,): (i64,) = sqlx::query_as("SELECT serial FROM tern.dns_zone WHERE id = $1")
+            .bind(env.zone_id)
+            .fetch_one(env.db.pool())
+            .await
+            .unwrap();
+        let soa = flat(&dig(env.served.addr, &[ORIGIN, "SOA"]));
+        assert!(
+            soa.contains(&format!(" {serial} ")),
+            "{i}: store {serial}, served {soa}"
+        );
+        let a = flat(&dig(env.served.addr, &["now.example.com.", "A"]));
+        let want = if i == 0 { "192.0.2.70" } else { "192.0.2.71" };
+        assert!(
+            a.contains(&format!("now.example.com. 60 IN A {want}")),
+            "{i}: {a}"
+        );
+        assert!(
+            !a.contains(if i == 0 { "192.0.2.71" } else { "192.0.2.70" }),
+            "{i}: {a}"
+        );
+    }
+    let txt = flat(&dig(env.served.addr, &["now.example.com.", "TXT"]));
+    assert!(txt.contains("\"third\""), "{txt}");
+    env.served.stop().await;
+}

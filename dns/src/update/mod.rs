@@ -20,6 +20,7 @@ use tracing::{info, warn};
 
 use crate::handler::{Handler, Reply, Request};
 use crate::policy::ZonePolicy;
+use crate::zone::Op;
 pub use queue::{Job, Outcome, Queues};
 use section::Plan;
 use state::{type_text, Managed, Rec, Refusal, State};
@@ -121,7 +122,7 @@ pub async fn apply(
     let in_zone = |n: &Name| h.catalog.find(n).is_some_and(|c| c.origin() == &origin);
     h.update_queues
         .run(&origin, job, |jobs| {
-            batch(pool, &origin, policy, jobs, &in_zone)
+            batch(h, pool, &origin, policy, jobs, &in_zone)
         })
         .await
 }
@@ -132,6 +133,7 @@ pub async fn apply(
 /// not per update). Each update is still all or nothing: one refused changes nothing, the
 /// others go on; a store error fails the whole batch, and then none is applied.
 async fn batch(
+    h: &Handler,
     pool: &sqlx::PgPool,
     origin: &Name,
     policy: &ZonePolicy,
@@ -182,16 +184,46 @@ async fn batch(
         plans.push(plan);
     }
     // One statement per kind of change for the whole batch, however many updates it holds.
-    if let Err(r) = write(&mut tx, &section::net(plans.iter().flatten())).await {
+    let net = section::net(plans.iter().flatten());
+    if let Err(r) = write(&mut tx, &net).await {
         return failed(r);
     }
+    let (zone_id, soa) = (tx.zone().id, tx.zone().soa.clone());
     let serial = match tx.commit().await {
         Ok(serial) => serial,
         Err(e) => return failed(store_error(e)),
     };
+    if serial != current {
+        // Served before the answers go out: a client that reads after its NOERROR sees its
+        // change (the store's notification would bring it a little later).
+        let rows = journal_rows(&net);
+        let changes: Vec<_> = rows
+            .iter()
+            .map(|(op, n, t, ttl, c)| (*op, n.as_str(), t.as_str(), *ttl, c.as_str()))
+            .collect();
+        crate::sync::install_committed(h, zone_id, current, serial, soa, &changes);
+    }
     plans
         .into_iter()
         .map(|p| p.map(|p| (serial, p.len())))
+        .collect()
+}
+
+/// The net plan as the journal rows its commit wrote: deletions, then additions.
+fn journal_rows(net: &Plan) -> Vec<(Op, String, String, u32, String)> {
+    let row = |op, r: &Rec| {
+        (
+            op,
+            r.name.to_ascii(),
+            type_text(r.rtype),
+            r.ttl,
+            r.content.clone(),
+        )
+    };
+    net.delete
+        .iter()
+        .map(|r| row(Op::Delete, r))
+        .chain(net.add.iter().map(|r| row(Op::Add, r)))
         .collect()
 }
 
