@@ -235,6 +235,16 @@ pub async fn follow(handler: Arc<Handler>, store: Store, watcher: ZoneWatcher) {
                 }
             };
             let result = match event {
+                // A version already served (this server's own update, installed at its
+                // commit) needs no read of the store.
+                ZoneEvent::Changed { zone_id, serial }
+                    if handler
+                        .catalog
+                        .by_id(zone_id)
+                        .is_some_and(|z| z.serial() >= serial) =>
+                {
+                    Ok(())
+                }
                 ZoneEvent::Changed { zone_id, .. } | ZoneEvent::Created { zone_id } => {
                     refresh(&handler, &pool, zone_id).await
                 }
