@@ -14,6 +14,7 @@
 #
 # env: ZONE_RECORDS=1000000 (at most 5,000,000), QUERIES=100000, DURATION=10 (at most 120),
 #   SERVERS="tern bind", CLIENTS=8 OUTSTANDING=200 (queries), UPD_CLIENTS=8 UPD_OUTSTANDING=256,
+#   UPD_RATE=5000 (updates/s offered, dnsperf -Q: the target's rate; 0 = as fast as each server takes them),
 #   NAMED_THREADS=2, TERN (target/release/tern), OUT (bench/results/dns-update-DATE.txt).
 # Network: netns ternbench-dnsup, loopback only; servers stopped by PID.
 set -euo pipefail
@@ -26,6 +27,8 @@ DURATION=${DURATION:-10}
 SERVERS=${SERVERS:-"tern bind"}
 CLIENTS=${CLIENTS:-8}; OUTSTANDING=${OUTSTANDING:-200}
 UPD_CLIENTS=${UPD_CLIENTS:-8}; UPD_OUTSTANDING=${UPD_OUTSTANDING:-256}
+UPD_RATE=${UPD_RATE:-5000}
+rate_opt=(); [ "$UPD_RATE" -gt 0 ] && rate_opt=(-Q "$UPD_RATE")
 NAMED_THREADS=${NAMED_THREADS:-2}
 OUT=${OUT:-$BENCH_DIR/results/dns-update-$(date -u +%F).txt}
 [ "$ZONE_RECORDS" -le 5000000 ] || die "ZONE_RECORDS at most 5,000,000"
@@ -95,7 +98,7 @@ for s in $SERVERS; do
         -q "$OUTSTANDING" -l "$DURATION" >"$WORK/$s-qu.txt" 2>&1 &
     qpid=$!
     inns timeout $((DURATION + 30)) dnsperf -u -s 127.0.0.1 -p "${PORT[$s]}" -d "$UFILE" \
-        -y "hmac-sha256:$KEY:$SECRET" -c "$UPD_CLIENTS" -T 1 -q "$UPD_OUTSTANDING" -l "$DURATION" \
+        -y "hmac-sha256:$KEY:$SECRET" -c "$UPD_CLIENTS" -T 1 -q "$UPD_OUTSTANDING" "${rate_opt[@]}" -l "$DURATION" \
         >"$WORK/$s-u.txt" 2>&1
     wait "$qpid"
     latency="n/a"
@@ -130,7 +133,7 @@ PY
 done
 
 {
-    echo "# bench/dns_update.sh $(date -u '+%F %H:%M') UTC: zone $ZONE $(meta records) records; $DURATION s per phase; dnsperf -c $CLIENTS -q $OUTSTANDING (queries), -u -c $UPD_CLIENTS -q $UPD_OUTSTANDING (one-record TSIG-signed updates); $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "# bench/dns_update.sh $(date -u '+%F %H:%M') UTC: zone $ZONE $(meta records) records; $DURATION s per phase; dnsperf -c $CLIENTS -q $OUTSTANDING (queries), -u -c $UPD_CLIENTS -q $UPD_OUTSTANDING ${rate_opt[*]:-(no rate limit)} (one-record TSIG-signed updates); $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
     echo
     echo "| server | queries/s alone | queries/s with updates | query drop | updates/s | update avg ms | updates lost | commit -> served |"
     echo "|---|---|---|---|---|---|---|---|"

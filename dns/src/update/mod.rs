@@ -12,11 +12,13 @@ pub mod section;
 pub mod state;
 
 use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
 
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{DNSClass, Name};
 use tern_store::zone::{ManagedBy, NewRecord, ZoneKind, ZoneTx};
-use tracing::{info, warn};
+
+use tracing::{debug, info, warn};
 
 use crate::handler::{Handler, Reply, Request};
 use crate::policy::ZonePolicy;
@@ -141,6 +143,15 @@ async fn batch(
     in_zone: &impl Fn(&Name) -> bool,
 ) -> Vec<Outcome> {
     let failed = |r: Refusal| jobs.iter().map(|_| Err(r.clone())).collect();
+    // Times since the batch began: locked, read, planned, written, committed.
+    let mut t = (
+        std::time::Instant::now(),
+        Duration::ZERO,
+        Duration::ZERO,
+        Duration::ZERO,
+        Duration::ZERO,
+        Duration::ZERO,
+    );
     let mut tx = match ZoneTx::begin(pool, &origin.to_ascii()).await {
         Ok(Some(tx)) => tx,
         Ok(None) => {
@@ -160,6 +171,7 @@ async fn batch(
     let mut names: Vec<String> = jobs.iter().flat_map(|j| touched_names(&j.msg)).collect();
     names.sort();
     names.dedup();
+    t.1 = t.0.elapsed();
     let rows = match tx.records_at(&names).await {
         Ok(rows) => rows,
         Err(e) => return failed(store_error(e)),
@@ -174,6 +186,7 @@ async fn batch(
         Ok(s) => s,
         Err(r) => return failed(r),
     };
+    t.2 = t.0.elapsed();
     let mut plans: Vec<Result<Plan, Refusal>> = Vec::with_capacity(jobs.len());
     for job in &jobs {
         let plan = evaluate(&job.msg, &state, policy, &job.key, in_zone)
@@ -184,15 +197,18 @@ async fn batch(
         plans.push(plan);
     }
     // One statement per kind of change for the whole batch, however many updates it holds.
+    t.3 = t.0.elapsed();
     let net = section::net(plans.iter().flatten());
     if let Err(r) = write(&mut tx, &net).await {
         return failed(r);
     }
     let (zone_id, soa) = (tx.zone().id, tx.zone().soa.clone());
+    t.4 = t.0.elapsed();
     let serial = match tx.commit().await {
         Ok(serial) => serial,
         Err(e) => return failed(store_error(e)),
     };
+    t.5 = t.0.elapsed();
     if serial != current {
         // Served before the answers go out: a client that reads after its NOERROR sees its
         // change (the store's notification would bring it a little later).
@@ -203,6 +219,17 @@ async fn batch(
             .collect();
         crate::sync::install_committed(h, zone_id, current, serial, soa, &changes);
     }
+    debug!(
+        "DNS_UPDATE_BATCH zone {origin} serial {serial}: {} updates, {} rows; locked in {} us, read in {} us, planned in {} us, written in {} us, committed in {} us, served in {} us",
+        jobs.len(),
+        net.len(),
+        t.1.as_micros(),
+        (t.2 - t.1).as_micros(),
+        (t.3 - t.2).as_micros(),
+        (t.4 - t.3).as_micros(),
+        (t.5 - t.4).as_micros(),
+        t.0.elapsed().saturating_sub(t.5).as_micros()
+    );
     plans
         .into_iter()
         .map(|p| p.map(|p| (serial, p.len())))
