@@ -312,6 +312,8 @@ providers:
     port: {api_port}
     api_key: {KEY}
     timeout: 10
+    # PUT zones/<id>/notify after each change (a non-2xx fails the sync).
+    notify: true
   axfr:
     class: octodns_bind.AxfrSource
     host: 127.0.0.1
@@ -393,6 +395,21 @@ async fn octodns_syncs_a_zone_and_the_second_sync_is_a_no_op() {
     b.expect("web.example.org.", "AAAA", &["2001:db8::10"]);
     b.expect("www.example.org.", "A", &["192.0.2.10", "web.example.org."]);
     assert_eq!(b.status("nothing.example.org.", "A"), "NXDOMAIN");
+    // octodns asks for kind "master" (its default mode_of_operation), soa_edit_api
+    // "default": written back as PowerDNS spells them.
+    let (code, _, body) = b.http(
+        "GET",
+        "/api/v1/servers/localhost/zones/example.org.?rrsets=false",
+        &[("X-API-Key", KEY)],
+        None,
+    );
+    assert_eq!(code, 200, "{body}");
+    let zone: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (&zone["kind"], &zone["soa_edit_api"]),
+        (&json!("Master"), &json!("DEFAULT")),
+        "{zone}"
+    );
 
     let second = ok(
         &octodns(&bin, &b, "octodns-sync", &["--doit"]),
@@ -767,6 +784,19 @@ async fn external_dns_requests_are_answered_as_powerdns_answers_them() {
     b.expect("a-web.example.org.", "TXT", &[]);
     assert_eq!(b.status("web.example.org.", "A"), "NXDOMAIN");
     b.expect("app.example.org.", "CNAME", &["lb.cloud.example.net."]);
+
+    // Zones.Notify (go-powerdns): PUT …/notify, a JSON result.
+    let (code, _, body) = b.http(
+        "PUT",
+        &format!("{path}/notify"),
+        &go_powerdns_headers(false),
+        None,
+    );
+    assert_eq!(code, 200, "{body}");
+    assert!(
+        serde_json::from_str::<Value>(&body).unwrap()["result"].is_string(),
+        "{body}"
+    );
 
     // A zone it does not know: 404 with an error body.
     let (code, ctype, body) = b.http(
