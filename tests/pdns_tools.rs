@@ -584,23 +584,29 @@ fn assert_certificate(b: &Box, path: &str, out: &Output) {
 }
 
 /// lego gets a certificate from pebble by DNS-01, its TXT record written through the
-/// PowerDNS API (`--dns pdns`) and then by RFC 2136 with TSIG (`--dns rfc2136`); pebble
+/// PowerDNS API (`--dns pdns`: the zone found by SOA over DNS, read, PATCHed at its `url`,
+/// notified) and then by RFC 2136 with TSIG (`--dns rfc2136`); pebble
 /// asks tern's zone server; the challenge record is gone afterwards.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lego_gets_a_certificate_by_dns01_through_tern() {
     if tool("lego").is_none() || tool("pebble").is_none() {
         return;
     }
-    // The zone file's path is only known once the box has its directory: write it into a
-    // directory of our own first.
-    let seed = tempfile::tempdir().unwrap();
-    std::fs::write(seed.path().join("example.org.zone"), LEGO_ZONE).unwrap();
+    // The zone comes by the API as zone text, kind Master: lego then also sends
+    // `PUT <zone url>/notify` after each PATCH. The Dns section grants the TSIG key TXT
+    // updates in it (for --dns rfc2136).
     let zones = format!(
-        r#"[ {{ "name": "example.org.", "file": "{}",
-             "allow-update": [ {{ "key": "{TSIG_NAME}", "grant": "zonesub", "types": [ "TXT" ] }} ] }} ]"#,
-        seed.path().join("example.org.zone").display()
+        r#"[ {{ "name": "example.org.",
+             "allow-update": [ {{ "key": "{TSIG_NAME}", "grant": "zonesub", "types": [ "TXT" ] }} ] }} ]"#
     );
     let b = Box::start(&zones).await;
+    let (code, _, body) = b.http(
+        "POST",
+        "/api/v1/servers/localhost/zones",
+        &[("X-API-Key", KEY), ("Content-Type", "application/json")],
+        Some(&json!({ "name": "example.org.", "kind": "Master", "zone": LEGO_ZONE })),
+    );
+    assert_eq!(code, 201, "{body}");
     b.expect("www.example.org.", "A", &["192.0.2.80"]);
     let (_pebble, dir_url) = start_pebble(&b);
 
@@ -613,6 +619,20 @@ async fn lego_gets_a_certificate_by_dns01_through_tern() {
     let out = lego(&b, &dir_url, "pdns", &pdns, "lego-pdns");
     assert_certificate(&b, "lego-pdns", &out);
     b.expect("_acme-challenge.www.example.org.", "TXT", &[]);
+    // Its two PATCHes (present, clean up) and their notifies, all answered 2xx.
+    let (_, _, metrics) = b.http("GET", "/metrics", &[("X-API-Key", KEY)], None);
+    let count = |m: &str, code: &str| -> u64 {
+        let key = format!("tern_api_requests_total{{method=\"{m}\",code=\"{code}\"}} ");
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&key))
+            .map_or(0, |n| n.trim().parse().unwrap())
+    };
+    assert_eq!(
+        (count("PATCH", "204"), count("PUT", "200")),
+        (2, 2),
+        "{metrics}"
+    );
 
     let rfc2136 = [
         ("RFC2136_NAMESERVER", format!("127.0.0.1:{}", b.dns)),
