@@ -297,7 +297,9 @@ www:
   value: web.example.org.
 "#;
 
-fn octodns_config(b: &Box) -> String {
+/// The octodns configuration: the YAML zone synced into `target` (`tern`, the PowerDNS
+/// API; `rfc`, RFC 2136 to tern's zone server).
+fn octodns_config(b: &Box, target: &str) -> String {
     format!(
         r#"---
 providers:
@@ -322,10 +324,18 @@ providers:
     key_name: {TSIG_NAME}
     key_secret: {TSIG_SECRET}
     key_algorithm: hmac-sha256
+  rfc:
+    class: octodns_bind.Rfc2136Provider
+    host: 127.0.0.1
+    port: {dns}
+    timeout: 10
+    key_name: {TSIG_NAME}
+    key_secret: {TSIG_SECRET}
+    key_algorithm: hmac-sha256
 zones:
   example.org.:
     sources: [config]
-    targets: [tern]
+    targets: [{target}]
 "#,
         dir = b.dir.path().display(),
         api_port = b.api.rsplit(':').next().unwrap(),
@@ -334,13 +344,14 @@ zones:
 }
 
 fn octodns(bin: &Path, b: &Box, cmd: &str, args: &[&str]) -> Output {
+    octodns_with(bin, b, "octodns.yaml", cmd, args)
+}
+
+fn octodns_with(bin: &Path, b: &Box, config: &str, cmd: &str, args: &[&str]) -> Output {
     let mut c = Command::new(bin.join(cmd));
-    c.arg(format!(
-        "--config-file={}",
-        b.path("octodns.yaml").display()
-    ))
-    .args(args)
-    .current_dir(b.dir.path());
+    c.arg(format!("--config-file={}", b.path(config).display()))
+        .args(args)
+        .current_dir(b.dir.path());
     run_bounded(c, Duration::from_secs(60))
 }
 
@@ -363,12 +374,14 @@ fn ok(out: &Output, what: &str) -> String {
 async fn octodns_syncs_a_zone_and_the_second_sync_is_a_no_op() {
     let Some(bin) = octodns_bin() else { return };
     let zones = format!(
-        r#"[ {{ "name": "example.org.", "allow-transfer": [ {{ "key": "{TSIG_NAME}" }} ] }} ]"#
+        r#"[ {{ "name": "example.org.", "allow-transfer": [ {{ "key": "{TSIG_NAME}" }} ],
+             "allow-update": [ {{ "key": "{TSIG_NAME}", "grant": "zonesub", "types": [ "A" ] }} ] }} ]"#
     );
     let b = Box::start(&zones).await;
     std::fs::create_dir_all(b.path("octodns-zones")).unwrap();
     std::fs::write(b.path("octodns-zones/example.org.yaml"), OCTODNS_ZONE).unwrap();
-    std::fs::write(b.path("octodns.yaml"), octodns_config(&b)).unwrap();
+    std::fs::write(b.path("octodns.yaml"), octodns_config(&b, "tern")).unwrap();
+    std::fs::write(b.path("octodns-rfc.yaml"), octodns_config(&b, "rfc")).unwrap();
 
     let first = ok(
         &octodns(&bin, &b, "octodns-sync", &["--doit"]),
@@ -456,6 +469,29 @@ async fn octodns_syncs_a_zone_and_the_second_sync_is_a_no_op() {
         let all = ok(&cmp, &format!("octodns-compare {a} {bb}"));
         assert_eq!(text(&cmp.stdout).trim(), "[]", "{a} vs {bb}: {all}");
     }
+
+    // octodns-bind's Rfc2136Provider changes a record by UPDATE (TSIG, over TCP): the
+    // zone server answers it, and the PowerDNS API reads it back (the YAML and the API
+    // agree again).
+    let by_rfc = OCTODNS_ZONE
+        .replace("value: 192.0.2.10", "value: 192.0.2.12")
+        .replace(
+            "'':\n",
+            "'':\n  - type: NS\n    values: [ns1.example.org., ns2.example.org.]\n",
+        );
+    std::fs::write(b.path("octodns-zones/example.org.yaml"), by_rfc).unwrap();
+    let rfc = octodns_with(&bin, &b, "octodns-rfc.yaml", "octodns-sync", &["--doit"]);
+    let all = ok(&rfc, "sync by RFC 2136");
+    assert!(all.contains("Updates=1"), "{all}");
+    b.expect("web.example.org.", "A", &["192.0.2.12"]);
+    let cmp = octodns(
+        &bin,
+        &b,
+        "octodns-compare",
+        &["--a", "config", "--b", "tern", "--zone", "example.org."],
+    );
+    let all = ok(&cmp, "octodns-compare config tern");
+    assert_eq!(text(&cmp.stdout).trim(), "[]", "{all}");
 }
 
 // ---------------------------------------------------------------------------------------
