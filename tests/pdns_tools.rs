@@ -21,6 +21,10 @@ use tern_store::testing::{fresh_db, TestDb};
 const KEY: &str = "pdns-tools-key";
 const TSIG_NAME: &str = "tools-key";
 const TSIG_SECRET: &str = "iSi6Z2aXlX3AkoWCORnUCUHb80H0x14vI7PaCGL66Co=";
+/// A second key, HMAC-SHA512. (Debian's lego 4.9.1 does not sign with HMAC-MD5: its miekg/dns
+/// answers "dns: bad key algorithm" before sending.)
+const SHA512_NAME: &str = "tools-sha512";
+const SHA512_SECRET: &str = "c2hhNTEyLXNlY3JldC1mb3ItdGVybnMtdG9vbHMtdGVzdA==";
 
 fn free_tcp_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -97,7 +101,8 @@ impl Box {
                        "api-keys": [ {{ "name": "tools", "key": "{KEY}" }} ] }},
               "Dns": {{
                 "listen-on": [ {{ "ip-address": "127.0.0.1", "port": {dns} }} ],
-                "tsig-keys": [ {{ "name": "{TSIG_NAME}", "algorithm": "HMAC-SHA256", "secret": "{TSIG_SECRET}" }} ],
+                "tsig-keys": [ {{ "name": "{TSIG_NAME}", "algorithm": "HMAC-SHA256", "secret": "{TSIG_SECRET}" }},
+                                {{ "name": "{SHA512_NAME}", "algorithm": "HMAC-SHA512", "secret": "{SHA512_SECRET}" }} ],
                 "zones": {zones}
               }}
             }}"#,
@@ -633,7 +638,8 @@ async fn lego_gets_a_certificate_by_dns01_through_tern() {
     // updates in it (for --dns rfc2136).
     let zones = format!(
         r#"[ {{ "name": "example.org.",
-             "allow-update": [ {{ "key": "{TSIG_NAME}", "grant": "zonesub", "types": [ "TXT" ] }} ] }} ]"#
+             "allow-update": [ {{ "key": "{TSIG_NAME}", "grant": "zonesub", "types": [ "TXT" ] }},
+                               {{ "key": "{SHA512_NAME}", "grant": "zonesub", "types": [ "TXT" ] }} ] }} ]"#
     );
     let b = Box::start(&zones).await;
     let (code, _, body) = b.http(
@@ -670,17 +676,33 @@ async fn lego_gets_a_certificate_by_dns01_through_tern() {
         "{metrics}"
     );
 
-    let rfc2136 = [
-        ("RFC2136_NAMESERVER", format!("127.0.0.1:{}", b.dns)),
-        ("RFC2136_TSIG_KEY", TSIG_NAME.to_string()),
-        ("RFC2136_TSIG_SECRET", TSIG_SECRET.to_string()),
-        ("RFC2136_TSIG_ALGORITHM", "hmac-sha256.".to_string()),
-        ("RFC2136_PROPAGATION_TIMEOUT", "30".to_string()),
-        ("RFC2136_POLLING_INTERVAL", "1".to_string()),
-    ];
-    let out = lego(&b, &dir_url, "rfc2136", &rfc2136, "lego-rfc2136");
-    assert_certificate(&b, "lego-rfc2136", &out);
-    b.expect("_acme-challenge.www.example.org.", "TXT", &[]);
+    // lego's rfc2136 provider names the algorithm as miekg/dns does.
+    for (key, secret, alg, path) in [
+        (
+            TSIG_NAME,
+            TSIG_SECRET,
+            "hmac-sha256.",
+            "lego-rfc2136-sha256",
+        ),
+        (
+            SHA512_NAME,
+            SHA512_SECRET,
+            "hmac-sha512.",
+            "lego-rfc2136-sha512",
+        ),
+    ] {
+        let rfc2136 = [
+            ("RFC2136_NAMESERVER", format!("127.0.0.1:{}", b.dns)),
+            ("RFC2136_TSIG_KEY", key.to_string()),
+            ("RFC2136_TSIG_SECRET", secret.to_string()),
+            ("RFC2136_TSIG_ALGORITHM", alg.to_string()),
+            ("RFC2136_PROPAGATION_TIMEOUT", "30".to_string()),
+            ("RFC2136_POLLING_INTERVAL", "1".to_string()),
+        ];
+        let out = lego(&b, &dir_url, "rfc2136", &rfc2136, path);
+        assert_certificate(&b, path, &out);
+        b.expect("_acme-challenge.www.example.org.", "TXT", &[]);
+    }
     let log = b.tern.log();
     assert!(log.contains("DNS_UPDATE_APPLIED"), "{log}");
 }
