@@ -78,7 +78,7 @@ fn octodns_bin() -> Option<PathBuf> {
 
 /// One `tern serve` with the zone server on a free port and the API on another, on a
 /// database of its own.
-struct Box {
+struct TernBox {
     tern: Tern,
     api: String,
     dns: u16,
@@ -86,9 +86,9 @@ struct Box {
     _db: TestDb,
 }
 
-impl Box {
+impl TernBox {
     /// `zones`: the `Dns` section's `zones` list (JSON text).
-    async fn start(zones: &str) -> Box {
+    async fn start(zones: &str) -> TernBox {
         let db = fresh_db().await;
         let dir = tempfile::tempdir().unwrap();
         let api_port = free_tcp_port();
@@ -125,7 +125,7 @@ impl Box {
             &dir.path().join("tern.log"),
         );
         tern.wait_for("TERN_READY", Duration::from_secs(60));
-        Box {
+        TernBox {
             tern,
             api: format!("http://127.0.0.1:{api_port}"),
             dns,
@@ -304,7 +304,7 @@ www:
 
 /// The octodns configuration: the YAML zone synced into `target` (`tern`, the PowerDNS
 /// API; `rfc`, RFC 2136 to tern's zone server).
-fn octodns_config(b: &Box, target: &str) -> String {
+fn octodns_config(b: &TernBox, target: &str) -> String {
     format!(
         r#"---
 providers:
@@ -348,11 +348,11 @@ zones:
     )
 }
 
-fn octodns(bin: &Path, b: &Box, cmd: &str, args: &[&str]) -> Output {
+fn octodns(bin: &Path, b: &TernBox, cmd: &str, args: &[&str]) -> Output {
     octodns_with(bin, b, "octodns.yaml", cmd, args)
 }
 
-fn octodns_with(bin: &Path, b: &Box, config: &str, cmd: &str, args: &[&str]) -> Output {
+fn octodns_with(bin: &Path, b: &TernBox, config: &str, cmd: &str, args: &[&str]) -> Output {
     let mut c = Command::new(bin.join(cmd));
     c.arg(format!("--config-file={}", b.path(config).display()))
         .args(args)
@@ -382,7 +382,7 @@ async fn octodns_syncs_a_zone_and_the_second_sync_is_a_no_op() {
         r#"[ {{ "name": "example.org.", "allow-transfer": [ {{ "key": "{TSIG_NAME}" }} ],
              "allow-update": [ {{ "key": "{TSIG_NAME}", "grant": "zonesub", "types": [ "A" ] }} ] }} ]"#
     );
-    let b = Box::start(&zones).await;
+    let b = TernBox::start(&zones).await;
     std::fs::create_dir_all(b.path("octodns-zones")).unwrap();
     std::fs::write(b.path("octodns-zones/example.org.yaml"), OCTODNS_ZONE).unwrap();
     std::fs::write(b.path("octodns.yaml"), octodns_config(&b, "tern")).unwrap();
@@ -538,7 +538,7 @@ fn pebble_cert(dir: &Path) {
 
 /// pebble on loopback, validating DNS-01 against tern's zone server; returns it and its
 /// directory URL.
-fn start_pebble(b: &Box) -> (Daemon, String) {
+fn start_pebble(b: &TernBox) -> (Daemon, String) {
     let bin = tool("pebble").expect("pebble");
     pebble_cert(b.dir.path());
     let port = free_tcp_port();
@@ -580,7 +580,7 @@ fn start_pebble(b: &Box) -> (Daemon, String) {
 }
 
 /// `lego run` for www.example.org with the DNS provider `provider` and its variables.
-fn lego(b: &Box, dir_url: &str, provider: &str, env: &[(&str, String)], path: &str) -> Output {
+fn lego(b: &TernBox, dir_url: &str, provider: &str, env: &[(&str, String)], path: &str) -> Output {
     let bin = tool("lego").expect("lego");
     let mut c = Command::new(bin);
     c.args(["--accept-tos", "--email", "ops@example.org"])
@@ -600,7 +600,7 @@ fn lego(b: &Box, dir_url: &str, provider: &str, env: &[(&str, String)], path: &s
 }
 
 #[track_caller]
-fn assert_certificate(b: &Box, path: &str, out: &Output) {
+fn assert_certificate(b: &TernBox, path: &str, out: &Output) {
     let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
     assert!(
         out.status.success(),
@@ -641,7 +641,7 @@ async fn lego_gets_a_certificate_by_dns01_through_tern() {
              "allow-update": [ {{ "key": "{TSIG_NAME}", "grant": "zonesub", "types": [ "TXT" ] }},
                                {{ "key": "{SHA512_NAME}", "grant": "zonesub", "types": [ "TXT" ] }} ] }} ]"#
     );
-    let b = Box::start(&zones).await;
+    let b = TernBox::start(&zones).await;
     let (code, _, body) = b.http(
         "POST",
         "/api/v1/servers/localhost/zones",
@@ -744,7 +744,7 @@ const REGISTRY: &str = "\"heritage=external-dns,external-dns/owner=default,exter
 /// and nothing of that PATCH is applied.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn external_dns_requests_are_answered_as_powerdns_answers_them() {
-    let b = Box::start("[]").await;
+    let b = TernBox::start("[]").await;
     let (code, _, body) = b.http(
         "POST",
         "/api/v1/servers/localhost/zones",
@@ -863,19 +863,6 @@ async fn external_dns_requests_are_answered_as_powerdns_answers_them() {
     assert_eq!(b.status("web.example.org.", "A"), "NXDOMAIN");
     b.expect("app.example.org.", "CNAME", &["lb.cloud.example.net."]);
 
-    // Zones.Notify (go-powerdns): PUT …/notify, a JSON result.
-    let (code, _, body) = b.http(
-        "PUT",
-        &format!("{path}/notify"),
-        &go_powerdns_headers(false),
-        None,
-    );
-    assert_eq!(code, 200, "{body}");
-    assert!(
-        serde_json::from_str::<Value>(&body).unwrap()["result"].is_string(),
-        "{body}"
-    );
-
     // A zone it does not know: 404 with an error body.
     let (code, ctype, body) = b.http(
         "GET",
@@ -897,7 +884,7 @@ struct Cli {
     stderr: String,
 }
 
-fn cli(b: &Box, args: &[&str]) -> Cli {
+fn cli(b: &TernBox, args: &[&str]) -> Cli {
     let out = Command::new(tern_bin())
         .args(args)
         .args(["--api", &b.api, "--api-key", KEY])
@@ -913,7 +900,7 @@ fn cli(b: &Box, args: &[&str]) -> Cli {
 }
 
 #[track_caller]
-fn cli_ok(b: &Box, args: &[&str]) -> String {
+fn cli_ok(b: &TernBox, args: &[&str]) -> String {
     let r = cli(b, args);
     assert!(r.ok, "tern {args:?} failed: {}{}", r.stdout, r.stderr);
     r.stdout
@@ -923,7 +910,7 @@ fn cli_ok(b: &Box, args: &[&str]) -> String {
 /// zones, each seen in the output and in DNS.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn zone_and_record_commands_work_on_own_zones() {
-    let b = Box::start("[]").await;
+    let b = TernBox::start("[]").await;
     assert_eq!(b.status("example.net.", "SOA"), "REFUSED");
 
     let added = cli_ok(
