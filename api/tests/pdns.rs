@@ -249,6 +249,20 @@ async fn bad_content_is_422_and_nothing_changes() {
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
         assert!(v["error"].is_string());
     }
+    // ALIAS (external-dns's apex CNAME): tern does not resolve, so it cannot serve one.
+    let (s, v) = patch(
+        &e,
+        json!([replace("example.com.", "ALIAS", 300, &["lb.example.net."])]),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("RRset example.com. IN ALIAS: ALIAS records are not supported"),
+        "{v}"
+    );
     assert!(e.named.dig("good.example.com", "A").is_empty());
     assert!(e.named.dig("www.example.com", "A").is_empty());
 

@@ -415,6 +415,16 @@ fn parse_rrset(apex: &Name, holder: Holder, r: &Value) -> Result<RrsetChange, Pd
         .and_then(Value::as_str)
         .ok_or_else(|| bad(format!("RRset {name_text}: no type")))?;
     let what = format!("RRset {name_text} IN {type_text}");
+    if type_text.eq_ignore_ascii_case("ALIAS") {
+        // PowerDNS answers an ALIAS by resolving its target (with `resolver` and
+        // `expand-alias` set; without them it answers NODATA). tern's zone server does no
+        // recursion: storing the record would answer nothing for the name, so it is
+        // refused as PowerDNS refuses what it cannot serve.
+        return Err(bad(format!(
+            "{what}: ALIAS records are not supported: tern's zone server does not resolve \
+             (use A/AAAA records, or a CNAME below the zone apex)"
+        )));
+    }
     let rtype =
         content::record_type(type_text).ok_or_else(|| bad(format!("{what}: unknown type")))?;
     let name = absolute(name_text).map_err(|e| bad(format!("{what}: {e}")))?;
