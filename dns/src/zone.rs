@@ -192,7 +192,7 @@ impl Zone {
         let mut zone = Zone::new(id, origin, serial, soa)?;
         let mut rejected = Vec::new();
         for (name, rtype, ttl, text) in records {
-            if let Err(reason) = zone.change(Op::Add, name, rtype, ttl, text) {
+            if let Err(reason) = zone.change(Op::Add, name, rtype, ttl, text, false) {
                 rejected.push(Rejected {
                     name: name.to_owned(),
                     rtype: rtype.to_owned(),
@@ -224,7 +224,7 @@ impl Zone {
         next.serial = serial;
         let mut rejected = Vec::new();
         for (op, name, rtype, ttl, text) in changes {
-            if let Err(reason) = next.change(op, name, rtype, ttl, text) {
+            if let Err(reason) = next.change(op, name, rtype, ttl, text, true) {
                 rejected.push(Rejected {
                     name: name.to_owned(),
                     rtype: rtype.to_owned(),
@@ -242,6 +242,9 @@ impl Zone {
         rtype: &str,
         ttl: u32,
         text: &str,
+        // Whether kept answers may exist that the change must outdate: not while a zone is
+        // built (a 1M-record load would also keep a 1M-entry map for nothing).
+        track: bool,
     ) -> Result<(), String> {
         let owner = absolute(name).ok_or_else(|| format!("{name:?} is not a domain name"))?;
         if !self.origin.zone_of(&owner) {
@@ -252,8 +255,10 @@ impl Zone {
             return Err("the SOA is kept with the zone, not as a record".into());
         }
         let data = content::parse(t, text)?;
-        if let Ok(wire) = owner.to_lowercase().to_bytes() {
-            self.changed.insert(wire, self.generation);
+        if track {
+            if let Ok(wire) = owner.to_lowercase().to_bytes() {
+                self.changed.insert(wire, self.generation);
+            }
         }
         if t == RecordType::NS {
             self.ns_generation = self.generation;
