@@ -7,6 +7,7 @@ pub mod catalog;
 mod dispatch;
 pub mod fast;
 pub mod handler;
+pub mod journal;
 pub mod lookup;
 pub mod notify;
 pub mod policy;

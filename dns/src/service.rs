@@ -78,6 +78,7 @@ pub struct DnsHandle {
     pub handler: Arc<Handler>,
     listeners: Listeners,
     follower: JoinHandle<()>,
+    pruner: JoinHandle<()>,
 }
 
 impl DnsHandle {
@@ -89,6 +90,7 @@ impl DnsHandle {
     /// Stops answering and following the store.
     pub async fn shutdown(self) {
         self.follower.abort();
+        self.pruner.abort();
         self.listeners.stop().await;
         info!("DNS_STOPPED zone server stopped");
     }
@@ -119,11 +121,18 @@ pub async fn start(
         settings.tcp,
     )
     .await?;
+    let pruner = tokio::spawn(crate::journal::prune_loop(
+        handler.clone(),
+        store.pool().clone(),
+        crate::journal::KEEP_VERSIONS,
+        crate::journal::EVERY,
+    ));
     let follower = tokio::spawn(sync::follow(handler.clone(), store, watcher));
     Ok(DnsHandle {
         handler,
         listeners,
         follower,
+        pruner,
     })
 }
 

@@ -895,3 +895,57 @@ async fn an_update_answers_as_soon_as_it_is_acknowledged() {
     assert!(txt.contains("\"third\""), "{txt}");
     env.served.stop().await;
 }
+
+/// The journal keeps the newest versions only: the pruning task drops the older ones'
+/// changes (IXFR from before them falls back to AXFR, tested in xfr.rs).
+#[tokio::test]
+async fn the_journal_is_pruned_to_the_newest_versions() {
+    let policy = ZonePolicy {
+        update: vec![rule("admin.", Grant::ZoneSub, &[])],
+        ..ZonePolicy::default()
+    };
+    let env = setup(policy, vec![key("admin.", Algorithm::HmacSha256)], vec![]).await;
+    for i in 0..4 {
+        let out = env
+            .update(
+                "admin.",
+                &format!("update add v{i}.example.com. 60 A 192.0.2.{i}"),
+            )
+            .await;
+        assert_eq!(rcode(&out), "NOERROR", "{out}");
+    }
+    let versions = || async {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT count(DISTINCT serial) FROM tern.dns_journal WHERE zone_id = $1",
+        )
+        .bind(env.zone_id)
+        .fetch_one(env.db.pool())
+        .await
+        .unwrap();
+        n
+    };
+    assert!(versions().await >= 4, "every update is journaled");
+    let pruner = tokio::spawn(tern_dns::journal::prune_loop(
+        env.served.handler.clone(),
+        env.db.pool().clone(),
+        2,
+        Duration::from_millis(20),
+    ));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while versions().await > 2 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    pruner.abort();
+    assert_eq!(versions().await, 2);
+    // The newest change is still there for IXFR, the oldest is gone.
+    let contents: Vec<(String,)> =
+        sqlx::query_as("SELECT content FROM tern.dns_journal WHERE zone_id = $1")
+            .bind(env.zone_id)
+            .fetch_all(env.db.pool())
+            .await
+            .unwrap();
+    let contents: Vec<&str> = contents.iter().map(|(c,)| c.as_str()).collect();
+    assert!(contents.contains(&"192.0.2.3"), "{contents:?}");
+    assert!(!contents.contains(&"192.0.2.0"), "{contents:?}");
+    env.served.stop().await;
+}
