@@ -238,6 +238,11 @@ impl Rig {
     /// nsupdate against tern with key `k` (none: unsigned) and the update `lines`: its exit
     /// status and what it printed.
     fn nsupdate(&self, k: Option<&TsigKey>, lines: &str) -> (bool, String) {
+        self.nsupdate_over(false, k, lines)
+    }
+
+    /// [`Rig::nsupdate`] over TCP (`-v`) when `tcp`.
+    fn nsupdate_over(&self, tcp: bool, k: Option<&TsigKey>, lines: &str) -> (bool, String) {
         let script = format!(
             "server {} {}\nzone {ZONE}\n{lines}\nsend\n",
             self.dns.ip(),
@@ -245,6 +250,9 @@ impl Rig {
         );
         let mut cmd = Command::new("timeout");
         cmd.args(["20", "nsupdate", "-t", "5", "-u", "5"]);
+        if tcp {
+            cmd.arg("-v");
+        }
         if let Some(k) = k {
             cmd.args(["-y", &y(k)]);
         }
@@ -419,7 +427,9 @@ async fn nsupdate_with_every_tsig_algorithm_and_each_refusal() {
             k.name.to_ascii().trim_end_matches('.')
         );
         let addr = format!("192.0.2.{}", 10 + i);
-        let out = rig.nsupdate(Some(k), &format!("update add {owner} 60 A {addr}"));
+        // Every other one over TCP.
+        let update = format!("update add {owner} 60 A {addr}");
+        let out = rig.nsupdate_over(i % 2 == 1, Some(k), &update);
         assert_eq!(nsupdate_rcode(&out), "NOERROR", "{}: {}", y(k), out.1);
         rig.wait_answer(&owner, "A", &[&addr]);
         let serial = rig.serial(ZONE).unwrap();
@@ -497,6 +507,15 @@ async fn nsupdate_with_every_tsig_algorithm_and_each_refusal() {
     }
     assert_eq!(rig.serial(ZONE), Some(last));
     assert_eq!(rig.log().matches("DNS_UPDATE_APPLIED").count(), applied);
+    let stats = rig.command("statistic-get-all");
+    let stat = |name: &str| stats["arguments"][name][0][0].as_i64();
+    assert_eq!(
+        stat("dns-updates-applied"),
+        Some(keys.len() as i64),
+        "{stats}"
+    );
+    assert_eq!(stat("dns-tsig-refused"), Some(3), "{stats}");
+    assert_eq!(stat("dns-updates-refused"), Some(4), "{stats}");
 }
 
 // ---- 2. update-policy and prerequisites through nsupdate ----
