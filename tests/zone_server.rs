@@ -1096,7 +1096,12 @@ async fn malformed_messages_get_the_rfc_answers_and_tern_keeps_answering() {
           "allow-update": [ {{ "key": "k.", "grant": "zonesub", "types": ["ANY"] }} ] }}"#
     );
     let file = zone_file(ZONE, "ns IN A 127.0.0.1\nstatic IN A 192.0.2.200\n");
-    let rig = Rig::start(&[k], &zones, &[("example.com.zone", file)]).await;
+    let rig = Rig::start(
+        std::slice::from_ref(&k),
+        &zones,
+        &[("example.com.zone", file)],
+    )
+    .await;
     let serial = rig.serial(ZONE).unwrap();
     let wire = |m: Message| m.to_vec().unwrap();
 
@@ -1112,8 +1117,30 @@ async fn malformed_messages_get_the_rfc_answers_and_tern_keeps_answering() {
         .collect();
     let mut status = message(OpCode::Query, &[("static.example.com.", RecordType::A)]);
     status.metadata.op_code = OpCode::Status;
+    // A signed UPDATE with a record after its TSIG (RFC 8945 §5.2: FORMERR, not applied).
+    let mut update = tern_dnsmsg::update::new_update(&Name::from_ascii(ZONE).unwrap());
+    update.metadata.id = 0x4242;
+    update.authorities.push(tern_dnsmsg::update::rr_with(
+        &Name::from_ascii("after-tsig.example.com.").unwrap(),
+        DNSClass::IN,
+        60,
+        RData::A(rdata::A::new(192, 0, 2, 9)),
+    ));
+    let signed = tsig::sign_request(&wire(update), &k, tsig::unix_now(), 300).unwrap();
+    let mut tsig_not_last = signed.wire;
+    tsig_not_last[11] += 1; // ARCOUNT
+    tsig_not_last.extend_from_slice(&[0, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 9]);
+    let notify = message(OpCode::Notify, &[(ZONE, RecordType::SOA)]);
     // (what, message, the RCODE expected; None: dropped)
     let cases: Vec<(&str, Vec<u8>, Option<ResponseCode>)> = vec![
+        ("TSIG not last", tsig_not_last, Some(ResponseCode::FormErr)),
+        (
+            "query, no question",
+            wire(message(OpCode::Query, &[])),
+            Some(ResponseCode::FormErr),
+        ),
+        // tern is the primary: a NOTIFY has nothing to trigger.
+        ("NOTIFY", wire(notify), Some(ResponseCode::NotImp)),
         ("truncated header", vec![0x42, 0x42, 0x01, 0x00, 0x00], None),
         ("a response", wire(response), None),
         (
@@ -1189,6 +1216,7 @@ async fn malformed_messages_get_the_rfc_answers_and_tern_keeps_answering() {
     let over_tcp = rig.dig(&["+tcp", "+short", "static.example.com.", "A"]);
     assert_eq!(over_tcp.trim(), "192.0.2.200");
     assert_eq!(rig.serial(ZONE), Some(serial));
+    assert!(rig.short("after-tsig.example.com.", "A").is_empty());
     let dropped = rig.command("statistic-get-all")["arguments"]["dns-dropped"][0][0]
         .as_i64()
         .unwrap();
