@@ -84,8 +84,7 @@ async fn start_with(tls: bool, sections: &str) -> Api {
     };
     let config = format!(
         r#"{{
-          "Store": {{ "type": "postgresql", "host": "{host}", "port": {pgport}, "name": "{name}",
-                     "user": "{user}", "password": "{password}" }},
+          {store},
           {sections}
           "Dhcp4": {{
             "interfaces-config": {{ "interfaces": [] }},
@@ -98,11 +97,7 @@ async fn start_with(tls: bool, sections: &str) -> Api {
                    "authentication": {{ "type": "basic", "clients": [ {{ "user": "admin", "password": "s3cret" }} ] }},
                    "api-keys": [ {{ "name": "ci", "key": "{KEY}" }} ]{tls_keys} }}
         }}"#,
-        host = db.host(),
-        pgport = db.port(),
-        name = db.name(),
-        user = db.user(),
-        password = db.password().unwrap_or(""),
+        store = common::store_section(&db),
     );
     let path = dir.path().join("tern.json");
     std::fs::write(&path, config).unwrap();

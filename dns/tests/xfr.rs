@@ -10,7 +10,7 @@ use std::process::Command;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
-use common::{ask, flat, serve, soa, zone};
+use common::{ask, serve, soa, zone};
 use hickory_proto::op::{Message, MessageType, OpCode, ResponseCode};
 use hickory_proto::rr::{Name, RData, RecordType};
 use tern_dns::handler::Handler;
@@ -20,6 +20,7 @@ use tern_dns::zone::{Op, Zone};
 use tern_dnsmsg::tsig::{self, Algorithm, TsigKey};
 use tern_store::zone as store_zone;
 use tern_testkit::bind::{base64, free_port};
+use tern_testkit::dig::{number_after, record_lines};
 use tern_testkit::secondary::{secondaries_present, Secondary};
 
 const ORIGIN: &str = "example.com.";
@@ -67,25 +68,6 @@ fn big_zone(serial: u32, n: usize) -> Zone {
         .map(|(o, t, ttl, c)| (o.as_str(), *t, *ttl, c.as_str()))
         .collect();
     zone(1, ORIGIN, serial, &rows)
-}
-
-/// The record lines of dig's or kdig's output, blanks flattened, TSIG records left out.
-fn record_lines(out: &str) -> Vec<String> {
-    flat(out)
-        .lines()
-        .filter(|l| !l.is_empty() && !l.starts_with(';') && !l.contains(" ANY TSIG "))
-        .map(str::to_owned)
-        .collect()
-}
-
-/// A number following `before` in `out` (`XFR size: 20004 records`).
-fn number_after(out: &str, before: &str) -> Option<usize> {
-    let rest = out.split(before).nth(1)?;
-    rest.trim_start()
-        .split(|c: char| !c.is_ascii_digit())
-        .next()?
-        .parse()
-        .ok()
 }
 
 /// Runs `tool` (dig, kdig) against `addr`: stdout and stderr together.

@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 pub mod bind;
+pub mod dig;
 pub mod secondary;
 
 /// True when the run is CI's (`CI=true`, as CI systems set it): a test whose peer is

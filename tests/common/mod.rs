@@ -251,6 +251,19 @@ impl Drop for Netns {
     }
 }
 
+/// A `Store` section pointing tern at the test database `db` (over TCP).
+pub fn store_section(db: &tern_store::testing::TestDb) -> String {
+    format!(
+        r#""Store": {{ "type": "postgresql", "host": "{}", "port": {}, "name": "{}",
+                   "user": "{}", "password": "{}" }}"#,
+        db.host(),
+        db.port(),
+        db.name(),
+        db.user(),
+        db.password().unwrap_or("")
+    )
+}
+
 /// The Unix socket directory and port of the PostgreSQL server behind `pool`: reachable
 /// from inside a network namespace, unlike a loopback TCP port of the root namespace.
 pub async fn pg_socket(pool: &sqlx::PgPool) -> (String, u16) {
