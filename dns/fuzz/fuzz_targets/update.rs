@@ -8,7 +8,7 @@ use hickory_proto::op::Message;
 use hickory_proto::rr::{Name, RecordType};
 use libfuzzer_sys::fuzz_target;
 use tern_dns::policy::{Grant, UpdateRule, ZonePolicy};
-use tern_dns::update::evaluate;
+use tern_dns::update::{evaluate, section};
 use tern_dns::update::state::{Managed, Rec, State};
 use tern_dns::zone::SoaFields;
 use tern_dnsmsg::content;
@@ -97,4 +97,28 @@ fuzz_target!(|data: &[u8]| {
             );
         }
     }
+    // A batch writes its updates' net change: the message applied twice in a row, one
+    // after the other, must leave the zone as the net of its two plans applied at once.
+    let in_zone = |n: &Name| origin.zone_of(n);
+    let Ok(first) = evaluate(&msg, &state, &policy, &admin, in_zone) else {
+        return;
+    };
+    let mut one_by_one = state.clone();
+    section::advance(&mut one_by_one, &first);
+    let Ok(second) = evaluate(&msg, &one_by_one, &policy, &admin, in_zone) else {
+        return;
+    };
+    section::advance(&mut one_by_one, &second);
+    let mut at_once = state.clone();
+    section::advance(&mut at_once, &section::net([&first, &second]));
+    let rows = |z: &State| {
+        let mut v: Vec<String> = z
+            .records
+            .iter()
+            .map(|r| format!("{} {} {} {}", r.name.to_ascii().to_ascii_lowercase(), r.ttl, r.rtype, r.content))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(rows(&at_once), rows(&one_by_one), "net of {first:?} and {second:?}");
 });
