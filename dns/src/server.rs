@@ -83,27 +83,7 @@ pub async fn listen(
     let mut bound = Vec::new();
     let slots = Arc::new(Semaphore::new(tcp.max_connections));
     for &addr in addrs {
-        let mut addr = addr;
-        let mut sockets = Vec::new();
-        for _ in 0..udp_threads.max(1) {
-            let s = udp_socket(addr).map_err(|source| BindError {
-                addr,
-                proto: "udp",
-                source,
-            })?;
-            // Port 0: the others join the port the first one got.
-            addr = s.local_addr().map_err(|source| BindError {
-                addr,
-                proto: "udp",
-                source,
-            })?;
-            sockets.push(s);
-        }
-        let listener = tcp_listener(addr).map_err(|source| BindError {
-            addr,
-            proto: "tcp",
-            source,
-        })?;
+        let (addr, sockets, listener) = bind(addr, udp_threads.max(1))?;
         for (i, s) in sockets.into_iter().enumerate() {
             let (h, st, rt) = (handler.clone(), stop.clone(), rt.clone());
             let t = std::thread::Builder::new()
@@ -126,6 +106,50 @@ pub async fn listen(
         tcp: tcp_tasks,
         bound,
     })
+}
+
+/// The UDP sockets and the TCP listener of one address. With port 0, the UDP sockets take
+/// the port the first one got and TCP the same; when that port is taken for TCP (another
+/// process's connection may hold it), another port is tried.
+fn bind(
+    requested: SocketAddr,
+    udp_threads: usize,
+) -> Result<(SocketAddr, Vec<UdpSocket>, TcpListener), BindError> {
+    let mut attempts = 0;
+    loop {
+        let mut addr = requested;
+        let mut sockets = Vec::new();
+        for _ in 0..udp_threads {
+            let s = udp_socket(addr).map_err(|source| BindError {
+                addr,
+                proto: "udp",
+                source,
+            })?;
+            addr = s.local_addr().map_err(|source| BindError {
+                addr,
+                proto: "udp",
+                source,
+            })?;
+            sockets.push(s);
+        }
+        match tcp_listener(addr) {
+            Ok(listener) => return Ok((addr, sockets, listener)),
+            Err(e)
+                if requested.port() == 0
+                    && e.kind() == std::io::ErrorKind::AddrInUse
+                    && attempts < 16 =>
+            {
+                attempts += 1;
+            }
+            Err(source) => {
+                return Err(BindError {
+                    addr,
+                    proto: "tcp",
+                    source,
+                })
+            }
+        }
+    }
 }
 
 impl Listeners {
