@@ -12,7 +12,7 @@ pub mod section;
 pub mod state;
 
 use std::sync::atomic::Ordering::Relaxed;
-use std::time::Duration;
+use std::time::Instant;
 
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{DNSClass, Name};
@@ -22,8 +22,8 @@ use tracing::{debug, info, warn};
 
 use crate::handler::{Handler, Reply, Request};
 use crate::policy::ZonePolicy;
-use crate::zone::Op;
-pub use queue::{Job, Outcome, Queues};
+use crate::zone::{Op, SoaFields};
+use queue::{Job, Outcome};
 use section::Plan;
 use state::{type_text, Managed, Rec, Refusal, State};
 
@@ -143,15 +143,7 @@ async fn batch(
     in_zone: &impl Fn(&Name) -> bool,
 ) -> Vec<Outcome> {
     let failed = |r: Refusal| jobs.iter().map(|_| Err(r.clone())).collect();
-    // Times since the batch began: locked, read, planned, written, committed.
-    let mut t = (
-        std::time::Instant::now(),
-        Duration::ZERO,
-        Duration::ZERO,
-        Duration::ZERO,
-        Duration::ZERO,
-        Duration::ZERO,
-    );
+    let started = Instant::now();
     let mut tx = match ZoneTx::begin(pool, &origin.to_ascii()).await {
         Ok(Some(tx)) => tx,
         Ok(None) => {
@@ -171,7 +163,7 @@ async fn batch(
     let mut names: Vec<String> = jobs.iter().flat_map(|j| touched_names(&j.msg)).collect();
     names.sort();
     names.dedup();
-    t.1 = t.0.elapsed();
+    let locked = Instant::now();
     let rows = match tx.records_at(&names).await {
         Ok(rows) => rows,
         Err(e) => return failed(store_error(e)),
@@ -186,7 +178,7 @@ async fn batch(
         Ok(s) => s,
         Err(r) => return failed(r),
     };
-    t.2 = t.0.elapsed();
+    let read = Instant::now();
     let mut plans: Vec<Result<Plan, Refusal>> = Vec::with_capacity(jobs.len());
     for job in &jobs {
         let plan = evaluate(&job.msg, &state, policy, &job.key, in_zone)
@@ -196,39 +188,35 @@ async fn batch(
         }
         plans.push(plan);
     }
+    let planned = Instant::now();
     // One statement per kind of change for the whole batch, however many updates it holds.
-    t.3 = t.0.elapsed();
-    let net = section::net(plans.iter().flatten());
+    let net = Rows::of(&section::net(plans.iter().flatten()));
     if let Err(r) = write(&mut tx, &net).await {
         return failed(r);
     }
     let (zone_id, soa) = (tx.zone().id, tx.zone().soa.clone());
-    t.4 = t.0.elapsed();
+    let written = Instant::now();
     let serial = match tx.commit().await {
         Ok(serial) => serial,
         Err(e) => return failed(store_error(e)),
     };
-    t.5 = t.0.elapsed();
+    let committed = Instant::now();
     if serial != current {
         // Served before the answers go out: a client that reads after its NOERROR sees its
         // change (the store's notification would bring it a little later).
-        let rows = journal_rows(&net);
-        let changes: Vec<_> = rows
-            .iter()
-            .map(|(op, n, t, ttl, c)| (*op, n.as_str(), t.as_str(), *ttl, c.as_str()))
-            .collect();
-        crate::sync::install_committed(h, zone_id, current, serial, soa, &changes);
+        crate::sync::install_committed(h, zone_id, current, serial, soa, &net.journal());
     }
+    let us = |from: Instant, to: Instant| to.duration_since(from).as_micros();
     debug!(
         "DNS_UPDATE_BATCH zone {origin} serial {serial}: {} updates, {} rows; locked in {} us, read in {} us, planned in {} us, written in {} us, committed in {} us, served in {} us",
         jobs.len(),
-        net.len(),
-        t.1.as_micros(),
-        (t.2 - t.1).as_micros(),
-        (t.3 - t.2).as_micros(),
-        (t.4 - t.3).as_micros(),
-        (t.5 - t.4).as_micros(),
-        t.0.elapsed().saturating_sub(t.5).as_micros()
+        net.gone.len() + net.add.len() + usize::from(net.soa.is_some()),
+        us(started, locked),
+        us(locked, read),
+        us(read, planned),
+        us(planned, written),
+        us(written, committed),
+        us(committed, Instant::now())
     );
     plans
         .into_iter()
@@ -236,22 +224,59 @@ async fn batch(
         .collect()
 }
 
-/// The net plan as the journal rows its commit wrote: deletions, then additions.
-fn journal_rows(net: &Plan) -> Vec<(Op, String, String, u32, String)> {
-    let row = |op, r: &Rec| {
-        (
-            op,
-            r.name.to_ascii(),
-            type_text(r.rtype),
-            r.ttl,
-            r.content.clone(),
-        )
-    };
-    net.delete
-        .iter()
-        .map(|r| row(Op::Delete, r))
-        .chain(net.add.iter().map(|r| row(Op::Add, r)))
-        .collect()
+/// A plan as the store's rows: what the transaction writes, and (the same rows) what the
+/// in-memory copy applies after the commit.
+struct Rows {
+    /// (owner, type, content) of each row deleted.
+    gone: Vec<(String, String, String)>,
+    add: Vec<NewRecord>,
+    soa: Option<(SoaFields, u32)>,
+}
+
+impl Rows {
+    fn of(plan: &Plan) -> Rows {
+        Rows {
+            gone: plan
+                .delete
+                .iter()
+                .map(|d| (d.name.to_ascii(), type_text(d.rtype), d.content.clone()))
+                .collect(),
+            add: plan
+                .add
+                .iter()
+                .map(|r| NewRecord {
+                    name: r.name.to_ascii(),
+                    rtype: type_text(r.rtype),
+                    ttl: r.ttl,
+                    content: r.content.clone(),
+                    managed_by: match r.managed_by {
+                        Managed::Admin => ManagedBy::Admin,
+                        Managed::Dhcp => ManagedBy::Dhcp,
+                    },
+                })
+                .collect(),
+            soa: plan.soa.clone(),
+        }
+    }
+
+    /// The rows as the journal holds them: deletions, then additions (a deletion's TTL
+    /// does not matter to the in-memory copy).
+    fn journal(&self) -> Vec<(Op, &str, &str, u32, &str)> {
+        let gone = self
+            .gone
+            .iter()
+            .map(|(n, t, c)| (Op::Delete, n.as_str(), t.as_str(), 0, c.as_str()));
+        let add = self.add.iter().map(|r| {
+            (
+                Op::Add,
+                r.name.as_str(),
+                r.rtype.as_str(),
+                r.ttl,
+                r.content.as_str(),
+            )
+        });
+        gone.chain(add).collect()
+    }
 }
 
 /// Every owner name of the prerequisite and update sections, lower case, each once.
@@ -288,32 +313,13 @@ fn no_serial_backwards(plan: Plan, current: u32) -> Result<Plan, Refusal> {
     }
 }
 
-/// The plan's changes in the transaction: deletions, then additions, then the SOA.
-async fn write(tx: &mut ZoneTx, plan: &Plan) -> Result<(), Refusal> {
-    let gone: Vec<(String, String, String)> = plan
-        .delete
-        .iter()
-        .map(|d| (d.name.to_ascii(), type_text(d.rtype), d.content.clone()))
-        .collect();
-    tx.delete_records(&gone).await.map_err(store_error)?;
-    if !plan.add.is_empty() {
-        let add: Vec<NewRecord> = plan
-            .add
-            .iter()
-            .map(|r| NewRecord {
-                name: r.name.to_ascii(),
-                rtype: type_text(r.rtype),
-                ttl: r.ttl,
-                content: r.content.clone(),
-                managed_by: match r.managed_by {
-                    Managed::Admin => ManagedBy::Admin,
-                    Managed::Dhcp => ManagedBy::Dhcp,
-                },
-            })
-            .collect();
-        tx.add(&add).await.map_err(store_error)?;
+/// The rows' changes in the transaction: deletions, then additions, then the SOA.
+async fn write(tx: &mut ZoneTx, rows: &Rows) -> Result<(), Refusal> {
+    tx.delete_records(&rows.gone).await.map_err(store_error)?;
+    if !rows.add.is_empty() {
+        tx.add(&rows.add).await.map_err(store_error)?;
     }
-    if let Some((f, serial)) = &plan.soa {
+    if let Some((f, serial)) = &rows.soa {
         tx.set_soa(f, Some(*serial)).await.map_err(store_error)?;
     }
     Ok(())
