@@ -8,7 +8,7 @@ use tern_testkit::bind;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{tern_bin, Tern};
+use common::{self_signed_cert, tern_bin, Tern};
 use serde_json::Value;
 use tern_dnsmsg::tsig::Algorithm;
 use tern_store::testing::{fresh_db, TestDb};
@@ -45,39 +45,7 @@ async fn start_with(tls: bool, sections: &str) -> Api {
     let port = free_tcp_port();
     let tls_keys = if tls {
         let d = dir.path().display();
-        let ok = Command::new("openssl")
-            .args([
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-days",
-                "1",
-            ])
-            .args([
-                "-subj",
-                "/CN=127.0.0.1",
-                "-addext",
-                "subjectAltName=IP:127.0.0.1",
-                "-addext",
-                "basicConstraints=critical,CA:FALSE",
-            ])
-            .args([
-                "-keyout",
-                &format!("{d}/key.pem"),
-                "-out",
-                &format!("{d}/cert.pem"),
-            ])
-            .output()
-            .expect("run openssl");
-        assert!(
-            ok.status.success(),
-            "{}",
-            String::from_utf8_lossy(&ok.stderr)
-        );
+        self_signed_cert(&dir.path().join("cert.pem"), &dir.path().join("key.pem"));
         format!(r#", "cert-file": "{d}/cert.pem", "key-file": "{d}/key.pem""#)
     } else {
         String::new()

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{tern_bin, Tern};
+use common::{self_signed_cert, tern_bin, Tern};
 use serde_json::{json, Value};
 use tern_store::testing::{fresh_db, TestDb};
 
@@ -508,39 +508,11 @@ const LEGO_ZONE: &str = "$ORIGIN example.org.\n$TTL 300\n\
 ns IN A 127.0.0.1\n\
 www IN A 192.0.2.80\n";
 
-/// A self-signed certificate for 127.0.0.1 and localhost (pebble's HTTPS listener) in
-/// `DIR/pebble-cert.pem`, `DIR/pebble-key.pem`.
-fn pebble_cert(dir: &Path) {
-    let out = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=localhost",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1,DNS:localhost",
-        ])
-        .arg("-keyout")
-        .arg(dir.join("pebble-key.pem"))
-        .arg("-out")
-        .arg(dir.join("pebble-cert.pem"))
-        .output()
-        .expect("run openssl");
-    assert!(out.status.success(), "openssl: {}", text(&out.stderr));
-}
-
 /// pebble on loopback, validating DNS-01 against tern's zone server; returns it and its
 /// directory URL.
 fn start_pebble(b: &TernBox) -> (Daemon, String) {
     let bin = tool("pebble").expect("pebble");
-    pebble_cert(b.dir.path());
+    self_signed_cert(&b.path("pebble-cert.pem"), &b.path("pebble-key.pem"));
     let port = free_tcp_port();
     let config = json!({ "pebble": {
         "listenAddress": format!("127.0.0.1:{port}"),

@@ -279,3 +279,37 @@ pub async fn pg_socket(pool: &sqlx::PgPool) -> (String, u16) {
     let dir = dirs.split(',').next().unwrap().trim().trim_matches('"');
     (dir.to_owned(), port.parse().unwrap())
 }
+
+/// A self-signed certificate for 127.0.0.1 and localhost (an end entity, so rustls takes it
+/// as a server's certificate and Go takes it as its own root) in `cert`, its key in `key`.
+pub fn self_signed_cert(cert: &Path, key: &Path) {
+    let out = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+        ])
+        .arg("-keyout")
+        .arg(key)
+        .arg("-out")
+        .arg(cert)
+        .output()
+        .expect("run openssl");
+    assert!(
+        out.status.success(),
+        "openssl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
