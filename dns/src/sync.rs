@@ -105,11 +105,9 @@ pub async fn refresh(handler: &Handler, pool: &PgPool, id: i64) -> Result<(), Sy
     if row.serial == current.serial() && soa_of(&row) == *current.soa_fields() {
         return Ok(()); // a notification for a version we already serve
     }
-    let serial = row.serial;
-    let (next, rejected) = current.apply(
-        serial,
-        soa_of(&row),
-        entries.iter().map(|e| {
+    let changes = entries
+        .iter()
+        .map(|e| {
             let op = match e.op {
                 JournalOp::Delete => Op::Delete,
                 JournalOp::Add => Op::Add,
@@ -121,15 +119,37 @@ pub async fn refresh(handler: &Handler, pool: &PgPool, id: i64) -> Result<(), Sy
                 e.ttl,
                 e.content.as_str(),
             )
-        }),
-    )?;
+        })
+        .collect::<Vec<_>>();
+    Ok(advance(
+        handler,
+        &current,
+        row.serial,
+        soa_of(&row),
+        &changes,
+    )?)
+}
+
+/// Installs the next version of `current`: `changes` (journal rows in order) applied, at
+/// `serial` with `soa`.
+fn advance(
+    handler: &Handler,
+    current: &Zone,
+    serial: u32,
+    soa: SoaFields,
+    changes: &[(Op, &str, &str, u32, &str)],
+) -> Result<(), ZoneError> {
+    let (next, rejected) = current.apply(serial, soa, changes.iter().copied())?;
     for r in &rejected {
         debug!(
             "DNS_RECORD_SKIPPED zone {}: {} {} not served: {}",
-            row.name, r.name, r.rtype, r.reason
+            current.origin(),
+            r.name,
+            r.rtype,
+            r.reason
         );
     }
-    install(handler, next, entries.len());
+    install(handler, next, changes.len());
     Ok(())
 }
 
@@ -163,20 +183,8 @@ pub fn install_committed<'a>(
     if current.serial() != before {
         return;
     }
-    match current.apply(serial, soa, changes.iter().copied()) {
-        Ok((next, rejected)) => {
-            for r in &rejected {
-                debug!(
-                    "DNS_RECORD_SKIPPED zone {}: {} {} not served: {}",
-                    current.origin(),
-                    r.name,
-                    r.rtype,
-                    r.reason
-                );
-            }
-            install(handler, next, changes.len());
-        }
-        Err(e) => warn!("DNS_SYNC_FAILED zone {}: {e}", current.origin()),
+    if let Err(e) = advance(handler, &current, serial, soa, changes) {
+        warn!("DNS_SYNC_FAILED zone {}: {e}", current.origin());
     }
 }
 
