@@ -582,9 +582,11 @@ async fn commit_and_install(
         .map(|(n, t, ttl, c)| new_record(n, t, *ttl, c))
         .collect();
     tx.add(&add).await.unwrap();
-    for (n, t, c) in delete {
-        tx.delete_record(n, t, c).await.unwrap();
-    }
+    let delete: Vec<_> = delete
+        .iter()
+        .map(|(n, t, c)| (n.to_string(), t.to_string(), c.to_string()))
+        .collect();
+    tx.delete_records(&delete).await.unwrap();
     let serial = tx.commit().await.unwrap();
     let current = h.catalog.get(&name(ORIGIN)).unwrap();
     let entries = store_zone::journal_since(pool, current.id(), current.serial())

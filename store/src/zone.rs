@@ -823,12 +823,6 @@ impl ZoneTx {
         insert_records(&mut self.tx, self.zone.id, &self.zone.name, r).await
     }
 
-    /// Deletes the record of that owner, type and content; the rows deleted.
-    pub async fn delete_record(&mut self, name: &str, rtype: &str, content: &str) -> Result<u64> {
-        self.delete_where("AND type = $3 AND content = $4", name, &[rtype, content])
-            .await
-    }
-
     /// Deletes the records of these (owner, type, content), in one statement; the rows
     /// deleted.
     pub async fn delete_records(&mut self, r: &[(String, String, String)]) -> Result<u64> {
@@ -856,32 +850,28 @@ impl ZoneTx {
 
     /// Deletes the RRset of that owner and type; the rows deleted.
     pub async fn delete_rrset(&mut self, name: &str, rtype: &str) -> Result<u64> {
-        self.delete_where("AND type = $3", name, &[rtype]).await
+        self.delete_at(name, Some(rtype)).await
     }
 
     /// Deletes every record at the name; the rows deleted.
     pub async fn delete_name(&mut self, name: &str) -> Result<u64> {
-        self.delete_where("", name, &[]).await
+        self.delete_at(name, None).await
     }
 
-    async fn delete_where(&mut self, extra: &str, name: &str, binds: &[&str]) -> Result<u64> {
-        let sql =
-            format!("DELETE FROM tern.dns_record WHERE zone_id = $1 AND lower(name) = $2 {extra}");
-        let mut q = sqlx::query(&sql)
-            .bind(self.zone.id)
-            .bind(name.to_ascii_lowercase());
-        for (i, b) in binds.iter().enumerate() {
-            // The type ($3) is matched upper case, as it is stored.
-            q = q.bind(if i == 0 {
-                b.to_ascii_uppercase()
-            } else {
-                (*b).to_owned()
-            });
-        }
-        Ok(q.execute(&mut *self.tx)
-            .await
-            .map_err(db_error)?
-            .rows_affected())
+    /// Deletes the records at the name, of the type when one is given.
+    async fn delete_at(&mut self, name: &str, rtype: Option<&str>) -> Result<u64> {
+        Ok(sqlx::query(
+            "DELETE FROM tern.dns_record
+              WHERE zone_id = $1 AND lower(name) = $2 AND ($3::text IS NULL OR type = $3)",
+        )
+        .bind(self.zone.id)
+        .bind(name.to_ascii_lowercase())
+        // Types are stored upper case.
+        .bind(rtype.map(str::to_ascii_uppercase))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db_error)?
+        .rows_affected())
     }
 
     /// Makes the RRset at (name, type) exactly `r` (empty: deletes it). Records

@@ -268,7 +268,7 @@ async fn one_serial_per_transaction() {
         0
     );
     assert_eq!(
-        tx.delete_record("h2.one.test.", "A", "192.0.2.2")
+        tx.delete_records(&[("H2.one.test.".into(), "a".into(), "192.0.2.2".into())])
             .await
             .unwrap(),
         1
@@ -406,7 +406,7 @@ async fn journal_since_answers_only_what_it_knows() {
     let pool = db.pool();
     assert_eq!(add_one(&db, "j.test", "a.j.test.", "192.0.2.1").await, 2);
     let mut tx = ZoneTx::begin(pool, "j.test").await.unwrap().unwrap();
-    tx.delete_record("a.j.test.", "A", "192.0.2.1")
+    tx.delete_records(&[("a.j.test.".into(), "A".into(), "192.0.2.1".into())])
         .await
         .unwrap();
     tx.add(&[rec("b.j.test.", "A", "192.0.2.2")]).await.unwrap();
