@@ -164,13 +164,17 @@ fn check(path: &Path, strict: bool) -> ExitCode {
 
 pub(crate) const NOT_SERVED: &str = "section read and validated, but not served by this build yet";
 
+/// Sections tern reads but does not serve yet (none since DHCPv6 landed; kept so the
+/// next section to arrive is named rather than silently ignored).
+const NOT_SERVED_YET: &[&str] = &[];
+
 /// Sections of the file whose service has not landed yet: named by `check` and `serve`
 /// so nobody mistakes a validated section for a served one.
 pub(crate) fn not_served_sections(config: &Config) -> Vec<&'static str> {
     config
         .sections()
         .into_iter()
-        .filter(|s| matches!(*s, "Dhcp6"))
+        .filter(|s| NOT_SERVED_YET.contains(s))
         .collect()
 }
 

@@ -25,6 +25,8 @@ use tracing::{error, info, warn};
 struct Counters {
     dhcp4: Arc<tern_dhcp::Stats>,
     dhcp4_on: Arc<AtomicBool>,
+    dhcp6: Arc<tern_dhcp::v6::Stats6>,
+    dhcp6_on: Arc<AtomicBool>,
     d2: Arc<tern_d2::D2Stats>,
     d2_on: Arc<AtomicBool>,
     dns: Arc<tern_dns::stats::Stats>,
@@ -36,6 +38,7 @@ impl Counters {
         let (d2, d2_on) = (self.d2.clone(), self.d2_on.clone());
         let (dhcp4, dhcp4_on) = (self.dhcp4.clone(), self.dhcp4_on.clone());
         let (dns, dns_on) = (self.dns.clone(), self.dns_on.clone());
+        let (dhcp6, dhcp6_on) = (self.dhcp6.clone(), self.dhcp6_on.clone());
         vec![
             Box::new(move || {
                 if !dns_on.load(Ordering::Relaxed) {
@@ -58,6 +61,12 @@ impl Counters {
                 }
                 dhcp4.snapshot()
             }),
+            Box::new(move || {
+                if !dhcp6_on.load(Ordering::Relaxed) {
+                    return Vec::new();
+                }
+                dhcp6.snapshot()
+            }),
         ]
     }
 }
@@ -66,6 +75,7 @@ impl Counters {
 #[derive(Clone, Copy)]
 struct Engines {
     dhcp4: bool,
+    dhcp6: bool,
     d2: bool,
     dns: bool,
 }
@@ -73,6 +83,7 @@ struct Engines {
 impl Engines {
     const ALL: Engines = Engines {
         dhcp4: true,
+        dhcp6: true,
         d2: true,
         dns: true,
     };
@@ -92,6 +103,7 @@ pub struct Services {
     dns: Option<tern_dns::DnsHandle>,
     d2: Option<tern_d2::D2Handle>,
     dhcp4: Option<tern_dhcp::Dhcp4Handle>,
+    dhcp6: Option<tern_dhcp::v6::Dhcp6Handle>,
     api: Option<tern_api::ApiHandle>,
     counters: Counters,
     store: Store,
@@ -115,6 +127,7 @@ impl Services {
             dns: None,
             d2: None,
             dhcp4: None,
+            dhcp6: None,
             api: None,
             counters: Counters::default(),
             store: store.clone(),
@@ -168,6 +181,17 @@ impl Services {
             self.counters.dhcp4_on.store(true, Ordering::Relaxed);
             self.dhcp4 = Some(handle);
         }
+        if let Some(dhcp6) = config.dhcp6.as_ref().filter(|_| which.dhcp6) {
+            let handle = tern_dhcp::v6::Dhcp6Service::start(
+                dhcp6,
+                self.store.clone(),
+                self.counters.dhcp6.clone(),
+            )
+            .await
+            .context("starting the DHCPv6 server")?;
+            self.counters.dhcp6_on.store(true, Ordering::Relaxed);
+            self.dhcp6 = Some(handle);
+        }
         Ok(())
     }
 
@@ -205,6 +229,10 @@ impl Services {
         if let Some(dhcp4) = self.dhcp4.take_if(|_| which.dhcp4) {
             dhcp4.shutdown().await;
             self.counters.dhcp4_on.store(false, Ordering::Relaxed);
+        }
+        if let Some(dhcp6) = self.dhcp6.take_if(|_| which.dhcp6) {
+            dhcp6.shutdown().await;
+            self.counters.dhcp6_on.store(false, Ordering::Relaxed);
         }
         if let Some(d2) = self.d2.take_if(|_| which.d2) {
             d2.shutdown().await;
@@ -293,6 +321,7 @@ impl Services {
                 // separate daemons (a new Dhcp4 does not interrupt DNS updates).
                 let which = Engines {
                     dhcp4: names.iter().any(|n| n == "Dhcp4"),
+                    dhcp6: names.iter().any(|n| n == "Dhcp6"),
                     d2: names.iter().any(|n| n == "DhcpDdns"),
                     // Its keys may be DhcpDdns's.
                     dns: names.iter().any(|n| n == "Dns" || n == "DhcpDdns"),
@@ -333,6 +362,9 @@ impl Services {
         }
         if let Some(d) = &config.dhcp4 {
             tern_dhcp::ServerConfig::from_config(d).map_err(|e| format!("Dhcp4: {e}"))?;
+        }
+        if let Some(d) = &config.dhcp6 {
+            tern_dhcp::v6::Config6::from_config(d).map_err(|e| format!("Dhcp6: {e}"))?;
         }
         if let Some(d) = &config.ddns {
             tern_d2::D2Service::validate(d).map_err(|e| format!("DhcpDdns: {e}"))?;

@@ -1,5 +1,6 @@
-//! Kea's standard DHCPv4 option definitions (the `dhcp4` space): name, code and value
-//! type of each option tern can encode. Pure data, shared by the DHCP engine (which
+//! Kea's standard DHCPv4 option definitions (the `dhcp4` space) and DHCPv6 ones (the
+//! `dhcp6` space, [`STANDARD6`]): name, code and value type of each option tern can
+//! encode. Pure data, shared by the DHCP engine (which
 //! encodes values) and the API (which names the options of host reservations).
 
 /// The type of an option's value.
@@ -40,6 +41,13 @@ pub enum OptionType {
     ClasslessRoutes,
     /// No value (a flag option).
     Empty,
+    /// One IPv6 address.
+    Ipv6,
+    /// One or more IPv6 addresses.
+    Ipv6List,
+    /// DHCPv6 tuples (RFC 8415 §21.21 layout: a 16-bit length, then the text), one per
+    /// comma-separated value.
+    TupleList,
 }
 
 /// A standard option: Kea's name, code and value type.
@@ -173,4 +181,61 @@ pub fn by_name(name: &str) -> Option<&'static OptionDef> {
 /// The definition for a code.
 pub fn by_code(code: u8) -> Option<&'static OptionDef> {
     STANDARD.iter().find(|d| d.code == code)
+}
+
+/// A standard DHCPv6 option: Kea's name, code and value type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OptionDef6 {
+    /// Kea's name.
+    pub name: &'static str,
+    /// Option code.
+    pub code: u16,
+    /// Value type.
+    pub kind: OptionType,
+}
+
+const fn def6(name: &'static str, code: u16, kind: OptionType) -> OptionDef6 {
+    OptionDef6 { name, code, kind }
+}
+
+/// Kea's standard DHCPv6 option definitions (the `dhcp6` space) that tern can encode
+/// from `option-data` (Kea ARM "Standard DHCPv6 Options"). Options the server itself
+/// builds (client and server id, IAs, status codes, FQDN) are not configured this way.
+pub const STANDARD6: &[OptionDef6] = &[
+    def6("preference", 7, T::U8),
+    def6("unicast", 12, T::Ipv6),
+    def6("sip-server-dns", 21, T::FqdnList),
+    def6("sip-server-addr", 22, T::Ipv6List),
+    def6("dns-servers", 23, T::Ipv6List),
+    def6("domain-search", 24, T::FqdnList),
+    def6("nis-servers", 27, T::Ipv6List),
+    def6("nisp-servers", 28, T::Ipv6List),
+    def6("nis-domain-name", 29, T::FqdnList),
+    def6("nisp-domain-name", 30, T::FqdnList),
+    def6("sntp-servers", 31, T::Ipv6List),
+    def6("information-refresh-time", 32, T::U32),
+    def6("bcmcs-server-dns", 33, T::FqdnList),
+    def6("bcmcs-server-addr", 34, T::Ipv6List),
+    def6("new-posix-timezone", 41, T::Text),
+    def6("new-tzdb-timezone", 42, T::Text),
+    def6("lq-client-link", 48, T::Ipv6List),
+    def6("bootfile-url", 59, T::Text),
+    def6("bootfile-param", 60, T::TupleList),
+    def6("client-arch-type", 61, T::U16List),
+    def6("aftr-name", 64, T::Fqdn),
+    def6("erp-local-domain-name", 65, T::Fqdn),
+    def6("solmax-rt", 82, T::U32),
+    def6("inf-max-rt", 83, T::U32),
+    def6("v6-captive-portal", 103, T::Text),
+    def6("ipv6-address-andsf", 143, T::Ipv6List),
+];
+
+/// The DHCPv6 definition for a name.
+pub fn by_name6(name: &str) -> Option<&'static OptionDef6> {
+    STANDARD6.iter().find(|d| d.name == name)
+}
+
+/// The DHCPv6 definition for a code.
+pub fn by_code6(code: u16) -> Option<&'static OptionDef6> {
+    STANDARD6.iter().find(|d| d.code == code)
 }

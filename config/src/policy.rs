@@ -101,6 +101,15 @@ pub static POLICY: &[Rule] = &[
         Note(Warning, "client classes are not served yet: these classes are not evaluated"),
     ),
     rule("**.client-class|client-classes", Note(Warning, NO_CLASSES)),
+    // ---- DHCPv6 keys the v4 engine has no use for ----
+    rule("Dhcp6.**.pd-pools.option-data", Served),
+    rule("Dhcp6.**.subnet6.interface-id", Served),
+    rule("Dhcp6.server-id", Served),
+    rule(
+        "Dhcp6.server-id.type|identifier|htype|time|enterprise-id|persist",
+        Served,
+    ),
+    rule("Dhcp4|Dhcp6.decline-probation-period", Served),
     // ---- DHCP: what clients get, typed for the engines ----
     rule(
         "Dhcp4|Dhcp6.shared-networks",

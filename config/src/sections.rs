@@ -147,6 +147,8 @@ pub struct Subnet6 {
     pub relay_addresses: Vec<IpAddr>,
     /// Directly attached interface.
     pub interface: Option<String>,
+    /// `interface-id`: the relay's interface-id option (18) that selects it.
+    pub interface_id: Option<String>,
     /// `rapid-commit`.
     pub rapid_commit: Option<bool>,
     /// Lifetimes and timers set here.
@@ -536,6 +538,7 @@ pub(crate) fn read_dhcp6(node: &Node, cx: &mut Cx) -> Option<Dhcp6> {
             option_data: b.option_data,
             relay_addresses: b.relay_addresses,
             interface: b.interface,
+            interface_id: s.non_empty_str("interface-id").map(str::to_string),
             rapid_commit: s.bool("rapid-commit"),
             timers: b.timers,
             ddns: b.ddns,

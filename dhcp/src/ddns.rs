@@ -196,7 +196,7 @@ pub struct NameDecision {
 /// Kea's `D2ClientMgr::qualifyName`: the suffix is appended to any name (with a dot
 /// between unless the name ends in one, so also to a name that has several labels or a
 /// trailing dot), then the trailing dot is added or removed; lower case, as Kea stores it.
-fn qualify(name: &str, suffix: &str, trailing_dot: bool) -> String {
+pub(crate) fn qualify(name: &str, suffix: &str, trailing_dot: bool) -> String {
     let mut s = name.to_string();
     if !suffix.is_empty() {
         if !s.is_empty() && !s.ends_with('.') {

@@ -113,6 +113,7 @@ fn scalar(kea: &str) -> Option<OptionType> {
         "uint16" => T::U16,
         "uint32" => T::U32,
         "ipv4-address" => T::Ipv4,
+        "ipv6-address" => T::Ipv6,
         "string" => T::Text,
         "fqdn" => T::Fqdn,
         _ => return None,
@@ -364,6 +365,23 @@ pub fn encode(kind: OptionType, data: &str) -> Result<Vec<u8>, String> {
                 out.extend(gw.octets());
             }
         }
+        T::Ipv6 => out.extend(parse_ipv6(&one()?)?.octets()),
+        T::Ipv6List => {
+            let v = items();
+            if v.is_empty() {
+                return Err("at least one address is required".into());
+            }
+            for s in v {
+                out.extend(parse_ipv6(&s)?.octets());
+            }
+        }
+        T::TupleList => {
+            for s in items() {
+                let n = u16::try_from(s.len()).map_err(|_| format!("\"{s}\" is too long"))?;
+                out.extend(n.to_be_bytes());
+                out.extend(s.as_bytes());
+            }
+        }
         T::Empty => {
             if !data.trim().is_empty() {
                 return Err("this option carries no value".into());
@@ -401,6 +419,12 @@ fn parse_ipv4(s: &str) -> Result<Ipv4Addr, String> {
     s.trim()
         .parse()
         .map_err(|_| format!("\"{}\" is not an IPv4 address", s.trim()))
+}
+
+fn parse_ipv6(s: &str) -> Result<std::net::Ipv6Addr, String> {
+    s.trim()
+        .parse()
+        .map_err(|_| format!("\"{}\" is not an IPv6 address", s.trim()))
 }
 
 fn parse_uint(s: &str, max: u64) -> Result<u64, String> {

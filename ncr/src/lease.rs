@@ -123,6 +123,41 @@ pub fn lease_ncr(
     })
 }
 
+/// The NCR for a DHCPv6 lease (an IA_NA address): the DHCID from the client's DUID
+/// (RFC 4701 §3.3, identifier type 2), so the AAAA and the ip6.arpa PTR follow the
+/// client across its addresses. `None` when neither direction is updated or the name is
+/// not a valid FQDN.
+#[allow(clippy::too_many_arguments)]
+pub fn lease6_ncr(
+    change: ChangeType,
+    fqdn: &str,
+    forward: bool,
+    reverse: bool,
+    address: std::net::Ipv6Addr,
+    duid: &[u8],
+    valid_lifetime: u32,
+    params: &NcrParams,
+) -> Option<NameChangeRequest> {
+    if !forward && !reverse {
+        return None;
+    }
+    let name = Fqdn::new(fqdn).ok()?;
+    let dhcid = Dhcid::from_duid(duid, &name).ok()?;
+    Some(NameChangeRequest {
+        change_type: change,
+        forward_change: forward,
+        reverse_change: reverse,
+        fqdn: name,
+        ip_address: IpAddr::V6(address),
+        dhcid,
+        lease_expires_on: Some(
+            chrono::Utc::now() + chrono::Duration::seconds(i64::from(valid_lifetime)),
+        ),
+        lease_length: params.ttl.for_lease(valid_lifetime),
+        conflict_resolution_mode: params.mode,
+    })
+}
+
 /// The NCR removing the DNS entries of a lease that ends (released, declined,
 /// reclaimed, deleted).
 pub fn removal_ncr(lease: &LeaseName<'_>, params: &NcrParams) -> Option<NameChangeRequest> {

@@ -46,7 +46,7 @@ pub mod reverse;
 
 pub use dhcid::{Dhcid, DhcidError, IdentifierType};
 pub use fqdn::{Fqdn, FqdnError};
-pub use lease::{lease_ncr, removal_ncr, LeaseName, NcrParams, TtlRule};
+pub use lease::{lease6_ncr, lease_ncr, removal_ncr, LeaseName, NcrParams, TtlRule};
 pub use ncr::{
     ChangeType, ConflictResolutionMode, KeaTextStyle, NameChangeRequest, NcrError,
     UnknownConflictResolutionMode, MAX_DATAGRAM_LEN,

@@ -32,6 +32,10 @@
 //! and DHCPv6 reservations), used by the DHCP engine and the API alike; addresses are
 //! encoded in one place (Kea's `bigint` for IPv4, `inet` for IPv6).
 //!
+//! # DHCPv6 server identifier
+//! The server DUID lives in `tern.dhcp6_server_id`, shared by every tern on the
+//! database: see [`server_id`].
+//!
 //! # Host changes
 //! Triggers announce every change of a host reservation; [`HostWatcher`] turns
 //! the announcements into a stream of [`HostEvent`]s.
@@ -60,6 +64,7 @@ pub mod lease6;
 mod listen;
 pub mod migrate;
 pub mod ncr_queue;
+pub mod server_id;
 mod settings;
 #[cfg(feature = "test-support")]
 pub mod testing;
@@ -72,7 +77,7 @@ pub use hosts::{
     parse_payload, HostChange, HostEvent, HostOp, HostTable, HostWatcher, HOSTS_CHANNEL,
 };
 pub use lease4::{AddressRange, Lease4, LeaseFilter, LeaseState, NewLease4, Owner};
-pub use lease6::{Lease6, Lease6Filter, LeaseType};
+pub use lease6::{ClientKey, Lease6, Lease6Filter, LeaseType, NewLease6};
 pub use migrate::{AppliedMigration, KeaSchemaVersion, MigrationId, MigrationReport, Status};
 pub use ncr_queue::{NcrOutcome, NcrRecord, NcrSource, NcrState, QueuedNcr, NCR_CHANNEL};
 pub use settings::{ConnectSettings, PgHost};

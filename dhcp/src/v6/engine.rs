@@ -1,0 +1,1327 @@
+//! The DHCPv6 request flow: one function per message type around the pure decisions of
+//! [`crate::v6::decide`] and the store's `lease6` queries. A lease is committed before
+//! the REPLY that carries it leaves; REQUESTs, RENEWs, REBINDs and rapid-commit
+//! SOLICITs arriving together share one transaction (group commit). Store errors drop
+//! the packet once, in [`Engine6::handle`] (the client retransmits).
+
+use std::net::{Ipv6Addr, SocketAddrV6};
+use std::sync::Arc;
+
+use sqlx::PgConnection;
+use tern_ncr::NameChangeRequest;
+use tern_store::lease6::{self, NewLease6};
+use tern_store::ncr_queue::{self, NcrSource};
+use tern_store::{Lease6, LeaseState, LeaseType, Store};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tracing::{debug, error, info, warn};
+
+use crate::batch::{Answer, Batcher};
+use crate::error::EngineError;
+use crate::v6::config::{Config6, Host6, Subnet6};
+use crate::v6::ddns::{self, NameDecision6};
+use crate::v6::decide::{
+    self, client_identifiers, config_host, destination, hardware_address, lifetimes, rapid_commit,
+    reply_type, requested_options, screen, select_subnet, sort_options, start_offset, status_opt,
+    text, wrap, Drop, IaOutcome, Ingress6, Lifetimes,
+};
+use crate::v6::hosts::HostCache6;
+use crate::v6::stats::{bump, Stats6};
+use crate::v6::wire::{code, msg, status, Message, Opt, Packet};
+
+type Result<T> = std::result::Result<T, EngineError>;
+
+/// UDP ports: 547 and 546 unless `TERN_DHCP6_SERVER_PORT` / `TERN_DHCP6_CLIENT_PORT`
+/// say otherwise (tests and benchmarks; Kea files stay unchanged).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ports6 {
+    /// Where the server listens and relays are answered.
+    pub server: u16,
+    /// Where clients are answered.
+    pub client: u16,
+}
+
+impl Default for Ports6 {
+    fn default() -> Self {
+        Ports6 {
+            server: 547,
+            client: 546,
+        }
+    }
+}
+
+/// One IA of a client message, as the server reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct IaAsk {
+    pd: bool,
+    iaid: u32,
+    /// (address or prefix, prefix length, (preferred, valid) hint).
+    hints: Vec<(Ipv6Addr, u8, (u32, u32))>,
+}
+
+fn ias(m: &Message) -> Vec<IaAsk> {
+    let mut out = Vec::new();
+    for o in &m.options {
+        match o {
+            Opt::IaNa(ia) => out.push(IaAsk {
+                pd: false,
+                iaid: ia.iaid,
+                hints: ia
+                    .options
+                    .iter()
+                    .filter_map(|o| match o {
+                        Opt::IaAddr(a) => Some((a.addr, 128, (a.preferred, a.valid))),
+                        _ => None,
+                    })
+                    .collect(),
+            }),
+            Opt::IaPd(ia) => out.push(IaAsk {
+                pd: true,
+                iaid: ia.iaid,
+                hints: ia
+                    .options
+                    .iter()
+                    .filter_map(|o| match o {
+                        Opt::IaPrefix(p) => Some((p.prefix, p.prefix_len, (p.preferred, p.valid))),
+                        _ => None,
+                    })
+                    .collect(),
+            }),
+            // IA_TA is deprecated by RFC 9915 and ignored as Kea ignores it.
+            _ => {}
+        }
+    }
+    out
+}
+
+fn lease_type(pd: bool) -> LeaseType {
+    if pd {
+        LeaseType::Pd
+    } else {
+        LeaseType::Na
+    }
+}
+
+/// What one request commits: its leases, each with the NCRs it causes if written;
+/// written together or lost one by one.
+type CommitJob = Vec<(NewLease6, Vec<NameChangeRequest>)>;
+
+/// The committer: many requests' leases in one transaction.
+type Committer6 = Batcher<CommitJob, Vec<Option<Lease6>>>;
+
+fn start_committer(
+    store: Store,
+    max_batch: usize,
+    workers: usize,
+) -> (Committer6, Vec<JoinHandle<()>>) {
+    Batcher::start(
+        max_batch,
+        workers,
+        move |batch: Vec<(CommitJob, Answer<Vec<Option<Lease6>>>)>| {
+            let store = store.clone();
+            async move {
+                let (jobs, answers): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+                // One address per statement: a later job asking for an address an
+                // earlier one of the batch took loses it, as it would to another server.
+                let mut seen = std::collections::HashSet::new();
+                let mut all = Vec::new();
+                let mut place = Vec::new();
+                for (j, job) in jobs.iter().enumerate() {
+                    for (k, (l, _)) in job.iter().enumerate() {
+                        if seen.insert(l.address) {
+                            place.push((j, k));
+                            all.push(l.clone());
+                        }
+                    }
+                }
+                let result = async {
+                    let mut tx = store.pool().begin().await?;
+                    let written = lease6::commit_many(&mut tx, &all).await?;
+                    // The NCRs of the leases written, in the same transaction (the
+                    // outbox): a name is queued if and only if its lease is.
+                    let ncrs: Vec<NameChangeRequest> = place
+                        .iter()
+                        .filter(|(j, k)| {
+                            let a = jobs[*j][*k].0.address;
+                            written.iter().any(|w| w.address == a)
+                        })
+                        .flat_map(|(j, k)| jobs[*j][*k].1.iter().cloned())
+                        .collect();
+                    ncr_queue::enqueue_batch(&mut tx, &ncrs, NcrSource::Dhcp6).await?;
+                    tx.commit().await?;
+                    Ok::<_, EngineError>(written)
+                }
+                .await;
+                match result {
+                    Ok(written) => {
+                        for (j, (job, answer)) in jobs.iter().zip(answers).enumerate() {
+                            let out = job
+                                .iter()
+                                .enumerate()
+                                .map(|(k, (l, _))| {
+                                    place
+                                        .iter()
+                                        .any(|p| *p == (j, k))
+                                        .then(|| {
+                                            written.iter().find(|w| w.address == l.address).cloned()
+                                        })
+                                        .flatten()
+                                })
+                                .collect();
+                            let _ = answer.send(Ok(out));
+                        }
+                    }
+                    Err(e) => {
+                        let e = Arc::new(e);
+                        for a in answers {
+                            let _ = a.send(Err(EngineError::Batch(e.clone())));
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+struct Background {
+    stop: watch::Sender<bool>,
+    tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// The DHCPv6 engine. Clones share everything.
+#[derive(Clone)]
+pub struct Engine6 {
+    cfg: Arc<Config6>,
+    store: Store,
+    stats: Arc<Stats6>,
+    duid: Arc<Vec<u8>>,
+    ports: Ports6,
+    committer: Committer6,
+    hosts: Arc<HostCache6>,
+    background: Arc<Background>,
+}
+
+/// One IA of a request while it is served.
+struct IaWork {
+    out: IaOutcome,
+    choice: Option<Choice>,
+    /// The client's leases for this IA before (any state).
+    own: Vec<Lease6>,
+    name: Option<NameDecision6>,
+    committed: bool,
+}
+
+/// What every IA of one request shares.
+struct Ctx<'a> {
+    m: &'a Message,
+    asks: &'a [IaAsk],
+    duid: &'a [u8],
+    hw: Option<&'a (u16, Vec<u8>, u32)>,
+    network: &'a [&'a Subnet6],
+    host: Option<&'a Host6>,
+    fqdn: Option<&'a crate::v6::wire::ClientFqdn>,
+}
+
+/// A granted or offered lease of one IA.
+struct Choice {
+    subnet: u32,
+    address: Ipv6Addr,
+    prefix_len: u8,
+    pool_id: u32,
+}
+
+impl Engine6 {
+    /// An engine over this configuration and store, answering with `duid`: loads the
+    /// hosts table's DHCPv6 reservations and starts the commit workers.
+    pub async fn start(
+        cfg: Arc<Config6>,
+        store: Store,
+        stats: Arc<Stats6>,
+        duid: Vec<u8>,
+        ports: Ports6,
+    ) -> std::result::Result<Engine6, tern_store::Error> {
+        let (stop, stop_rx) = watch::channel(false);
+        let (hosts, hosts_task) = HostCache6::start(store.clone(), stop_rx).await?;
+        let (committer, mut tasks) = start_committer(store.clone(), 64, 3);
+        tasks.push(hosts_task);
+        Ok(Engine6 {
+            cfg,
+            store,
+            stats,
+            duid: Arc::new(duid),
+            ports,
+            committer,
+            hosts,
+            background: Arc::new(Background {
+                stop,
+                tasks: std::sync::Mutex::new(tasks),
+            }),
+        })
+    }
+
+    /// The hosts table's DHCPv6 reservations as the engine sees them.
+    pub fn hosts(&self) -> &HostCache6 {
+        &self.hosts
+    }
+
+    /// Stops the commit workers; call when no request is in progress any more.
+    pub async fn stop(&self) {
+        let _ = self.background.stop.send(true);
+        let tasks: Vec<JoinHandle<()>> =
+            std::mem::take(&mut *self.background.tasks.lock().expect("engine tasks"));
+        for t in tasks {
+            t.abort();
+            let _ = t.await;
+        }
+    }
+
+    /// The statistics.
+    pub fn stats(&self) -> &Arc<Stats6> {
+        &self.stats
+    }
+
+    /// The server's DUID.
+    pub fn duid(&self) -> &[u8] {
+        &self.duid
+    }
+
+    /// The configuration served.
+    pub fn config(&self) -> &Config6 {
+        &self.cfg
+    }
+
+    /// Processes one datagram; returns the encoded reply and where to send it.
+    pub async fn handle(&self, buf: &[u8], ingress: &Ingress6) -> Option<(Vec<u8>, SocketAddrV6)> {
+        let pkt = match Packet::decode(buf) {
+            Ok(p) => p,
+            Err(e) => {
+                bump(&self.stats.parse_failed);
+                bump(&self.stats.receive_drop);
+                debug!(
+                    "DHCP6_PACKET_DROP_PARSE_FAIL failed to parse a packet of {} bytes from {} on {}: {e}",
+                    buf.len(),
+                    ingress.src,
+                    ingress.iface
+                );
+                return None;
+            }
+        };
+        let m = pkt.client();
+        bump(self.stats.received_counter(m.msg_type));
+        let label = label(m);
+        debug!(
+            "DHCP6_PACKET_RECEIVED {label}: {} ({}) received from {} on interface {}",
+            type_name(m.msg_type),
+            m.msg_type,
+            ingress.src,
+            ingress.iface
+        );
+        let relayed = matches!(pkt, Packet::Relay(_));
+        if let Err(d) = screen(m, relayed, ingress.multicast, &self.duid, self.cfg.unicast) {
+            bump(&self.stats.receive_drop);
+            match d {
+                Drop::RfcViolation(why) => {
+                    bump(&self.stats.rfc_violation);
+                    debug!(
+                        "DHCP6_RFC_VIOLATION {label}: {} dropped: {why}",
+                        type_name(m.msg_type)
+                    );
+                }
+                Drop::NotForUs => {
+                    bump(&self.stats.not_for_us);
+                    debug!("DHCP6_PACKET_DROP_SERVERID_MISMATCH {label}: dropping a packet with another server's identifier");
+                }
+                Drop::Unicast => debug!(
+                    "DHCP6_PACKET_DROP_UNICAST {label}: dropping a unicast {} (not relayed)",
+                    type_name(m.msg_type)
+                ),
+                Drop::Unsupported => debug!(
+                    "DHCP6_UNKNOWN_MSG_RECEIVED {label}: a server does not take message type {}",
+                    m.msg_type
+                ),
+            }
+            return None;
+        }
+        let reply = match self.dispatch(&pkt, ingress).await {
+            Ok(Some(r)) => r,
+            Ok(None) => return None,
+            Err(e) => {
+                bump(&self.stats.receive_drop);
+                error!(
+                    "DHCP6_PACKET_PROCESS_FAIL {label}: processing of {} failed, dropped: {e}",
+                    type_name(m.msg_type)
+                );
+                return None;
+            }
+        };
+        bump(if reply.msg_type == msg::ADVERTISE {
+            &self.stats.advertise_sent
+        } else {
+            &self.stats.reply_sent
+        });
+        bump(&self.stats.sent);
+        let to = destination(&pkt, ingress, self.ports.client, self.ports.server);
+        debug!(
+            "DHCP6_PACKET_SEND {label}: trying to send {} to {to}",
+            type_name(reply.msg_type)
+        );
+        Some((wrap(&pkt, reply).encode(), to))
+    }
+
+    async fn dispatch(&self, pkt: &Packet, ingress: &Ingress6) -> Result<Option<Message>> {
+        let m = pkt.client();
+        let subnet = select_subnet(&self.cfg, pkt, ingress);
+        if subnet.is_none() && m.msg_type != msg::INFORMATION_REQUEST {
+            info!(
+                "DHCP6_SUBNET_SELECTION_FAILED {}: failed to select a subnet for the {} from {} on {}",
+                label(m),
+                type_name(m.msg_type),
+                ingress.src,
+                ingress.iface
+            );
+        }
+        match m.msg_type {
+            msg::SOLICIT => {
+                let rapid = rapid_commit(m, subnet);
+                self.assign(pkt, ingress, subnet, rapid, rapid)
+                    .await
+                    .map(Some)
+            }
+            msg::REQUEST => self
+                .assign(pkt, ingress, subnet, true, false)
+                .await
+                .map(Some),
+            msg::RENEW | msg::REBIND => self.extend(pkt, ingress, subnet).await.map(Some),
+            msg::RELEASE => self.release(pkt, subnet).await.map(Some),
+            msg::DECLINE => self.decline(pkt, subnet).await.map(Some),
+            msg::CONFIRM => Ok(self.confirm(m, subnet)),
+            msg::INFORMATION_REQUEST => Ok(Some(self.information(pkt, ingress, subnet))),
+            _ => Ok(None),
+        }
+    }
+
+    /// The reply's frame: type, transaction id, client and server id.
+    fn reply_base(&self, m: &Message, msg_type: u8) -> Message {
+        let mut options = Vec::new();
+        if let Some(c) = m.client_id() {
+            options.push(Opt::ClientId(c.to_vec()));
+        }
+        options.push(Opt::ServerId(self.duid.to_vec()));
+        Message {
+            msg_type,
+            xid: m.xid,
+            options,
+        }
+    }
+
+    /// Finishes a reply: configured options, then Kea's option order.
+    fn finish(
+        &self,
+        m: &Message,
+        mut reply: Message,
+        subnet: Option<&Subnet6>,
+        host: Option<&Host6>,
+        pool_options: &[&crate::v6::config::OptionSet6],
+    ) -> Message {
+        let mut scopes: Vec<&crate::v6::config::OptionSet6> = Vec::new();
+        if let Some(h) = host {
+            scopes.push(&h.options);
+        }
+        scopes.extend(pool_options.iter().copied());
+        match subnet {
+            Some(s) => scopes.push(&s.options),
+            None => scopes.push(&self.cfg.global_options),
+        }
+        let have: Vec<u16> = reply.options.iter().map(Opt::code).collect();
+        reply.options.extend(
+            requested_options(m, &scopes)
+                .into_iter()
+                .filter(|o| !have.contains(&o.code())),
+        );
+        sort_options(&mut reply.options);
+        reply
+    }
+
+    /// The client's reservation: the configuration's (subnet, then global), then the
+    /// hosts table's (subnet, then global).
+    fn host_for(&self, pkt: &Packet, ingress: &Ingress6, subnet: &Subnet6) -> Option<Host6> {
+        let ids = client_identifiers(pkt, ingress.src.ip(), &self.cfg.identifiers);
+        config_host(&self.cfg, subnet, &ids).cloned().or_else(|| {
+            self.hosts
+                .find(subnet.id, &ids)
+                .or_else(|| self.hosts.find(0, &ids))
+                .map(|h| (*h).clone())
+        })
+    }
+
+    /// Whether `a`/`len` may be leased to this client in `s`: reserved for it, or in a
+    /// pool and reserved for nobody else.
+    fn usable(&self, s: &Subnet6, host: Option<&Host6>, pd: bool, a: Ipv6Addr, len: u8) -> bool {
+        if pd {
+            if host.is_some_and(|h| h.prefixes.contains(&(a, len))) {
+                return true;
+            }
+            s.pd_pool_of(a, len).is_some()
+                && !s.hosts.iter().any(|h| h.prefixes.contains(&(a, len)))
+                && !self.hosts.reserved_for_other(s.id, a, &host_ids(host))
+        } else {
+            if !s.prefix.contains(a) {
+                return false;
+            }
+            if host.is_some_and(|h| h.addresses.contains(&a)) {
+                return true;
+            }
+            s.pool_of(a).is_some()
+                && !s.reserved_addresses().any(|r| r == a)
+                && !self.hosts.reserved_for_other(s.id, a, &host_ids(host))
+        }
+    }
+
+    /// The lease to offer or commit for one IA: the client's reservation, else its own
+    /// lease, else its hint, else a free one from the pools (searched from the client's
+    /// hashed offset). Reads only; the commit decides between competing servers.
+    async fn choose(
+        &self,
+        conn: &mut PgConnection,
+        network: &[&Subnet6],
+        host: Option<&Host6>,
+        duid: &[u8],
+        ask: &IaAsk,
+        own: &[Lease6],
+        salt: u8,
+        taken: &[Ipv6Addr],
+    ) -> Result<Option<Choice>> {
+        let pd = ask.pd;
+        let free = |a: &Ipv6Addr| !taken.contains(a);
+        for s in network {
+            let mut tries: Vec<(Ipv6Addr, u8)> = Vec::new();
+            if let Some(h) = host {
+                if pd {
+                    tries.extend(h.prefixes.iter().copied());
+                } else {
+                    tries.extend(
+                        h.addresses
+                            .iter()
+                            .filter(|a| s.prefix.contains(**a))
+                            .map(|a| (*a, 128)),
+                    );
+                }
+            }
+            for l in own
+                .iter()
+                .filter(|l| l.subnet_id == s.id && l.state != LeaseState::Declined)
+            {
+                tries.push((l.address, l.prefix_len));
+            }
+            for (a, len, _) in &ask.hints {
+                // A prefix hint may name only a length (::/len): that is a preference
+                // for the size, not an address.
+                if !a.is_unspecified() {
+                    tries.push((*a, if pd { *len } else { 128 }));
+                }
+            }
+            let mine: Vec<Ipv6Addr> = own.iter().map(|l| l.address).collect();
+            for (a, len) in tries {
+                if !free(&a) || !self.usable(s, host, pd, a, len) {
+                    continue;
+                }
+                if mine.contains(&a) || lease6::first_unleased(conn, &[a]).await?.is_some() {
+                    return Ok(Some(self.choice(s, pd, a, len)));
+                }
+            }
+            if let Some(c) = self
+                .find_free(conn, s, pd, duid, ask.iaid, salt, taken)
+                .await?
+            {
+                return Ok(Some(c));
+            }
+        }
+        Ok(None)
+    }
+
+    fn choice(&self, s: &Subnet6, pd: bool, a: Ipv6Addr, len: u8) -> Choice {
+        let pool_id = if pd {
+            s.pd_pool_of(a, len).map_or(0, |p| p.pool_id)
+        } else {
+            s.pool_of(a).map_or(0, |p| p.pool_id)
+        };
+        Choice {
+            subnet: s.id,
+            address: a,
+            prefix_len: len,
+            pool_id,
+        }
+    }
+
+    /// A free address or prefix in `s`'s pools, searched from the client's offset in
+    /// steps of 64 candidates, at most 16 steps per pool (a pool of 2^64 addresses is
+    /// never full in practice; a small full one is searched completely).
+    #[allow(clippy::too_many_arguments)]
+    async fn find_free(
+        &self,
+        conn: &mut PgConnection,
+        s: &Subnet6,
+        pd: bool,
+        duid: &[u8],
+        iaid: u32,
+        salt: u8,
+        taken: &[Ipv6Addr],
+    ) -> Result<Option<Choice>> {
+        let offset = start_offset(duid, iaid, salt);
+        let pools: Vec<(u128, Box<dyn Fn(u128) -> Ipv6Addr + Send + Sync>, u8)> = if pd {
+            s.pd_pools
+                .iter()
+                .map(|p| {
+                    let p2 = p.clone();
+                    (
+                        p.size(),
+                        Box::new(move |n| p2.nth(n)) as Box<dyn Fn(u128) -> Ipv6Addr + Send + Sync>,
+                        p.delegated_len,
+                    )
+                })
+                .collect()
+        } else {
+            s.pools
+                .iter()
+                .map(|p| {
+                    let first = u128::from(p.first);
+                    (
+                        p.size(),
+                        Box::new(move |n| Ipv6Addr::from(first + n))
+                            as Box<dyn Fn(u128) -> Ipv6Addr + Send + Sync>,
+                        128,
+                    )
+                })
+                .collect()
+        };
+        const STEP: u128 = 64;
+        const STEPS: u128 = 16;
+        for (size, nth, len) in &pools {
+            if *size == 0 {
+                continue;
+            }
+            let total = (*size).min(STEP * STEPS);
+            let start = offset % size;
+            let mut done = 0u128;
+            while done < total {
+                let n = STEP.min(total - done);
+                let candidates: Vec<Ipv6Addr> = (done..done + n)
+                    .map(|i| nth((start + i) % size))
+                    .filter(|a| !taken.contains(a) && self.usable(s, None, pd, *a, *len))
+                    .collect();
+                if let Some(i) = lease6::first_unleased(conn, &candidates).await? {
+                    return Ok(Some(self.choice(s, pd, candidates[i], *len)));
+                }
+                done += n;
+            }
+        }
+        Ok(None)
+    }
+
+    /// SOLICIT (ADVERTISE, or with rapid commit REPLY) and REQUEST (REPLY): an address
+    /// per IA_NA, a prefix per IA_PD; committed when `commit`, with the NCRs the names
+    /// cause.
+    async fn assign(
+        &self,
+        pkt: &Packet,
+        ingress: &Ingress6,
+        subnet: Option<&Subnet6>,
+        commit: bool,
+        rapid: bool,
+    ) -> Result<Message> {
+        let m = pkt.client();
+        let mut reply = self.reply_base(m, reply_type(m, rapid));
+        if rapid {
+            reply.options.push(Opt::RapidCommit);
+        }
+        let asks = ias(m);
+        let Some(subnet) = subnet else {
+            for a in &asks {
+                let c = if a.pd {
+                    status::NO_PREFIX_AVAIL
+                } else {
+                    status::NO_ADDRS_AVAIL
+                };
+                reply.options.push(
+                    IaOutcome {
+                        pd: a.pd,
+                        iaid: a.iaid,
+                        bindings: Vec::new(),
+                        status: Some((c, text::NO_SUBNET.to_string())),
+                    }
+                    .to_opt(None, &|_, _| None),
+                );
+            }
+            return Ok(self.finish(m, reply, None, None, &[]));
+        };
+        let duid = m.client_id().unwrap_or_default().to_vec();
+        let host = self.host_for(pkt, ingress, subnet);
+        let network = self.cfg.network_of(subnet);
+        let ids: Vec<u32> = network.iter().map(|s| s.id).collect();
+        let hw = hardware_address(pkt, ingress.src.ip());
+        let fqdn = match m.opt(code::CLIENT_FQDN) {
+            Some(Opt::ClientFqdn(f)) => Some(f.clone()),
+            _ => None,
+        };
+        let ctx = Ctx {
+            m,
+            asks: &asks,
+            duid: &duid,
+            hw: hw.as_ref(),
+            network: &network,
+            host: host.as_ref(),
+            fqdn: fqdn.as_ref(),
+        };
+        let mut conn = self.store.pool().acquire().await?;
+        let mut work: Vec<IaWork> = Vec::new();
+        let mut taken: Vec<Ipv6Addr> = Vec::new();
+        for a in &asks {
+            let own =
+                lease6::find_by_client(&mut conn, &ids, &duid, a.iaid, lease_type(a.pd)).await?;
+            let c = self
+                .choose(
+                    &mut conn,
+                    &network,
+                    host.as_ref(),
+                    &duid,
+                    a,
+                    &own,
+                    0,
+                    &taken,
+                )
+                .await?;
+            if let Some(c) = &c {
+                taken.push(c.address);
+            }
+            let name = c.as_ref().map(|c| self.name_for(&ctx, a.pd, c));
+            work.push(IaWork {
+                out: IaOutcome {
+                    pd: a.pd,
+                    iaid: a.iaid,
+                    bindings: Vec::new(),
+                    status: None,
+                },
+                choice: c,
+                own,
+                name,
+                committed: false,
+            });
+        }
+        drop(conn);
+        if commit {
+            self.commit_choices(&ctx, &mut work).await?;
+        }
+        let mut pool_opts = Vec::new();
+        for (i, w) in work.iter_mut().enumerate() {
+            let ask = &asks[i];
+            match &w.choice {
+                Some(c) => {
+                    let s = network
+                        .iter()
+                        .find(|s| s.id == c.subnet)
+                        .copied()
+                        .unwrap_or(subnet);
+                    let hint = ask.hints.first().map(|h| h.2);
+                    w.out
+                        .bindings
+                        .push((c.address, c.prefix_len, lifetimes(&s.times, hint)));
+                    if ask.pd {
+                        if let Some(p) = s.pd_pool_of(c.address, c.prefix_len) {
+                            pool_opts.push(&p.options);
+                        }
+                    } else if let Some(p) = s.pool_of(c.address) {
+                        pool_opts.push(&p.options);
+                    }
+                    if !commit {
+                        info!(
+                            "DHCP6_LEASE_ADVERT {}: {} {}/{} will be advertised (IAID {})",
+                            label(m),
+                            if ask.pd { "prefix" } else { "address" },
+                            c.address,
+                            c.prefix_len,
+                            ask.iaid
+                        );
+                    }
+                }
+                None => {
+                    bump(&self.stats.allocation_fail);
+                    let (code, why) = if ask.pd {
+                        (status::NO_PREFIX_AVAIL, text::NO_PREFIX)
+                    } else {
+                        (status::NO_ADDRS_AVAIL, text::NO_ADDRS)
+                    };
+                    warn!(
+                        "DHCP6_LEASE_ALLOC_FAIL {}: failed to {} a {} for IAID {} in subnet {} ({}): pools exhausted",
+                        label(m),
+                        if commit { "grant" } else { "advertise" },
+                        if ask.pd { "prefix" } else { "address" },
+                        ask.iaid,
+                        subnet.id,
+                        subnet.prefix
+                    );
+                    w.out.status = Some((code, why.to_string()));
+                }
+            }
+        }
+        let times = subnet.times;
+        for w in &work {
+            reply.options.push(w.out.to_opt(Some(&times), &|a, len| {
+                self.exclude(subnet, host.as_ref(), m, a, len)
+            }));
+        }
+        // RFC 4704 §5: the server's answer to the client's option 39 (Kea answers
+        // whenever the client sent one, also without an address to name).
+        let answer = work
+            .iter()
+            .filter(|w| !w.out.pd)
+            .find_map(|w| w.name.as_ref().and_then(|n| n.reply.clone()))
+            .or_else(|| {
+                fqdn.as_ref().and_then(|f| {
+                    ddns::decide(
+                        &subnet.ddns,
+                        Some(f),
+                        host.as_ref().and_then(|h| h.hostname.as_deref()),
+                        Ipv6Addr::UNSPECIFIED,
+                    )
+                    .reply
+                })
+            });
+        if let Some(f) = answer {
+            reply.options.push(Opt::ClientFqdn(f));
+        }
+        Ok(self.finish(m, reply, Some(subnet), host.as_ref(), &pool_opts))
+    }
+
+    /// The name decision for a lease (addresses only: delegated prefixes keep the name
+    /// but get no DNS entries, as in Kea).
+    fn name_for(&self, ctx: &Ctx<'_>, pd: bool, c: &Choice) -> NameDecision6 {
+        let s = ctx
+            .network
+            .iter()
+            .find(|s| s.id == c.subnet)
+            .expect("chosen in the network");
+        let reserved = ctx.host.and_then(|h| h.hostname.as_deref());
+        let mut d = ddns::decide(s.ddns_for(c.address), ctx.fqdn, reserved, c.address);
+        if pd {
+            d.fwd = false;
+            d.rev = false;
+        }
+        d
+    }
+
+    /// RFC 6603: the excluded prefix of a delegated prefix, only when the client's ORO
+    /// asks for option 67.
+    fn exclude(
+        &self,
+        s: &Subnet6,
+        _host: Option<&Host6>,
+        m: &Message,
+        a: Ipv6Addr,
+        len: u8,
+    ) -> Option<Vec<u8>> {
+        let asked = matches!(m.opt(code::ORO), Some(Opt::Oro(v)) if v.contains(&code::PD_EXCLUDE));
+        if !asked {
+            return None;
+        }
+        let p = s.pd_pool_of(a, len)?;
+        let (e, elen) = p.excluded?;
+        // The excluded prefix's subnet-id bits, put under this delegated prefix.
+        let mask = if len == 0 {
+            0
+        } else {
+            u128::MAX << (128 - u32::from(len))
+        };
+        let inside = (u128::from(a) & mask) | (u128::from(e) & !mask);
+        decide::pd_exclude_data(Ipv6Addr::from(inside), elen, len)
+    }
+
+    /// Commits the chosen leases of one request with their NCRs; an IA whose address
+    /// another client took meanwhile chooses once more elsewhere, then goes without.
+    async fn commit_choices(&self, ctx: &Ctx<'_>, work: &mut [IaWork]) -> Result<()> {
+        for round in 0..2u8 {
+            let pending: Vec<usize> = work
+                .iter()
+                .enumerate()
+                .filter(|(_, w)| w.choice.is_some() && !w.committed)
+                .map(|(i, _)| i)
+                .collect();
+            if pending.is_empty() {
+                return Ok(());
+            }
+            let job: CommitJob = pending
+                .iter()
+                .map(|i| {
+                    let w = &work[*i];
+                    let c = w.choice.as_ref().expect("pending has a choice");
+                    let ask = &ctx.asks[*i];
+                    let s = ctx
+                        .network
+                        .iter()
+                        .find(|s| s.id == c.subnet)
+                        .expect("chosen in the network");
+                    let l = lifetimes(&s.times, ask.hints.first().map(|h| h.2));
+                    let name = w.name.clone().unwrap_or_default();
+                    let ncrs = if ask.pd {
+                        Vec::new()
+                    } else {
+                        let old = w.own.iter().find(|o| o.address == c.address);
+                        ddns::lease_ncrs(
+                            s.ddns_for(c.address),
+                            ctx.duid,
+                            old,
+                            &name,
+                            c.address,
+                            l.valid,
+                        )
+                    };
+                    (
+                        NewLease6 {
+                            address: c.address,
+                            duid: ctx.duid.to_vec(),
+                            iaid: ask.iaid,
+                            lease_type: lease_type(ask.pd),
+                            prefix_len: c.prefix_len,
+                            valid_lifetime: l.valid,
+                            pref_lifetime: l.preferred,
+                            subnet_id: c.subnet,
+                            fqdn_fwd: name.fwd,
+                            fqdn_rev: name.rev,
+                            hostname: name.fqdn.clone(),
+                            hwaddr: ctx.hw.map(|h| h.1.clone()),
+                            hwtype: ctx.hw.map(|h| h.0),
+                            hwaddr_source: ctx.hw.map(|h| h.2),
+                            pool_id: c.pool_id,
+                        },
+                        ncrs,
+                    )
+                })
+                .collect();
+            let ncr_counts: Vec<usize> = job.iter().map(|(_, n)| n.len()).collect();
+            let written = self.committer.submit(job).await?;
+            let mut lost = Vec::new();
+            for ((i, w), n) in pending.iter().zip(written).zip(ncr_counts) {
+                let pd = ctx.asks[*i].pd;
+                let iaid = ctx.asks[*i].iaid;
+                let work_i = &mut work[*i];
+                let c = work_i.choice.as_ref().expect("pending has a choice");
+                match w {
+                    Some(l) => {
+                        work_i.committed = true;
+                        let renewed = work_i.own.iter().any(|o| {
+                            o.address == l.address
+                                && o.state == LeaseState::Default
+                                && o.expire > chrono::Utc::now()
+                        });
+                        if !renewed {
+                            self.stats
+                                .adjust(c.subnet, i64::from(!pd), i64::from(pd), 0);
+                        }
+                        info!(
+                            "DHCP6_LEASE_ALLOC {}: {} {}/{} has been {} for {} seconds (IAID {})",
+                            label(ctx.m),
+                            if pd { "prefix" } else { "address" },
+                            l.address,
+                            l.prefix_len,
+                            if renewed { "renewed" } else { "allocated" },
+                            l.valid_lifetime,
+                            iaid
+                        );
+                        if n > 0 {
+                            debug!(
+                                "DHCP6_NCR_CREATED {}: {n} name change request(s) queued for {}",
+                                label(ctx.m),
+                                l.address
+                            );
+                        }
+                    }
+                    None => lost.push(*i),
+                }
+            }
+            if lost.is_empty() {
+                return Ok(());
+            }
+            let mut conn = self.store.pool().acquire().await?;
+            for i in lost {
+                let taken: Vec<Ipv6Addr> = work
+                    .iter()
+                    .filter_map(|w| w.choice.as_ref().map(|c| c.address))
+                    .collect();
+                debug!(
+                    "DHCP6_LEASE_RACE {}: {} was taken by another client meanwhile; choosing again",
+                    label(ctx.m),
+                    work[i]
+                        .choice
+                        .as_ref()
+                        .map(|c| c.address.to_string())
+                        .unwrap_or_default()
+                );
+                let again = if round == 0 {
+                    self.choose(
+                        &mut conn,
+                        ctx.network,
+                        ctx.host,
+                        ctx.duid,
+                        &ctx.asks[i],
+                        &work[i].own,
+                        1,
+                        &taken,
+                    )
+                    .await?
+                } else {
+                    None
+                };
+                work[i].name = again
+                    .as_ref()
+                    .map(|c| self.name_for(ctx, ctx.asks[i].pd, c));
+                work[i].choice = again;
+            }
+        }
+        // What is still not committed after the second round goes without.
+        for w in work.iter_mut().filter(|w| !w.committed) {
+            w.choice = None;
+            w.name = None;
+        }
+        Ok(())
+    }
+
+    /// RENEW and REBIND (RFC 8415 §18.3.4, §18.3.5): the client's leases extended;
+    /// addresses it names that it cannot keep come back with lifetimes 0; an IA the
+    /// server has no binding for gets a new lease (RFC 7550 §4.2, as Kea does).
+    async fn extend(
+        &self,
+        pkt: &Packet,
+        ingress: &Ingress6,
+        subnet: Option<&Subnet6>,
+    ) -> Result<Message> {
+        let m = pkt.client();
+        let Some(subnet) = subnet else {
+            let mut reply = self.reply_base(m, msg::REPLY);
+            for a in ias(m) {
+                reply.options.push(
+                    IaOutcome {
+                        pd: a.pd,
+                        iaid: a.iaid,
+                        bindings: Vec::new(),
+                        status: Some((status::NO_BINDING, text::NO_BINDING.to_string())),
+                    }
+                    .to_opt(None, &|_, _| None),
+                );
+            }
+            return Ok(self.finish(m, reply, None, None, &[]));
+        };
+        let mut reply = self.assign(pkt, ingress, Some(subnet), true, false).await?;
+        // Addresses the client named and did not get back: lifetimes 0 (§18.3.4).
+        let asks = ias(m);
+        for o in reply.options.iter_mut() {
+            let (ia, pd) = match o {
+                Opt::IaNa(ia) => (ia, false),
+                Opt::IaPd(ia) => (ia, true),
+                _ => continue,
+            };
+            let Some(ask) = asks.iter().find(|a| a.iaid == ia.iaid && a.pd == pd) else {
+                continue;
+            };
+            let granted: Vec<Ipv6Addr> = ia
+                .options
+                .iter()
+                .filter_map(|o| match o {
+                    Opt::IaAddr(a) if a.valid > 0 => Some(a.addr),
+                    Opt::IaPrefix(p) if p.valid > 0 => Some(p.prefix),
+                    _ => None,
+                })
+                .collect();
+            for (a, len, _) in &ask.hints {
+                if a.is_unspecified() || granted.contains(a) {
+                    continue;
+                }
+                let zero = Lifetimes {
+                    preferred: 0,
+                    valid: 0,
+                };
+                let o = IaOutcome {
+                    pd,
+                    iaid: ia.iaid,
+                    bindings: vec![(*a, *len, zero)],
+                    status: None,
+                }
+                .to_opt(None, &|_, _| None);
+                if let Opt::IaNa(x) | Opt::IaPd(x) = o {
+                    let at = ia
+                        .options
+                        .iter()
+                        .position(|o| o.code() == code::STATUS_CODE)
+                        .unwrap_or(ia.options.len());
+                    ia.options.insert(at, x.options[0].clone());
+                }
+            }
+        }
+        Ok(reply)
+    }
+
+    /// RELEASE (RFC 8415 §18.3.7): each named lease of the client released (kept with
+    /// lifetime 0 as Kea ≥ 2.7 keeps it, so the client gets it back if it returns);
+    /// a status per IA and a summary.
+    async fn release(&self, pkt: &Packet, subnet: Option<&Subnet6>) -> Result<Message> {
+        let m = pkt.client();
+        let duid = m.client_id().unwrap_or_default().to_vec();
+        let mut reply = self.reply_base(m, msg::REPLY);
+        let mut general = status::SUCCESS;
+        let mut tx = self.store.pool().begin().await?;
+        let mut released: Vec<Lease6> = Vec::new();
+        for a in ias(m) {
+            let mut ok = !a.hints.is_empty();
+            for (addr, _, _) in &a.hints {
+                match lease6::release(&mut tx, *addr, lease_type(a.pd), &duid, a.iaid).await? {
+                    Some(l) => {
+                        self.queue_removal(&mut tx, &l).await?;
+                        released.push(l);
+                    }
+                    None => ok = false,
+                }
+            }
+            let st = if ok {
+                (status::SUCCESS, text::RELEASED)
+            } else {
+                general = status::NO_BINDING;
+                (status::NO_BINDING, text::RELEASE_NO_BINDING)
+            };
+            reply.options.push(
+                IaOutcome {
+                    pd: a.pd,
+                    iaid: a.iaid,
+                    bindings: Vec::new(),
+                    status: Some((st.0, st.1.to_string())),
+                }
+                .to_opt(None, &|_, _| None),
+            );
+        }
+        tx.commit().await?;
+        for l in &released {
+            let pd = l.lease_type == LeaseType::Pd;
+            if l.expire > chrono::Utc::now() {
+                self.stats
+                    .adjust(l.subnet_id, -i64::from(!pd), -i64::from(pd), 0);
+            }
+            info!(
+                "DHCP6_RELEASE {}: {} {}/{} was released properly (IAID {})",
+                label(m),
+                if pd { "prefix" } else { "address" },
+                l.address,
+                l.prefix_len,
+                l.iaid
+            );
+        }
+        reply
+            .options
+            .push(status_opt(general, text::RELEASE_SUMMARY));
+        Ok(self.finish(m, reply, subnet, None, &[]))
+    }
+
+    /// DECLINE (RFC 8415 §18.3.8): each named address of the client held for
+    /// `decline-probation-period`; a status per IA.
+    async fn decline(&self, pkt: &Packet, subnet: Option<&Subnet6>) -> Result<Message> {
+        let m = pkt.client();
+        let duid = m.client_id().unwrap_or_default().to_vec();
+        let mut reply = self.reply_base(m, msg::REPLY);
+        let mut tx = self.store.pool().begin().await?;
+        let mut declined: Vec<Lease6> = Vec::new();
+        for a in ias(m).into_iter().filter(|a| !a.pd) {
+            let mut ok = !a.hints.is_empty();
+            for (addr, _, _) in &a.hints {
+                match lease6::decline(&mut tx, *addr, &duid, a.iaid, self.cfg.decline_probation)
+                    .await?
+                {
+                    Some(l) => {
+                        self.queue_removal(&mut tx, &l).await?;
+                        declined.push(l);
+                    }
+                    None => ok = false,
+                }
+            }
+            let st = if ok {
+                (status::SUCCESS, text::DECLINED)
+            } else {
+                (status::NO_BINDING, text::DECLINE_NO_BINDING)
+            };
+            reply.options.push(
+                IaOutcome {
+                    pd: false,
+                    iaid: a.iaid,
+                    bindings: Vec::new(),
+                    status: Some((st.0, st.1.to_string())),
+                }
+                .to_opt(None, &|_, _| None),
+            );
+        }
+        tx.commit().await?;
+        for l in &declined {
+            // Kea keeps assigned-nas until the declined lease is reclaimed.
+            self.stats.adjust(l.subnet_id, 0, 0, 1);
+            info!(
+                "DHCP6_DECLINE_LEASE {}: address {} was declined by the client and is held for {} seconds",
+                label(m),
+                l.address,
+                self.cfg.decline_probation
+            );
+        }
+        Ok(self.finish(m, reply, subnet, None, &[]))
+    }
+
+    /// CONFIRM (RFC 8415 §18.3.3): whether the client's addresses are on this link.
+    fn confirm(&self, m: &Message, subnet: Option<&Subnet6>) -> Option<Message> {
+        let addrs: Vec<Ipv6Addr> = ias(m)
+            .into_iter()
+            .filter(|a| !a.pd)
+            .flat_map(|a| a.hints.into_iter().map(|h| h.0))
+            .collect();
+        if addrs.is_empty() {
+            debug!(
+                "DHCP6_CONFIRM_NO_ADDRESSES {}: a CONFIRM without addresses is not answered",
+                label(m)
+            );
+            return None;
+        }
+        let mut reply = self.reply_base(m, msg::REPLY);
+        let st = match subnet {
+            None => status_opt(status::NOT_ON_LINK, text::NO_SUBNET_SELECTED),
+            Some(s) => {
+                let network = self.cfg.network_of(s);
+                if addrs
+                    .iter()
+                    .all(|a| network.iter().any(|n| n.prefix.contains(*a)))
+                {
+                    status_opt(status::SUCCESS, text::ON_LINK)
+                } else {
+                    status_opt(status::NOT_ON_LINK, text::NOT_ON_LINK)
+                }
+            }
+        };
+        reply.options.push(st);
+        Some(self.finish(m, reply, subnet, None, &[]))
+    }
+
+    /// INFORMATION-REQUEST (RFC 8415 §18.3.6): options only; without a subnet, the
+    /// global ones.
+    fn information(&self, pkt: &Packet, ingress: &Ingress6, subnet: Option<&Subnet6>) -> Message {
+        let m = pkt.client();
+        let reply = self.reply_base(m, msg::REPLY);
+        let host = subnet.and_then(|s| self.host_for(pkt, ingress, s));
+        self.finish(m, reply, subnet, host.as_ref(), &[])
+    }
+
+    /// Queues the removal of a lease's DNS entries (if it had any) in `conn`'s
+    /// transaction.
+    async fn queue_removal(&self, conn: &mut PgConnection, l: &Lease6) -> Result<()> {
+        if !(l.fqdn_fwd || l.fqdn_rev) {
+            return Ok(());
+        }
+        let Some(s) = self.cfg.subnet(l.subnet_id) else {
+            return Ok(());
+        };
+        if let Some(n) = ddns::removal(s.ddns_for(l.address), l) {
+            debug!(
+                "DHCP6_NCR_CREATED removal of {} for {}",
+                n.fqdn.as_str(),
+                l.address
+            );
+            ncr_queue::enqueue(&mut *conn, &n, NcrSource::Dhcp6).await?;
+        }
+        Ok(())
+    }
+
+    /// Reclaims expired leases; returns how many.
+    pub async fn reclaim(&self, limit: u32) -> Result<usize> {
+        let ids: Vec<u32> = self.cfg.subnets.iter().map(|s| s.id).collect();
+        let mut tx = self.store.pool().begin().await?;
+        let leases = lease6::reclaim_expired(&mut tx, &ids, limit).await?;
+        for l in leases.iter().filter(|l| l.state == LeaseState::Default) {
+            self.queue_removal(&mut tx, l).await?;
+        }
+        tx.commit().await?;
+        for l in &leases {
+            let pd = l.lease_type == LeaseType::Pd;
+            if l.state == LeaseState::Declined {
+                self.stats.adjust(l.subnet_id, -1, 0, -1);
+            } else {
+                self.stats
+                    .adjust(l.subnet_id, -i64::from(!pd), -i64::from(pd), 0);
+            }
+            self.stats.reclaimed(l.subnet_id, 1);
+            debug!(
+                "ALLOC_ENGINE_V6_LEASE_RECLAIM lease {}/{} of subnet {} expired and was reclaimed",
+                l.address, l.prefix_len, l.subnet_id
+            );
+        }
+        if !leases.is_empty() {
+            info!(
+                "ALLOC_ENGINE_V6_LEASES_RECLAMATION_COMPLETE reclaimed {} expired lease(s)",
+                leases.len()
+            );
+        }
+        Ok(leases.len())
+    }
+
+    /// Deletes reclaimed and released leases older than `hold-reclaimed-time`.
+    pub async fn flush_reclaimed(&self) -> Result<u64> {
+        if self.cfg.hold_reclaimed_time == 0 {
+            return Ok(0);
+        }
+        let ids: Vec<u32> = self.cfg.subnets.iter().map(|s| s.id).collect();
+        let mut conn = self.store.pool().acquire().await?;
+        Ok(lease6::flush_reclaimed(&mut conn, &ids, self.cfg.hold_reclaimed_time).await?)
+    }
+
+    /// Sets the subnets' gauges from the lease table (other writers share it).
+    pub async fn recount(&self) -> Result<()> {
+        let mut conn = self.store.pool().acquire().await?;
+        for s in &self.cfg.subnets {
+            let (nas, declined) = lease6::count_active(&mut conn, s.id, LeaseType::Na).await?;
+            let (pds, _) = lease6::count_active(&mut conn, s.id, LeaseType::Pd).await?;
+            let mut g = self.stats.subnet(s.id).unwrap_or_default();
+            g.assigned_nas = nas as i64;
+            g.assigned_pds = pds as i64;
+            g.declined = declined as i64;
+            self.stats.set_subnet(s.id, g);
+        }
+        Ok(())
+    }
+}
+
+/// The identifiers of the client's own reservation (whose addresses are its own).
+fn host_ids(host: Option<&Host6>) -> Vec<(i16, Vec<u8>)> {
+    host.map(|h| vec![h.identifier.clone()]).unwrap_or_default()
+}
+
+/// Kea's name of a message type.
+pub fn type_name(t: u8) -> &'static str {
+    match t {
+        msg::SOLICIT => "SOLICIT",
+        msg::ADVERTISE => "ADVERTISE",
+        msg::REQUEST => "REQUEST",
+        msg::CONFIRM => "CONFIRM",
+        msg::RENEW => "RENEW",
+        msg::REBIND => "REBIND",
+        msg::REPLY => "REPLY",
+        msg::RELEASE => "RELEASE",
+        msg::DECLINE => "DECLINE",
+        msg::RECONFIGURE => "RECONFIGURE",
+        msg::INFORMATION_REQUEST => "INFORMATION_REQUEST",
+        msg::RELAY_FORW => "RELAY_FORW",
+        msg::RELAY_REPL => "RELAY_REPL",
+        _ => "UNKNOWN",
+    }
+}
+
+/// Kea's packet label: `duid=[..], tid=0x..`.
+fn label(m: &Message) -> String {
+    let duid = m
+        .client_id()
+        .map(|d| {
+            d.iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(":")
+        })
+        .unwrap_or_else(|| "no info".into());
+    format!("duid=[{duid}], tid=0x{:x}", m.xid)
+}
