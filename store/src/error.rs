@@ -39,6 +39,16 @@ pub enum Error {
         subnet_id: u32,
     },
 
+    /// A value too big for its column (a hardware type or MAC source above a
+    /// `smallint`'s 32767).
+    #[error("{column} {value} does not fit its column")]
+    OutOfRange {
+        /// The column.
+        column: &'static str,
+        /// The value given.
+        value: u64,
+    },
+
     /// A zone of that name is already in the store.
     #[error("zone {0} already exists")]
     ZoneExists(String),

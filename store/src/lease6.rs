@@ -13,7 +13,7 @@ use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 
 use crate::codec::{cond, order_limit, u32_from_db, v6_from_db, v6_to_db};
 use crate::lease4::wipe_table;
-use crate::{LeaseState, Result};
+use crate::{Error, LeaseState, Result};
 
 /// `lease6.lease_type` (Kea's `lease6_types` table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +92,11 @@ pub struct Lease6 {
     pub state: LeaseState,
     /// The client's hardware address, when known.
     pub hwaddr: Option<Vec<u8>>,
+    /// Its hardware type (1 Ethernet), when known.
+    pub hwtype: Option<u16>,
+    /// Where the hardware address came from (Kea's `lease_hwaddr_source` bit), when
+    /// known.
+    pub hwaddr_source: Option<u32>,
     /// Free-form JSON, as Kea keeps it.
     pub user_context: Option<String>,
     /// The configured `pool-id` (0 when none).
@@ -100,7 +105,20 @@ pub struct Lease6 {
 
 const COLUMNS: &str = "host(address) AS address, duid, valid_lifetime, expire, subnet_id, \
     pref_lifetime, lease_type, iaid, prefix_len, fqdn_fwd, fqdn_rev, hostname, state, hwaddr, \
-    user_context, pool_id";
+    hwtype, hwaddr_source, user_context, pool_id";
+
+/// A `smallint` column's value.
+fn small(column: &'static str, v: u32) -> Result<i16> {
+    i16::try_from(v).map_err(|_| Error::OutOfRange {
+        column,
+        value: u64::from(v),
+    })
+}
+
+/// The IAID as Kea stores it: the unsigned value's bits as a signed `integer`.
+fn iaid_to_db(iaid: u32) -> i32 {
+    iaid as i32
+}
 
 fn from_row(row: &sqlx::postgres::PgRow) -> Result<Lease6> {
     Ok(Lease6 {
@@ -123,6 +141,12 @@ fn from_row(row: &sqlx::postgres::PgRow) -> Result<Lease6> {
         hostname: row.try_get("hostname")?,
         state: LeaseState::from_code(row.try_get::<Option<i64>, _>("state")?.unwrap_or(0)),
         hwaddr: row.try_get("hwaddr")?,
+        hwtype: row
+            .try_get::<Option<i16>, _>("hwtype")?
+            .map(|v| v.max(0) as u16),
+        hwaddr_source: row
+            .try_get::<Option<i16>, _>("hwaddr_source")?
+            .map(|v| v.max(0) as u32),
         user_context: row.try_get("user_context")?,
         pool_id: u32_from_db(row.try_get("pool_id")?),
     })
@@ -177,42 +201,53 @@ pub async fn select<'e>(db: impl sqlx::PgExecutor<'e>, f: &Lease6Filter) -> Resu
 
 const INSERT: &str = "INSERT INTO lease6 (address, duid, valid_lifetime, expire, subnet_id, \
     pref_lifetime, lease_type, iaid, prefix_len, fqdn_fwd, fqdn_rev, hostname, state, hwaddr, \
-    user_context, pool_id) \
-    VALUES ($1::inet, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
+    hwtype, hwaddr_source, user_context, pool_id) \
+    VALUES ($1::inet, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)";
 
 // pool_id stays as it is.
 const UPDATE: &str = "UPDATE lease6 SET duid = $2, valid_lifetime = $3, expire = $4, \
     subnet_id = $5, pref_lifetime = $6, lease_type = $7, iaid = $8, prefix_len = $9, \
     fqdn_fwd = $10, fqdn_rev = $11, hostname = $12, state = $13, hwaddr = $14, \
-    user_context = $15 WHERE address = $1::inet";
+    hwtype = $15, hwaddr_source = $16, user_context = $17 WHERE address = $1::inet";
 
 type Query<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>;
 
-fn bind<'q>(q: Query<'q>, l: &'q Lease6) -> Query<'q> {
-    q.bind(v6_to_db(l.address))
+/// Binds `l`'s columns but `pool_id` to $1..$17, in [`INSERT`]'s order.
+fn bind<'q>(q: Query<'q>, l: &'q Lease6) -> Result<Query<'q>> {
+    let hwtype = l
+        .hwtype
+        .map(|t| small("hwtype", u32::from(t)))
+        .transpose()?;
+    let source = l
+        .hwaddr_source
+        .map(|s| small("hwaddr_source", s))
+        .transpose()?;
+    Ok(q.bind(v6_to_db(l.address))
         .bind(&l.duid)
         .bind(i64::from(l.valid_lifetime))
         .bind(l.expire)
         .bind(i64::from(l.subnet_id))
         .bind(i64::from(l.pref_lifetime))
         .bind(l.lease_type.code())
-        .bind(l.iaid as i32)
+        .bind(iaid_to_db(l.iaid))
         .bind(i16::from(l.prefix_len))
         .bind(l.fqdn_fwd)
         .bind(l.fqdn_rev)
         .bind(&l.hostname)
         .bind(l.state.code())
         .bind(&l.hwaddr)
-        .bind(&l.user_context)
+        .bind(hwtype)
+        .bind(source)
+        .bind(&l.user_context))
 }
 
-fn insert_query(l: &Lease6) -> Query<'_> {
-    bind(sqlx::query(INSERT), l).bind(i64::from(l.pool_id))
+fn insert_query(l: &Lease6) -> Result<Query<'_>> {
+    Ok(bind(sqlx::query(INSERT), l)?.bind(i64::from(l.pool_id)))
 }
 
 /// Writes `l` as a new row; a lease already on the address is a unique violation.
 pub async fn insert<'e>(db: impl sqlx::PgExecutor<'e>, l: &Lease6) -> Result<()> {
-    insert_query(l).execute(db).await?;
+    insert_query(l)?.execute(db).await?;
     Ok(())
 }
 
@@ -220,7 +255,7 @@ pub async fn insert<'e>(db: impl sqlx::PgExecutor<'e>, l: &Lease6) -> Result<()>
 /// and `force_create` is not set, else the lease is inserted. One transaction.
 pub async fn update(pool: &PgPool, l: &Lease6, force_create: bool) -> Result<bool> {
     let mut tx = pool.begin().await?;
-    let n = bind(sqlx::query(UPDATE), l)
+    let n = bind(sqlx::query(UPDATE), l)?
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -228,7 +263,7 @@ pub async fn update(pool: &PgPool, l: &Lease6, force_create: bool) -> Result<boo
         if !force_create {
             return Ok(false);
         }
-        insert_query(l).execute(&mut *tx).await?;
+        insert_query(l)?.execute(&mut *tx).await?;
     }
     tx.commit().await?;
     Ok(true)

@@ -126,7 +126,9 @@ fn lease6_row(address: &str, lease_type: LeaseType, prefix_len: u8) -> Lease6 {
         fqdn_rev: true,
         hostname: None,
         state: LeaseState::Declined,
-        hwaddr: None,
+        hwaddr: Some(vec![0x52, 0x54, 0, 0xaa, 0, 3]),
+        hwtype: Some(1),
+        hwaddr_source: Some(4),
         user_context: None,
         pool_id: 0,
     }
@@ -147,6 +149,12 @@ async fn lease6_rows_round_trip_addresses_prefixes_and_iaids() {
             .await
             .unwrap();
     assert_eq!((text.as_str(), iaid, kind), ("2001:db8:ff00::", -1, 2));
+    let (hwtype, source): (Option<i16>, Option<i16>) =
+        sqlx::query_as("SELECT hwtype, hwaddr_source FROM lease6 WHERE prefix_len = 56")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!((hwtype, source), (Some(1), Some(4)));
     let all = lease6::select(pool, &Lease6Filter::default())
         .await
         .unwrap();

@@ -90,6 +90,10 @@ pub fn parse_new(args: &Args<'_>, dhcp6: Option<&Dhcp6>) -> Result<Lease6, Field
             "must be 128 for an address lease",
         ));
     }
+    let hwaddr = args
+        .str("hw-address")?
+        .map(|h| parse_hex("hw-address", h))
+        .transpose()?;
     Ok(Lease6 {
         address,
         duid: Some(duid),
@@ -104,10 +108,10 @@ pub fn parse_new(args: &Args<'_>, dhcp6: Option<&Dhcp6>) -> Result<Lease6, Field
         fqdn_rev: args.bool("fqdn-rev")?.unwrap_or(false),
         hostname: Some(super::lease_hostname_arg(args)?),
         state: super::state_arg(args)?,
-        hwaddr: args
-            .str("hw-address")?
-            .map(|h| parse_hex("hw-address", h))
-            .transpose()?,
+        // As Kea's lease6-add writes a given hw-address: Ethernet, source unknown (0).
+        hwtype: hwaddr.as_ref().map(|_| 1),
+        hwaddr_source: hwaddr.as_ref().map(|_| 0),
+        hwaddr,
         user_context: super::user_context_arg(args)?,
         pool_id: 0,
     })
