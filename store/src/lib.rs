@@ -72,7 +72,7 @@ pub use hosts::{
     parse_payload, HostChange, HostEvent, HostOp, HostTable, HostWatcher, HOSTS_CHANNEL,
 };
 pub use lease4::{AddressRange, Lease4, LeaseFilter, LeaseState, NewLease4, Owner};
-pub use lease6::{Lease6, Lease6Filter, LeaseType};
+pub use lease6::{ClientKey, Lease6, Lease6Filter, LeaseType, NewLease6};
 pub use migrate::{AppliedMigration, KeaSchemaVersion, MigrationId, MigrationReport, Status};
 pub use ncr_queue::{NcrOutcome, NcrRecord, NcrSource, NcrState, QueuedNcr, NCR_CHANNEL};
 pub use settings::{ConnectSettings, PgHost};

@@ -5,47 +5,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
+use common::{find_kea_admin, kea_admin};
 use serde_json::Value;
 use tern_store::testing::{self, TestDb};
 use tern_store::KeaSchemaVersion;
-
-fn find_kea_admin() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(["/usr/sbin", "/usr/local/sbin", "/sbin"].map(PathBuf::from))
-        .map(|dir| dir.join("kea-admin"))
-        .find(|p| p.is_file())
-}
-
-fn kea_admin(kea_admin: &Path, db: &TestDb, args: &[&str]) -> Output {
-    let mut cmd = Command::new(kea_admin);
-    cmd.args(args).args([
-        "-h",
-        &db.host(),
-        "-P",
-        &db.port().to_string(),
-        "-u",
-        db.user(),
-        "-n",
-        db.name(),
-    ]);
-    if let Some(pw) = db.password() {
-        cmd.args(["-p", pw]);
-    }
-    // Kea 2.2's lease-dump forgets to pass -P on to psql.
-    cmd.env("PGPORT", db.port().to_string());
-    let out = cmd.output().expect("run kea-admin");
-    assert!(
-        out.status.success(),
-        "kea-admin {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
 
 /// Rows as Kea 2.2 writes them: only the columns schema 13.0 has.
 const KEA22_ROWS: &str = r#"

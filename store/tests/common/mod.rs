@@ -2,8 +2,11 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use sqlx::PgPool;
+use tern_store::testing::TestDb;
 
 /// The Kea tables tern creates or brings forward.
 pub const KEA_TABLES: &[&str] = &[
@@ -20,6 +23,43 @@ pub const KEA_TABLES: &[&str] = &[
     "dhcp_option_scope",
     "schema_version",
 ];
+
+/// The `kea-admin` on this machine, if any.
+pub fn find_kea_admin() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/usr/local/sbin", "/sbin"].map(PathBuf::from))
+        .map(|dir| dir.join("kea-admin"))
+        .find(|p| p.is_file())
+}
+
+/// Runs `kea-admin` with `args` against `db`; panics unless it succeeds.
+pub fn kea_admin(kea_admin: &Path, db: &TestDb, args: &[&str]) -> Output {
+    let mut cmd = Command::new(kea_admin);
+    cmd.args(args).args([
+        "-h",
+        &db.host(),
+        "-P",
+        &db.port().to_string(),
+        "-u",
+        db.user(),
+        "-n",
+        db.name(),
+    ]);
+    if let Some(pw) = db.password() {
+        cmd.args(["-p", pw]);
+    }
+    // Kea 2.2's lease-dump forgets to pass -P on to psql.
+    cmd.env("PGPORT", db.port().to_string());
+    let out = cmd.output().expect("run kea-admin");
+    assert!(
+        out.status.success(),
+        "kea-admin {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
 
 /// One column as the test compares it.
 #[derive(Clone, Debug, PartialEq, Eq)]
