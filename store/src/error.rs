@@ -39,6 +39,11 @@ pub enum Error {
         subnet_id: u32,
     },
 
+    /// A DUID tern will not store as the server's: DUIDs are 3 to 130 bytes (RFC 8415
+    /// §11.1), and 00:00:00 is the empty DUID a declined lease carries.
+    #[error("invalid DUID {0}: a DUID is 3 to 130 bytes and not 00:00:00")]
+    InvalidDuid(String),
+
     /// A value too big for its column (a hardware type or MAC source above a
     /// `smallint`'s 32767).
     #[error("{column} {value} does not fit its column")]

@@ -32,6 +32,10 @@
 //! and DHCPv6 reservations), used by the DHCP engine and the API alike; addresses are
 //! encoded in one place (Kea's `bigint` for IPv4, `inet` for IPv6).
 //!
+//! # DHCPv6 server identifier
+//! The server DUID lives in `tern.dhcp6_server_id`, shared by every tern on the
+//! database: see [`server_id`].
+//!
 //! # Host changes
 //! Triggers announce every change of a host reservation; [`HostWatcher`] turns
 //! the announcements into a stream of [`HostEvent`]s.
@@ -60,6 +64,7 @@ pub mod lease6;
 mod listen;
 pub mod migrate;
 pub mod ncr_queue;
+pub mod server_id;
 mod settings;
 #[cfg(feature = "test-support")]
 pub mod testing;

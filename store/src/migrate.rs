@@ -63,6 +63,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!("0004", "host_notify"),
     migration!("0005", "ncr_queue"),
     migration!("0006", "dns"),
+    migration!("0007", "dhcp6"),
 ];
 
 /// Key of the advisory lock that serialises migrations ("ternmigr" in ASCII).

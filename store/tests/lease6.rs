@@ -1,7 +1,7 @@
 //! lease6 for the DHCPv6 engine against a real PostgreSQL: rows as Kea fills them
 //! (read back by plain SQL), the ownership rule of a commit, release and decline as
 //! Kea does them, reclamation, Kea's lease6_stat triggers following along, two
-//! servers on one database never leasing an address twice.
+//! servers on one database never leasing an address twice, and the shared server DUID.
 
 mod common;
 
@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use sqlx::{PgPool, Row};
 use tern_store::lease6::{self, ClientKey, LeaseType, NewLease6};
+use tern_store::server_id::{dhcp6_server_duid, set_dhcp6_server_duid};
 use tern_store::{testing, Error, LeaseState, Store};
 use tokio::sync::Barrier;
 
@@ -1070,4 +1071,99 @@ async fn two_servers_racing_on_the_same_candidates_never_share_one() {
     for s in servers {
         s.close().await;
     }
+}
+
+#[tokio::test]
+async fn the_server_duid_is_stored_once_and_shared() {
+    let db = testing::fresh_db().await;
+    let settings = db.connect_settings().clone().with_max_connections(1);
+    // Six servers start at once, each with a DUID of its own making.
+    let barrier = Arc::new(Barrier::new(6));
+    let mut tasks = Vec::new();
+    for n in 0..6u8 {
+        let settings = settings.clone();
+        let barrier = barrier.clone();
+        tasks.push(tokio::spawn(async move {
+            let store = Store::connect(&settings).await.unwrap();
+            let mut conn = store.pool().acquire().await.unwrap();
+            let proposal = vec![0, 1, 0, 1, 0x30, 0x31, 0x32, 0x33, 2, 0, 0, 0, 0, n];
+            barrier.wait().await;
+            let got = dhcp6_server_duid(&mut conn, &proposal).await.unwrap();
+            drop(conn);
+            store.close().await;
+            (proposal, got)
+        }));
+    }
+    let mut results = Vec::new();
+    for t in tasks {
+        results.push(t.await.unwrap());
+    }
+    let stored = results[0].1.clone();
+    assert!(results.iter().all(|(_, got)| *got == stored), "{results:?}");
+    assert!(
+        results.iter().any(|(p, _)| *p == stored),
+        "one proposal won"
+    );
+    let pool = db.pool();
+    let (rows, in_table): (i64, Vec<u8>) =
+        sqlx::query_as("SELECT count(*) OVER (), duid FROM tern.dhcp6_server_id")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!((rows, &in_table), (1, &stored));
+
+    // A restart proposes another one and keeps the stored one.
+    let mut conn = pool.acquire().await.unwrap();
+    assert_eq!(
+        dhcp6_server_duid(&mut conn, &[0, 3, 0, 1, 9, 9, 9, 9, 9, 9])
+            .await
+            .unwrap(),
+        stored
+    );
+
+    // An explicit server-id replaces it; setting the same again keeps its time.
+    let configured = [0, 2, 0, 0, 0x09, 0xbf, 0xaa, 0xbb];
+    set_dhcp6_server_duid(&mut conn, &configured).await.unwrap();
+    assert_eq!(
+        dhcp6_server_duid(&mut conn, &stored).await.unwrap(),
+        configured
+    );
+    let created = || async {
+        sqlx::query_scalar::<_, chrono::DateTime<chrono::Utc>>(
+            "SELECT created FROM tern.dhcp6_server_id",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    };
+    let first = created().await;
+    set_dhcp6_server_duid(&mut conn, &configured).await.unwrap();
+    assert_eq!(created().await, first);
+
+    // What cannot be a DUID is refused, by tern and by the table.
+    for bad in [&[][..], &[0, 1], &[0, 0, 0], &[7; 131]] {
+        assert!(matches!(
+            set_dhcp6_server_duid(&mut conn, bad).await,
+            Err(Error::InvalidDuid(_))
+        ));
+        assert!(matches!(
+            dhcp6_server_duid(&mut conn, bad).await,
+            Err(Error::InvalidDuid(_))
+        ));
+    }
+    for sql in [
+        "INSERT INTO tern.dhcp6_server_id (id, duid) VALUES (2, '\\x000300010a0b')",
+        "UPDATE tern.dhcp6_server_id SET duid = '\\x0001'",
+    ] {
+        let err = sqlx::query(sql).execute(pool).await.unwrap_err();
+        assert_eq!(
+            err.as_database_error().and_then(|e| e.code()).as_deref(),
+            Some("23514"),
+            "{sql}: {err}"
+        );
+    }
+    assert_eq!(
+        dhcp6_server_duid(&mut conn, &stored).await.unwrap(),
+        configured
+    );
 }

@@ -143,6 +143,7 @@ async fn tern_schema_holds_only_tern_tables() {
     assert_eq!(
         tables,
         [
+            "dhcp6_server_id",
             "dns_journal",
             "dns_record",
             "dns_zone",
