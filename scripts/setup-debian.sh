@@ -8,7 +8,7 @@ set -euo pipefail
 want=(postgresql ca-certificates)
 if [ "${1:-}" = test ]; then
   want+=(kea-admin kea-dhcp4-server kea-dhcp6-server kea-dhcp-ddns-server
-         kea-ctrl-agent bind9 bind9-utils bind9-dnsutils knot-dnsutils knot dnsperf isc-dhcp-client udhcpc
+         kea-ctrl-agent bind9 bind9-utils bind9-dnsutils knot-dnsutils knot dnsperf isc-dhcp-client dhcpcd-base udhcpc
          iproute2 procps curl openssl lego pebble python3-venv)
 fi
 missing=()
