@@ -53,7 +53,7 @@ kea_conf() {
 { "Dhcp6": {
   "interfaces-config": { "interfaces": [ "$SIF" ] },
   "lease-database": $2,
-  "server-id": { "type": "EN", "enterprise-id": 2495, "identifier": "0102030405" },
+  "server-id": { "type": "EN", "enterprise-id": 2495, "identifier": "0102030405", "persist": false },
   "valid-lifetime": 4000, "preferred-lifetime": 3000,
   "multi-threading": { "enable-multi-threading": false },
   "subnet6": [ { "id": 1, "subnet": "2001:db8:1::/64", "interface": "$SIF",
@@ -67,7 +67,7 @@ EOF
 kea_conf "$WORK/kea-memfile.json" "{ \"type\": \"memfile\", \"persist\": true, \"name\": \"$WORK/leases6.csv\", \"lfc-interval\": 0 }"
 kea_conf "$WORK/kea-pgsql.json" "{ \"type\": \"postgresql\", \"name\": \"kea\", \"host\": \"127.0.0.1\", \"port\": $PG_PORT, \"user\": \"kea\", \"password\": \"kea\" }"
 sed "s|$WORK/kea-memfile.log|$WORK/tern.log|" "$WORK/kea-memfile.json" >"$WORK/tern.json"
-for c in kea-memfile kea-pgsql; do kea-dhcp6 -t "$WORK/$c.json" >"$WORK/$c.check" 2>&1 || die "$c config invalid: $(tail -3 "$WORK/$c.check")"; done
+for c in kea-memfile kea-pgsql; do inns kea-dhcp6 -t "$WORK/$c.json" >"$WORK/$c.check" 2>&1 || die "$c config invalid: $(tail -3 "$WORK/$c.check")"; done
 "$TERN" check -c "$WORK/tern.json" >"$WORK/tern.check" 2>&1 || die "tern check failed: $(cat "$WORK/tern.check")"
 
 # wait_547 SECS : until something listens on UDP 547 in $NS

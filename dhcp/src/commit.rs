@@ -11,15 +11,14 @@
 
 use std::collections::{HashMap, HashSet};
 use std::net::Ipv4Addr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use tern_ncr::NameChangeRequest;
 use tern_store::ncr_queue::{self, NcrSource};
 use tern_store::{lease4, Lease4, LeaseState, NewLease4, Owner, Store};
 use tokio::task::JoinHandle;
-use tracing::debug;
 
+use crate::analyze::{Analyzer, Table};
 use crate::batch::{Answer, Batcher};
 use crate::config::ServerConfig;
 use crate::ddns::{lease_ncrs, removal, NameDecision};
@@ -206,40 +205,6 @@ async fn commit_batch(
     }
 }
 
-/// Keeps the lease table's statistics up with its growth: PostgreSQL plans made while
-/// the table was nearly empty scan it whole, and stay cached until the next ANALYZE,
-/// which autovacuum may run only a minute later. After 256 writes, then after every
-/// doubling (at most every 65,536 writes), an `ANALYZE lease4` runs in the background.
-#[derive(Default)]
-struct Analyzer {
-    writes: AtomicU64,
-    next: AtomicU64,
-    running: AtomicBool,
-}
-
-impl Analyzer {
-    fn wrote(self: &Arc<Self>, n: usize, store: &Store) {
-        let total = self.writes.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
-        let next = self.next.load(Ordering::Relaxed).max(256);
-        if total < next || self.running.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        self.next
-            .store(total + total.clamp(256, 65_536), Ordering::Relaxed);
-        let (me, store) = (self.clone(), store.clone());
-        tokio::spawn(async move {
-            let result = match store.pool().acquire().await {
-                Ok(mut conn) => lease4::analyze(&mut conn).await,
-                Err(e) => Err(e.into()),
-            };
-            if let Err(e) = result {
-                debug!("DHCP4_LEASE_ANALYZE_FAILED ANALYZE lease4: {e}");
-            }
-            me.running.store(false, Ordering::Release);
-        });
-    }
-}
-
 /// The commit workers' queue.
 pub(crate) type Committer = Batcher<Job, Committed>;
 
@@ -251,7 +216,7 @@ pub(crate) fn start(
     max_batch: usize,
     workers: usize,
 ) -> (Committer, Vec<JoinHandle<()>>) {
-    let analyzer = Arc::new(Analyzer::default());
+    let analyzer = Arc::new(Analyzer::new(Table::Lease4));
     Batcher::start(max_batch, workers, move |batch| {
         let (cfg, store, analyzer) = (cfg.clone(), store.clone(), analyzer.clone());
         async move { commit_batch(&cfg, &store, &analyzer, batch).await }

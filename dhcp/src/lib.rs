@@ -41,6 +41,7 @@
 
 #![warn(missing_docs)]
 
+mod analyze;
 mod batch;
 mod commit;
 pub mod config;

@@ -5,6 +5,8 @@
 //! off in both namespaces before the veth is made (a tentative link-local makes
 //! dhclient -6 fail to bind). The server's sockets are opened inside its namespace from
 //! a thread that entered it with setns(2); the service runs on the test's runtime.
+//! That setup, the raw client and the lease6 rows are `common6`'s (shared with
+//! `oracle6.rs`).
 //!
 //! Clients never touch files outside the test's temporary directory: dhclient gets its
 //! own configuration, lease, PID file and script; dhcpcd runs in a private mount
@@ -17,326 +19,19 @@
 //! dhcpcd-base. A missing client program skips its test outside CI and fails it under
 //! `CI=true`.
 
+mod common6;
+
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::net::{Ipv6Addr, SocketAddrV6};
-use std::os::fd::AsRawFd;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tern_dhcp::v6::net::{self as net6, Listener6};
-use tern_dhcp::v6::wire::{code, msg, status, Ia, IaAddr, Message, Opt, Packet, Relay};
-use tern_dhcp::v6::{Config6, Dhcp6Handle, Dhcp6Service, Ports6, Stats6};
+use common6::*;
+use tern_dhcp::v6::wire::{code, msg, status, Opt, Packet, Relay};
+use tern_dhcp::v6::Config6;
 use tern_store::testing::{self, TestDb};
 
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
-const SERVER_ADDR: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, 1);
 const RELAY_ADDR: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, 2);
-const ALL_SERVERS: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 1, 2);
-
-/// Whether `bin` is installed; when not, the test is skipped (outside CI) or fails
-/// (under `CI=true`), by tern-testkit's `peer_missing`.
-fn have(test: &str, bin: &str, package: &str) -> bool {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {bin}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        tern_testkit::peer_missing(
-            test,
-            &format!("{bin} not installed (apt-get install {package})"),
-        );
-    }
-    found
-}
-
-fn run(cmd: &str, args: &[&str]) -> String {
-    let out = Command::new(cmd).args(args).output().expect("run command");
-    assert!(
-        out.status.success(),
-        "{cmd} {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Two namespaces joined by a veth pair; deleted on drop.
-struct Netns {
-    server: String,
-    client: String,
-    server_if: String,
-    client_if: String,
-    dir: tempfile::TempDir,
-}
-
-impl Netns {
-    fn new(client_mac: &str) -> Netns {
-        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let pid = std::process::id();
-        // Interface names: at most 15 bytes.
-        let me = Netns {
-            server: format!("tern6-{pid}-{n}-srv"),
-            client: format!("tern6-{pid}-{n}-cli"),
-            server_if: format!("s6{}{n}", pid % 100_000),
-            client_if: format!("c6{}{n}", pid % 100_000),
-            dir: tempfile::tempdir().unwrap(),
-        };
-        for ns in [&me.server, &me.client] {
-            run("ip", &["netns", "add", ns]);
-            // Before the veth exists, so its addresses are never tentative.
-            run(
-                "ip",
-                &[
-                    "netns",
-                    "exec",
-                    ns,
-                    "sysctl",
-                    "-q",
-                    "-w",
-                    "net.ipv6.conf.all.accept_dad=0",
-                    "net.ipv6.conf.default.accept_dad=0",
-                    "net.ipv6.conf.all.dad_transmits=0",
-                    "net.ipv6.conf.default.dad_transmits=0",
-                    // EUI-64 link-locals: the server finds the client's MAC in them.
-                    "net.ipv6.conf.default.addr_gen_mode=0",
-                ],
-            );
-        }
-        run(
-            "ip",
-            &[
-                "link",
-                "add",
-                &me.server_if,
-                "netns",
-                &me.server,
-                "type",
-                "veth",
-                "peer",
-                "name",
-                &me.client_if,
-                "netns",
-                &me.client,
-            ],
-        );
-        run(
-            "ip",
-            &[
-                "-n",
-                &me.client,
-                "link",
-                "set",
-                &me.client_if,
-                "address",
-                client_mac,
-            ],
-        );
-        run(
-            "ip",
-            &[
-                "-n",
-                &me.server,
-                "addr",
-                "add",
-                "2001:db8:1::1/64",
-                "dev",
-                &me.server_if,
-                "nodad",
-            ],
-        );
-        for (ns, dev) in [(&me.server, &me.server_if), (&me.client, &me.client_if)] {
-            run("ip", &["-n", ns, "link", "set", dev, "up"]);
-            run("ip", &["-n", ns, "link", "set", "lo", "up"]);
-        }
-        me.wait_link_local(&me.server, &me.server_if);
-        me.wait_link_local(&me.client, &me.client_if);
-        me
-    }
-
-    /// Waits (at most 5 s) until `dev` has a link-local address that is not tentative.
-    fn wait_link_local(&self, ns: &str, dev: &str) {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            let out = run("ip", &["-n", ns, "-6", "addr", "show", "dev", dev]);
-            let ready = out
-                .lines()
-                .any(|l| l.contains("inet6 fe80") && !l.contains("tentative"));
-            if ready {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no usable link-local address on {dev} in {ns}:\n{out}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Adds a global address (no DAD) to the client's interface.
-    fn add_client_address(&self, cidr: &str) {
-        run(
-            "ip",
-            &[
-                "-n",
-                &self.client,
-                "addr",
-                "add",
-                cidr,
-                "dev",
-                &self.client_if,
-                "nodad",
-            ],
-        );
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    /// Runs `f` on a thread inside namespace `ns`.
-    fn enter<T: Send + 'static>(ns: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
-        let path = format!("/var/run/netns/{ns}");
-        std::thread::spawn(move || {
-            let fd = File::open(&path).expect("namespace file");
-            // SAFETY: setns on this thread only; the fd is valid while `fd` lives.
-            let rc = unsafe { libc::setns(fd.as_raw_fd(), libc::CLONE_NEWNET) };
-            assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
-            f()
-        })
-        .join()
-        .expect("namespace thread")
-    }
-
-    /// Starts `args` inside the client namespace, in a process group of its own,
-    /// output to `<name>.stdout` / `<name>.stderr` in the test's directory.
-    fn spawn(&self, name: &str, args: &[String]) -> Proc {
-        let out = File::create(self.path(&format!("{name}.stdout"))).unwrap();
-        let err = File::create(self.path(&format!("{name}.stderr"))).unwrap();
-        let child = Command::new("ip")
-            .args(["netns", "exec", &self.client])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .process_group(0)
-            .spawn()
-            .expect("start a client");
-        Proc {
-            child,
-            done: None,
-            name: name.to_string(),
-            dir: self.dir.path().to_path_buf(),
-        }
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.server])
-            .status();
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.client])
-            .status();
-    }
-}
-
-fn if_index(dev: &str) -> u32 {
-    let c = std::ffi::CString::new(dev).unwrap();
-    // SAFETY: c is a valid NUL-terminated string.
-    let i = unsafe { libc::if_nametoindex(c.as_ptr()) };
-    assert_ne!(i, 0, "no interface {dev}");
-    i
-}
-
-/// A client process this test started, leader of its own process group. The group is
-/// killed by its id (while the leader is not yet reaped, so the id cannot have been
-/// reused) when the process is done or dropped.
-struct Proc {
-    child: Child,
-    done: Option<ExitStatus>,
-    name: String,
-    dir: PathBuf,
-}
-
-impl Proc {
-    /// Whether it has exited; then its group is killed and it is reaped.
-    fn exited(&mut self) -> bool {
-        if self.done.is_some() {
-            return true;
-        }
-        // SAFETY: an all-zero siginfo_t is a valid value.
-        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        // SAFETY: `info` is valid for writing; WNOWAIT leaves the child unreaped, so
-        // its id (and its process group's) stays ours until `stop` reaps it.
-        let rc = unsafe {
-            libc::waitid(
-                libc::P_PID,
-                self.child.id() as libc::id_t,
-                &mut info,
-                libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
-            )
-        };
-        // SAFETY: waitid filled info (si_pid 0 when the child has not changed state).
-        if rc == 0 && unsafe { info.si_pid() } != 0 {
-            self.stop();
-            return true;
-        }
-        false
-    }
-
-    /// Kills its process group and reaps it.
-    fn stop(&mut self) -> ExitStatus {
-        if let Some(s) = self.done {
-            return s;
-        }
-        // SAFETY: kill(2) of the process group this test started; its leader is not
-        // reaped yet, so the id is still ours.
-        unsafe { libc::kill(-(self.child.id() as i32), libc::SIGKILL) };
-        let s = self.child.wait().expect("reap a client");
-        self.done = Some(s);
-        s
-    }
-
-    /// Waits at most `secs` for it to exit by itself.
-    async fn wait(&mut self, secs: u64) -> Option<ExitStatus> {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        while Instant::now() < deadline {
-            if self.exited() {
-                return self.done;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        None
-    }
-
-    /// Its output so far (for failure messages).
-    fn output(&self) -> String {
-        let read = |ext: &str| read(&self.dir.join(format!("{}.{ext}", self.name)));
-        format!(
-            "--- {} stdout:\n{}--- stderr:\n{}",
-            self.name,
-            read("stdout"),
-            read("stderr")
-        )
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-fn read(p: &Path) -> String {
-    std::fs::read_to_string(p).unwrap_or_default()
-}
 
 /// The server's configuration; `IFACE` is replaced by the server's veth, `RAPID` by
 /// the rapid-commit setting of subnet 1.
@@ -361,179 +56,30 @@ const POOL2: (Ipv6Addr, Ipv6Addr) = (
     Ipv6Addr::new(0x2001, 0xdb8, 2, 0, 0, 0, 0, 0x1ff),
 );
 
-fn in_pool(a: Ipv6Addr, pool: (Ipv6Addr, Ipv6Addr)) -> bool {
-    (pool.0..=pool.1).contains(&a)
-}
-
 /// Whether `p`/`len` is a /56 of the pd-pool 2001:db8:8::/48.
 fn in_pd_pool(p: Ipv6Addr, len: u8) -> bool {
     let s = p.segments();
     len == 56 && s[..3] == [0x2001, 0xdb8, 8] && s[3] & 0xff == 0 && s[4..] == [0; 4]
 }
 
-struct Server {
-    db: TestDb,
-    handle: Option<Dhcp6Handle>,
-    stats: Arc<Stats6>,
+/// tern on [`CONFIG`] with subnet 1's rapid commit `rapid`, on a fresh database.
+async fn start(ns: &Netns, rapid: bool) -> Server {
+    start_on(ns, testing::fresh_db().await, rapid).await
 }
 
-/// A lease6 row as a user reads it with SQL.
-#[derive(Debug, Clone, PartialEq)]
-struct Row {
-    address: Ipv6Addr,
-    lease_type: i16,
-    prefix_len: i16,
-    iaid: i32,
-    state: i64,
-    hwaddr_source: Option<i16>,
-    valid: i64,
-    preferred: i64,
-    duid: Option<Vec<u8>>,
-    hwaddr: Option<Vec<u8>>,
-    /// Seconds until it expires.
-    left: i64,
-    subnet_id: i64,
+async fn start_on(ns: &Netns, db: TestDb, rapid: bool) -> Server {
+    let text = CONFIG
+        .replace("IFACE", &ns.server_if)
+        .replace("RAPID", if rapid { "true" } else { "false" });
+    let config = tern_config::parse_str(&text, "clients6.json").unwrap();
+    let cfg = Config6::from_config(config.dhcp6.as_ref().unwrap()).unwrap();
+    Server::start_on(ns, db, cfg).await
 }
 
-type RowTuple = (
-    String,
-    i16,
-    i16,
-    i32,
-    i64,
-    Option<i16>,
-    i64,
-    i64,
-    Option<Vec<u8>>,
-    Option<Vec<u8>>,
-    i64,
-    i64,
-);
-
-impl Server {
-    async fn start(ns: &Netns, rapid: bool) -> Server {
-        let db = testing::fresh_db().await;
-        Self::start_on(ns, db, rapid).await
-    }
-
-    async fn start_on(ns: &Netns, db: TestDb, rapid: bool) -> Server {
-        let text = CONFIG
-            .replace("IFACE", &ns.server_if)
-            .replace("RAPID", if rapid { "true" } else { "false" });
-        let config = tern_config::parse_str(&text, "clients6.json").unwrap();
-        let cfg = Config6::from_config(config.dhcp6.as_ref().unwrap()).unwrap();
-        let iface = ns.server_if.clone();
-        let listener = Netns::enter(&ns.server, move || {
-            let index = if_index(&iface);
-            let socket = net6::bind(&iface, index, 547).unwrap();
-            Listener6 {
-                iface,
-                index,
-                socket,
-            }
-        });
-        let stats: Arc<Stats6> = Arc::default();
-        let handle = Dhcp6Service::start_with(
-            cfg,
-            db.store().clone(),
-            vec![listener],
-            Ports6::default(),
-            stats.clone(),
-        )
-        .await
-        .unwrap();
-        let stats = handle.stats();
-        Server {
-            db,
-            handle: Some(handle),
-            stats,
-        }
-    }
-
-    /// Stops this server and starts another on the same database.
-    async fn restart(mut self, ns: &Netns, rapid: bool) -> Server {
-        if let Some(h) = self.handle.take() {
-            h.shutdown().await;
-        }
-        Self::start_on(ns, self.db, rapid).await
-    }
-
-    fn duid(&self) -> Vec<u8> {
-        self.handle.as_ref().unwrap().duid()
-    }
-
-    fn stat(&self, name: &str) -> i64 {
-        self.stats
-            .get(name)
-            .unwrap_or_else(|| panic!("no statistic {name}"))
-    }
-
-    async fn rows(&self) -> Vec<Row> {
-        let rows: Vec<RowTuple> = sqlx::query_as(
-            "SELECT host(address), lease_type, prefix_len, iaid, state, hwaddr_source, \
-             valid_lifetime, pref_lifetime, duid, hwaddr, \
-             extract(epoch FROM expire - now())::bigint, subnet_id FROM lease6 ORDER BY address",
-        )
-        .fetch_all(self.db.pool())
-        .await
-        .unwrap();
-        rows.into_iter()
-            .map(|r| Row {
-                address: r.0.parse().unwrap(),
-                lease_type: r.1,
-                prefix_len: r.2,
-                iaid: r.3,
-                state: r.4,
-                hwaddr_source: r.5,
-                valid: r.6,
-                preferred: r.7,
-                duid: r.8,
-                hwaddr: r.9,
-                left: r.10,
-                subnet_id: r.11,
-            })
-            .collect()
-    }
-
-    async fn row(&self, a: Ipv6Addr) -> Option<Row> {
-        self.rows().await.into_iter().find(|r| r.address == a)
-    }
-
-    /// The row of `a` once `ok` holds for it (at most 5 s).
-    async fn row_when(&self, a: Ipv6Addr, ok: impl Fn(&Row) -> bool) -> Row {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            let r = self.row(a).await;
-            match r {
-                Some(r) if ok(&r) => return r,
-                _ if Instant::now() >= deadline => {
-                    panic!(
-                        "lease6 row of {a} is {r:?}; all rows: {:#?}",
-                        self.rows().await
-                    )
-                }
-                _ => tokio::time::sleep(Duration::from_millis(50)).await,
-            }
-        }
-    }
-
-    async fn stop(mut self) {
-        if let Some(h) = self.handle.take() {
-            h.shutdown().await;
-        }
-    }
-}
-
-fn mac_bytes(mac: &str) -> Vec<u8> {
-    mac.split(':')
-        .map(|b| u8::from_str_radix(b, 16).unwrap())
-        .collect()
-}
-
-/// The IAID ISC dhclient and the raw client use: the last four bytes of the MAC.
-fn mac_iaid(mac: &str) -> u32 {
-    let m = mac_bytes(mac);
-    u32::from_be_bytes([m[2], m[3], m[4], m[5]])
+/// Stops `server` and starts another on the same database.
+async fn restart(server: Server, ns: &Netns, rapid: bool) -> Server {
+    let db = server.into_db().await;
+    start_on(ns, db, rapid).await
 }
 
 // ---------------------------------------------------------------------------------
@@ -673,7 +219,7 @@ async fn dhclient_gets_an_address_and_releases_it() {
     }
     let mac = "02:00:00:00:61:01";
     let ns = Netns::new(mac);
-    let server = Server::start(&ns, false).await;
+    let server = start(&ns, false).await;
     let dc = Dhclient::new(&ns, "");
 
     let mut p = dc.spawn(&ns, "dhclient-bind", "dhclient6.leases", &["-1", "-d"]);
@@ -751,7 +297,7 @@ async fn dhclient_gets_a_prefix() {
     }
     let mac = "02:00:00:00:62:01";
     let ns = Netns::new(mac);
-    let server = Server::start(&ns, false).await;
+    let server = start(&ns, false).await;
     let dc = Dhclient::new(&ns, "");
 
     // -P: a prefix only.
@@ -838,7 +384,7 @@ async fn rapid_commit_takes_two_messages() {
     }
     let mac = "02:00:00:00:63:01";
     let ns = Netns::new(mac);
-    let server = Server::start(&ns, true).await;
+    let server = start(&ns, true).await;
     let dc = Dhclient::new(&ns, "send dhcp6.rapid-commit;\n");
 
     let mut p = dc.spawn(&ns, "dhclient-rapid", "rapid.leases", &["-1", "-d"]);
@@ -857,7 +403,7 @@ async fn rapid_commit_takes_two_messages() {
     // Without rapid-commit in the subnet the same client (same DUID, from its lease
     // file; a fresh lease file so that it solicits) goes through ADVERTISE and REQUEST,
     // and gets its lease back.
-    let server = server.restart(&ns, false).await;
+    let server = restart(server, &ns, false).await;
     let leases = read(&ns.path("rapid.leases"));
     let duid_line = leases
         .lines()
@@ -889,143 +435,13 @@ async fn rapid_commit_takes_two_messages() {
 }
 
 // ---------------------------------------------------------------------------------
-// A hand-made client (and relay) with tern's own wire types.
-
-struct RawClient {
-    socket: tokio::net::UdpSocket,
-    index: u32,
-}
-
-impl RawClient {
-    /// A socket on `[::]:port` tied to the client's veth.
-    fn new(ns: &Netns, port: u16) -> RawClient {
-        let iface = ns.client_if.clone();
-        let (socket, index) = Netns::enter(&ns.client, move || {
-            let index = if_index(&iface);
-            (net6::bind(&iface, index, port).unwrap(), index)
-        });
-        RawClient {
-            socket: tokio::net::UdpSocket::from_std(socket).unwrap(),
-            index,
-        }
-    }
-
-    /// To All_DHCP_Relay_Agents_and_Servers on the link.
-    async fn multicast(&self, bytes: &[u8]) {
-        self.socket
-            .send_to(bytes, SocketAddrV6::new(ALL_SERVERS, 547, 0, self.index))
-            .await
-            .unwrap();
-    }
-
-    async fn send(&self, m: Message) {
-        self.multicast(&Packet::Client(m).encode()).await;
-    }
-
-    /// The next datagram that decodes, within `wait`.
-    async fn recv_any(&self, wait: Duration) -> Option<(Packet, SocketAddrV6)> {
-        let deadline = tokio::time::Instant::now() + wait;
-        let mut buf = vec![0u8; 65536];
-        loop {
-            let r = tokio::time::timeout_at(deadline, self.socket.recv_from(&mut buf)).await;
-            let Ok(Ok((n, from))) = r else {
-                return None;
-            };
-            let std::net::SocketAddr::V6(from) = from else {
-                continue;
-            };
-            if let Ok(p) = Packet::decode(&buf[..n]) {
-                return Some((p, from));
-            }
-        }
-    }
-
-    /// The server's answer to transaction `xid` (at most 2 s).
-    async fn recv(&self, xid: u32) -> Option<Message> {
-        let deadline = Instant::now() + Duration::from_secs(2);
-        while Instant::now() < deadline {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let (p, _) = self.recv_any(left).await?;
-            if let Packet::Client(m) = p {
-                if m.xid == xid {
-                    return Some(m);
-                }
-            }
-        }
-        None
-    }
-
-    async fn exchange(&self, m: Message) -> Message {
-        let (t, xid) = (m.msg_type, m.xid);
-        self.send(m).await;
-        self.recv(xid)
-            .await
-            .unwrap_or_else(|| panic!("no answer to message type {t}, xid {xid:#x}"))
-    }
-}
-
-fn message(msg_type: u8, xid: u32, options: Vec<Opt>) -> Message {
-    Message {
-        msg_type,
-        xid,
-        options,
-    }
-}
-
-fn duid_ll(mac: &str) -> Vec<u8> {
-    let mut d = vec![0, 3, 0, 1];
-    d.extend(mac_bytes(mac));
-    d
-}
-
-fn ia_na(iaid: u32, addrs: &[Ipv6Addr]) -> Opt {
-    Opt::IaNa(Ia {
-        iaid,
-        t1: 0,
-        t2: 0,
-        options: addrs
-            .iter()
-            .map(|a| {
-                Opt::IaAddr(IaAddr {
-                    addr: *a,
-                    preferred: 0,
-                    valid: 0,
-                    options: Vec::new(),
-                })
-            })
-            .collect(),
-    })
-}
-
-fn the_ia_na(m: &Message) -> &Ia {
-    match m.opt(code::IA_NA) {
-        Some(Opt::IaNa(ia)) => ia,
-        other => panic!("no IA_NA in {m:?}: {other:?}"),
-    }
-}
-
-fn ia_addrs(ia: &Ia) -> Vec<&IaAddr> {
-    ia.options
-        .iter()
-        .filter_map(|o| match o {
-            Opt::IaAddr(a) => Some(a),
-            _ => None,
-        })
-        .collect()
-}
-
-fn status_of(opts: &[Opt]) -> Option<u16> {
-    opts.iter().find_map(|o| match o {
-        Opt::Status { code, .. } => Some(*code),
-        _ => None,
-    })
-}
+// A hand-made client (and relay) with tern's own wire types (common6's RawClient).
 
 #[tokio::test]
 async fn raw_client_renew_rebind_decline_confirm_and_information_request() {
     let mac = "02:00:00:00:64:01";
     let ns = Netns::new(mac);
-    let server = Server::start(&ns, false).await;
+    let server = start(&ns, false).await;
     let c = RawClient::new(&ns, 546);
     let duid = duid_ll(mac);
     let iaid = 0x6401;
@@ -1290,7 +706,7 @@ async fn relayed_messages_are_answered_to_the_relay() {
     let mac = "02:00:00:00:65:01";
     let ns = Netns::new(mac);
     ns.add_client_address(&format!("{RELAY_ADDR}/64"));
-    let server = Server::start(&ns, false).await;
+    let server = start(&ns, false).await;
     let client_ll: Ipv6Addr = "fe80::ff:fe00:6501".parse().unwrap();
     let ldra_ll: Ipv6Addr = "fe80::1".parse().unwrap();
     let relay_link: Ipv6Addr = "2001:db8:2::1".parse().unwrap();
@@ -1430,7 +846,7 @@ async fn dhcpcd_gets_an_address() {
     }
     let mac = "02:00:00:00:66:01";
     let ns = Netns::new(mac);
-    let server = Server::start(&ns, false).await;
+    let server = start(&ns, false).await;
     let conf = ns.path("dhcpcd.conf");
     std::fs::write(&conf, DHCPCD_CONF).unwrap();
     let (sc, out) = script(&ns, "dhcpcd-script");

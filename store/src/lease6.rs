@@ -453,8 +453,26 @@ pub async fn first_unleased(
     conn: &mut PgConnection,
     candidates: &[Ipv6Addr],
 ) -> Result<Option<usize>> {
+    let taken = leased_among(conn, candidates).await?;
+    Ok(candidates.iter().position(|a| !taken.contains(a)))
+}
+
+/// Runs `ANALYZE lease6`, so that query plans follow the table's growth (a plan made
+/// while the table was nearly empty scans it whole; autovacuum may take a minute).
+pub async fn analyze(conn: &mut PgConnection) -> Result<()> {
+    sqlx::query("ANALYZE lease6").execute(conn).await?;
+    Ok(())
+}
+
+/// Of `candidates`, those with a row whose lease has not expired (active, or declined
+/// and still in probation): the ones [`first_unleased`] would skip. One primary-key
+/// lookup for all, so the engine can probe the candidates of many requests at once.
+pub async fn leased_among(
+    conn: &mut PgConnection,
+    candidates: &[Ipv6Addr],
+) -> Result<HashSet<Ipv6Addr>> {
     if candidates.is_empty() {
-        return Ok(None);
+        return Ok(HashSet::new());
     }
     let text: Vec<String> = candidates.iter().map(|a| v6_to_db(*a)).collect();
     // A primary-key lookup of the candidates, which no plan turns into a scan of the
@@ -465,11 +483,7 @@ pub async fn first_unleased(
     .bind(&text)
     .fetch_all(conn)
     .await?;
-    let taken = taken
-        .iter()
-        .map(|t| v6_from_db(t))
-        .collect::<Result<HashSet<Ipv6Addr>>>()?;
-    Ok(candidates.iter().position(|a| !taken.contains(a)))
+    taken.iter().map(|t| v6_from_db(t)).collect()
 }
 
 /// Writes `lease` if its address (or prefix) is free for its IA: see [`commit_many`].

@@ -264,7 +264,7 @@ pub fn config_host<'c>(
     subnet: &'c Subnet6,
     ids: &[(i16, Vec<u8>)],
 ) -> Option<&'c Host6> {
-    let matches = |h: &&Host6| ids.iter().any(|i| *i == h.identifier);
+    let matches = |h: &&Host6| ids.contains(&h.identifier);
     subnet
         .hosts
         .iter()

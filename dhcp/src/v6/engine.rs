@@ -8,14 +8,17 @@ use std::net::{Ipv6Addr, SocketAddrV6};
 use std::sync::Arc;
 
 use sqlx::PgConnection;
+use std::collections::HashSet;
 use tern_ncr::NameChangeRequest;
-use tern_store::lease6::{self, NewLease6};
+
+use tern_store::lease6::{self, ClientKey, NewLease6};
 use tern_store::ncr_queue::{self, NcrSource};
 use tern_store::{Lease6, LeaseState, LeaseType, Store};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{debug, error, info, warn};
 
+use crate::analyze::{Analyzer, Table};
 use crate::batch::{Answer, Batcher};
 use crate::error::EngineError;
 use crate::v6::config::{Config6, Host6, Subnet6};
@@ -114,11 +117,12 @@ fn start_committer(
     max_batch: usize,
     workers: usize,
 ) -> (Committer6, Vec<JoinHandle<()>>) {
+    let analyzer = Arc::new(Analyzer::new(Table::Lease6));
     Batcher::start(
         max_batch,
         workers,
         move |batch: Vec<(CommitJob, Answer<Vec<Option<Lease6>>>)>| {
-            let store = store.clone();
+            let (store, analyzer) = (store.clone(), analyzer.clone());
             async move {
                 let (jobs, answers): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
                 // One address per statement: a later job asking for an address an
@@ -149,6 +153,7 @@ fn start_committer(
                         .collect();
                     ncr_queue::enqueue_batch(&mut tx, &ncrs, NcrSource::Dhcp6).await?;
                     tx.commit().await?;
+                    analyzer.wrote(written.len(), &store);
                     Ok::<_, EngineError>(written)
                 }
                 .await;
@@ -160,8 +165,7 @@ fn start_committer(
                                 .enumerate()
                                 .map(|(k, (l, _))| {
                                     place
-                                        .iter()
-                                        .any(|p| *p == (j, k))
+                                        .contains(&(j, k))
                                         .then(|| {
                                             written.iter().find(|w| w.address == l.address).cloned()
                                         })
@@ -183,6 +187,73 @@ fn start_committer(
     )
 }
 
+/// What one request asks the lease table before it chooses: each IA's own leases and
+/// which of its candidate addresses are taken.
+struct ProbeJob {
+    keys: Vec<ClientKey>,
+    candidates: Vec<Ipv6Addr>,
+}
+
+/// Each key's leases, and the candidates that are taken.
+type ProbeAnswer = (Vec<Vec<Lease6>>, HashSet<Ipv6Addr>);
+
+/// The prober: the lookups of many requests in two queries.
+type Prober6 = Batcher<ProbeJob, ProbeAnswer>;
+
+fn start_prober(store: Store, workers: usize) -> (Prober6, Vec<JoinHandle<()>>) {
+    Batcher::start(
+        64,
+        workers,
+        move |batch: Vec<(ProbeJob, Answer<ProbeAnswer>)>| {
+            let store = store.clone();
+            async move {
+                let (jobs, answers): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+                let keys: Vec<ClientKey> =
+                    jobs.iter().flat_map(|j| j.keys.iter().cloned()).collect();
+                let candidates: Vec<Ipv6Addr> = jobs
+                    .iter()
+                    .flat_map(|j| j.candidates.iter().copied())
+                    .collect::<HashSet<_>>()
+                    .into_iter()
+                    .collect();
+                let result = async {
+                    let mut conn = store.pool().acquire().await?;
+                    let own = lease6::find_by_clients(&mut conn, &keys).await?;
+                    let taken = lease6::leased_among(&mut conn, &candidates).await?;
+                    Ok::<_, EngineError>((own, taken))
+                }
+                .await;
+                match result {
+                    Ok((own, taken)) => {
+                        let mut own = own.into_iter();
+                        for (job, answer) in jobs.iter().zip(answers) {
+                            let mine: Vec<Vec<Lease6>> =
+                                own.by_ref().take(job.keys.len()).collect();
+                            let t: HashSet<Ipv6Addr> = job
+                                .candidates
+                                .iter()
+                                .filter(|c| taken.contains(c))
+                                .copied()
+                                .collect();
+                            let _ = answer.send(Ok((mine, t)));
+                        }
+                    }
+                    Err(e) => {
+                        let e = Arc::new(e);
+                        for a in answers {
+                            let _ = a.send(Err(EngineError::Batch(e.clone())));
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// Pool candidates probed with a request's lookups: enough that one of them is free
+/// unless the pool is nearly full (then the search goes on in the database).
+const PROBED_CANDIDATES: usize = 4;
+
 struct Background {
     stop: watch::Sender<bool>,
     tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
@@ -197,6 +268,7 @@ pub struct Engine6 {
     duid: Arc<Vec<u8>>,
     ports: Ports6,
     committer: Committer6,
+    prober: Prober6,
     hosts: Arc<HostCache6>,
     background: Arc<Background>,
 }
@@ -244,6 +316,8 @@ impl Engine6 {
         let (hosts, hosts_task) = HostCache6::start(store.clone(), stop_rx).await?;
         let (committer, mut tasks) = start_committer(store.clone(), 64, 3);
         tasks.push(hosts_task);
+        let (prober, probe_tasks) = start_prober(store.clone(), 2);
+        tasks.extend(probe_tasks);
         Ok(Engine6 {
             cfg,
             store,
@@ -251,6 +325,7 @@ impl Engine6 {
             duid: Arc::new(duid),
             ports,
             committer,
+            prober,
             hosts,
             background: Arc::new(Background {
                 stop,
@@ -483,14 +558,13 @@ impl Engine6 {
     async fn choose(
         &self,
         conn: &mut PgConnection,
-        network: &[&Subnet6],
-        host: Option<&Host6>,
-        duid: &[u8],
+        ctx: &Ctx<'_>,
         ask: &IaAsk,
         own: &[Lease6],
         salt: u8,
         taken: &[Ipv6Addr],
     ) -> Result<Option<Choice>> {
+        let (network, host, duid) = (ctx.network, ctx.host, ctx.duid);
         let pd = ask.pd;
         let free = |a: &Ipv6Addr| !taken.contains(a);
         for s in network {
@@ -539,6 +613,65 @@ impl Engine6 {
         Ok(None)
     }
 
+    /// [`Engine6::choose`] on what the probe found, without another query: the
+    /// reservation, the client's own lease, a hint, or a probed pool candidate, in
+    /// that order, in the selected subnet. `None`: search the database.
+    fn choose_probed(
+        &self,
+        ctx: &Ctx<'_>,
+        s: &Subnet6,
+        ask: &IaAsk,
+        own: &[Lease6],
+        probed_taken: &HashSet<Ipv6Addr>,
+        taken: &[Ipv6Addr],
+    ) -> Option<Choice> {
+        let pd = ask.pd;
+        let host = ctx.host;
+        let probed = probe_candidates(ctx, s, ask);
+        let mut tries: Vec<(Ipv6Addr, u8)> = Vec::new();
+        if let Some(h) = host {
+            if pd {
+                tries.extend(h.prefixes.iter().copied());
+            } else {
+                tries.extend(
+                    h.addresses
+                        .iter()
+                        .filter(|a| s.prefix.contains(**a))
+                        .map(|a| (*a, 128)),
+                );
+            }
+        }
+        for l in own
+            .iter()
+            .filter(|l| l.subnet_id == s.id && l.state != LeaseState::Declined)
+        {
+            tries.push((l.address, l.prefix_len));
+        }
+        for (a, len, _) in &ask.hints {
+            if !a.is_unspecified() {
+                tries.push((*a, if pd { *len } else { 128 }));
+            }
+        }
+        let mine = |a: &Ipv6Addr| own.iter().any(|l| l.address == *a);
+        for (a, len) in tries {
+            if taken.contains(&a) || !self.usable(s, host, pd, a, len) {
+                continue;
+            }
+            // Free for this client: its own lease, or probed and not taken.
+            if mine(&a) || (probed.contains(&a) && !probed_taken.contains(&a)) {
+                return Some(self.choice(s, pd, a, len));
+            }
+        }
+        pool_search(s, pd, ctx.duid, ask.iaid, 0)
+            .take(PROBED_CANDIDATES)
+            .find(|(a, len)| {
+                !taken.contains(a)
+                    && !probed_taken.contains(a)
+                    && self.usable(s, None, pd, *a, *len)
+            })
+            .map(|(a, len)| self.choice(s, pd, a, len))
+    }
+
     fn choice(&self, s: &Subnet6, pd: bool, a: Ipv6Addr, len: u8) -> Choice {
         let pool_id = if pd {
             s.pd_pool_of(a, len).map_or(0, |p| p.pool_id)
@@ -567,52 +700,30 @@ impl Engine6 {
         salt: u8,
         taken: &[Ipv6Addr],
     ) -> Result<Option<Choice>> {
-        let offset = start_offset(duid, iaid, salt);
-        let pools: Vec<(u128, Box<dyn Fn(u128) -> Ipv6Addr + Send + Sync>, u8)> = if pd {
-            s.pd_pools
-                .iter()
-                .map(|p| {
-                    let p2 = p.clone();
-                    (
-                        p.size(),
-                        Box::new(move |n| p2.nth(n)) as Box<dyn Fn(u128) -> Ipv6Addr + Send + Sync>,
-                        p.delegated_len,
-                    )
-                })
+        const STEP: usize = 64;
+        const STEPS: usize = 16;
+        // Each pool searched for at most STEP × STEPS candidates from the offset.
+        let per_pool: Vec<Box<dyn Iterator<Item = (Ipv6Addr, u8)> + Send + '_>> = if pd {
+            (0..s.pd_pools.len())
+                .map(|i| pool_search_one(s, pd, i, duid, iaid, salt))
                 .collect()
         } else {
-            s.pools
-                .iter()
-                .map(|p| {
-                    let first = u128::from(p.first);
-                    (
-                        p.size(),
-                        Box::new(move |n| Ipv6Addr::from(first + n))
-                            as Box<dyn Fn(u128) -> Ipv6Addr + Send + Sync>,
-                        128,
-                    )
-                })
+            (0..s.pools.len())
+                .map(|i| pool_search_one(s, pd, i, duid, iaid, salt))
                 .collect()
         };
-        const STEP: u128 = 64;
-        const STEPS: u128 = 16;
-        for (size, nth, len) in &pools {
-            if *size == 0 {
-                continue;
-            }
-            let total = (*size).min(STEP * STEPS);
-            let start = offset % size;
-            let mut done = 0u128;
-            while done < total {
-                let n = STEP.min(total - done);
-                let candidates: Vec<Ipv6Addr> = (done..done + n)
-                    .map(|i| nth((start + i) % size))
-                    .filter(|a| !taken.contains(a) && self.usable(s, None, pd, *a, *len))
+        for search in per_pool {
+            let mut search = search.take(STEP * STEPS).peekable();
+            while search.peek().is_some() {
+                let step: Vec<(Ipv6Addr, u8)> = search
+                    .by_ref()
+                    .take(STEP)
+                    .filter(|(a, len)| !taken.contains(a) && self.usable(s, None, pd, *a, *len))
                     .collect();
-                if let Some(i) = lease6::first_unleased(conn, &candidates).await? {
-                    return Ok(Some(self.choice(s, pd, candidates[i], *len)));
+                let addrs: Vec<Ipv6Addr> = step.iter().map(|c| c.0).collect();
+                if let Some(i) = lease6::first_unleased(conn, &addrs).await? {
+                    return Ok(Some(self.choice(s, pd, step[i].0, step[i].1)));
                 }
-                done += n;
             }
         }
         Ok(None)
@@ -672,27 +783,40 @@ impl Engine6 {
             host: host.as_ref(),
             fqdn: fqdn.as_ref(),
         };
-        let mut conn = self.store.pool().acquire().await?;
+        // One batched round trip answers every IA's own leases and probes its likely
+        // candidates; the database is searched further only when none of them will do.
+        let probe = ProbeJob {
+            keys: asks
+                .iter()
+                .map(|a| ClientKey {
+                    subnet_ids: ids.clone(),
+                    duid: duid.clone(),
+                    iaid: a.iaid,
+                    ty: lease_type(a.pd),
+                })
+                .collect(),
+            candidates: asks
+                .iter()
+                .flat_map(|a| probe_candidates(&ctx, subnet, a))
+                .collect(),
+        };
+        let (owns, probed_taken) = self.prober.submit(probe).await?;
+        let mut conn = None;
         let mut work: Vec<IaWork> = Vec::new();
         let mut taken: Vec<Ipv6Addr> = Vec::new();
-        for a in &asks {
-            let own =
-                lease6::find_by_client(&mut conn, &ids, &duid, a.iaid, lease_type(a.pd)).await?;
-            let c = self
-                .choose(
-                    &mut conn,
-                    &network,
-                    host.as_ref(),
-                    &duid,
-                    a,
-                    &own,
-                    0,
-                    &taken,
-                )
-                .await?;
+        for (a, own) in asks.iter().zip(owns) {
+            let mut c = self.choose_probed(&ctx, subnet, a, &own, &probed_taken, &taken);
+            if c.is_none() {
+                if conn.is_none() {
+                    conn = Some(self.store.pool().acquire().await?);
+                }
+                let conn = conn.as_mut().expect("acquired");
+                c = self.choose(conn, &ctx, a, &own, 0, &taken).await?;
+            }
             if let Some(c) = &c {
                 taken.push(c.address);
             }
+
             let name = c.as_ref().map(|c| self.name_for(&ctx, a.pd, c));
             work.push(IaWork {
                 out: IaOutcome {
@@ -956,17 +1080,8 @@ impl Engine6 {
                         .unwrap_or_default()
                 );
                 let again = if round == 0 {
-                    self.choose(
-                        &mut conn,
-                        ctx.network,
-                        ctx.host,
-                        ctx.duid,
-                        &ctx.asks[i],
-                        &work[i].own,
-                        1,
-                        &taken,
-                    )
-                    .await?
+                    self.choose(&mut conn, ctx, &ctx.asks[i], &work[i].own, 1, &taken)
+                        .await?
                 } else {
                     None
                 };
@@ -1284,6 +1399,68 @@ impl Engine6 {
             self.stats.set_subnet(s.id, g);
         }
         Ok(())
+    }
+}
+
+/// The addresses (or prefixes) worth probing for one IA in `s`: its reservation's, its
+/// hints, and the first few of the pool search from its hashed offset.
+fn probe_candidates(ctx: &Ctx<'_>, s: &Subnet6, ask: &IaAsk) -> Vec<Ipv6Addr> {
+    let mut out: Vec<Ipv6Addr> = Vec::new();
+    if let Some(h) = ctx.host {
+        if ask.pd {
+            out.extend(h.prefixes.iter().map(|p| p.0));
+        } else {
+            out.extend(h.addresses.iter().copied());
+        }
+    }
+    out.extend(
+        ask.hints
+            .iter()
+            .map(|h| h.0)
+            .filter(|a| !a.is_unspecified()),
+    );
+    out.extend(
+        pool_search(s, ask.pd, ctx.duid, ask.iaid, 0)
+            .take(PROBED_CANDIDATES)
+            .map(|c| c.0),
+    );
+    out
+}
+
+/// The pool search's candidates for one IA in `s`, from its hashed offset, pool by
+/// pool: (address or prefix, prefix length). Endless for big pools: take what is needed.
+fn pool_search<'s>(
+    s: &'s Subnet6,
+    pd: bool,
+    duid: &[u8],
+    iaid: u32,
+    salt: u8,
+) -> Box<dyn Iterator<Item = (Ipv6Addr, u8)> + Send + 's> {
+    let n = if pd { s.pd_pools.len() } else { s.pools.len() };
+    let duid = duid.to_vec();
+    Box::new((0..n).flat_map(move |i| pool_search_one(s, pd, i, &duid, iaid, salt)))
+}
+
+/// [`pool_search`] in the `i`th pool (address pool, or pd-pool with `pd`) only.
+fn pool_search_one<'s>(
+    s: &'s Subnet6,
+    pd: bool,
+    i: usize,
+    duid: &[u8],
+    iaid: u32,
+    salt: u8,
+) -> Box<dyn Iterator<Item = (Ipv6Addr, u8)> + Send + 's> {
+    let offset = start_offset(duid, iaid, salt);
+    if pd {
+        let p = &s.pd_pools[i];
+        let size = p.size().max(1);
+        let start = offset % size;
+        Box::new((0..p.size()).map(move |k| (p.nth((start + k) % size), p.delegated_len)))
+    } else {
+        let p = &s.pools[i];
+        let (first, size) = (u128::from(p.first), p.size().max(1));
+        let start = offset % size;
+        Box::new((0..p.size()).map(move |k| (Ipv6Addr::from(first + (start + k) % size), 128)))
     }
 }
 

@@ -18,9 +18,12 @@ use crate::v6::config::{Host6, OptionSet6};
 type Identifier = (i16, Vec<u8>);
 
 /// (subnet id or 0 for global, identifier) → reservation.
+type Index = HashMap<(u32, Identifier), Arc<Host6>>;
+
+/// The reservations, swapped whole on a reload.
 #[derive(Default)]
 pub struct HostCache6 {
-    index: RwLock<Arc<HashMap<(u32, Identifier), Arc<Host6>>>>,
+    index: RwLock<Arc<Index>>,
 }
 
 impl HostCache6 {
