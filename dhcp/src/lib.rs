@@ -55,6 +55,7 @@ pub mod packet;
 pub mod request;
 pub mod service;
 pub mod stats;
+pub mod v6;
 
 pub use config::ServerConfig;
 pub use engine::{CommitSettings, Engine, Outcome};

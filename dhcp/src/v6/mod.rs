@@ -1,0 +1,3 @@
+//! DHCPv6.
+
+pub mod wire;
