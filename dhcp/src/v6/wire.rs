@@ -5,6 +5,24 @@
 //! message with its offset ([`WireError`]), so the engine counts it in
 //! `pkt6-parse-failed` instead of answering a message it read only in part. Options it
 //! has no type for are kept as [`Opt::Other`], byte for byte.
+//!
+//! # Lossless
+//! Every datagram [`Packet::decode`] accepts is given back byte for byte by
+//! [`Packet::encode`], with two exceptions, both forced by the types:
+//! * a relay's relay-message option is encoded after its other options
+//!   ([`Relay::inner`] keeps no position), so a relay that sent it earlier (RFC 8415 §9
+//!   sets no order) comes back with its options reordered, each unchanged;
+//! * a status message that is not UTF-8 is read lossily (U+FFFD for each bad
+//!   sequence) and encoded as that text.
+//!
+//! `decode(encode(p)) == p` holds for every packet `decode` returns.
+//!
+//! # Encoding
+//! Encoding never fails. An option's length field is 16 bits (RFC 8415 §21.1): the
+//! caller keeps each option's data under 65,536 bytes (a datagram is smaller anyway);
+//! a longer one would get a wrong length (debug builds assert). A [`Message`] never has
+//! type 12 or 13 and a [`Relay`] always has one of them, and no [`Opt::Other`] has code
+//! 9, as `decode` makes them; other values are written as they are.
 
 use std::net::Ipv6Addr;
 
@@ -175,8 +193,9 @@ pub enum WireError {
     /// More than [`MAX_RELAY_HOPS`] relays nested.
     #[error("more than {MAX_RELAY_HOPS} relays nested")]
     TooDeep,
-    /// A relay-message option in a client message, or a client message type inside
-    /// a relay that is not one (the innermost message must be a client's).
+    /// A relay-message option outside a relay message (in a client message or inside
+    /// another option), a second one in a relay, or options nested inside options
+    /// deeper than `MAX_OPTION_NESTING` (8) levels.
     #[error("at offset {at}: {what}")]
     Malformed {
         /// Where.
@@ -284,13 +303,52 @@ impl ClientFqdn {
 
     /// The name as text without a trailing dot, and whether it was fully qualified.
     /// `None` when the labels do not parse (a length running past the end).
+    ///
+    /// Also `None` for a zero (root) label before the end and for a length byte over 63
+    /// (RFC 1035 §2.3.4; 0xC0 and up would be a compression pointer, which RFC 4704 §4.1
+    /// forbids here). An empty name is `("", false)`, the root label alone `("", true)`.
+    /// Labels are read as UTF-8, lossily, and joined with dots (a dot inside a label is
+    /// not escaped: names with one are no host names anyway).
     pub fn text(&self) -> Option<(String, bool)> {
-        todo!("wire labels to text")
+        let wire = &self.name;
+        let mut labels: Vec<std::borrow::Cow<'_, str>> = Vec::new();
+        let mut i = 0;
+        while i < wire.len() {
+            let len = usize::from(wire[i]);
+            if len == 0 {
+                // The root label ends a fully qualified name; anywhere else it is junk.
+                return (i + 1 == wire.len()).then(|| (labels.join("."), true));
+            }
+            if len > MAX_LABEL {
+                return None;
+            }
+            let label = wire.get(i + 1..i + 1 + len)?;
+            labels.push(String::from_utf8_lossy(label));
+            i += 1 + len;
+        }
+        Some((labels.join("."), false))
     }
 
     /// The option for `name` (text, no trailing dot needed); `full` adds the root label.
+    ///
+    /// `name` is split on dots, one trailing dot ignored; `""` (or `"."`) is no label.
+    /// The caller passes a DNS name: an empty label inside (`a..b`) is written as the
+    /// zero byte it is, which [`ClientFqdn::text`] then refuses, and a label over 63
+    /// bytes is cut to 63 so that its length byte stays a label length.
     pub fn from_text(flags: u8, name: &str, full: bool) -> ClientFqdn {
-        todo!("text to wire labels")
+        let name = name.strip_suffix('.').unwrap_or(name);
+        let mut wire = Vec::with_capacity(name.len() + 2);
+        if !name.is_empty() {
+            for label in name.split('.') {
+                let label = &label.as_bytes()[..label.len().min(MAX_LABEL)];
+                wire.push(label.len() as u8);
+                wire.extend_from_slice(label);
+            }
+        }
+        if full {
+            wire.push(0);
+        }
+        ClientFqdn { flags, name: wire }
     }
 }
 
@@ -383,29 +441,67 @@ pub enum Opt {
 impl Opt {
     /// The option's code.
     pub fn code(&self) -> u16 {
-        todo!()
+        match self {
+            Opt::ClientId(_) => code::CLIENTID,
+            Opt::ServerId(_) => code::SERVERID,
+            Opt::IaNa(_) => code::IA_NA,
+            Opt::IaTa { .. } => code::IA_TA,
+            Opt::IaAddr(_) => code::IAADDR,
+            Opt::Oro(_) => code::ORO,
+            Opt::Preference(_) => code::PREFERENCE,
+            Opt::ElapsedTime(_) => code::ELAPSED_TIME,
+            Opt::Unicast(_) => code::UNICAST,
+            Opt::Status { .. } => code::STATUS_CODE,
+            Opt::RapidCommit => code::RAPID_COMMIT,
+            Opt::UserClass(_) => code::USER_CLASS,
+            Opt::VendorClass { .. } => code::VENDOR_CLASS,
+            Opt::VendorOpts { .. } => code::VENDOR_OPTS,
+            Opt::InterfaceId(_) => code::INTERFACE_ID,
+            Opt::ReconfAccept => code::RECONF_ACCEPT,
+            Opt::IaPd(_) => code::IA_PD,
+            Opt::IaPrefix(_) => code::IAPREFIX,
+            Opt::RemoteId { .. } => code::REMOTE_ID,
+            Opt::ClientFqdn(_) => code::CLIENT_FQDN,
+            Opt::ClientLinkLayer { .. } => code::CLIENT_LINKLAYER_ADDR,
+            Opt::RelaySourcePort(_) => code::RELAY_SOURCE_PORT,
+            Opt::Other { code, .. } => *code,
+        }
     }
 }
 
 impl Packet {
     /// Reads a datagram. Errors say where and what; nothing is read in part.
     pub fn decode(buf: &[u8]) -> Result<Packet, WireError> {
-        todo!()
+        decode_packet(buf, 0, 0)
     }
 
     /// The datagram for this packet.
     pub fn encode(&self) -> Vec<u8> {
-        todo!()
+        let mut out = Vec::with_capacity(512);
+        encode_packet(self, &mut out);
+        out
     }
 
     /// The client's message at the centre of the relays.
     pub fn client(&self) -> &Message {
-        todo!()
+        let mut p = self;
+        loop {
+            match p {
+                Packet::Client(m) => return m,
+                Packet::Relay(r) => p = &r.inner,
+            }
+        }
     }
 
     /// The relays from the outermost (the one that sent the datagram to us) inwards.
     pub fn relays(&self) -> Vec<&Relay> {
-        todo!()
+        let mut relays = Vec::new();
+        let mut p = self;
+        while let Packet::Relay(r) = p {
+            relays.push(r);
+            p = &r.inner;
+        }
+        relays
     }
 }
 
@@ -417,12 +513,18 @@ impl Message {
 
     /// The client's DUID.
     pub fn client_id(&self) -> Option<&[u8]> {
-        todo!()
+        self.options.iter().find_map(|o| match o {
+            Opt::ClientId(duid) => Some(duid.as_slice()),
+            _ => None,
+        })
     }
 
     /// The server DUID the message names.
     pub fn server_id(&self) -> Option<&[u8]> {
-        todo!()
+        self.options.iter().find_map(|o| match o {
+            Opt::ServerId(duid) => Some(duid.as_slice()),
+            _ => None,
+        })
     }
 
     /// How many options with this code it carries.
@@ -436,13 +538,459 @@ pub fn find(opts: &[Opt], code: u16) -> Option<&Opt> {
     opts.iter().find(|o| o.code() == code)
 }
 
+
 /// Reads a sequence of options; `base` is the offset of `buf` in the datagram (for
 /// errors).
+///
+/// The options must tile `buf` exactly. A relay-message option (9) here is
+/// [`WireError::Malformed`]: only a relay message carries one, and [`Packet::decode`]
+/// reads it there.
 pub fn decode_options(buf: &[u8], base: usize) -> Result<Vec<Opt>, WireError> {
-    todo!()
+    decode_list(buf, base, 0)
 }
 
 /// Appends the options' wire form to `out`, in the order given.
+///
+/// Each option's data must stay under 65,536 bytes (see the module's doc).
 pub fn encode_options(opts: &[Opt], out: &mut Vec<u8>) {
-    todo!()
+    for opt in opts {
+        encode_opt(opt, out);
+    }
+}
+
+/// A client message's header: msg-type, transaction-id (RFC 8415 §8).
+const CLIENT_HEADER: usize = 4;
+/// A relay message's header: msg-type, hop-count, link-address, peer-address (§9).
+const RELAY_HEADER: usize = 34;
+/// An option's header: option-code, option-len (§21.1).
+const OPT_HEADER: usize = 4;
+/// A DNS label's longest length (RFC 1035 §2.3.4).
+const MAX_LABEL: usize = 63;
+/// How deep option lists nest inside options (IA_NA → IAADDR → status code is 2). The
+/// limit bounds the recursion: a 64 KiB datagram of nested IA_TAs would otherwise be
+/// read 8,000 calls deep, more than a thread's stack.
+const MAX_OPTION_NESTING: usize = 8;
+
+/// `buf` is a packet at offset `base` of the datagram, inside `relays` relays.
+fn decode_packet(buf: &[u8], base: usize, relays: usize) -> Result<Packet, WireError> {
+    let Some(&msg_type) = buf.first() else {
+        return Err(WireError::Truncated {
+            at: base,
+            need: CLIENT_HEADER,
+        });
+    };
+    if msg_type != msg::RELAY_FORW && msg_type != msg::RELAY_REPL {
+        if buf.len() < CLIENT_HEADER {
+            return Err(truncated(buf, base, CLIENT_HEADER));
+        }
+        return Ok(Packet::Client(Message {
+            msg_type,
+            xid: u32::from_be_bytes([0, buf[1], buf[2], buf[3]]),
+            options: decode_list(&buf[CLIENT_HEADER..], base + CLIENT_HEADER, 0)?,
+        }));
+    }
+    if relays == MAX_RELAY_HOPS {
+        return Err(WireError::TooDeep);
+    }
+    if buf.len() < RELAY_HEADER {
+        return Err(truncated(buf, base, RELAY_HEADER));
+    }
+    let mut options = Vec::new();
+    let mut inner = None;
+    // In wire order, so the first error in the datagram is the one reported.
+    for raw in RawOptions::new(&buf[RELAY_HEADER..], base + RELAY_HEADER) {
+        let (at, code, data) = raw?;
+        if code != code::RELAY_MSG {
+            options.push(decode_opt(at, code, data, 0)?);
+        } else if inner.is_some() {
+            // One relay message has one relayed message (RFC 8415 §9.1): a second
+            // would have nowhere to go.
+            return Err(WireError::Malformed {
+                at,
+                what: "a second relay-message option",
+            });
+        } else {
+            inner = Some(decode_packet(data, at + OPT_HEADER, relays + 1)?);
+        }
+    }
+    let inner = inner.ok_or(WireError::NoRelayMessage { at: base })?;
+    Ok(Packet::Relay(Relay {
+        msg_type,
+        hop_count: buf[1],
+        link_addr: addr(&buf[2..18]),
+        peer_addr: addr(&buf[18..34]),
+        options,
+        inner: Box::new(inner),
+    }))
+}
+
+/// `buf` (at `base`) is shorter than the `need` bytes of a header.
+fn truncated(buf: &[u8], base: usize, need: usize) -> WireError {
+    WireError::Truncated {
+        at: base + buf.len(),
+        need: need - buf.len(),
+    }
+}
+
+/// An option list at `depth` levels inside options (0: a message's own options).
+fn decode_list(buf: &[u8], base: usize, depth: usize) -> Result<Vec<Opt>, WireError> {
+    let mut opts = Vec::new();
+    for raw in RawOptions::new(buf, base) {
+        let (at, code, data) = raw?;
+        if code == code::RELAY_MSG {
+            return Err(WireError::Malformed {
+                at,
+                what: "a relay-message option outside a relay message",
+            });
+        }
+        opts.push(decode_opt(at, code, data, depth)?);
+    }
+    Ok(opts)
+}
+
+/// The option headers of a list: (offset of the header, code, data). The first error
+/// ends it.
+struct RawOptions<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    base: usize,
+}
+
+impl<'a> RawOptions<'a> {
+    fn new(buf: &'a [u8], base: usize) -> Self {
+        RawOptions { buf, pos: 0, base }
+    }
+}
+
+impl<'a> Iterator for RawOptions<'a> {
+    type Item = Result<(usize, u16, &'a [u8]), WireError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let rest = &self.buf[self.pos..];
+        if rest.is_empty() {
+            return None;
+        }
+        let at = self.base + self.pos;
+        // Whatever happens below, an error ends the list.
+        self.pos = self.buf.len();
+        if rest.len() < OPT_HEADER {
+            return Some(Err(truncated(rest, at, OPT_HEADER)));
+        }
+        let code = u16::from_be_bytes([rest[0], rest[1]]);
+        let len = usize::from(u16::from_be_bytes([rest[2], rest[3]]));
+        let left = rest.len() - OPT_HEADER;
+        if len > left {
+            return Some(Err(WireError::Overrun {
+                code,
+                at,
+                len,
+                left,
+            }));
+        }
+        self.pos = at - self.base + OPT_HEADER + len;
+        Some(Ok((at, code, &rest[OPT_HEADER..OPT_HEADER + len])))
+    }
+}
+
+/// One option's data (`at`: its header's offset; `depth`: the list it is in).
+fn decode_opt(at: usize, code: u16, data: &[u8], depth: usize) -> Result<Opt, WireError> {
+    let bad = |expected: &'static str| WireError::BadLength {
+        code,
+        at,
+        len: data.len(),
+        expected,
+    };
+    let exactly = |n: usize, expected: &'static str| {
+        if data.len() == n {
+            Ok(())
+        } else {
+            Err(bad(expected))
+        }
+    };
+    let at_least = |n: usize, expected: &'static str| {
+        if data.len() >= n {
+            Ok(())
+        } else {
+            Err(bad(expected))
+        }
+    };
+    // The options inside this one, from byte `from` of its data.
+    let nested = |from: usize| {
+        if depth == MAX_OPTION_NESTING {
+            return Err(WireError::Malformed {
+                at,
+                what: "options nested too deep",
+            });
+        }
+        decode_list(&data[from..], at + OPT_HEADER + from, depth + 1)
+    };
+    Ok(match code {
+        // DUIDs of any length: the engine checks them (RFC 8415 §11.1).
+        code::CLIENTID => Opt::ClientId(data.to_vec()),
+        code::SERVERID => Opt::ServerId(data.to_vec()),
+        code::IA_NA | code::IA_PD => {
+            // §21.4, §21.21: IAID, T1, T2, IA options.
+            at_least(12, "at least 12")?;
+            let ia = Ia {
+                iaid: be32(&data[0..4]),
+                t1: be32(&data[4..8]),
+                t2: be32(&data[8..12]),
+                options: nested(12)?,
+            };
+            if code == code::IA_NA {
+                Opt::IaNa(ia)
+            } else {
+                Opt::IaPd(ia)
+            }
+        }
+        code::IA_TA => {
+            // §21.5: IAID, IA options.
+            at_least(4, "at least 4")?;
+            Opt::IaTa {
+                iaid: be32(&data[0..4]),
+                options: nested(4)?,
+            }
+        }
+        code::IAADDR => {
+            // §21.6: address, preferred and valid lifetimes, options.
+            at_least(24, "at least 24")?;
+            Opt::IaAddr(IaAddr {
+                addr: addr(&data[0..16]),
+                preferred: be32(&data[16..20]),
+                valid: be32(&data[20..24]),
+                options: nested(24)?,
+            })
+        }
+        code::IAPREFIX => {
+            // §21.22: lifetimes, prefix length, prefix, options.
+            at_least(25, "at least 25")?;
+            Opt::IaPrefix(IaPrefix {
+                preferred: be32(&data[0..4]),
+                valid: be32(&data[4..8]),
+                prefix_len: data[8],
+                prefix: addr(&data[9..25]),
+                options: nested(25)?,
+            })
+        }
+        code::ORO => {
+            // §21.7: a list of 2-byte codes.
+            if data.len() % 2 != 0 {
+                return Err(bad("even"));
+            }
+            Opt::Oro(data.chunks_exact(2).map(be16).collect())
+        }
+        code::PREFERENCE => {
+            exactly(1, "must be 1")?;
+            Opt::Preference(data[0])
+        }
+        code::ELAPSED_TIME => {
+            exactly(2, "must be 2")?;
+            Opt::ElapsedTime(be16(data))
+        }
+        code::UNICAST => {
+            exactly(16, "must be 16")?;
+            Opt::Unicast(addr(data))
+        }
+        code::STATUS_CODE => {
+            // §21.13: the code, then a UTF-8 message of the remaining length.
+            at_least(2, "at least 2")?;
+            Opt::Status {
+                code: be16(&data[0..2]),
+                message: String::from_utf8_lossy(&data[2..]).into_owned(),
+            }
+        }
+        code::RAPID_COMMIT => {
+            exactly(0, "must be 0")?;
+            Opt::RapidCommit
+        }
+        code::USER_CLASS => Opt::UserClass(data_items(data).ok_or_else(|| bad(ITEMS))?),
+        code::VENDOR_CLASS => {
+            // §21.16: enterprise number, then data items as in the user class.
+            at_least(4, "at least 4")?;
+            Opt::VendorClass {
+                enterprise: be32(&data[0..4]),
+                data: data_items(&data[4..]).ok_or_else(|| bad(ITEMS))?,
+            }
+        }
+        code::VENDOR_OPTS => {
+            // §21.17: enterprise number, then the vendor's own sub-options.
+            at_least(4, "at least 4")?;
+            Opt::VendorOpts {
+                enterprise: be32(&data[0..4]),
+                data: data[4..].to_vec(),
+            }
+        }
+        code::INTERFACE_ID => Opt::InterfaceId(data.to_vec()),
+        code::RECONF_ACCEPT => {
+            exactly(0, "must be 0")?;
+            Opt::ReconfAccept
+        }
+        code::REMOTE_ID => {
+            // RFC 4649 §3: enterprise number, then the id.
+            at_least(4, "at least 4")?;
+            Opt::RemoteId {
+                enterprise: be32(&data[0..4]),
+                id: data[4..].to_vec(),
+            }
+        }
+        code::CLIENT_FQDN => {
+            // RFC 4704 §4: flags, then the name (read by ClientFqdn::text).
+            at_least(1, "at least 1")?;
+            Opt::ClientFqdn(ClientFqdn {
+                flags: data[0],
+                name: data[1..].to_vec(),
+            })
+        }
+        code::CLIENT_LINKLAYER_ADDR => {
+            // RFC 6939 §4: hardware type, then the address.
+            at_least(2, "at least 2")?;
+            Opt::ClientLinkLayer {
+                htype: be16(&data[0..2]),
+                addr: data[2..].to_vec(),
+            }
+        }
+        code::RELAY_SOURCE_PORT => {
+            // RFC 8357 §5.2: the port.
+            exactly(2, "must be 2")?;
+            Opt::RelaySourcePort(be16(data))
+        }
+        _ => Opt::Other {
+            code,
+            data: data.to_vec(),
+        },
+    })
+}
+
+/// What a user or vendor class's data must be.
+const ITEMS: &str = "data items (2-byte length, data) that fill it exactly";
+
+/// User or vendor class data items (RFC 8415 §21.15): each a 2-byte length and that
+/// many bytes, tiling `data`; `None` when they do not.
+fn data_items(mut data: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let mut items = Vec::new();
+    while !data.is_empty() {
+        let len = usize::from(be16(data.get(0..2)?));
+        items.push(data.get(2..2 + len)?.to_vec());
+        data = &data[2 + len..];
+    }
+    Some(items)
+}
+
+fn be16(b: &[u8]) -> u16 {
+    u16::from_be_bytes([b[0], b[1]])
+}
+
+fn be32(b: &[u8]) -> u32 {
+    u32::from_be_bytes([b[0], b[1], b[2], b[3]])
+}
+
+/// An address from exactly 16 bytes.
+fn addr(b: &[u8]) -> Ipv6Addr {
+    let mut a = [0u8; 16];
+    a.copy_from_slice(b);
+    Ipv6Addr::from(a)
+}
+
+fn encode_packet(p: &Packet, out: &mut Vec<u8>) {
+    match p {
+        Packet::Client(m) => {
+            out.push(m.msg_type);
+            // The transaction id is 3 bytes (§8): its low 24 bits.
+            out.extend_from_slice(&m.xid.to_be_bytes()[1..]);
+            encode_options(&m.options, out);
+        }
+        Packet::Relay(r) => {
+            out.push(r.msg_type);
+            out.push(r.hop_count);
+            out.extend_from_slice(&r.link_addr.octets());
+            out.extend_from_slice(&r.peer_addr.octets());
+            encode_options(&r.options, out);
+            put_opt(out, code::RELAY_MSG, |out| encode_packet(&r.inner, out));
+        }
+    }
+}
+
+/// Writes an option header, the data `body` appends, and then the data's length.
+fn put_opt(out: &mut Vec<u8>, code: u16, body: impl FnOnce(&mut Vec<u8>)) {
+    out.extend_from_slice(&code.to_be_bytes());
+    let len_at = out.len();
+    out.extend_from_slice(&[0, 0]);
+    body(out);
+    let len = out.len() - len_at - 2;
+    debug_assert!(len <= usize::from(u16::MAX), "option {code}: {len} bytes");
+    out[len_at..len_at + 2].copy_from_slice(&(len as u16).to_be_bytes());
+}
+
+/// Data items, each with its 2-byte length (RFC 8415 §21.15).
+fn put_items(out: &mut Vec<u8>, items: &[Vec<u8>]) {
+    for item in items {
+        debug_assert!(item.len() <= usize::from(u16::MAX));
+        out.extend_from_slice(&(item.len() as u16).to_be_bytes());
+        out.extend_from_slice(item);
+    }
+}
+
+fn encode_opt(opt: &Opt, out: &mut Vec<u8>) {
+    put_opt(out, opt.code(), |out| match opt {
+        Opt::ClientId(b) | Opt::ServerId(b) | Opt::InterfaceId(b) => out.extend_from_slice(b),
+        Opt::IaNa(ia) | Opt::IaPd(ia) => {
+            out.extend_from_slice(&ia.iaid.to_be_bytes());
+            out.extend_from_slice(&ia.t1.to_be_bytes());
+            out.extend_from_slice(&ia.t2.to_be_bytes());
+            encode_options(&ia.options, out);
+        }
+        Opt::IaTa { iaid, options } => {
+            out.extend_from_slice(&iaid.to_be_bytes());
+            encode_options(options, out);
+        }
+        Opt::IaAddr(a) => {
+            out.extend_from_slice(&a.addr.octets());
+            out.extend_from_slice(&a.preferred.to_be_bytes());
+            out.extend_from_slice(&a.valid.to_be_bytes());
+            encode_options(&a.options, out);
+        }
+        Opt::IaPrefix(p) => {
+            out.extend_from_slice(&p.preferred.to_be_bytes());
+            out.extend_from_slice(&p.valid.to_be_bytes());
+            out.push(p.prefix_len);
+            out.extend_from_slice(&p.prefix.octets());
+            encode_options(&p.options, out);
+        }
+        Opt::Oro(codes) => {
+            for c in codes {
+                out.extend_from_slice(&c.to_be_bytes());
+            }
+        }
+        Opt::Preference(p) => out.push(*p),
+        Opt::ElapsedTime(t) => out.extend_from_slice(&t.to_be_bytes()),
+        Opt::Unicast(a) => out.extend_from_slice(&a.octets()),
+        Opt::Status { code, message } => {
+            out.extend_from_slice(&code.to_be_bytes());
+            out.extend_from_slice(message.as_bytes());
+        }
+        Opt::RapidCommit | Opt::ReconfAccept => {}
+        Opt::UserClass(items) => put_items(out, items),
+        Opt::VendorClass { enterprise, data } => {
+            out.extend_from_slice(&enterprise.to_be_bytes());
+            put_items(out, data);
+        }
+        Opt::VendorOpts { enterprise, data } => {
+            out.extend_from_slice(&enterprise.to_be_bytes());
+            out.extend_from_slice(data);
+        }
+        Opt::RemoteId { enterprise, id } => {
+            out.extend_from_slice(&enterprise.to_be_bytes());
+            out.extend_from_slice(id);
+        }
+        Opt::ClientFqdn(f) => {
+            out.push(f.flags);
+            out.extend_from_slice(&f.name);
+        }
+        Opt::ClientLinkLayer { htype, addr } => {
+            out.extend_from_slice(&htype.to_be_bytes());
+            out.extend_from_slice(addr);
+        }
+        Opt::RelaySourcePort(p) => out.extend_from_slice(&p.to_be_bytes()),
+        Opt::Other { data, .. } => out.extend_from_slice(data),
+    });
 }
