@@ -169,7 +169,7 @@ pub enum WireError {
         at: usize,
         /// Its length field.
         len: usize,
-        /// Bytes left in the enclosing data.
+        /// Bytes left in the enclosing data (after the option's header).
         left: usize,
     },
     /// A fixed-size or structured option with a length its format does not allow.
