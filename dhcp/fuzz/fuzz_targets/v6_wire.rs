@@ -61,8 +61,16 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let wire = p.encode();
-    assert_eq!(Packet::decode(&wire).as_ref(), Ok(&p), "decode(encode(p)) != p");
-    assert_eq!(Packet::decode(&wire).unwrap().encode(), wire, "no fixed point");
+    assert_eq!(
+        Packet::decode(&wire).as_ref(),
+        Ok(&p),
+        "decode(encode(p)) != p"
+    );
+    assert_eq!(
+        Packet::decode(&wire).unwrap().encode(),
+        wire,
+        "no fixed point"
+    );
 
     let relays = p.relays();
     assert!(relays.len() <= MAX_RELAY_HOPS);
