@@ -169,7 +169,7 @@ pub enum WireError {
         at: usize,
         /// Its length field.
         len: usize,
-        /// Bytes left in the enclosing data.
+        /// Bytes left in the enclosing data (after the option's header).
         left: usize,
     },
     /// A fixed-size or structured option with a length its format does not allow.
@@ -773,7 +773,7 @@ fn decode_opt(at: usize, code: u16, data: &[u8], depth: usize) -> Result<Opt, Wi
         }
         code::ORO => {
             // §21.7: a list of 2-byte codes.
-            if data.len() % 2 != 0 {
+            if !data.len().is_multiple_of(2) {
                 return Err(bad("even"));
             }
             Opt::Oro(data.chunks_exact(2).map(be16).collect())
@@ -992,4 +992,693 @@ fn encode_opt(opt: &Opt, out: &mut Vec<u8>) {
         Opt::RelaySourcePort(p) => out.extend_from_slice(&p.to_be_bytes()),
         Opt::Other { data, .. } => out.extend_from_slice(data),
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> Ipv6Addr {
+        s.parse().unwrap()
+    }
+
+    /// An option in wire form, written by hand from RFC 8415 §21.1.
+    fn opt(code: u16, data: &[u8]) -> Vec<u8> {
+        let mut v = code.to_be_bytes().to_vec();
+        v.extend_from_slice(&(data.len() as u16).to_be_bytes());
+        v.extend_from_slice(data);
+        v
+    }
+
+    /// A relay header (§9) around `inner` as its relay-message option, by hand.
+    fn relay_bytes(hop: u8, options: &[u8], inner: &[u8]) -> Vec<u8> {
+        let mut v = vec![msg::RELAY_FORW, hop];
+        v.extend_from_slice(&ip("2001:db8:1::1").octets());
+        v.extend_from_slice(&ip("fe80::1").octets());
+        v.extend_from_slice(options);
+        v.extend_from_slice(&opt(code::RELAY_MSG, inner));
+        v
+    }
+
+    /// A SOLICIT header, xid 0x010203.
+    const SOLICIT_HDR: [u8; 4] = [msg::SOLICIT, 1, 2, 3];
+
+    fn solicit_with(options: &[u8]) -> Vec<u8> {
+        [&SOLICIT_HDR[..], options].concat()
+    }
+
+    fn err(buf: &[u8]) -> WireError {
+        Packet::decode(buf).expect_err("must not decode")
+    }
+
+    /// Decodes to `expected` and encodes back to the same bytes.
+    fn check(wire: &[u8], expected: &Packet) {
+        let p = Packet::decode(wire).expect("decodes");
+        assert_eq!(&p, expected);
+        assert_eq!(p.encode(), wire, "encode is not byte-exact");
+    }
+
+    const DUID: [u8; 10] = [0, 3, 0, 1, 2, 0, 0, 0, 0, 1];
+
+    #[test]
+    fn a_solicit_with_every_kind_of_option_decodes_from_hand_written_bytes_and_back() {
+        #[rustfmt::skip]
+        let wire: Vec<u8> = [
+            &[1, 0x12, 0x34, 0x56][..],                  // SOLICIT, xid 0x123456
+            &[0, 1, 0, 10, 0, 3, 0, 1, 2, 0, 0, 0, 0, 1], // CLIENTID: DUID-LL
+            &[0, 8, 0, 2, 0, 100],                       // ELAPSED_TIME 1 s
+            &[0, 6, 0, 4, 0, 23, 0, 24],                 // ORO: DNS servers, domain list
+            &[0, 3, 0, 40, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0], // IA_NA 1, T1 T2 0
+            &[0, 5, 0, 24, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10],
+            &[0, 0, 0x0e, 0x10, 0, 0, 0x1c, 0x20],       //   IAADDR hint, 3600 s, 7200 s
+            &[0, 25, 0, 41, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0], // IA_PD 2
+            &[0, 26, 0, 25, 0, 0, 0, 0, 0, 0, 0, 0, 56], //   IAPREFIX hint, /56
+            &[0x20, 0x01, 0x0d, 0xb8, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            &[0, 14, 0, 0],                              // RAPID_COMMIT
+            &[0, 39, 0, 6, 1, 4, b'h', b'o', b's', b't'], // CLIENT_FQDN S, "host" partial
+            &[0x04, 0x57, 0, 2, 0xde, 0xad],             // code 1111, unknown
+        ]
+        .concat();
+        let expected = Packet::Client(Message {
+            msg_type: msg::SOLICIT,
+            xid: 0x123456,
+            options: vec![
+                Opt::ClientId(DUID.to_vec()),
+                Opt::ElapsedTime(100),
+                Opt::Oro(vec![code::DNS_SERVERS, code::DOMAIN_LIST]),
+                Opt::IaNa(Ia {
+                    iaid: 1,
+                    t1: 0,
+                    t2: 0,
+                    options: vec![Opt::IaAddr(IaAddr {
+                        addr: ip("2001:db8::10"),
+                        preferred: 3600,
+                        valid: 7200,
+                        options: vec![],
+                    })],
+                }),
+                Opt::IaPd(Ia {
+                    iaid: 2,
+                    t1: 0,
+                    t2: 0,
+                    options: vec![Opt::IaPrefix(IaPrefix {
+                        preferred: 0,
+                        valid: 0,
+                        prefix_len: 56,
+                        prefix: ip("2001:db8:ff00::"),
+                        options: vec![],
+                    })],
+                }),
+                Opt::RapidCommit,
+                Opt::ClientFqdn(ClientFqdn::from_text(ClientFqdn::S, "host", false)),
+                Opt::Other {
+                    code: 1111,
+                    data: vec![0xde, 0xad],
+                },
+            ],
+        });
+        check(&wire, &expected);
+        let p = Packet::decode(&wire).unwrap();
+        assert_eq!(p.client().client_id(), Some(&DUID[..]));
+        assert_eq!(p.client().server_id(), None);
+        assert!(p.relays().is_empty());
+        assert_eq!(p.client().count(code::IA_NA), 1);
+        let Some(Opt::ClientFqdn(f)) = p.client().opt(code::CLIENT_FQDN) else {
+            panic!("no FQDN")
+        };
+        assert_eq!(f.text(), Some(("host".to_string(), false)));
+        // Each variant's code is the one it was read from.
+        for (o, c) in p
+            .client()
+            .options
+            .iter()
+            .zip([1, 8, 6, 3, 25, 14, 39, 1111])
+        {
+            assert_eq!(o.code(), c);
+        }
+    }
+
+    #[test]
+    fn an_advertise_carries_status_codes_inside_ia_na_ia_pd_and_iaprefix() {
+        #[rustfmt::skip]
+        let wire: Vec<u8> = [
+            &[2, 0xab, 0xcd, 0xef][..],                           // ADVERTISE
+            &[0, 2, 0, 10, 0, 3, 0, 1, 2, 0, 0, 0, 0, 0xfe],      // SERVERID
+            &[0, 1, 0, 10, 0, 3, 0, 1, 2, 0, 0, 0, 0, 1],         // CLIENTID
+            &[0, 7, 0, 1, 255],                                   // PREFERENCE 255
+            &[0, 3, 0, 22, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0],   // IA_NA 1
+            &[0, 13, 0, 6, 0, 2, b'n', b'o', b'n', b'e'],         //   NoAddrsAvail "none"
+            &[0, 25, 0, 55, 0, 0, 0, 2, 0, 0, 7, 8, 0, 0, 0x0b, 0x40], // IA_PD 2, 1800, 2880
+            &[0, 26, 0, 33, 0, 0, 0x0e, 0x10, 0, 0, 0x1c, 0x20, 56], //   IAPREFIX /56
+            &[0x20, 0x01, 0x0d, 0xb8, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            &[0, 13, 0, 4, 0, 0, b'o', b'k'],                     //     Success "ok"
+            &[0, 13, 0, 2, 0, 0],                                 //   Success, no text
+        ]
+        .concat();
+        let status = |code, m: &str| Opt::Status {
+            code,
+            message: m.to_string(),
+        };
+        let expected = Packet::Client(Message {
+            msg_type: msg::ADVERTISE,
+            xid: 0xabcdef,
+            options: vec![
+                Opt::ServerId(vec![0, 3, 0, 1, 2, 0, 0, 0, 0, 0xfe]),
+                Opt::ClientId(DUID.to_vec()),
+                Opt::Preference(255),
+                Opt::IaNa(Ia {
+                    iaid: 1,
+                    t1: 0,
+                    t2: 0,
+                    options: vec![status(status::NO_ADDRS_AVAIL, "none")],
+                }),
+                Opt::IaPd(Ia {
+                    iaid: 2,
+                    t1: 1800,
+                    t2: 2880,
+                    options: vec![
+                        Opt::IaPrefix(IaPrefix {
+                            preferred: 3600,
+                            valid: 7200,
+                            prefix_len: 56,
+                            prefix: ip("2001:db8:100::"),
+                            options: vec![status(status::SUCCESS, "ok")],
+                        }),
+                        status(status::SUCCESS, ""),
+                    ],
+                }),
+            ],
+        });
+        check(&wire, &expected);
+        let p = Packet::decode(&wire).unwrap();
+        assert_eq!(
+            p.client().server_id(),
+            Some(&[0, 3, 0, 1, 2, 0, 0, 0, 0, 0xfe][..])
+        );
+        assert_eq!(p.client().client_id(), Some(&DUID[..]));
+    }
+
+    #[test]
+    fn a_reply_with_the_other_structured_options_round_trips() {
+        let p = Packet::Client(Message {
+            msg_type: msg::REPLY,
+            xid: 7,
+            options: vec![
+                Opt::Unicast(ip("2001:db8::1")),
+                Opt::UserClass(vec![b"a".to_vec(), vec![], b"bcd".to_vec()]),
+                Opt::UserClass(vec![]),
+                Opt::VendorClass {
+                    enterprise: 4491,
+                    data: vec![b"docsis".to_vec()],
+                },
+                Opt::VendorOpts {
+                    enterprise: 4491,
+                    data: vec![0, 1, 0, 0],
+                },
+                Opt::ReconfAccept,
+                Opt::IaTa {
+                    iaid: 9,
+                    options: vec![Opt::IaAddr(IaAddr {
+                        addr: ip("fd00::9"),
+                        preferred: 1,
+                        valid: 2,
+                        options: vec![Opt::Status {
+                            code: status::NOT_ON_LINK,
+                            message: "elsewhere".into(),
+                        }],
+                    })],
+                },
+                Opt::ClientLinkLayer {
+                    htype: 1,
+                    addr: vec![2, 0, 0, 0, 0, 1],
+                },
+                Opt::Other {
+                    code: code::DNS_SERVERS,
+                    data: ip("2001:db8::53").octets().to_vec(),
+                },
+            ],
+        });
+        let wire = p.encode();
+        assert_eq!(Packet::decode(&wire), Ok(p));
+        // The user class's items on the wire (§21.15): length, data, each.
+        let uc = opt(
+            code::USER_CLASS,
+            &[0, 1, b'a', 0, 0, 0, 3, b'b', b'c', b'd'],
+        );
+        assert_eq!(&wire[24..24 + uc.len()], &uc[..]);
+    }
+
+    /// A SOLICIT with a client id and an IA_NA, by hand (34 bytes).
+    fn inner_solicit() -> Vec<u8> {
+        [
+            &SOLICIT_HDR[..],
+            &opt(code::CLIENTID, &DUID),
+            &opt(code::IA_NA, &[0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0]),
+        ]
+        .concat()
+    }
+
+    fn inner_message() -> Message {
+        Message {
+            msg_type: msg::SOLICIT,
+            xid: 0x010203,
+            options: vec![
+                Opt::ClientId(DUID.to_vec()),
+                Opt::IaNa(Ia {
+                    iaid: 5,
+                    t1: 0,
+                    t2: 0,
+                    options: vec![],
+                }),
+            ],
+        }
+    }
+
+    #[test]
+    fn a_relay_forw_keeps_the_relayed_solicit_whole() {
+        let options = [
+            opt(code::INTERFACE_ID, b"eth0"),
+            opt(code::REMOTE_ID, &[0, 0, 0x0d, 0xe9, 1, 2, 3, 4]),
+        ]
+        .concat();
+        let wire = relay_bytes(0, &options, &inner_solicit());
+        assert_eq!(wire.len(), 34 + 8 + 12 + 4 + 34);
+        let expected = Packet::Relay(Relay {
+            msg_type: msg::RELAY_FORW,
+            hop_count: 0,
+            link_addr: ip("2001:db8:1::1"),
+            peer_addr: ip("fe80::1"),
+            options: vec![
+                Opt::InterfaceId(b"eth0".to_vec()),
+                Opt::RemoteId {
+                    enterprise: 3561,
+                    id: vec![1, 2, 3, 4],
+                },
+            ],
+            inner: Box::new(Packet::Client(inner_message())),
+        });
+        check(&wire, &expected);
+        let p = Packet::decode(&wire).unwrap();
+        assert_eq!(p.client(), &inner_message());
+        assert_eq!(p.client().client_id(), Some(&DUID[..]));
+        assert_eq!(p.relays().len(), 1);
+        assert_eq!(p.relays()[0].options.len(), 2);
+    }
+
+    #[test]
+    fn nested_relays_are_listed_outermost_first_and_the_client_is_the_innermost() {
+        // The relay nearest the client has hop count 0 (RFC 8415 §19.1.1).
+        let mut wire = inner_solicit();
+        for hop in 0..3 {
+            wire = relay_bytes(hop, &opt(code::INTERFACE_ID, &[hop]), &wire);
+        }
+        let p = Packet::decode(&wire).unwrap();
+        let hops: Vec<u8> = p.relays().iter().map(|r| r.hop_count).collect();
+        assert_eq!(hops, [2, 1, 0]);
+        for r in p.relays() {
+            assert_eq!(r.options, [Opt::InterfaceId(vec![r.hop_count])]);
+        }
+        assert_eq!(p.client(), &inner_message());
+        assert_eq!(p.encode(), wire);
+    }
+
+    fn relays_around_solicit(n: usize) -> Vec<u8> {
+        (0..n).fold(inner_solicit(), |w, i| relay_bytes(i as u8, &[], &w))
+    }
+
+    #[test]
+    fn thirty_two_relays_decode_and_thirty_three_are_too_deep() {
+        let p = Packet::decode(&relays_around_solicit(MAX_RELAY_HOPS)).unwrap();
+        assert_eq!(p.relays().len(), 32);
+        assert_eq!(p.client(), &inner_message());
+        assert_eq!(p.encode(), relays_around_solicit(32));
+        assert_eq!(
+            err(&relays_around_solicit(MAX_RELAY_HOPS + 1)),
+            WireError::TooDeep
+        );
+    }
+
+    #[test]
+    fn short_headers_are_truncated() {
+        assert_eq!(err(&[]), WireError::Truncated { at: 0, need: 4 });
+        assert_eq!(err(&[1, 0]), WireError::Truncated { at: 2, need: 2 });
+        assert_eq!(err(&[12; 10]), WireError::Truncated { at: 10, need: 24 });
+        // A relay-message option holding no message at all.
+        let mut w = relay_bytes(0, &[], &[]);
+        assert_eq!(err(&w), WireError::Truncated { at: 38, need: 4 });
+        w = relay_bytes(0, &[], &[13, 0, 0]);
+        assert_eq!(err(&w), WireError::Truncated { at: 41, need: 31 });
+        // A message of only its header is one without options.
+        let p = Packet::decode(&SOLICIT_HDR).unwrap();
+        assert!(p.client().options.is_empty());
+    }
+
+    #[test]
+    fn an_option_header_cut_short_is_truncated() {
+        let w = solicit_with(&[&opt(code::RAPID_COMMIT, &[])[..], &[0, 1, 0]].concat());
+        assert_eq!(err(&w), WireError::Truncated { at: 11, need: 1 });
+        let w = solicit_with(&[0]);
+        assert_eq!(err(&w), WireError::Truncated { at: 5, need: 3 });
+    }
+
+    #[test]
+    fn an_option_longer_than_what_is_left_overruns() {
+        let w = solicit_with(&[0, 1, 0, 20, 1, 2, 3]);
+        assert_eq!(
+            err(&w),
+            WireError::Overrun {
+                code: 1,
+                at: 4,
+                len: 20,
+                left: 3
+            }
+        );
+        // Inside an IA_NA the enclosing data is the IA's, not the datagram's.
+        let ia = [&[0u8; 12][..], &[0, 13, 0, 9, 0, 0]].concat();
+        let w = solicit_with(&[opt(code::IA_NA, &ia), opt(code::RAPID_COMMIT, &[])].concat());
+        assert_eq!(
+            err(&w),
+            WireError::Overrun {
+                code: 13,
+                at: 20,
+                len: 9,
+                left: 2
+            }
+        );
+    }
+
+    #[test]
+    fn a_preference_of_length_2_is_bad_and_does_not_swallow_the_next_option() {
+        let w = solicit_with(
+            &[
+                opt(code::PREFERENCE, &[255, 0]),
+                opt(code::ELAPSED_TIME, &[0, 0]),
+            ]
+            .concat(),
+        );
+        assert_eq!(
+            err(&w),
+            WireError::BadLength {
+                code: code::PREFERENCE,
+                at: 4,
+                len: 2,
+                expected: "must be 1"
+            }
+        );
+    }
+
+    #[test]
+    fn a_status_code_of_length_1_is_bad_without_a_panic() {
+        let w = solicit_with(&opt(code::STATUS_CODE, &[0]));
+        assert_eq!(
+            err(&w),
+            WireError::BadLength {
+                code: code::STATUS_CODE,
+                at: 4,
+                len: 1,
+                expected: "at least 2"
+            }
+        );
+    }
+
+    #[test]
+    fn every_fixed_or_minimum_size_is_checked() {
+        let cases: &[(u16, usize, &str)] = &[
+            (code::PREFERENCE, 0, "must be 1"),
+            (code::ELAPSED_TIME, 1, "must be 2"),
+            (code::ELAPSED_TIME, 3, "must be 2"),
+            (code::UNICAST, 15, "must be 16"),
+            (code::UNICAST, 17, "must be 16"),
+            (code::RAPID_COMMIT, 1, "must be 0"),
+            (code::RECONF_ACCEPT, 1, "must be 0"),
+            (code::RELAY_SOURCE_PORT, 1, "must be 2"),
+            (code::RELAY_SOURCE_PORT, 3, "must be 2"),
+            (code::IA_NA, 11, "at least 12"),
+            (code::IA_PD, 11, "at least 12"),
+            (code::IA_TA, 3, "at least 4"),
+            (code::IAADDR, 23, "at least 24"),
+            (code::IAPREFIX, 24, "at least 25"),
+            (code::STATUS_CODE, 0, "at least 2"),
+            (code::VENDOR_CLASS, 3, "at least 4"),
+            (code::VENDOR_OPTS, 3, "at least 4"),
+            (code::REMOTE_ID, 3, "at least 4"),
+            (code::CLIENT_LINKLAYER_ADDR, 1, "at least 2"),
+            (code::CLIENT_FQDN, 0, "at least 1"),
+            (code::ORO, 3, "even"),
+            (code::USER_CLASS, 1, ITEMS),
+        ];
+        for &(c, len, expected) in cases {
+            // A good option first: the bad one fails the message, no partial list.
+            let w = solicit_with(&[opt(code::CLIENTID, &DUID), opt(c, &vec![0; len])].concat());
+            assert_eq!(
+                err(&w),
+                WireError::BadLength {
+                    code: c,
+                    at: 18,
+                    len,
+                    expected
+                },
+                "option {c} of length {len}"
+            );
+        }
+        // The lengths that are right decode, DUIDs and interface ids of any length too.
+        for (c, len) in [
+            (code::PREFERENCE, 1),
+            (code::UNICAST, 16),
+            (code::RELAY_SOURCE_PORT, 2),
+            (code::IA_NA, 12),
+            (code::IA_TA, 4),
+            (code::IAADDR, 24),
+            (code::IAPREFIX, 25),
+            (code::STATUS_CODE, 2),
+            (code::VENDOR_OPTS, 4),
+            (code::REMOTE_ID, 4),
+            (code::CLIENT_LINKLAYER_ADDR, 2),
+            (code::CLIENT_FQDN, 1),
+            (code::ORO, 0),
+            (code::CLIENTID, 0),
+            (code::SERVERID, 1),
+            (code::INTERFACE_ID, 0),
+        ] {
+            let w = solicit_with(&opt(c, &vec![0; len]));
+            let p = Packet::decode(&w).unwrap_or_else(|e| panic!("option {c}: {e}"));
+            assert_eq!(p.encode(), w);
+        }
+    }
+
+    #[test]
+    fn class_data_items_must_fill_the_option_exactly() {
+        let bad = |c, data: &[u8]| {
+            let w = solicit_with(&opt(c, data));
+            assert_eq!(
+                err(&w),
+                WireError::BadLength {
+                    code: c,
+                    at: 4,
+                    len: data.len(),
+                    expected: ITEMS
+                },
+                "{data:?}"
+            );
+        };
+        bad(code::USER_CLASS, &[0, 5, 1]); // an item running past the end
+        bad(code::USER_CLASS, &[0, 1, 7, 0]); // half a length at the end
+        bad(code::VENDOR_CLASS, &[0, 0, 0, 9, 0, 1]);
+        bad(code::VENDOR_CLASS, &[0, 0, 0, 9, 0]);
+        let w = solicit_with(&opt(code::VENDOR_CLASS, &[0, 0, 0, 9, 0, 2, 1, 2, 0, 0]));
+        assert_eq!(
+            Packet::decode(&w).unwrap().client().options,
+            [Opt::VendorClass {
+                enterprise: 9,
+                data: vec![vec![1, 2], vec![]]
+            }]
+        );
+    }
+
+    #[test]
+    fn errors_inside_nested_options_and_relays_have_datagram_offsets() {
+        // SOLICIT header 4, IA_NA header at 4, its options at 20, IAADDR at 20, its
+        // options at 48: a status code of length 1 there.
+        let addr = [&[0u8; 24][..], &opt(code::STATUS_CODE, &[0])].concat();
+        let ia = [&[0u8; 12][..], &opt(code::IAADDR, &addr)].concat();
+        let w = solicit_with(&opt(code::IA_NA, &ia));
+        let e = WireError::BadLength {
+            code: code::STATUS_CODE,
+            at: 48,
+            len: 1,
+            expected: "at least 2",
+        };
+        assert_eq!(err(&w), e);
+        // The same message relayed twice: 2 × (34 + 4) bytes before it.
+        let w = relay_bytes(1, &[], &relay_bytes(0, &[], &w));
+        assert_eq!(
+            err(&w),
+            WireError::BadLength {
+                code: code::STATUS_CODE,
+                at: 48 + 76,
+                len: 1,
+                expected: "at least 2"
+            }
+        );
+        // An IAPREFIX's options start 25 bytes into it.
+        let prefix = [&[0u8; 25][..], &[0, 13, 0, 1, 0]].concat();
+        let ia = [&[0u8; 12][..], &opt(code::IAPREFIX, &prefix)].concat();
+        let w = solicit_with(&opt(code::IA_PD, &ia));
+        assert!(matches!(err(&w), WireError::BadLength { at: 49, .. }));
+        // A bad relay option after good ones fails the relay.
+        let options = [
+            opt(code::INTERFACE_ID, b"x"),
+            opt(code::RELAY_SOURCE_PORT, &[1]),
+        ]
+        .concat();
+        let w = relay_bytes(0, &options, &inner_solicit());
+        assert!(matches!(err(&w), WireError::BadLength { at: 39, .. }));
+    }
+
+    #[test]
+    fn a_relay_message_option_belongs_to_relays_only_and_once() {
+        let w = solicit_with(&opt(code::RELAY_MSG, &inner_solicit()));
+        assert!(matches!(err(&w), WireError::Malformed { at: 4, .. }));
+        let ia = [&[0u8; 12][..], &opt(code::RELAY_MSG, &[])].concat();
+        let w = solicit_with(&opt(code::IA_NA, &ia));
+        assert!(matches!(err(&w), WireError::Malformed { at: 20, .. }));
+        // Two in one relay.
+        let w = relay_bytes(0, &opt(code::RELAY_MSG, &inner_solicit()), &inner_solicit());
+        assert!(matches!(err(&w), WireError::Malformed { at: 72, .. }));
+        // None: the outer relay's error, or the inner one's at its own offset.
+        let mut w = relay_bytes(0, &[], &inner_solicit());
+        w.truncate(34);
+        w.extend_from_slice(&opt(code::INTERFACE_ID, b"eth0"));
+        assert_eq!(err(&w), WireError::NoRelayMessage { at: 0 });
+        let w = relay_bytes(1, &[], &w);
+        assert_eq!(err(&w), WireError::NoRelayMessage { at: 38 });
+    }
+
+    #[test]
+    fn a_relay_message_option_first_is_read_and_encoded_last() {
+        // RFC 8415 §9 sets no order; `Relay` keeps none: the one case where encode
+        // changes the bytes (same options, in another order).
+        let mut w = relay_bytes(0, &[], &inner_solicit());
+        w.extend_from_slice(&opt(code::INTERFACE_ID, b"eth0"));
+        let p = Packet::decode(&w).unwrap();
+        assert_eq!(p.relays()[0].options, [Opt::InterfaceId(b"eth0".to_vec())]);
+        let again = p.encode();
+        assert_eq!(again.len(), w.len());
+        assert_eq!(
+            again,
+            relay_bytes(0, &opt(code::INTERFACE_ID, b"eth0"), &inner_solicit())
+        );
+        assert_eq!(Packet::decode(&again), Ok(p));
+    }
+
+    #[test]
+    fn options_nest_eight_deep_and_no_deeper() {
+        // IA_TAs inside IA_TAs: each 8 bytes of header and IAID.
+        let nest = |n: usize| {
+            (0..n).fold(Vec::new(), |inner, _| {
+                opt(code::IA_TA, &[&[0u8, 0, 0, 1][..], &inner].concat())
+            })
+        };
+        let w = solicit_with(&nest(MAX_OPTION_NESTING));
+        assert_eq!(Packet::decode(&w).unwrap().encode(), w);
+        let w = solicit_with(&nest(MAX_OPTION_NESTING + 1));
+        assert!(matches!(err(&w), WireError::Malformed { at: 68, .. }));
+        // A datagram-sized nest is refused without running out of stack.
+        let w = solicit_with(&nest(8000));
+        assert!(matches!(err(&w), WireError::Malformed { .. }));
+    }
+
+    #[test]
+    fn unknown_options_are_kept_byte_for_byte() {
+        let options = [
+            opt(code::AUTH, &[3, 1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9]),
+            opt(code::DNS_SERVERS, &ip("2001:db8::53").octets()),
+            opt(0xffff, &[]),
+            opt(code::PD_EXCLUDE, &[64, 0x12]),
+        ]
+        .concat();
+        let w = solicit_with(&options);
+        let p = Packet::decode(&w).unwrap();
+        assert_eq!(
+            p.client().options[2],
+            Opt::Other {
+                code: 0xffff,
+                data: vec![]
+            }
+        );
+        assert!(p
+            .client()
+            .options
+            .iter()
+            .all(|o| matches!(o, Opt::Other { .. })));
+        assert_eq!(p.encode(), w);
+    }
+
+    #[test]
+    fn the_xid_is_24_bits() {
+        let m = |xid| {
+            Packet::Client(Message {
+                msg_type: msg::RENEW,
+                xid,
+                options: vec![],
+            })
+        };
+        assert_eq!(m(0xff12_3456).encode(), [msg::RENEW, 0x12, 0x34, 0x56]);
+        assert_eq!(Packet::decode(&[5, 0xff, 0xfe, 0xfd]), Ok(m(0x00ff_fefd)));
+    }
+
+    #[test]
+    fn a_status_message_is_read_lossily() {
+        let w = solicit_with(&opt(code::STATUS_CODE, &[0, 1, b'a', 0xff, b'b']));
+        let p = Packet::decode(&w).unwrap();
+        assert_eq!(
+            p.client().options,
+            [Opt::Status {
+                code: status::UNSPEC_FAIL,
+                message: "a\u{fffd}b".into()
+            }]
+        );
+        // Not byte-exact (the replacement character is 3 bytes), but stable.
+        assert_eq!(Packet::decode(&p.encode()), Ok(p));
+    }
+
+    #[test]
+    fn client_fqdn_text_and_from_text_in_both_forms() {
+        let full = ClientFqdn::from_text(ClientFqdn::S, "host.example.com", true);
+        assert_eq!(full.name, b"\x04host\x07example\x03com\x00");
+        assert_eq!(full.flags, ClientFqdn::S);
+        assert_eq!(full.text(), Some(("host.example.com".into(), true)));
+        // A trailing dot is ignored.
+        assert_eq!(
+            ClientFqdn::from_text(ClientFqdn::S, "host.example.com.", true),
+            full
+        );
+        let partial = ClientFqdn::from_text(0, "host", false);
+        assert_eq!(partial.name, b"\x04host");
+        assert_eq!(partial.text(), Some(("host".into(), false)));
+        let two = ClientFqdn::from_text(0, "a.b", false);
+        assert_eq!(two.name, b"\x01a\x01b");
+        assert_eq!(two.text(), Some(("a.b".into(), false)));
+
+        let name = |b: &[u8]| ClientFqdn {
+            flags: 0,
+            name: b.to_vec(),
+        };
+        assert_eq!(name(b"").text(), Some((String::new(), false)));
+        assert_eq!(name(b"\0").text(), Some((String::new(), true)));
+        assert_eq!(ClientFqdn::from_text(0, "", false).name, b"");
+        assert_eq!(ClientFqdn::from_text(0, ".", true).name, b"\0");
+        // A label running past the end, a root label before it, a compression pointer.
+        assert_eq!(name(b"\x05ab").text(), None);
+        assert_eq!(name(b"\x04host\x00\x03com").text(), None);
+        assert_eq!(name(b"\0\0").text(), None);
+        assert_eq!(name(b"\xc0\x0c").text(), None);
+        let long = "x".repeat(64);
+        assert_eq!(name(&[&[64u8][..], long.as_bytes()].concat()).text(), None);
+        // from_text keeps labels to 63 bytes.
+        let cut = ClientFqdn::from_text(0, &long, false);
+        assert_eq!(cut.text(), Some(("x".repeat(63), false)));
+        // Non-UTF-8 labels read lossily.
+        assert_eq!(name(b"\x02a\xff").text(), Some(("a\u{fffd}".into(), false)));
+    }
 }
