@@ -57,8 +57,8 @@ const CLIENT_DUID: [u8; 10] = [0, 3, 0, 1, 0x02, 0, 0, 0, 0x0b, 0x01];
 /// forward domain matches). S bit set: the server does the AAAA.
 const FQDN6_FULL: &str = "send fqdn.fqdn \"myclient.example.com.\";\nsend fqdn.server-update on;\n";
 /// Option 39 with the partial name "myclient" (no root label, RFC 4704 §4.2), S bit
-/// set, as raw bytes: dhclient has no way to send a partial name otherwise. The server
-/// qualifies it with `ddns-qualifying-suffix`.
+/// set, as raw bytes (`fqdn.fqdn` always adds the root label). The server qualifies it
+/// with `ddns-qualifying-suffix`.
 const FQDN6_PARTIAL: &str = "option dhcp6.raw-fqdn code 39 = string;\n\
                              send dhcp6.raw-fqdn 01:08:6d:79:63:6c:69:65:6e:74;\n";
 

@@ -261,7 +261,7 @@ async fn dhclient_gets_an_address_and_releases_it() {
     assert_eq!(row.subnet_id, 1);
     assert_eq!((row.valid, row.preferred), (7200, 4500));
     assert!((7190..=7200).contains(&row.left), "expire: {row:?}");
-    // Under Kea's default mac-sources the EUI-64 link-local wins (2).
+    // Under Kea's default mac-sources dhclient's DUID-LLT gives the MAC (source 2, DUID).
     assert_eq!(row.hwaddr_source, Some(2));
     assert_eq!(row.hwaddr.as_deref(), Some(&mac_bytes(mac)[..]));
     assert_eq!(server.rows().await.len(), 1);

@@ -38,6 +38,21 @@ pub struct HostOption {
     pub persistent: bool,
 }
 
+/// An option stored with a DHCPv6 host (`dhcp6_options` with the host's `host_id`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostOption6 {
+    /// Option code.
+    pub code: u16,
+    /// Binary value (Kea fills it when the option was given as hex).
+    pub value: Option<Vec<u8>>,
+    /// Text value in Kea's CSV form (when given as text).
+    pub formatted_value: Option<String>,
+    /// Option space (`dhcp6` for standard options).
+    pub space: Option<String>,
+    /// Sent even when not requested (Kea's `always-send`).
+    pub persistent: bool,
+}
+
 /// An `ipv6_reservations` row: what kind of thing is reserved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reservation6Kind {
@@ -91,6 +106,8 @@ pub struct Host {
     pub options4: Vec<HostOption>,
     /// The host's DHCPv6 addresses and prefixes, in address order.
     pub reservations6: Vec<Reservation6>,
+    /// The host's DHCPv6 options, in `option_id` order (read; the API writes none yet).
+    pub options6: Vec<HostOption6>,
 }
 
 const COLUMNS: &str = "h.host_id, h.dhcp_identifier_type, h.dhcp_identifier, h.dhcp4_subnet_id, \
@@ -120,6 +137,7 @@ fn from_row(row: &sqlx::postgres::PgRow) -> Result<Host> {
         user_context: row.try_get("user_context")?,
         options4: Vec::new(),
         reservations6: Vec::new(),
+        options6: Vec::new(),
     })
 }
 
@@ -137,26 +155,8 @@ async fn read(conn: &mut PgConnection, mut q: QueryBuilder<'_, Postgres>) -> Res
         return Ok(hosts);
     }
     let ids: Vec<i32> = hosts.iter().map(|h| h.host_id).collect();
-    let mut options: HashMap<i32, Vec<HostOption>> = HashMap::new();
-    for o in sqlx::query(
-        "SELECT host_id, code, value, formatted_value, space, persistent FROM dhcp4_options \
-          WHERE host_id = ANY($1) ORDER BY option_id",
-    )
-    .bind(&ids)
-    .fetch_all(&mut *conn)
-    .await?
-    {
-        options
-            .entry(o.try_get("host_id")?)
-            .or_default()
-            .push(HostOption {
-                code: o.try_get::<i16, _>("code")? as u8,
-                value: o.try_get("value")?,
-                formatted_value: o.try_get("formatted_value")?,
-                space: o.try_get("space")?,
-                persistent: o.try_get::<Option<bool>, _>("persistent")?.unwrap_or(false),
-            });
-    }
+    let options = option_rows(conn, "dhcp4_options", &ids).await?;
+    let options6 = option_rows(conn, "dhcp6_options", &ids).await?;
     let mut reservations: HashMap<i32, Vec<Reservation6>> = HashMap::new();
     for r in sqlx::query(
         "SELECT r.host_id, host(r.address) AS address, r.prefix_len, r.type \
@@ -179,11 +179,53 @@ async fn read(conn: &mut PgConnection, mut q: QueryBuilder<'_, Postgres>) -> Res
                 kind,
             });
     }
+    let (mut options, mut options6) = (options, options6);
     for h in &mut hosts {
-        h.options4 = options.remove(&h.host_id).unwrap_or_default();
+        h.options4 = options
+            .remove(&h.host_id)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|o| HostOption {
+                code: o.code as u8,
+                value: o.value,
+                formatted_value: o.formatted_value,
+                space: o.space,
+                persistent: o.persistent,
+            })
+            .collect();
         h.reservations6 = reservations.remove(&h.host_id).unwrap_or_default();
+        h.options6 = options6.remove(&h.host_id).unwrap_or_default();
     }
     Ok(hosts)
+}
+
+/// The option rows of `table` (`dhcp4_options` or `dhcp6_options`) of these hosts, by
+/// host, in `option_id` order; codes as DHCPv6's (wide enough for both).
+async fn option_rows(
+    conn: &mut PgConnection,
+    table: &'static str,
+    ids: &[i32],
+) -> Result<HashMap<i32, Vec<HostOption6>>> {
+    let mut out: HashMap<i32, Vec<HostOption6>> = HashMap::new();
+    for o in sqlx::query(&format!(
+        "SELECT host_id, code::int AS code, value, formatted_value, space, persistent FROM {table} \
+          WHERE host_id = ANY($1) ORDER BY option_id"
+    ))
+    .bind(ids)
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        out.entry(o.try_get("host_id")?)
+            .or_default()
+            .push(HostOption6 {
+                code: o.try_get::<i32, _>("code")? as u16,
+                value: o.try_get("value")?,
+                formatted_value: o.try_get("formatted_value")?,
+                space: o.try_get("space")?,
+                persistent: o.try_get::<Option<bool>, _>("persistent")?.unwrap_or(false),
+            });
+    }
+    Ok(out)
 }
 
 fn query(tail: &str) -> QueryBuilder<'static, Postgres> {

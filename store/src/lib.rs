@@ -72,7 +72,9 @@ pub mod zone;
 
 pub use embedded::{BinSearch, EmbeddedCluster, EmbeddedOptions, PgBinaries};
 pub use error::{Error, Result};
-pub use host::{Host, Host6Filter, HostFilter, HostOption, Reservation6, Reservation6Kind};
+pub use host::{
+    Host, Host6Filter, HostFilter, HostOption, HostOption6, Reservation6, Reservation6Kind,
+};
 pub use hosts::{
     parse_payload, HostChange, HostEvent, HostOp, HostTable, HostWatcher, HOSTS_CHANNEL,
 };

@@ -206,31 +206,34 @@ pub fn rapid_commit(m: &Message, subnet: Option<&Subnet6>) -> bool {
         && subnet.is_some_and(|s| s.rapid_commit)
 }
 
-/// The client's hardware address and where it came from (Kea's `hwaddr_source` bits),
-/// as Kea's default `mac-sources` ("any") finds it: an EUI-64 link-local source address
-/// (the innermost relay's peer address when relayed), then a DUID-LLT or DUID-LL, then
-/// RFC 6939's client link-layer option of the innermost relay.
+/// The client's hardware address and where it came from (Kea's `hwaddr_source` bits:
+/// 2 DUID, 4 IPv6 link-local, 8 RFC 6939 option), in the order Kea's default
+/// `mac-sources` ("any") tries them (`Pkt::getMAC`, checked against kea-dhcp6 2.2 by
+/// `tests/oracle6.rs`): the innermost relay's client link-layer address option (RFC
+/// 6939), then a DUID-LLT or DUID-LL, then an EUI-64 link-local address (the source,
+/// or the innermost relay's peer address when relayed) whose interface id has the
+/// universal bit set and the group bit clear (a MAC-derived one).
 pub fn hardware_address(pkt: &Packet, src: &Ipv6Addr) -> Option<(u16, Vec<u8>, u32)> {
     let relays = pkt.relays();
-    let peer = relays.last().map_or(*src, |r| r.peer_addr);
-    let o = peer.octets();
-    if link_local(&peer) && o[11] == 0xff && o[12] == 0xfe {
-        return Some((1, vec![o[8] ^ 0x02, o[9], o[10], o[13], o[14], o[15]], 2));
-    }
-    if let Some(d) = pkt.client().client_id() {
-        let ty = d.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]]));
-        let ht = d.get(2..4).map(|b| u16::from_be_bytes([b[0], b[1]]));
-        match (ty, ht) {
-            (Some(1), Some(h)) if d.len() > 8 => return Some((h, d[8..].to_vec(), 4)),
-            (Some(3), Some(h)) if d.len() > 4 => return Some((h, d[4..].to_vec(), 4)),
-            _ => {}
-        }
-    }
     if let Some(Opt::ClientLinkLayer { htype, addr }) = relays
         .last()
         .and_then(|r| find(&r.options, code::CLIENT_LINKLAYER_ADDR))
     {
         return Some((*htype, addr.clone(), 8));
+    }
+    if let Some(d) = pkt.client().client_id() {
+        let ty = d.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]]));
+        let ht = d.get(2..4).map(|b| u16::from_be_bytes([b[0], b[1]]));
+        match (ty, ht) {
+            (Some(1), Some(h)) if d.len() > 8 => return Some((h, d[8..].to_vec(), 2)),
+            (Some(3), Some(h)) if d.len() > 4 => return Some((h, d[4..].to_vec(), 2)),
+            _ => {}
+        }
+    }
+    let peer = relays.last().map_or(*src, |r| r.peer_addr);
+    let o = peer.octets();
+    if link_local(&peer) && o[11] == 0xff && o[12] == 0xfe && o[8] & 3 == 2 {
+        return Some((1, vec![o[8] ^ 0x02, o[9], o[10], o[13], o[14], o[15]], 4));
     }
     None
 }
@@ -504,8 +507,10 @@ pub mod text {
     pub const DECLINED: &str = "Lease declined. Hopefully the next one will be better.";
     /// CONFIRM: on link.
     pub const ON_LINK: &str = "All addresses are on-link";
-    /// CONFIRM: some not.
-    pub const NOT_ON_LINK: &str = "Some of the addresses are not on link.";
+    /// CONFIRM: an address not on the link (Kea names the first one).
+    pub fn not_on_link(a: std::net::Ipv6Addr) -> String {
+        format!("Address {a} is not on link.")
+    }
     /// CONFIRM without a subnet.
     pub const NO_SUBNET_SELECTED: &str = "No subnet selected";
     /// RENEW/REBIND of an IA the server has no binding for and cannot serve.
@@ -636,19 +641,23 @@ mod tests {
     }
 
     #[test]
-    fn mac_from_eui64_link_local_then_duid() {
-        let p = Packet::Client(solicit(vec![Opt::ClientId(vec![
-            0, 1, 0, 1, 0, 0, 0, 1, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff,
-        ])]));
-        let ll: Ipv6Addr = "fe80::a8bb:ccff:fedd:eeff".parse().unwrap();
+    fn mac_from_the_duid_then_a_universal_eui64_link_local() {
+        let llt = vec![0, 1, 0, 1, 0, 0, 0, 1, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff];
+        let p = Packet::Client(solicit(vec![Opt::ClientId(llt)]));
+        let ll: Ipv6Addr = "fe80::200:5eff:fe00:5301".parse().unwrap();
         assert_eq!(
             hardware_address(&p, &ll),
-            Some((1, vec![0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff], 2))
+            Some((1, vec![0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff], 2)),
+            "the DUID before the link-local address"
         );
-        let other: Ipv6Addr = "fe80::1".parse().unwrap();
+        let en = Packet::Client(solicit(vec![Opt::ClientId(vec![0, 2, 0, 0, 9, 191, 1, 2])]));
         assert_eq!(
-            hardware_address(&p, &other),
-            Some((1, vec![0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff], 4))
+            hardware_address(&en, &ll),
+            Some((1, vec![0x00, 0x00, 0x5e, 0x00, 0x53, 0x01], 4))
         );
+        // A locally administered MAC (02:…) makes an interface id without the
+        // universal bit: Kea does not take it.
+        let local: Ipv6Addr = "fe80::ff:fe00:7001".parse().unwrap();
+        assert_eq!(hardware_address(&en, &local), None);
     }
 }

@@ -1301,13 +1301,12 @@ impl Engine6 {
             None => status_opt(status::NOT_ON_LINK, text::NO_SUBNET_SELECTED),
             Some(s) => {
                 let network = self.cfg.network_of(s);
-                if addrs
+                match addrs
                     .iter()
-                    .all(|a| network.iter().any(|n| n.prefix.contains(*a)))
+                    .find(|a| !network.iter().any(|n| n.prefix.contains(**a)))
                 {
-                    status_opt(status::SUCCESS, text::ON_LINK)
-                } else {
-                    status_opt(status::NOT_ON_LINK, text::NOT_ON_LINK)
+                    None => status_opt(status::SUCCESS, text::ON_LINK),
+                    Some(a) => status_opt(status::NOT_ON_LINK, &text::not_on_link(*a)),
                 }
             }
         };

@@ -6,6 +6,7 @@
 //! of thousands of hosts this is made for (DHCPv4's cache updates by `host_id`).
 
 use std::collections::HashMap;
+use std::net::Ipv6Addr;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use tern_store::{host, Reservation6Kind, Store};
@@ -13,12 +14,47 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
+use tern_config::option_defs::by_code6;
+
+use crate::options::encode;
 use crate::v6::config::{Host6, OptionSet6};
 
 type Identifier = (i16, Vec<u8>);
 
-/// (subnet id or 0 for global, identifier) → reservation.
-type Index = HashMap<(u32, Identifier), Arc<Host6>>;
+/// The reservations by (subnet id or 0 for global, identifier), and who holds each
+/// reserved address or prefix start.
+#[derive(Default)]
+struct Index {
+    by_identifier: HashMap<(u32, Identifier), Arc<Host6>>,
+    by_address: HashMap<(u32, Ipv6Addr), Vec<Identifier>>,
+}
+
+/// A host's `dhcp6_options` in the engine's form: the binary value as it is, else the
+/// text (Kea's `formatted_value`) encoded by the standard definitions; options of other
+/// spaces, or that cannot be encoded, are left out with a warning.
+fn host_options(h: &tern_store::Host) -> OptionSet6 {
+    let mut set = OptionSet6::default();
+    for o in &h.options6 {
+        if o.space.as_deref().is_some_and(|s| s != "dhcp6") {
+            continue;
+        }
+        let value = match (&o.value, &o.formatted_value) {
+            (Some(v), _) if !v.is_empty() => Some(v.clone()),
+            (_, Some(text)) => by_code6(o.code).and_then(|d| encode(d.kind, text).ok()),
+            _ => None,
+        };
+        match value {
+            Some(v) => {
+                set.map.insert(o.code, (v, o.persistent));
+            }
+            None => warn!(
+                "DHCP6_HOST_OPTION_INVALID host {}: option {} cannot be encoded; ignored",
+                h.host_id, o.code
+            ),
+        }
+    }
+    set
+}
 
 /// The reservations, swapped whole on a reload.
 #[derive(Default)]
@@ -35,27 +71,21 @@ impl HostCache6 {
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
         ids.iter()
-            .find_map(|id| index.get(&(subnet_id, id.clone())).cloned())
+            .find_map(|id| index.by_identifier.get(&(subnet_id, id.clone())).cloned())
     }
 
     /// Whether an address or prefix of `subnet_id` is reserved for a host not among
     /// `ids`.
-    pub fn reserved_for_other(
-        &self,
-        subnet_id: u32,
-        a: std::net::Ipv6Addr,
-        ids: &[Identifier],
-    ) -> bool {
+    pub fn reserved_for_other(&self, subnet_id: u32, a: Ipv6Addr, ids: &[Identifier]) -> bool {
         let index = self
             .index
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
-        index.iter().any(|((s, id), h)| {
-            *s == subnet_id
-                && !ids.contains(id)
-                && (h.addresses.contains(&a) || h.prefixes.iter().any(|p| p.0 == a))
-        })
+        index
+            .by_address
+            .get(&(subnet_id, a))
+            .is_some_and(|holders| holders.iter().any(|h| !ids.contains(h)))
     }
 
     /// How many reservations are held.
@@ -63,6 +93,7 @@ impl HostCache6 {
         self.index
             .read()
             .unwrap_or_else(PoisonError::into_inner)
+            .by_identifier
             .len()
     }
 
@@ -74,7 +105,7 @@ impl HostCache6 {
     /// Replaces everything with the table's current DHCPv6 rows.
     pub async fn reload(&self, store: &Store) -> tern_store::Result<usize> {
         let rows = host::select6(store.pool(), &host::Host6Filter::default()).await?;
-        let mut index = HashMap::new();
+        let mut index = Index::default();
         for h in rows {
             let subnet = h.dhcp6_subnet_id.unwrap_or(0);
             let host = Host6 {
@@ -92,11 +123,24 @@ impl HostCache6 {
                     .map(|r| (r.address, r.prefix_len))
                     .collect(),
                 hostname: h.hostname.clone(),
-                options: OptionSet6::default(),
+                options: host_options(&h),
             };
-            index.insert((subnet, host.identifier.clone()), Arc::new(host));
+            for a in host
+                .addresses
+                .iter()
+                .chain(host.prefixes.iter().map(|p| &p.0))
+            {
+                index
+                    .by_address
+                    .entry((subnet, *a))
+                    .or_default()
+                    .push(host.identifier.clone());
+            }
+            index
+                .by_identifier
+                .insert((subnet, host.identifier.clone()), Arc::new(host));
         }
-        let n = index.len();
+        let n = index.by_identifier.len();
         *self.index.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(index);
         Ok(n)
     }
