@@ -18,6 +18,9 @@
 #   DURATION=8      perfdhcp -p (seconds of load per step); hard cap DURATION+20 s
 #   CLIENTS=100000  perfdhcp -R (distinct DUIDs)
 #   SERVERS="kea-memfile kea-pgsql tern"
+#   BIG_LEASES=0    if >0: after the ladder, fill tern with that many leases (perfdhcp -R
+#                   BIG_LEASES at BIG_RATE SARR/s, address-and-prefix) and report its RSS
+#   BIG_RATE=2000
 #   WORK=/tmp/tern-bench-dhcp6 (wiped at start; kept afterwards: raw perfdhcp output, logs)
 # prints: a table per step, then a summary per server and mode; CSV in $WORK/dhcp6.csv
 set -u
@@ -25,6 +28,7 @@ set -u
 RATES=${RATES:-"500 1000 2000 4000"}
 MODES=${MODES:-"address-only address-and-prefix"}
 DURATION=${DURATION:-8}; CLIENTS=${CLIENTS:-100000}
+BIG_LEASES=${BIG_LEASES:-0}; BIG_RATE=${BIG_RATE:-2000}
 SERVERS=${SERVERS:-"kea-memfile kea-pgsql tern"}
 tern_built
 bench_init dhcp6
@@ -140,6 +144,25 @@ for mode in $MODES; do
   done
 done
 
+if [ "$BIG_LEASES" -gt 0 ]; then
+    # perfdhcp draws each exchange's DUID at random from the -R range: 3 x BIG_LEASES
+    # exchanges leave ~95 % of the range with leases; the lease6 row count is the figure.
+    BIG_SENDS=${BIG_SENDS:-$(( 3 * BIG_LEASES ))}
+    log "tern with ~$BIG_LEASES clients' leases: perfdhcp -R $BIG_LEASES -r $BIG_RATE -n $BIG_SENDS"
+    start_server tern
+    rss0=$(rss_kb "$SRV_PID")
+    dur=$(( BIG_SENDS / BIG_RATE + 30 ))
+    out=$WORK/perfdhcp-tern-big.txt
+    cmd=(ip netns exec "$CNS" perfdhcp -6 -l "$CIF" -e address-and-prefix -R "$BIG_LEASES" -r "$BIG_RATE" -n "$BIG_SENDS" -p "$dur")
+    echo "# ${cmd[*]}" >"$out"
+    timeout -k 5 $((dur + 20)) "${cmd[@]}" >>"$out" 2>&1
+    sleep 2
+    rss1=$(rss_kb "$SRV_PID"); pg1=$(tree_rss_kb "$SRV_PID")
+    rows=$(inns "$PG_BIN/psql" -h "$WORK/tern-data/pg-socket" -U tern -qAtX -c "select count(*) filter (where lease_type = 0), count(*) filter (where lease_type = 2) from lease6" tern 2>/dev/null || echo "?")
+    stop_pid srv
+    BIG_LINE="tern with lease6 rows (addresses|prefixes) $rows: VmRSS $(fdiv "$rss0" 1024) MB idle -> $(fdiv "$rss1" 1024) MB; embedded PostgreSQL processes (VmRSS summed, shared buffers counted per process) $(fdiv "$pg1" 1024) MB"
+fi
+
 $PY - "$CSV" <<'EOF'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
@@ -171,4 +194,5 @@ for m in modes:
             f = lambda x, y: f"{x / y:.2f}" if y else "n/a"
             print(f"| {a} / {b} | {m} | {f(ca, cb)} | {f(pa, pb)} |")
 EOF
+[ -n "${BIG_LINE:-}" ] && echo && echo "$BIG_LINE"
 echo "raw output: $WORK"

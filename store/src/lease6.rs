@@ -400,9 +400,21 @@ pub async fn find_by_clients(
     conn: &mut PgConnection,
     keys: &[ClientKey],
 ) -> Result<Vec<Vec<Lease6>>> {
+    Ok(probe(conn, keys, &[]).await?.0)
+}
+
+/// [`find_by_clients`] and [`leased_among`] in one statement (one round trip): each
+/// key's rows, and which of `candidates` are taken. The DHCPv6 engine asks this once
+/// for a batch of requests before it chooses their addresses.
+pub async fn probe(
+    conn: &mut PgConnection,
+    keys: &[ClientKey],
+    candidates: &[Ipv6Addr],
+) -> Result<(Vec<Vec<Lease6>>, HashSet<Ipv6Addr>)> {
     let mut answers = vec![Vec::new(); keys.len()];
-    if keys.is_empty() {
-        return Ok(answers);
+    let mut taken = HashSet::new();
+    if keys.is_empty() && candidates.is_empty() {
+        return Ok((answers, taken));
     }
     let duid: Vec<&[u8]> = keys.iter().map(|k| k.duid.as_slice()).collect();
     let iaid: Vec<i32> = keys.iter().map(|k| iaid_to_db(k.iaid)).collect();
@@ -418,7 +430,9 @@ pub async fn find_by_clients(
                 .map(move |s| (i as i64 + 1, i64::from(*s)))
         })
         .unzip();
-    // Per key, a lookup on the (duid, iaid, subnet_id) index.
+    let text: Vec<String> = candidates.iter().map(|a| v6_to_db(*a)).collect();
+    // Per key, a lookup on the (duid, iaid, subnet_id) index; the candidates by primary
+    // key (key number 0).
     let rows = sqlx::query(&format!(
         "SELECT q.i AS key_number, o.* \
            FROM unnest($1::bytea[], $2::int[], $3::smallint[]) WITH ORDINALITY AS q(d, ia, ty, i) \
@@ -427,22 +441,28 @@ pub async fn find_by_clients(
               WHERE l.duid = q.d AND l.iaid = q.ia AND l.lease_type = q.ty \
                 AND l.subnet_id = ANY(ARRAY( \
                       SELECT p.s FROM unnest($4::bigint[], $5::bigint[]) AS p(k, s) WHERE p.k = q.i))) o \
-          ORDER BY q.i, o.expire DESC"
+         UNION ALL \
+         SELECT 0::bigint, {COLUMNS} FROM lease6 l \
+          WHERE l.address = ANY($6::inet[]) AND l.expire >= now() \
+         ORDER BY key_number, expire DESC"
     ))
     .bind(&duid)
     .bind(&iaid)
     .bind(&ty)
     .bind(&pair_key)
     .bind(&pair_subnet)
+    .bind(&text)
     .fetch_all(conn)
     .await?;
     for row in &rows {
         let n: i64 = row.try_get("key_number")?;
-        if let Some(answer) = usize::try_from(n - 1).ok().and_then(|i| answers.get_mut(i)) {
+        if n == 0 {
+            taken.insert(v6_from_db(row.try_get("address")?)?);
+        } else if let Some(answer) = usize::try_from(n - 1).ok().and_then(|i| answers.get_mut(i)) {
             answer.push(from_row(row)?);
         }
     }
-    Ok(answers)
+    Ok((answers, taken))
 }
 
 /// Of `candidates` (addresses or prefixes), the first without an unexpired lease (its
