@@ -217,3 +217,16 @@ fn dns_zone_policy_is_checked_with_positions() {
         "{stderr}"
     );
 }
+
+/// The README's first command runs `tern serve -c examples/tern.json`: the example must
+/// be valid, without a warning, and name every service it shows.
+#[test]
+fn the_readme_example_is_valid_without_warnings() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/tern.json");
+    let (status, stdout, stderr) = run(&["check", "--strict", "-c", file.to_str().unwrap()]);
+    assert_eq!(status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("sections Dhcp4, Dhcp6, Api, Dns, DhcpDdns; 0 warning(s)"),
+        "{stdout}"
+    );
+}

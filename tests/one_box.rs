@@ -145,6 +145,16 @@ fn default_duid_line() -> String {
     format!("default-duid \"{octal}\";\n")
 }
 
+/// Kills a client started by [`NsProcess::start`] (its own PID: a child of ours, not yet
+/// reaped) and reaps it; removes its pid file.
+fn reap(p: &mut Option<NsProcess>, pid_file: &Path) {
+    if let Some(mut c) = p.take().and_then(|mut p| p.child.take()) {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+    let _ = std::fs::remove_file(pid_file);
+}
+
 fn pid_from_file(p: &Path) -> Option<i32> {
     read(p).lines().next()?.trim().parse().ok()
 }
@@ -785,23 +795,15 @@ impl OneBox {
     /// dhclient's options: a config sending the host name, a script, a lease file and a
     /// pid file of this box.
     fn dhclient_args(&self) -> Vec<String> {
-        use std::os::unix::fs::PermissionsExt;
-        let conf = self.path("dhclient.conf");
-        std::fs::write(
-            &conf,
-            format!(
+        // The script configures the address (so the release can be sent unicast from it)
+        // and records each event.
+        self.client_files(
+            "dhclient",
+            &format!(
                 "send host-name \"{HOSTNAME}\";\n\
                  request subnet-mask, broadcast-address, routers, domain-name;\n"
             ),
-        )
-        .unwrap();
-        // The script configures the address (so the release can be sent unicast from it)
-        // and records each event.
-        let script = self.path("dhclient-script");
-        let out = self.path("dhclient-script.out");
-        std::fs::write(
-            &script,
-            format!(
+            &format!(
                 "#!/bin/sh\n\
                  echo \"$reason ip=$new_ip_address old=$old_ip_address\" >> \"{}\"\n\
                  case \"$reason\" in\n\
@@ -809,10 +811,19 @@ impl OneBox {
                  \x20 RELEASE|STOP|EXPIRE|FAIL) [ -n \"$old_ip_address\" ] && ip addr del \"$old_ip_address/24\" dev \"$interface\" 2>/dev/null ;;\n\
                  esac\n\
                  exit 0\n",
-                out.display()
+                self.path("dhclient-script.out").display()
             ),
         )
-        .unwrap();
+    }
+
+    /// Writes `NAME.conf` and the executable `NAME-script` of a dhclient run; its
+    /// options for them and for `NAME.pid` and `NAME.leases`, all in this box.
+    fn client_files(&self, name: &str, conf_text: &str, script_text: &str) -> Vec<String> {
+        use std::os::unix::fs::PermissionsExt;
+        let conf = self.path(&format!("{name}.conf"));
+        std::fs::write(&conf, conf_text).unwrap();
+        let script = self.path(&format!("{name}-script"));
+        std::fs::write(&script, script_text).unwrap();
         std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
         let path = |n: &str| self.path(n).display().to_string();
         vec![
@@ -820,9 +831,9 @@ impl OneBox {
             "-cf".into(),
             conf.display().to_string(),
             "-pf".into(),
-            path("dhclient.pid"),
+            path(&format!("{name}.pid")),
             "-lf".into(),
-            path("dhclient.leases"),
+            path(&format!("{name}.leases")),
             "-sf".into(),
             script.display().to_string(),
         ]
@@ -864,59 +875,43 @@ impl OneBox {
 
     /// `dhclient -r` with the same lease file (bounded); returns its output.
     fn dhclient_release(&self) -> String {
+        self.release(self.dhclient_args(), "dhclient -r")
+    }
+
+    /// `dhclient ARGS -r` on the client's interface (bounded by 30 s); its output.
+    fn release(&self, client_args: Vec<String>, what: &str) -> String {
         let mut args = vec!["timeout".to_string(), "30".into(), "dhclient".into()];
-        args.extend(self.dhclient_args());
+        args.extend(client_args);
         args.extend(["-r".into(), self.cli_if.clone()]);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let (status, stdout, stderr) = ns_exec(&self.cli, &args);
-        format!("dhclient -r: {status}\n{stdout}{stderr}")
+        format!("{what}: {status}\n{stdout}{stderr}")
     }
 
     /// Kills the foreground dhclient (by its PID) and reaps it.
     fn kill_dhclient(&mut self) {
-        if let Some(mut p) = self.dhclient.take() {
-            if let Some(mut c) = p.child.take() {
-                let _ = c.kill();
-                let _ = c.wait();
-            }
-        }
-        let _ = std::fs::remove_file(self.path("dhclient.pid"));
+        let pid_file = self.path("dhclient.pid");
+        reap(&mut self.dhclient, &pid_file);
     }
 
     /// dhclient -6's options: a config sending the name in option 39 (`fqdn6`) and
     /// asking the server to do the AAAA (RFC 4704 S bit), a script recording each event,
     /// a lease file and a pid file of this box.
     fn dhclient6_args(&self) -> Vec<String> {
-        use std::os::unix::fs::PermissionsExt;
-        let conf = self.path("dhclient6.conf");
-        std::fs::write(&conf, self.fqdn6).unwrap();
         // Records each event; the address is not configured (the release is multicast
         // from the link-local address).
-        let script = self.path("dhclient6-script");
-        std::fs::write(
-            &script,
-            format!(
+        let mut args = vec!["-6".to_string()];
+        args.extend(self.client_files(
+            "dhclient6",
+            self.fqdn6,
+            &format!(
                 "#!/bin/sh\n\
                  echo \"$reason ip6=$new_ip6_address old=$old_ip6_address\" >> \"{}\"\n\
                  exit 0\n",
                 self.path("dhclient6-script.out").display()
             ),
-        )
-        .unwrap();
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let path = |n: &str| self.path(n).display().to_string();
-        vec![
-            "-6".into(),
-            "-v".into(),
-            "-cf".into(),
-            conf.display().to_string(),
-            "-pf".into(),
-            path("dhclient6.pid"),
-            "-lf".into(),
-            path("dhclient6.leases"),
-            "-sf".into(),
-            script.display().to_string(),
-        ]
+        ));
+        args
     }
 
     /// Runs dhclient -6 in the client namespace in the foreground (`-d -1`) on a fresh
@@ -968,23 +963,13 @@ impl OneBox {
 
     /// `dhclient -6 -r` with the same lease file (bounded); returns its output.
     fn dhclient6_release(&self) -> String {
-        let mut args = vec!["timeout".to_string(), "30".into(), "dhclient".into()];
-        args.extend(self.dhclient6_args());
-        args.extend(["-r".into(), self.cli_if.clone()]);
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (status, stdout, stderr) = ns_exec(&self.cli, &args);
-        format!("dhclient -6 -r: {status}\n{stdout}{stderr}")
+        self.release(self.dhclient6_args(), "dhclient -6 -r")
     }
 
     /// Kills the foreground dhclient -6 (by its PID) and reaps it.
     fn kill_dhclient6(&mut self) {
-        if let Some(mut p) = self.dhclient6.take() {
-            if let Some(mut c) = p.child.take() {
-                let _ = c.kill();
-                let _ = c.wait();
-            }
-        }
-        let _ = std::fs::remove_file(self.path("dhclient6.pid"));
+        let pid_file = self.path("dhclient6.pid");
+        reap(&mut self.dhclient6, &pid_file);
     }
 
     /// The address of the last lease in dhclient's lease file.

@@ -72,3 +72,20 @@ impl<J: Send + 'static, R: Send + 'static> Batcher<J, R> {
         rx.await.map_err(|_| EngineError::Stopped)?
     }
 }
+
+/// Answers a batch: each job its own value, or every job the batch's error (shared).
+pub(crate) fn answer_all<R>(answers: Vec<Answer<R>>, result: Result<Vec<R>, EngineError>) {
+    match result {
+        Ok(values) => {
+            for (a, v) in answers.into_iter().zip(values) {
+                let _ = a.send(Ok(v));
+            }
+        }
+        Err(e) => {
+            let e = Arc::new(e);
+            for a in answers {
+                let _ = a.send(Err(EngineError::Batch(e.clone())));
+            }
+        }
+    }
+}

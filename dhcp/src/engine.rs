@@ -13,7 +13,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{debug, error, info, warn};
 
-use crate::batch::{Answer, Batcher};
+use crate::batch::{answer_all, Answer, Batcher};
 use crate::commit::{Committed, Committer, Job};
 use crate::hosts::HostCache;
 
@@ -72,19 +72,7 @@ fn start_prober(store: Store, workers: usize) -> (Prober, Vec<JoinHandle<()>>) {
                     )
                 }
                 .await;
-                match result {
-                    Ok(found) => {
-                        for (a, f) in answers.into_iter().zip(found) {
-                            let _ = a.send(Ok(f));
-                        }
-                    }
-                    Err(e) => {
-                        let e = Arc::new(e);
-                        for a in answers {
-                            let _ = a.send(Err(EngineError::Batch(e.clone())));
-                        }
-                    }
-                }
+                answer_all(answers, result);
             }
         },
     )

@@ -19,7 +19,7 @@ use tokio::task::JoinHandle;
 use tracing::{debug, error, info, warn};
 
 use crate::analyze::{Analyzer, Table};
-use crate::batch::{Answer, Batcher};
+use crate::batch::{answer_all, Answer, Batcher};
 use crate::error::EngineError;
 use crate::v6::config::{Config6, Host6, Subnet6};
 use crate::v6::ddns::{self, NameDecision6};
@@ -166,11 +166,11 @@ fn start_committer(
                     Ok::<_, EngineError>(written)
                 }
                 .await;
-                match result {
-                    Ok(written) => {
-                        for (j, (job, answer)) in jobs.iter().zip(answers).enumerate() {
-                            let out = job
-                                .iter()
+                let result = result.map(|written| {
+                    jobs.iter()
+                        .enumerate()
+                        .map(|(j, job)| {
+                            job.iter()
                                 .enumerate()
                                 .map(|(k, (l, _))| {
                                     place
@@ -180,17 +180,11 @@ fn start_committer(
                                         })
                                         .flatten()
                                 })
-                                .collect();
-                            let _ = answer.send(Ok(out));
-                        }
-                    }
-                    Err(e) => {
-                        let e = Arc::new(e);
-                        for a in answers {
-                            let _ = a.send(Err(EngineError::Batch(e.clone())));
-                        }
-                    }
-                }
+                                .collect()
+                        })
+                        .collect()
+                });
+                answer_all(answers, result);
             }
         },
     )
@@ -230,10 +224,10 @@ fn start_prober(store: Store, workers: usize) -> (Prober6, Vec<JoinHandle<()>>) 
                     Ok::<_, EngineError>(lease6::probe(&mut conn, &keys, &candidates).await?)
                 }
                 .await;
-                match result {
-                    Ok((own, taken)) => {
-                        let mut own = own.into_iter();
-                        for (job, answer) in jobs.iter().zip(answers) {
+                let result = result.map(|(own, taken)| {
+                    let mut own = own.into_iter();
+                    jobs.iter()
+                        .map(|job| {
                             let mine: Vec<Vec<Lease6>> =
                                 own.by_ref().take(job.keys.len()).collect();
                             let t: HashSet<Ipv6Addr> = job
@@ -242,16 +236,11 @@ fn start_prober(store: Store, workers: usize) -> (Prober6, Vec<JoinHandle<()>>) 
                                 .filter(|c| taken.contains(c))
                                 .copied()
                                 .collect();
-                            let _ = answer.send(Ok((mine, t)));
-                        }
-                    }
-                    Err(e) => {
-                        let e = Arc::new(e);
-                        for a in answers {
-                            let _ = a.send(Err(EngineError::Batch(e.clone())));
-                        }
-                    }
-                }
+                            (mine, t)
+                        })
+                        .collect()
+                });
+                answer_all(answers, result);
             }
         },
     )
@@ -575,32 +564,7 @@ impl Engine6 {
         let pd = ask.pd;
         let free = |a: &Ipv6Addr| !taken.contains(a);
         for s in network {
-            let mut tries: Vec<(Ipv6Addr, u8)> = Vec::new();
-            if let Some(h) = host {
-                if pd {
-                    tries.extend(h.prefixes.iter().copied());
-                } else {
-                    tries.extend(
-                        h.addresses
-                            .iter()
-                            .filter(|a| s.prefix.contains(**a))
-                            .map(|a| (*a, 128)),
-                    );
-                }
-            }
-            for l in own
-                .iter()
-                .filter(|l| l.subnet_id == s.id && l.state != LeaseState::Declined)
-            {
-                tries.push((l.address, l.prefix_len));
-            }
-            for (a, len, _) in &ask.hints {
-                // A prefix hint may name only a length (::/len): that is a preference
-                // for the size, not an address.
-                if !a.is_unspecified() {
-                    tries.push((*a, if pd { *len } else { 128 }));
-                }
-            }
+            let tries = tries(s, host, own, ask);
             let mine: Vec<Ipv6Addr> = own.iter().map(|l| l.address).collect();
             for (a, len) in tries {
                 if !free(&a) || !self.usable(s, host, pd, a, len) {
@@ -635,30 +599,7 @@ impl Engine6 {
         let pd = ask.pd;
         let host = ctx.host;
         let probed = probe_candidates(ctx, s, ask);
-        let mut tries: Vec<(Ipv6Addr, u8)> = Vec::new();
-        if let Some(h) = host {
-            if pd {
-                tries.extend(h.prefixes.iter().copied());
-            } else {
-                tries.extend(
-                    h.addresses
-                        .iter()
-                        .filter(|a| s.prefix.contains(**a))
-                        .map(|a| (*a, 128)),
-                );
-            }
-        }
-        for l in own
-            .iter()
-            .filter(|l| l.subnet_id == s.id && l.state != LeaseState::Declined)
-        {
-            tries.push((l.address, l.prefix_len));
-        }
-        for (a, len, _) in &ask.hints {
-            if !a.is_unspecified() {
-                tries.push((*a, if pd { *len } else { 128 }));
-            }
-        }
+        let tries = tries(s, host, own, ask);
         let mine = |a: &Ipv6Addr| own.iter().any(|l| l.address == *a);
         for (a, len) in tries {
             if taken.contains(&a) || !self.usable(s, host, pd, a, len) {
@@ -1406,6 +1347,38 @@ impl Engine6 {
         }
         Ok(())
     }
+}
+
+/// What an IA tries first in `s`, in order: its reservation, its own leases (not
+/// declined), its hints. A prefix hint may name only a length (`::/len`): that is a
+/// preference for the size, not an address.
+fn tries(s: &Subnet6, host: Option<&Host6>, own: &[Lease6], ask: &IaAsk) -> Vec<(Ipv6Addr, u8)> {
+    let pd = ask.pd;
+    let mut out: Vec<(Ipv6Addr, u8)> = Vec::new();
+    if let Some(h) = host {
+        if pd {
+            out.extend(h.prefixes.iter().copied());
+        } else {
+            out.extend(
+                h.addresses
+                    .iter()
+                    .filter(|a| s.prefix.contains(**a))
+                    .map(|a| (*a, 128)),
+            );
+        }
+    }
+    out.extend(
+        own.iter()
+            .filter(|l| l.subnet_id == s.id && l.state != LeaseState::Declined)
+            .map(|l| (l.address, l.prefix_len)),
+    );
+    out.extend(
+        ask.hints
+            .iter()
+            .filter(|h| !h.0.is_unspecified())
+            .map(|h| (h.0, if pd { h.1 } else { 128 })),
+    );
+    out
 }
 
 /// The addresses (or prefixes) worth probing for one IA in `s`: its reservation's, its
