@@ -286,6 +286,9 @@ async fn dhclient_gets_an_address_and_releases_it() {
     assert_eq!(server.stat("pkt6-release-received"), 1);
     assert_eq!(server.stat("pkt6-reply-sent"), 2);
     assert_eq!(server.stat("subnet[1].assigned-nas"), 0);
+    // Kea's cumulative counts stay: one address was assigned, ever.
+    assert_eq!(server.stat("subnet[1].cumulative-assigned-nas"), 1);
+    assert_eq!(server.stat("cumulative-assigned-nas"), 1);
     server.stop().await;
 }
 
@@ -924,4 +927,62 @@ async fn dhcpcd_gets_an_address() {
     assert_eq!(stored.trim(), hex, "DUID file vs lease row");
     assert!(server.stat("pkt6-request-received") >= 1);
     server.stop().await;
+}
+
+/// Beyond Kea (whose RENEW naming another server's DUID is dropped, so after a failover
+/// clients wait for T2 and REBIND): every tern on one database answers with the DUID
+/// kept in the store, so the server that takes over answers the client's RENEW at once
+/// and extends its lease.
+#[tokio::test]
+async fn a_server_taking_over_the_database_answers_the_renew() {
+    let mac = "02:00:00:00:65:01";
+    let ns = Netns::new(mac);
+    let first = start(&ns, false).await;
+    let c = RawClient::new(&ns, 546);
+    let duid = duid_ll(mac);
+    let iaid = 0x6501;
+    let ours = first.duid();
+    let adv = c
+        .exchange(message(
+            msg::SOLICIT,
+            0x30,
+            vec![Opt::ClientId(duid.clone()), ia_na(iaid, &[])],
+        ))
+        .await;
+    let addr = ia_addrs(the_ia_na(&adv))[0].addr;
+    let reply = c
+        .exchange(message(
+            msg::REQUEST,
+            0x31,
+            vec![
+                Opt::ClientId(duid.clone()),
+                Opt::ServerId(ours.clone()),
+                ia_na(iaid, &[addr]),
+            ],
+        ))
+        .await;
+    assert_eq!(ia_addrs(the_ia_na(&reply))[0].addr, addr);
+
+    // The first server goes away; another starts on the same database.
+    let second = restart(first, &ns, false).await;
+    assert_eq!(second.duid(), ours, "the server DUID comes from the store");
+    let renewed = c
+        .exchange(message(
+            msg::RENEW,
+            0x32,
+            vec![
+                Opt::ClientId(duid.clone()),
+                Opt::ServerId(ours.clone()),
+                ia_na(iaid, &[addr]),
+            ],
+        ))
+        .await;
+    assert_eq!(renewed.msg_type, msg::REPLY);
+    let got = ia_addrs(the_ia_na(&renewed));
+    assert_eq!((got[0].addr, got[0].valid), (addr, 7200));
+    assert_eq!(second.stat("pkt6-not-for-us"), 0);
+    assert_eq!(second.stat("pkt6-renew-received"), 1);
+    let row = second.row_when(addr, |r| r.state == 0).await;
+    assert_eq!(row.duid.as_deref(), Some(&duid[..]));
+    second.stop().await;
 }

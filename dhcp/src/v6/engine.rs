@@ -985,8 +985,7 @@ impl Engine6 {
                                 && o.expire > chrono::Utc::now()
                         });
                         if !renewed {
-                            self.stats
-                                .adjust(c.subnet, i64::from(!pd), i64::from(pd), 0);
+                            self.stats.assigned(c.subnet, pd);
                         }
                         info!(
                             "DHCP6_LEASE_ALLOC {}: {} {}/{} has been {} for {} seconds (IAID {})",

@@ -107,7 +107,7 @@ impl Dhcp6Service {
                         total_pds: i64::try_from(s.total_prefixes()).unwrap_or(i64::MAX),
                         assigned_pds: pds as i64,
                         declined: declined as i64,
-                        reclaimed: 0,
+                        ..SubnetStats6::default()
                     },
                 );
             }

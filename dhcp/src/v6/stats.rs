@@ -66,6 +66,10 @@ pub struct SubnetStats6 {
     pub declined: i64,
     /// `subnet[id].reclaimed-leases`.
     pub reclaimed: i64,
+    /// `subnet[id].cumulative-assigned-nas`: addresses ever assigned (not renewals).
+    pub cumulative_nas: i64,
+    /// `subnet[id].cumulative-assigned-pds`.
+    pub cumulative_pds: i64,
 }
 
 /// Adds one to a counter.
@@ -114,6 +118,20 @@ impl Stats6 {
         s.declined = (s.declined + declined).max(0);
     }
 
+    /// A new lease (not a renewal) of an address (`pd` false) or a prefix: assigned and
+    /// cumulative-assigned both go up.
+    pub fn assigned(&self, id: u32, pd: bool) {
+        let mut m = self.subnets.lock().unwrap_or_else(|e| e.into_inner());
+        let s = m.entry(id).or_default();
+        if pd {
+            s.assigned_pds += 1;
+            s.cumulative_pds += 1;
+        } else {
+            s.assigned_nas += 1;
+            s.cumulative_nas += 1;
+        }
+    }
+
     /// Counts reclaimed leases.
     pub fn reclaimed(&self, id: u32, n: i64) {
         let mut m = self.subnets.lock().unwrap_or_else(|e| e.into_inner());
@@ -157,7 +175,7 @@ impl Stats6 {
         .map(|(k, v)| (k.to_string(), v))
         .collect();
         let m = self.subnets.lock().unwrap_or_else(|e| e.into_inner());
-        let (mut declined, mut reclaimed) = (0, 0);
+        let (mut declined, mut reclaimed, mut cum_nas, mut cum_pds) = (0, 0, 0, 0);
         for (id, s) in m.iter() {
             out.push((format!("subnet[{id}].total-nas"), s.total_nas));
             out.push((format!("subnet[{id}].assigned-nas"), s.assigned_nas));
@@ -165,11 +183,23 @@ impl Stats6 {
             out.push((format!("subnet[{id}].assigned-pds"), s.assigned_pds));
             out.push((format!("subnet[{id}].declined-addresses"), s.declined));
             out.push((format!("subnet[{id}].reclaimed-leases"), s.reclaimed));
+            out.push((
+                format!("subnet[{id}].cumulative-assigned-nas"),
+                s.cumulative_nas,
+            ));
+            out.push((
+                format!("subnet[{id}].cumulative-assigned-pds"),
+                s.cumulative_pds,
+            ));
             declined += s.declined;
             reclaimed += s.reclaimed;
+            cum_nas += s.cumulative_nas;
+            cum_pds += s.cumulative_pds;
         }
         out.push(("declined-addresses".to_string(), declined));
         out.push(("reclaimed-leases".to_string(), reclaimed));
+        out.push(("cumulative-assigned-nas".to_string(), cum_nas));
+        out.push(("cumulative-assigned-pds".to_string(), cum_pds));
         out
     }
 
