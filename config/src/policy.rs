@@ -111,13 +111,10 @@ pub static POLICY: &[Rule] = &[
     ),
     rule("Dhcp4|Dhcp6.decline-probation-period", Served),
     // ---- DHCP: what clients get, typed for the engines ----
-    rule(
-        "Dhcp4|Dhcp6.shared-networks",
-        NoteAndDescend(
-            Warning,
-            "shared networks are not served yet: their subnets are read as plain subnets, clients are not moved between them",
-        ),
-    ),
+    // A subnet selected brings its whole network: a full subnet overflows into the
+    // others (dhcp/tests/engine.rs, dhcp/tests/clients6.rs); the network's interface,
+    // relay, options, timers and ddns-* are inherited by its subnets.
+    rule("Dhcp4|Dhcp6.shared-networks", Served),
     rule(
         "Dhcp4|Dhcp6.shared-networks.name|interface|relay",
         Served,

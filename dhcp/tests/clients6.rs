@@ -986,3 +986,58 @@ async fn a_server_taking_over_the_database_answers_the_renew() {
     assert_eq!(row.duid.as_deref(), Some(&duid[..]));
     second.stop().await;
 }
+
+/// A shared network (Kea: a subnet selected brings its whole network): when the first
+/// subnet's pool is full, a client gets an address from another subnet of the network.
+#[tokio::test]
+async fn a_full_subnet_overflows_into_its_shared_network() {
+    let ns = Netns::new("02:00:00:00:66:01");
+    let text = r#"{"Dhcp6": {
+        "interfaces-config": {"interfaces": ["IFACE"]},
+        "shared-networks": [{"name": "floor1", "interface": "IFACE", "subnet6": [
+          {"id": 1, "subnet": "2001:db8:1::/64",
+           "pools": [{"pool": "2001:db8:1::100 - 2001:db8:1::100"}]},
+          {"id": 2, "subnet": "2001:db8:2::/64",
+           "pools": [{"pool": "2001:db8:2::100 - 2001:db8:2::1ff"}]}]}]
+    }}"#
+    .replace("IFACE", &ns.server_if);
+    let config = tern_config::parse_str(&text, "shared6.json").unwrap();
+    let cfg = Config6::from_config(config.dhcp6.as_ref().unwrap()).unwrap();
+    let server = Server::start_on(&ns, testing::fresh_db().await, cfg).await;
+    let c = RawClient::new(&ns, 546);
+    let ours = server.duid();
+    let mut got = Vec::new();
+    for (i, mac) in ["02:00:00:00:66:01", "02:00:00:00:66:02"]
+        .iter()
+        .enumerate()
+    {
+        let duid = duid_ll(mac);
+        let xid = 0x40 + 2 * i as u32;
+        let adv = c
+            .exchange(message(
+                msg::SOLICIT,
+                xid,
+                vec![Opt::ClientId(duid.clone()), ia_na(1, &[])],
+            ))
+            .await;
+        let addr = ia_addrs(the_ia_na(&adv))[0].addr;
+        let reply = c
+            .exchange(message(
+                msg::REQUEST,
+                xid + 1,
+                vec![
+                    Opt::ClientId(duid),
+                    Opt::ServerId(ours.clone()),
+                    ia_na(1, &[addr]),
+                ],
+            ))
+            .await;
+        got.push(ia_addrs(the_ia_na(&reply))[0].addr);
+    }
+    got.sort();
+    assert_eq!(got[0], "2001:db8:1::100".parse::<Ipv6Addr>().unwrap());
+    assert!(in_pool(got[1], POOL2), "{got:?}");
+    let row = server.row_when(got[1], |r| r.state == 0).await;
+    assert_eq!(row.subnet_id, 2);
+    server.stop().await;
+}
