@@ -110,6 +110,7 @@ pub static POLICY: &[Rule] = &[
         Served,
     ),
     rule("Dhcp4|Dhcp6.decline-probation-period", Served),
+    rule("Dhcp4.echo-client-id", Served),
     // ---- DHCP: what clients get, typed for the engines ----
     // A subnet selected brings its whole network: a full subnet overflows into the
     // others (dhcp/tests/engine.rs, dhcp/tests/clients6.rs); the network's interface,
@@ -204,9 +205,16 @@ pub static POLICY: &[Rule] = &[
         "Dhcp4|Dhcp6.**.allocator|pd-allocator",
         Note(Info, "tern allocates addresses its own way, in PostgreSQL"),
     ),
+    // The engines reclaim every reclaim-timer-wait-time, at most max-reclaim-leases at a
+    // time, and delete reclaimed leases after hold-reclaimed-time.
+    rule("Dhcp4|Dhcp6.expired-leases-processing", Served),
     rule(
-        "Dhcp4|Dhcp6.expired-leases-processing",
-        Note(Info, "tern reclaims expired leases on its own schedule"),
+        "Dhcp4|Dhcp6.expired-leases-processing.reclaim-timer-wait-time|max-reclaim-leases|hold-reclaimed-time",
+        Served,
+    ),
+    rule(
+        "Dhcp4|Dhcp6.expired-leases-processing.*",
+        Note(Info, "tern deletes reclaimed leases in each reclamation run, without a time limit per run"),
     ),
     // ---- DhcpDdns ----
     rule(
@@ -474,7 +482,8 @@ mod tests {
             Note(Warning, _)
         ));
         assert!(matches!(treatment("Dhcp4.multi-threading"), Note(Info, _)));
-        assert_eq!(treatment("Dhcp4.echo-client-id"), DEFAULT_NOTE);
+        assert_eq!(treatment("Dhcp4.echo-client-id"), Served);
+        assert_eq!(treatment("Dhcp4.some-future-key"), DEFAULT_NOTE);
         assert!(matches!(treatment("hook:libdhcp_radius"), Note(Warning, _)));
         assert!(matches!(
             treatment("hook:libdhcp_lease_cmds"),

@@ -486,7 +486,6 @@ fn every_key_not_acted_on_is_named() {
         [
             // No lease-database: the embedded store (named at the section key).
             ("Dhcp4.lease-database", Severity::Info),
-            ("Dhcp4.echo-client-id", Severity::Info),
             ("Dhcp4.multi-threading", Severity::Info),
             ("Dhcp4.dhcp-queue-control", Severity::Info),
             ("Dhcp4.config-control", Severity::Warning),
