@@ -156,7 +156,7 @@ pub struct NewLease6 {
     pub pool_id: u32,
 }
 
-/// One IA's lookup for [`find_by_clients`]: the client's leases for this IA in these
+/// One IA's lookup for [`probe`]: the client's leases for this IA in these
 /// subnets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientKey {
@@ -374,38 +374,11 @@ pub async fn get<'e>(db: impl sqlx::PgExecutor<'e>, address: Ipv6Addr) -> Result
     row.as_ref().map(from_row).transpose()
 }
 
-/// The client's leases for one IA (`duid`, `iaid`, `ty`) in `subnet_ids`, in any state
-/// (expired and released ones included: a returning client gets its previous address
-/// back when it is still free), newest `expire` first.
-pub async fn find_by_client(
-    conn: &mut PgConnection,
-    subnet_ids: &[u32],
-    duid: &[u8],
-    iaid: u32,
-    ty: LeaseType,
-) -> Result<Vec<Lease6>> {
-    let key = ClientKey {
-        subnet_ids: subnet_ids.to_vec(),
-        duid: duid.to_vec(),
-        iaid,
-        ty,
-    };
-    let mut found = find_by_clients(conn, std::slice::from_ref(&key)).await?;
-    Ok(found.pop().unwrap_or_default())
-}
-
-/// [`find_by_client`] for many IAs in one statement: the answers in the order of
-/// `keys`, each newest `expire` first (an empty list when the IA has no lease).
-pub async fn find_by_clients(
-    conn: &mut PgConnection,
-    keys: &[ClientKey],
-) -> Result<Vec<Vec<Lease6>>> {
-    Ok(probe(conn, keys, &[]).await?.0)
-}
-
-/// [`find_by_clients`] and [`leased_among`] in one statement (one round trip): each
-/// key's rows, and which of `candidates` are taken. The DHCPv6 engine asks this once
-/// for a batch of requests before it chooses their addresses.
+/// What the DHCPv6 engine asks once for a batch of requests before it chooses their
+/// addresses, in one statement: each key's leases (`duid`, `iaid`, `ty` in its
+/// `subnet_ids`), in any state — expired and released ones too, so a returning client
+/// gets its previous address back when it is still free — newest `expire` first, in the
+/// order of `keys`; and which of `candidates` are taken ([`leased_among`]).
 pub async fn probe(
     conn: &mut PgConnection,
     keys: &[ClientKey],

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use sqlx::{PgPool, Row};
 use tern_store::lease6::{self, ClientKey, LeaseType, NewLease6};
 use tern_store::server_id::{dhcp6_server_duid, set_dhcp6_server_duid};
-use tern_store::{testing, Error, LeaseState, Store};
+use tern_store::{testing, Error, Lease6, LeaseState, Store};
 use tokio::sync::Barrier;
 
 /// An IAID with the top bit set: Kea stores it as -153561729.
@@ -137,6 +137,25 @@ fn near(secs_left: f64, want: f64) -> bool {
 
 fn addrs(leases: &[tern_store::Lease6]) -> Vec<Ipv6Addr> {
     leases.iter().map(|l| l.address).collect()
+}
+
+/// One IA's leases, by [`lease6::probe`] (the engine's batched lookup) with one key.
+async fn find_by_client(
+    conn: &mut sqlx::PgConnection,
+    subnet_ids: &[u32],
+    duid: &[u8],
+    iaid: u32,
+    ty: LeaseType,
+) -> Vec<Lease6> {
+    let key = ClientKey {
+        subnet_ids: subnet_ids.to_vec(),
+        duid: duid.to_vec(),
+        iaid,
+        ty,
+    };
+    let (mut found, taken) = lease6::probe(conn, &[key], &[]).await.unwrap();
+    assert!(taken.is_empty(), "no candidates asked about");
+    found.pop().unwrap()
 }
 
 #[tokio::test]
@@ -366,7 +385,7 @@ async fn a_batch_takes_free_own_and_expired_addresses_and_skips_anothers() {
 }
 
 #[tokio::test]
-async fn find_by_client_answers_each_ia_newest_first_and_batches() {
+async fn the_probe_answers_each_ia_newest_first_and_the_taken_candidates() {
     let db = testing::fresh_db().await;
     let pool = db.pool();
     let mut conn = pool.acquire().await.unwrap();
@@ -403,19 +422,13 @@ async fn find_by_client_answers_each_ia_newest_first_and_batches() {
         .unwrap()
         .unwrap();
 
-    let found = lease6::find_by_client(&mut conn, &[1, 2], DUID_A, IAID, LeaseType::Na)
-        .await
-        .unwrap();
+    let found = find_by_client(&mut conn, &[1, 2], DUID_A, IAID, LeaseType::Na).await;
     assert_eq!(addrs(&found), [ip("2001:db8:1::10"), ip("2001:db8:2::11")]);
     assert_eq!(found[1].state, LeaseState::Released, "any state");
     assert!(found[0].expire > found[1].expire, "newest expire first");
-    let found = lease6::find_by_client(&mut conn, &[1], DUID_A, IAID, LeaseType::Na)
-        .await
-        .unwrap();
+    let found = find_by_client(&mut conn, &[1], DUID_A, IAID, LeaseType::Na).await;
     assert_eq!(addrs(&found), [ip("2001:db8:1::10")]);
-    let found = lease6::find_by_client(&mut conn, &[1, 2], DUID_A, IAID, LeaseType::Pd)
-        .await
-        .unwrap();
+    let found = find_by_client(&mut conn, &[1, 2], DUID_A, IAID, LeaseType::Pd).await;
     assert_eq!(
         found
             .iter()
@@ -423,12 +436,9 @@ async fn find_by_client_answers_each_ia_newest_first_and_batches() {
             .collect::<Vec<_>>(),
         [(ip("2001:db8:8:100::"), 56)]
     );
-    assert!(
-        lease6::find_by_client(&mut conn, &[3], DUID_A, IAID, LeaseType::Na)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(find_by_client(&mut conn, &[3], DUID_A, IAID, LeaseType::Na)
+        .await
+        .is_empty());
 
     let key = |subnet_ids: &[u32], duid: &[u8], iaid: u32, ty: LeaseType| ClientKey {
         subnet_ids: subnet_ids.to_vec(),
@@ -436,7 +446,7 @@ async fn find_by_client_answers_each_ia_newest_first_and_batches() {
         iaid,
         ty,
     };
-    let many = lease6::find_by_clients(
+    let (many, taken) = lease6::probe(
         &mut conn,
         &[
             key(&[1, 2], DUID_A, IAID, LeaseType::Na),
@@ -446,9 +456,20 @@ async fn find_by_client_answers_each_ia_newest_first_and_batches() {
             key(&[], DUID_A, 2, LeaseType::Na),
             key(&[2, 1], DUID_A, 2, LeaseType::Na),
         ],
+        // Active, released (expired), and never leased.
+        &[
+            ip("2001:db8:1::10"),
+            ip("2001:db8:2::11"),
+            ip("2001:db8:1::99"),
+        ],
     )
     .await
     .unwrap();
+    assert_eq!(
+        taken,
+        [ip("2001:db8:1::10")].into_iter().collect(),
+        "only the unexpired lease's address is taken"
+    );
     let got: Vec<Vec<Ipv6Addr>> = many.iter().map(|v| addrs(v)).collect();
     assert_eq!(
         got,
@@ -461,10 +482,8 @@ async fn find_by_client_answers_each_ia_newest_first_and_batches() {
             vec![ip("2001:db8:1::12")],
         ]
     );
-    assert!(lease6::find_by_clients(&mut conn, &[])
-        .await
-        .unwrap()
-        .is_empty());
+    let (none, taken) = lease6::probe(&mut conn, &[], &[]).await.unwrap();
+    assert!(none.is_empty() && taken.is_empty());
 }
 
 #[tokio::test]
@@ -607,9 +626,7 @@ async fn release_keeps_the_lease_for_its_client() {
     assert_eq!((r.state, r.valid, r.pref, r.lease_type), (3, 0, 0, 2));
 
     // The client comes back: its lookup finds the released lease, its commit revives it.
-    let found = lease6::find_by_client(&mut conn, &[1], DUID_A, IAID, LeaseType::Na)
-        .await
-        .unwrap();
+    let found = find_by_client(&mut conn, &[1], DUID_A, IAID, LeaseType::Na).await;
     assert_eq!(addrs(&found), [a40]);
     let back = lease6::commit(&mut conn, &address).await.unwrap().unwrap();
     assert_eq!(back.state, LeaseState::Default);

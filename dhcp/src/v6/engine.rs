@@ -8,7 +8,7 @@ use std::net::{Ipv6Addr, SocketAddrV6};
 use std::sync::Arc;
 
 use sqlx::PgConnection;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use tern_ncr::NameChangeRequest;
 
 use tern_store::lease6::{self, ClientKey, NewLease6};
@@ -152,12 +152,10 @@ fn start_committer(
                     let written = lease6::commit_many(&mut tx, &all).await?;
                     // The NCRs of the leases written, in the same transaction (the
                     // outbox): a name is queued if and only if its lease is.
+                    let done: HashSet<Ipv6Addr> = written.iter().map(|w| w.address).collect();
                     let ncrs: Vec<NameChangeRequest> = place
                         .iter()
-                        .filter(|(j, k)| {
-                            let a = jobs[*j][*k].0.address;
-                            written.iter().any(|w| w.address == a)
-                        })
+                        .filter(|(j, k)| done.contains(&jobs[*j][*k].0.address))
                         .flat_map(|(j, k)| jobs[*j][*k].1.iter().cloned())
                         .collect();
                     ncr_queue::enqueue_batch(&mut tx, &ncrs, NcrSource::Dhcp6).await?;
@@ -166,23 +164,17 @@ fn start_committer(
                     Ok::<_, EngineError>(written)
                 }
                 .await;
+                // Each written row goes to the job whose lease was placed in the
+                // statement (a later job asking for the same address lost it).
                 let result = result.map(|written| {
-                    jobs.iter()
-                        .enumerate()
-                        .map(|(j, job)| {
-                            job.iter()
-                                .enumerate()
-                                .map(|(k, (l, _))| {
-                                    place
-                                        .contains(&(j, k))
-                                        .then(|| {
-                                            written.iter().find(|w| w.address == l.address).cloned()
-                                        })
-                                        .flatten()
-                                })
-                                .collect()
-                        })
-                        .collect()
+                    let mut by_address: HashMap<Ipv6Addr, Lease6> =
+                        written.into_iter().map(|w| (w.address, w)).collect();
+                    let mut out: Vec<Vec<Option<Lease6>>> =
+                        jobs.iter().map(|job| vec![None; job.len()]).collect();
+                    for (j, k) in &place {
+                        out[*j][*k] = by_address.remove(&jobs[*j][*k].0.address);
+                    }
+                    out
                 });
                 answer_all(answers, result);
             }
@@ -590,15 +582,16 @@ impl Engine6 {
     fn choose_probed(
         &self,
         ctx: &Ctx<'_>,
-        s: &Subnet6,
         ask: &IaAsk,
         own: &[Lease6],
+        cand: &Candidates,
         probed_taken: &HashSet<Ipv6Addr>,
         taken: &[Ipv6Addr],
     ) -> Option<Choice> {
+        // The selected subnet (its network's others are left to the database search).
+        let s = ctx.network[0];
         let pd = ask.pd;
         let host = ctx.host;
-        let probed = probe_candidates(ctx, s, ask);
         let tries = tries(s, host, own, ask);
         let mine = |a: &Ipv6Addr| own.iter().any(|l| l.address == *a);
         for (a, len) in tries {
@@ -606,12 +599,13 @@ impl Engine6 {
                 continue;
             }
             // Free for this client: its own lease, or probed and not taken.
-            if mine(&a) || (probed.contains(&a) && !probed_taken.contains(&a)) {
+            if mine(&a) || (cand.all.contains(&a) && !probed_taken.contains(&a)) {
                 return Some(self.choice(s, pd, a, len));
             }
         }
-        pool_search(s, pd, ctx.duid, ask.iaid, 0)
-            .take(PROBED_CANDIDATES)
+        cand.pool
+            .iter()
+            .copied()
             .find(|(a, len)| {
                 !taken.contains(a)
                     && !probed_taken.contains(a)
@@ -733,6 +727,7 @@ impl Engine6 {
         };
         // One batched round trip answers every IA's own leases and probes its likely
         // candidates; the database is searched further only when none of them will do.
+        let cands: Vec<Candidates> = asks.iter().map(|a| candidates(&ctx, subnet, a)).collect();
         let probe = ProbeJob {
             keys: asks
                 .iter()
@@ -743,17 +738,14 @@ impl Engine6 {
                     ty: lease_type(a.pd),
                 })
                 .collect(),
-            candidates: asks
-                .iter()
-                .flat_map(|a| probe_candidates(&ctx, subnet, a))
-                .collect(),
+            candidates: cands.iter().flat_map(|c| c.all.iter().copied()).collect(),
         };
         let (owns, probed_taken) = self.prober.submit(probe).await?;
         let mut conn = None;
         let mut work: Vec<IaWork> = Vec::new();
         let mut taken: Vec<Ipv6Addr> = Vec::new();
-        for (a, own) in asks.iter().zip(owns) {
-            let mut c = self.choose_probed(&ctx, subnet, a, &own, &probed_taken, &taken);
+        for ((a, own), cand) in asks.iter().zip(owns).zip(&cands) {
+            let mut c = self.choose_probed(&ctx, a, &own, cand, &probed_taken, &taken);
             if c.is_none() {
                 if conn.is_none() {
                     conn = Some(self.store.pool().acquire().await?);
@@ -837,9 +829,10 @@ impl Engine6 {
         }
         let times = subnet.times;
         for w in &work {
-            reply.options.push(w.out.to_opt(Some(&times), &|a, len| {
-                self.exclude(subnet, host.as_ref(), m, a, len)
-            }));
+            reply.options.push(
+                w.out
+                    .to_opt(Some(&times), &|a, len| self.exclude(subnet, m, a, len)),
+            );
         }
         // RFC 4704 §5: the server's answer to the client's option 39 (Kea answers
         // whenever the client sent one, also without an address to name).
@@ -883,14 +876,7 @@ impl Engine6 {
 
     /// RFC 6603: the excluded prefix of a delegated prefix, only when the client's ORO
     /// asks for option 67.
-    fn exclude(
-        &self,
-        s: &Subnet6,
-        _host: Option<&Host6>,
-        m: &Message,
-        a: Ipv6Addr,
-        len: u8,
-    ) -> Option<Vec<u8>> {
+    fn exclude(&self, s: &Subnet6, m: &Message, a: Ipv6Addr, len: u8) -> Option<Vec<u8>> {
         let asked = matches!(m.opt(code::ORO), Some(Opt::Oro(v)) if v.contains(&code::PD_EXCLUDE));
         if !asked {
             return None;
@@ -1380,29 +1366,25 @@ fn tries(s: &Subnet6, host: Option<&Host6>, own: &[Lease6], ask: &IaAsk) -> Vec<
     out
 }
 
-/// The addresses (or prefixes) worth probing for one IA in `s`: its reservation's, its
-/// hints, and the first few of the pool search from its hashed offset.
-fn probe_candidates(ctx: &Ctx<'_>, s: &Subnet6, ask: &IaAsk) -> Vec<Ipv6Addr> {
-    let mut out: Vec<Ipv6Addr> = Vec::new();
-    if let Some(h) = ctx.host {
-        if ask.pd {
-            out.extend(h.prefixes.iter().map(|p| p.0));
-        } else {
-            out.extend(h.addresses.iter().copied());
-        }
-    }
-    out.extend(
-        ask.hints
-            .iter()
-            .map(|h| h.0)
-            .filter(|a| !a.is_unspecified()),
-    );
-    out.extend(
-        pool_search(s, ask.pd, ctx.duid, ask.iaid, 0)
-            .take(PROBED_CANDIDATES)
-            .map(|c| c.0),
-    );
-    out
+/// What one IA's probe asks about: its first tries without its own leases (reservation,
+/// hints) and the first few of its pool search from its hashed offset.
+struct Candidates {
+    /// The pool candidates, with their prefix length.
+    pool: Vec<(Ipv6Addr, u8)>,
+    /// Everything probed: the tries' addresses and the pool candidates.
+    all: Vec<Ipv6Addr>,
+}
+
+fn candidates(ctx: &Ctx<'_>, s: &Subnet6, ask: &IaAsk) -> Candidates {
+    let pool: Vec<(Ipv6Addr, u8)> = pool_search(s, ask.pd, ctx.duid, ask.iaid, 0)
+        .take(PROBED_CANDIDATES)
+        .collect();
+    let all = tries(s, ctx.host, &[], ask)
+        .into_iter()
+        .chain(pool.iter().copied())
+        .map(|c| c.0)
+        .collect();
+    Candidates { pool, all }
 }
 
 /// The pool search's candidates for one IA in `s`, from its hashed offset, pool by

@@ -133,9 +133,11 @@ impl Dhcp6Service {
                 in_flight.clone(),
             )));
         }
+        // With reclamation off, the loop only recounts (as v4's, every 30 s).
+        let every = if interval > 0 { interval } else { 30 };
         tasks.push(tokio::spawn(upkeep_loop(
             engine.clone(),
-            Duration::from_secs(interval.max(1).into()),
+            Duration::from_secs(every.into()),
             interval > 0,
             batch,
             stop_rx.clone(),
