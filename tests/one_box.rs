@@ -840,7 +840,7 @@ impl OneBox {
     }
 
     /// Runs dhclient in the client namespace in the foreground (`-d -1`, so it stays our
-    /// child: no daemon to chase through a pid file) until its lease file holds a lease,
+    /// child: no daemon to chase through a pid file) until its script is told of a lease,
     /// bounded by 30 s; then kills it (SIGKILL: no STOP script, no release). Returns the
     /// leased address, or dhclient's output when it got none.
     fn dhclient_bind(&mut self) -> Result<Ipv4Addr, String> {
@@ -858,9 +858,12 @@ impl OneBox {
         self.dhclient = Some(NsProcess::start(
             "dhclient", &self.cli, "dhclient", &args, &log,
         ));
+        // A lease of this run: the lease file still holds the last run's (dhclient -r
+        // leaves it), so the script's events count, not the file.
+        let before = self.bound_addresses().len();
         let deadline = Instant::now() + Duration::from_secs(30);
         let result = loop {
-            if let Some(ip) = self.leased_address() {
+            if let Some(&ip) = self.bound_addresses().get(before) {
                 break Ok(ip);
             }
             let exited = self.dhclient.as_mut().unwrap().exited();
@@ -972,13 +975,19 @@ impl OneBox {
         reap(&mut self.dhclient6, &pid_file);
     }
 
-    /// The address of the last lease in dhclient's lease file.
-    fn leased_address(&self) -> Option<Ipv4Addr> {
-        read(&self.path("dhclient.leases"))
+    /// The address of each lease dhclient's script was told of (BOUND, REBOOT, RENEW,
+    /// REBIND), oldest first.
+    fn bound_addresses(&self) -> Vec<Ipv4Addr> {
+        read(&self.path("dhclient-script.out"))
             .lines()
-            .rev()
-            .find_map(|l| l.trim().strip_prefix("fixed-address "))
-            .and_then(|s| s.trim_end_matches(';').trim().parse().ok())
+            .filter_map(|l| {
+                let (reason, rest) = l.split_once(' ')?;
+                ["BOUND", "REBOOT", "RENEW", "REBIND"]
+                    .contains(&reason)
+                    .then_some(())?;
+                rest.strip_prefix("ip=")?.split(' ').next()?.parse().ok()
+            })
+            .collect()
     }
 
     /// `tern serve` in the server namespace on nothing but the seed's kea-dhcp-ddns.conf
