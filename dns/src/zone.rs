@@ -43,7 +43,11 @@ impl RrSet {
 /// One owner name's RRsets, and how many child nodes hang below it.
 #[derive(Debug, Clone, Default)]
 pub struct Node {
-    rrsets: Vec<Arc<RrSet>>,
+    // Shared, not owned: a version's change copies the map's path to the node, and with it
+    // every node beside it (up to 32); a reference count each instead of a Vec each.
+    rrsets: Arc<[Arc<RrSet>]>,
+    /// Not kept at the apex, which is never pruned (every new name below it would change
+    /// it: a second path copied per change).
     children: u32,
 }
 
@@ -120,7 +124,7 @@ pub struct Zone {
     /// The lower-cased wire names changed since `answers` was made, with the version that
     /// last changed each.
     changed: imbl::GenericHashMap<
-        Vec<u8>,
+        Arc<[u8]>,
         u64,
         foldhash::fast::RandomState,
         imbl::shared_ptr::DefaultSharedPtr,
@@ -257,7 +261,7 @@ impl Zone {
         let data = content::parse(t, text)?;
         if track {
             if let Ok(wire) = owner.to_lowercase().to_bytes() {
-                self.changed.insert(wire, self.generation);
+                self.changed.insert(wire.into(), self.generation);
             }
         }
         if t == RecordType::NS {
@@ -275,28 +279,33 @@ impl Zone {
             self.insert_node(&owner);
         }
         let node = self.nodes.get_mut(&owner).expect("inserted above");
-        match node.rrsets.iter_mut().find(|s| s.rtype == rtype) {
-            Some(set) => {
-                if set.rdatas.contains(&data) {
-                    // The TTL of the set follows the newest record (RFC 2136 §3.4.2.2 treats
-                    // a duplicate as a TTL change).
-                    if set.ttl != ttl {
-                        Arc::make_mut(set).ttl = ttl;
-                    }
+        let mut sets = node.rrsets.to_vec();
+        match sets.iter_mut().find(|s| s.rtype == rtype) {
+            Some(set) if set.rdatas.contains(&data) => {
+                // The TTL of the set follows the newest record (RFC 2136 §3.4.2.2 treats
+                // a duplicate as a TTL change).
+                if set.ttl == ttl {
                     return;
                 }
+                Arc::make_mut(set).ttl = ttl;
+            }
+            Some(set) => {
                 let set = Arc::make_mut(set);
                 set.ttl = ttl;
                 set.rdatas.push(data);
+                self.records += 1;
             }
-            None => node.rrsets.push(Arc::new(RrSet {
-                name: owner,
-                rtype,
-                ttl,
-                rdatas: vec![data],
-            })),
+            None => {
+                sets.push(Arc::new(RrSet {
+                    name: owner,
+                    rtype,
+                    ttl,
+                    rdatas: vec![data],
+                }));
+                self.records += 1;
+            }
         }
-        self.records += 1;
+        node.rrsets = sets.into();
     }
 
     fn remove(&mut self, owner: &Name, rtype: RecordType, data: &RData) {
@@ -310,11 +319,13 @@ impl Zone {
             return;
         };
         self.records -= 1;
-        if node.rrsets[i].rdatas.len() == 1 {
-            node.rrsets.remove(i);
+        let mut sets = node.rrsets.to_vec();
+        if sets[i].rdatas.len() == 1 {
+            sets.remove(i);
         } else {
-            Arc::make_mut(&mut node.rrsets[i]).rdatas.remove(j);
+            Arc::make_mut(&mut sets[i]).rdatas.remove(j);
         }
+        node.rrsets = sets.into();
         if node.rrsets.is_empty() && node.children == 0 {
             self.prune(owner);
         }
@@ -324,7 +335,8 @@ impl Zone {
     fn insert_node(&mut self, owner: &Name) {
         self.nodes.insert(owner.clone(), Node::default());
         let mut name = owner.base_name();
-        loop {
+        // The apex always exists, so this ends there at the latest.
+        while name != self.origin {
             match self.nodes.get_mut(&name) {
                 Some(parent) => {
                     parent.children += 1;
@@ -332,11 +344,10 @@ impl Zone {
                 }
                 None => {
                     let n = Node {
-                        rrsets: Vec::new(),
+                        rrsets: Arc::default(),
                         children: 1,
                     };
                     self.nodes.insert(name.clone(), n);
-                    // The apex always exists, so this ends there at the latest.
                     name = name.base_name();
                 }
             }
@@ -349,6 +360,9 @@ impl Zone {
         while name != self.origin {
             self.nodes.remove(&name);
             name = name.base_name();
+            if name == self.origin {
+                return;
+            }
             let Some(parent) = self.nodes.get_mut(&name) else {
                 return;
             };
@@ -529,6 +543,39 @@ pub(crate) mod tests {
         // The old snapshot is untouched.
         assert_eq!(z.names(), 4);
         assert_eq!(z2.serial(), 8);
+    }
+
+    #[test]
+    fn the_apex_stays_when_its_children_and_records_go() {
+        let z = zone(&[
+            ("example.com.", "MX", 60, "10 mail.example.com."),
+            ("mail.example.com.", "A", 60, "192.0.2.1"),
+        ]);
+        let (z2, _) = z
+            .apply(
+                8,
+                soa(),
+                [
+                    (Op::Delete, "mail.example.com.", "A", 60, "192.0.2.1"),
+                    (Op::Delete, "example.com.", "MX", 60, "10 mail.example.com."),
+                ],
+            )
+            .unwrap();
+        assert_eq!((z2.names(), z2.len()), (1, 0));
+        assert!(z2.node(&n("example.com.")).unwrap().is_empty());
+        // A name added again below the apex is there; the old versions still hold theirs.
+        let (z3, _) = z2
+            .apply(
+                9,
+                soa(),
+                [(Op::Add, "mail.example.com.", "A", 60, "192.0.2.2")],
+            )
+            .unwrap();
+        assert_eq!(z3.names(), 2);
+        let old = z.rrset(&n("mail.example.com."), RecordType::A).unwrap();
+        assert_eq!(old.rdatas.len(), 1);
+        assert!(z.rrset(&n("example.com."), RecordType::MX).is_some());
+        assert!(z2.node(&n("mail.example.com.")).is_none());
     }
 
     #[test]
