@@ -1,0 +1,825 @@
+//! Kea's grammar, by recursive descent, compiled to a flat program as Kea's parser
+//! builds its token list: operands first, then the operator; `and`, `or` and `ifelse`
+//! as branches so that what is not needed is not evaluated.
+//!
+//! Precedence as Kea's grammar declares it, lowest first: `+`, `sor`, `or`, `sand`,
+//! `and`, `not`; `==` compares two string expressions (`+` binds inside them). Where two
+//! rules start alike (`(` of a boolean or of a string, `option[…]` that ends in
+//! `.exists` or in `.hex ==`), both are tried and the error reported is the one found
+//! furthest into the text, as an LR parser would find it.
+
+use regex::bytes::Regex;
+
+use crate::lex::{tokens, Kw, Span, Tok};
+use crate::{Field, Kind, Names, ParseError, Source, Universe};
+
+/// How an option-like value is rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Repr {
+    Hex,
+    Text,
+    Exists,
+}
+
+/// `int8totext` … `uint32totext`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IntText {
+    I8,
+    I16,
+    I32,
+    U8,
+    U16,
+    U32,
+}
+
+/// An integer argument of `substring` or `split`, converted as Kea converts it when it
+/// evaluates (a value beyond 32 bits fails then, not at parse time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Arg {
+    Int(i32),
+    Bad(String),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Op {
+    /// A constant (index into the program's constants).
+    Push(usize),
+    Opt(Source, Repr),
+    Field(Field),
+    /// `vendor[N].exists` / `vendor-class[N].exists` (0: any).
+    VendorExists {
+        class: bool,
+        enterprise: u32,
+    },
+    /// `vendor.enterprise` / `vendor-class.enterprise`.
+    VendorEnterprise {
+        class: bool,
+    },
+    /// `vendor[N].option[M]…` and `vendor-class[N].data[i]`: the vendor must match
+    /// first.
+    VendorValue {
+        class: bool,
+        enterprise: u32,
+        src: Source,
+        repr: Repr,
+    },
+    Member(usize),
+    Match(usize),
+    Equal,
+    Concat,
+    Substring {
+        start: Arg,
+        len: Option<Arg>,
+    },
+    Split {
+        field: Arg,
+    },
+    ToHex,
+    Lcase,
+    Ucase,
+    AddrToText,
+    IntToText(IntText),
+    Not,
+    And,
+    Or,
+    IfElse,
+    /// `and`: if the top is false, jump keeping it; else pop it and go on.
+    FalseJumpOrPop(usize),
+    /// `or`: if the top is true, jump keeping it; else pop it and go on.
+    TrueJumpOrPop(usize),
+    /// `ifelse`: pop the condition; jump if false.
+    PopJumpIfFalse(usize),
+    Jump(usize),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Program {
+    pub kind: Kind,
+    pub ops: Vec<Op>,
+    pub consts: Vec<Vec<u8>>,
+    pub classes: Vec<String>,
+    pub regexes: Vec<Regex>,
+}
+
+impl Program {
+    pub(crate) fn members(&self) -> impl Iterator<Item = &str> {
+        self.ops.iter().filter_map(|op| match op {
+            Op::Member(i) => Some(self.classes[*i].as_str()),
+            _ => None,
+        })
+    }
+}
+
+/// A failure, with how far the parse had come when it was found (to choose between
+/// alternatives).
+struct Fail {
+    at: usize,
+    err: ParseError,
+}
+
+type R<T = ()> = Result<T, Fail>;
+
+struct Parser<'a> {
+    toks: Vec<(Tok, Span)>,
+    pos: usize,
+    universe: Universe,
+    names: &'a dyn Names,
+    prog: Program,
+}
+
+pub(crate) fn parse(
+    text: &str,
+    kind: Kind,
+    universe: Universe,
+    names: &dyn Names,
+) -> Result<Program, ParseError> {
+    let mut p = Parser {
+        toks: tokens(text)?,
+        pos: 0,
+        universe,
+        names,
+        prog: Program {
+            kind,
+            ops: Vec::new(),
+            consts: Vec::new(),
+            classes: Vec::new(),
+            regexes: Vec::new(),
+        },
+    };
+    let done = match kind {
+        Kind::Bool => p.bool_expr(0),
+        Kind::String => p.string_expr(),
+    }
+    .and_then(|()| match p.peek() {
+        Tok::End => Ok(()),
+        _ => Err(p.unexpected(&["end of file"])),
+    });
+    done.map_err(|f| f.err)?;
+    Ok(p.prog)
+}
+
+type Snapshot = (usize, usize, usize, usize, usize);
+
+impl Parser<'_> {
+    fn peek(&self) -> &Tok {
+        &self.toks[self.pos].0
+    }
+
+    fn span(&self) -> Span {
+        self.toks[self.pos].1
+    }
+
+    fn bump(&mut self) -> (Tok, Span) {
+        let t = self.toks[self.pos].clone();
+        if self.pos + 1 < self.toks.len() {
+            self.pos += 1;
+        }
+        t
+    }
+
+    fn fail_at(&self, span: Span, message: impl Into<String>) -> Fail {
+        Fail {
+            at: self.pos,
+            err: span.error(message),
+        }
+    }
+
+    fn unexpected(&self, expecting: &[&str]) -> Fail {
+        let mut m = format!("syntax error, unexpected {}", self.peek().describe());
+        if !expecting.is_empty() {
+            m.push_str(", expecting ");
+            m.push_str(&expecting.join(" or "));
+        }
+        self.fail_at(self.span(), m)
+    }
+
+    fn expect(&mut self, t: Tok) -> R<Span> {
+        if *self.peek() == t {
+            Ok(self.bump().1)
+        } else {
+            Err(self.unexpected(&[&t.describe()]))
+        }
+    }
+
+    fn kw(&mut self, k: Kw) -> R<Span> {
+        self.expect(Tok::Kw(k))
+    }
+
+    fn emit(&mut self, op: Op) -> usize {
+        self.prog.ops.push(op);
+        self.prog.ops.len() - 1
+    }
+
+    fn push_const(&mut self, v: Vec<u8>) {
+        self.prog.consts.push(v);
+        let i = self.prog.consts.len() - 1;
+        self.emit(Op::Push(i));
+    }
+
+    fn patch(&mut self, at: usize) {
+        let here = self.prog.ops.len();
+        match &mut self.prog.ops[at] {
+            Op::FalseJumpOrPop(t) | Op::TrueJumpOrPop(t) | Op::PopJumpIfFalse(t) | Op::Jump(t) => {
+                *t = here
+            }
+            _ => unreachable!("only branches are patched"),
+        }
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        (
+            self.pos,
+            self.prog.ops.len(),
+            self.prog.consts.len(),
+            self.prog.classes.len(),
+            self.prog.regexes.len(),
+        )
+    }
+
+    fn restore(&mut self, s: Snapshot) {
+        self.pos = s.0;
+        self.prog.ops.truncate(s.1);
+        self.prog.consts.truncate(s.2);
+        self.prog.classes.truncate(s.3);
+        self.prog.regexes.truncate(s.4);
+    }
+
+    /// `a`, or else `b` from the same place; the error found further in if both fail.
+    fn alt(&mut self, a: fn(&mut Self) -> R, b: fn(&mut Self) -> R) -> R {
+        let s = self.snapshot();
+        let ea = match a(self) {
+            Ok(()) => return Ok(()),
+            Err(e) => e,
+        };
+        self.restore(s);
+        match b(self) {
+            Ok(()) => Ok(()),
+            Err(eb) if eb.at > ea.at => Err(eb),
+            Err(_) => Err(ea),
+        }
+    }
+
+    // ---- booleans ----
+
+    fn bool_expr(&mut self, min: u8) -> R {
+        self.bool_unary()?;
+        loop {
+            let (prec, k) = match self.peek() {
+                Tok::Kw(k @ Kw::Sor) => (1, *k),
+                Tok::Kw(k @ Kw::Or) => (2, *k),
+                Tok::Kw(k @ Kw::Sand) => (3, *k),
+                Tok::Kw(k @ Kw::And) => (4, *k),
+                _ => return Ok(()),
+            };
+            if prec < min {
+                return Ok(());
+            }
+            self.bump();
+            match k {
+                Kw::And | Kw::Or => {
+                    let j = self.emit(if k == Kw::And {
+                        Op::FalseJumpOrPop(0)
+                    } else {
+                        Op::TrueJumpOrPop(0)
+                    });
+                    self.bool_expr(prec + 1)?;
+                    self.patch(j);
+                }
+                _ => {
+                    self.bool_expr(prec + 1)?;
+                    self.emit(if k == Kw::Sand { Op::And } else { Op::Or });
+                }
+            }
+        }
+    }
+
+    fn bool_unary(&mut self) -> R {
+        match self.peek() {
+            Tok::Kw(Kw::Not) => {
+                self.bump();
+                self.bool_unary()?;
+                self.emit(Op::Not);
+                Ok(())
+            }
+            Tok::LParen => self.alt(Self::bool_paren, Self::comparison),
+            Tok::Kw(Kw::Member) => self.member(),
+            Tok::Kw(Kw::Match) => self.regex_match(),
+            Tok::Kw(Kw::Option | Kw::Relay4 | Kw::Relay6 | Kw::Vendor | Kw::VendorClass) => {
+                self.alt(Self::exists_form, Self::comparison)
+            }
+            _ => self.comparison(),
+        }
+    }
+
+    fn bool_paren(&mut self) -> R {
+        self.expect(Tok::LParen)?;
+        self.bool_expr(0)?;
+        self.expect(Tok::RParen)?;
+        Ok(())
+    }
+
+    fn comparison(&mut self) -> R {
+        self.string_expr()?;
+        self.expect(Tok::Equal)?;
+        self.string_expr()?;
+        self.emit(Op::Equal);
+        Ok(())
+    }
+
+    fn member(&mut self) -> R {
+        self.kw(Kw::Member)?;
+        self.expect(Tok::LParen)?;
+        let (name, span) = self.string_literal()?;
+        if !self.names.class_defined(&name) {
+            return Err(self.fail_at(span, format!("Not defined client class '{name}'")));
+        }
+        self.expect(Tok::RParen)?;
+        self.prog.classes.push(name);
+        let i = self.prog.classes.len() - 1;
+        self.emit(Op::Member(i));
+        Ok(())
+    }
+
+    fn regex_match(&mut self) -> R {
+        self.kw(Kw::Match)?;
+        self.expect(Tok::LParen)?;
+        let (pattern, span) = self.string_literal()?;
+        // Kea's std::regex_match: the whole value must match.
+        let re = Regex::new(&format!("^(?:{pattern})$")).map_err(|e| {
+            self.fail_at(span, format!("invalid regular expression '{pattern}': {e}"))
+        })?;
+        self.expect(Tok::Comma)?;
+        self.string_expr()?;
+        self.expect(Tok::RParen)?;
+        self.prog.regexes.push(re);
+        let i = self.prog.regexes.len() - 1;
+        self.emit(Op::Match(i));
+        Ok(())
+    }
+
+    fn string_literal(&mut self) -> R<(String, Span)> {
+        match self.peek().clone() {
+            Tok::Str(s) => Ok((s, self.bump().1)),
+            _ => Err(self.unexpected(&["constant string"])),
+        }
+    }
+
+    /// The `.exists` forms of options, relays and vendors.
+    fn exists_form(&mut self) -> R {
+        let (t, first) = self.bump();
+        match t {
+            Tok::Kw(Kw::Option) => {
+                let code = self.bracket(Self::option_code)?;
+                self.expect(Tok::Dot)?;
+                if *self.peek() == Tok::Kw(Kw::Option) {
+                    self.bump();
+                    let sub = self.bracket(Self::sub_option_code)?;
+                    self.expect(Tok::Dot)?;
+                    self.kw(Kw::Exists)?;
+                    self.emit(Op::Opt(Source::SubOption(code, sub), Repr::Exists));
+                } else {
+                    self.kw(Kw::Exists)?;
+                    self.emit(Op::Opt(Source::Option(code), Repr::Exists));
+                }
+            }
+            Tok::Kw(Kw::Relay4) => {
+                let sub = self.bracket(Self::sub_option_code)?;
+                self.expect(Tok::Dot)?;
+                self.kw(Kw::Exists)?;
+                self.only(Universe::V4, first, "relay4 can only be used in DHCPv4.")?;
+                self.emit(Op::Opt(Source::Relay4(sub), Repr::Exists));
+            }
+            Tok::Kw(Kw::Relay6) => {
+                let nest = self.bracket(Self::nest_level)?;
+                self.expect(Tok::Dot)?;
+                self.kw(Kw::Option)?;
+                let code = self.bracket(Self::sub_option_code)?;
+                self.expect(Tok::Dot)?;
+                self.kw(Kw::Exists)?;
+                self.only(Universe::V6, first, "relay6 can only be used in DHCPv6.")?;
+                self.emit(Op::Opt(Source::Relay6 { nest, code }, Repr::Exists));
+            }
+            Tok::Kw(Kw::VendorClass) => {
+                let enterprise = self.bracket(Self::enterprise_id)?;
+                self.expect(Tok::Dot)?;
+                self.kw(Kw::Exists)?;
+                self.emit(Op::VendorExists {
+                    class: true,
+                    enterprise,
+                });
+            }
+            Tok::Kw(Kw::Vendor) => {
+                let enterprise = self.bracket(Self::enterprise_id)?;
+                self.expect(Tok::Dot)?;
+                if *self.peek() == Tok::Kw(Kw::Option) {
+                    self.bump();
+                    let code = self.bracket(Self::sub_option_code)?;
+                    self.expect(Tok::Dot)?;
+                    self.kw(Kw::Exists)?;
+                    self.emit(Op::VendorValue {
+                        class: false,
+                        enterprise,
+                        src: Source::Vendor { enterprise, code },
+                        repr: Repr::Exists,
+                    });
+                } else {
+                    self.kw(Kw::Exists)?;
+                    self.emit(Op::VendorExists {
+                        class: false,
+                        enterprise,
+                    });
+                }
+            }
+            _ => unreachable!("called on option, relay4, relay6, vendor, vendor-class"),
+        }
+        Ok(())
+    }
+
+    fn only(&self, u: Universe, span: Span, message: &str) -> R {
+        if self.universe == u {
+            Ok(())
+        } else {
+            Err(self.fail_at(span, message))
+        }
+    }
+
+    /// `[` X `]`.
+    fn bracket<T>(&mut self, inner: fn(&mut Self) -> R<T>) -> R<T> {
+        self.expect(Tok::LBracket)?;
+        let v = inner(self)?;
+        self.expect(Tok::RBracket)?;
+        Ok(v)
+    }
+
+    // ---- numbers, as Kea converts them ----
+
+    fn integer(&mut self) -> R<(String, Span)> {
+        match self.peek().clone() {
+            Tok::Int(s) => Ok((s, self.bump().1)),
+            _ => Err(self.unexpected(&["integer"])),
+        }
+    }
+
+    fn code_in_range(&self, text: &str, span: Span) -> R<u16> {
+        let max = match self.universe {
+            Universe::V4 => 255,
+            Universe::V6 => 65535,
+        };
+        match text.parse::<i32>() {
+            Err(_) => Err(self.fail_at(span, format!("Option code has invalid value in {text}"))),
+            Ok(n) if !(0..=max).contains(&n) => Err(self.fail_at(
+                span,
+                format!("Option code has invalid value in {text}. Allowed range: 0..{max}"),
+            )),
+            Ok(n) => Ok(n as u16),
+        }
+    }
+
+    fn option_code(&mut self) -> R<u16> {
+        match self.peek().clone() {
+            Tok::Int(s) => {
+                let span = self.bump().1;
+                self.code_in_range(&s, span)
+            }
+            Tok::Name(name) => {
+                let span = self.bump().1;
+                self.names
+                    .option_code(&name)
+                    .ok_or_else(|| self.fail_at(span, format!("option '{name}' is not defined")))
+            }
+            _ => Err(self.unexpected(&["integer", "option name"])),
+        }
+    }
+
+    fn sub_option_code(&mut self) -> R<u16> {
+        let (s, span) = self.integer()?;
+        self.code_in_range(&s, span)
+    }
+
+    fn ranged(&self, text: &str, span: Span, lo: i64, hi: i64, unparsable: &str) -> R<i64> {
+        match text.parse::<i64>() {
+            Err(_) => Err(self.fail_at(span, format!("{unparsable} in {text}"))),
+            Ok(n) if n < lo || n > hi => Err(self.fail_at(
+                span,
+                format!("Invalid value in {text}. Allowed range: {lo}..{hi}"),
+            )),
+            Ok(n) => Ok(n),
+        }
+    }
+
+    fn uint32(&mut self) -> R<u32> {
+        let (s, span) = self.integer()?;
+        Ok(self.ranged(&s, span, 0, u32::MAX.into(), "Invalid value")? as u32)
+    }
+
+    fn enterprise_id(&mut self) -> R<u32> {
+        if *self.peek() == Tok::Star {
+            self.bump();
+            return Ok(0);
+        }
+        match self.peek() {
+            Tok::Int(_) => self.uint32(),
+            _ => Err(self.unexpected(&["integer", "*"])),
+        }
+    }
+
+    fn nest_level(&mut self) -> R<i8> {
+        let (s, span) = self.integer()?;
+        let n = self.ranged(&s, span, -128, 127, "Invalid integer value")? as i8;
+        match self.universe {
+            Universe::V6 if !(-32..32).contains(&n) => Err(self.fail_at(
+                span,
+                format!("Nest level has invalid value in {s}. Allowed range: -32..31"),
+            )),
+            Universe::V6 => Ok(n),
+            Universe::V4 => Err(self.fail_at(span, "Nest level invalid for DHCPv4 packets")),
+        }
+    }
+
+    fn arg(&mut self) -> R<Arg> {
+        let (s, _) = self.integer()?;
+        Ok(match s.parse::<i32>() {
+            Ok(n) => Arg::Int(n),
+            Err(_) => Arg::Bad(s),
+        })
+    }
+
+    // ---- strings ----
+
+    fn string_expr(&mut self) -> R {
+        self.string_term()?;
+        while *self.peek() == Tok::Plus {
+            self.bump();
+            self.string_term()?;
+            self.emit(Op::Concat);
+        }
+        Ok(())
+    }
+
+    fn repr(&mut self) -> R<Repr> {
+        match self.peek() {
+            Tok::Kw(Kw::Text) => {
+                self.bump();
+                Ok(Repr::Text)
+            }
+            Tok::Kw(Kw::Hex) => {
+                self.bump();
+                Ok(Repr::Hex)
+            }
+            _ => Err(self.unexpected(&["text", "hex"])),
+        }
+    }
+
+    fn call(&mut self, args: usize) -> R {
+        self.expect(Tok::LParen)?;
+        for i in 0..args {
+            if i > 0 {
+                self.expect(Tok::Comma)?;
+            }
+            self.string_expr()?;
+        }
+        self.expect(Tok::RParen)?;
+        Ok(())
+    }
+
+    fn string_term(&mut self) -> R {
+        let at = self.pos;
+        let (t, first) = self.bump();
+        match t {
+            Tok::Str(s) => self.push_const(s.into_bytes()),
+            Tok::Hex(b) | Tok::Ip(b) => self.push_const(b),
+            Tok::Int(s) => {
+                let n = self.ranged(&s, first, 0, u32::MAX.into(), "Invalid value")? as u32;
+                self.push_const(n.to_be_bytes().to_vec());
+            }
+            Tok::LParen => {
+                self.string_expr()?;
+                self.expect(Tok::RParen)?;
+            }
+            Tok::Kw(k) => self.keyword_term(k, first, at)?,
+            _ => {
+                self.pos = at;
+                return Err(self.unexpected(&[]));
+            }
+        }
+        Ok(())
+    }
+
+    fn keyword_term(&mut self, k: Kw, first: Span, at: usize) -> R {
+        match k {
+            Kw::Option => {
+                let code = self.bracket(Self::option_code)?;
+                self.expect(Tok::Dot)?;
+                if *self.peek() == Tok::Kw(Kw::Option) {
+                    self.bump();
+                    let sub = self.bracket(Self::sub_option_code)?;
+                    self.expect(Tok::Dot)?;
+                    let r = self.repr()?;
+                    self.emit(Op::Opt(Source::SubOption(code, sub), r));
+                } else {
+                    let r = self.repr()?;
+                    self.emit(Op::Opt(Source::Option(code), r));
+                }
+            }
+            Kw::Relay4 => {
+                let sub = self.bracket(Self::sub_option_code)?;
+                self.expect(Tok::Dot)?;
+                let r = self.repr()?;
+                self.only(Universe::V4, first, "relay4 can only be used in DHCPv4.")?;
+                self.emit(Op::Opt(Source::Relay4(sub), r));
+            }
+            Kw::Relay6 => {
+                let nest = self.bracket(Self::nest_level)?;
+                self.expect(Tok::Dot)?;
+                let op = match self.peek() {
+                    Tok::Kw(Kw::Option) => {
+                        self.bump();
+                        let code = self.bracket(Self::sub_option_code)?;
+                        self.expect(Tok::Dot)?;
+                        let r = self.repr()?;
+                        Op::Opt(Source::Relay6 { nest, code }, r)
+                    }
+                    Tok::Kw(Kw::Peeraddr) => {
+                        self.bump();
+                        Op::Field(Field::PeerAddr(nest))
+                    }
+                    Tok::Kw(Kw::Linkaddr) => {
+                        self.bump();
+                        Op::Field(Field::LinkAddr(nest))
+                    }
+                    _ => return Err(self.unexpected(&["option", "peeraddr", "linkaddr"])),
+                };
+                self.only(Universe::V6, first, "relay6 can only be used in DHCPv6.")?;
+                self.emit(op);
+            }
+            Kw::Pkt => {
+                self.expect(Tok::Dot)?;
+                let f = match self.peek() {
+                    Tok::Kw(Kw::Iface) => Field::Iface,
+                    Tok::Kw(Kw::Src) => Field::Src,
+                    Tok::Kw(Kw::Dst) => Field::Dst,
+                    Tok::Kw(Kw::Len) => Field::Len,
+                    _ => return Err(self.unexpected(&["iface", "src", "dst", "len"])),
+                };
+                self.bump();
+                self.emit(Op::Field(f));
+            }
+            Kw::Pkt4 => {
+                self.expect(Tok::Dot)?;
+                let f = match self.peek() {
+                    Tok::Kw(Kw::Mac) => Field::Mac,
+                    Tok::Kw(Kw::Hlen) => Field::Hlen,
+                    Tok::Kw(Kw::Htype) => Field::Htype,
+                    Tok::Kw(Kw::Ciaddr) => Field::Ciaddr,
+                    Tok::Kw(Kw::Giaddr) => Field::Giaddr,
+                    Tok::Kw(Kw::Yiaddr) => Field::Yiaddr,
+                    Tok::Kw(Kw::Siaddr) => Field::Siaddr,
+                    Tok::Kw(Kw::Msgtype) => Field::MsgType,
+                    Tok::Kw(Kw::Transid) => Field::TransId,
+                    _ => {
+                        return Err(self.unexpected(&[
+                            "mac", "hlen", "htype", "ciaddr", "giaddr", "yiaddr", "siaddr",
+                            "msgtype", "transid",
+                        ]))
+                    }
+                };
+                self.bump();
+                self.only(Universe::V4, first, "pkt4 can only be used in DHCPv4.")?;
+                self.emit(Op::Field(f));
+            }
+            Kw::Pkt6 => {
+                self.expect(Tok::Dot)?;
+                let f = match self.peek() {
+                    Tok::Kw(Kw::Msgtype) => Field::MsgType,
+                    Tok::Kw(Kw::Transid) => Field::TransId,
+                    _ => return Err(self.unexpected(&["msgtype", "transid"])),
+                };
+                self.bump();
+                self.only(Universe::V6, first, "pkt6 can only be used in DHCPv6.")?;
+                self.emit(Op::Field(f));
+            }
+            Kw::Substring => {
+                self.expect(Tok::LParen)?;
+                self.string_expr()?;
+                self.expect(Tok::Comma)?;
+                let start = self.arg()?;
+                self.expect(Tok::Comma)?;
+                let len = if *self.peek() == Tok::Kw(Kw::All) {
+                    self.bump();
+                    None
+                } else if matches!(self.peek(), Tok::Int(_)) {
+                    Some(self.arg()?)
+                } else {
+                    return Err(self.unexpected(&["integer", "all"]));
+                };
+                self.expect(Tok::RParen)?;
+                self.emit(Op::Substring { start, len });
+            }
+            Kw::Split => {
+                self.expect(Tok::LParen)?;
+                self.string_expr()?;
+                self.expect(Tok::Comma)?;
+                self.string_expr()?;
+                self.expect(Tok::Comma)?;
+                let field = self.arg()?;
+                self.expect(Tok::RParen)?;
+                self.emit(Op::Split { field });
+            }
+            Kw::Concat => {
+                self.call(2)?;
+                self.emit(Op::Concat);
+            }
+            Kw::Hexstring => {
+                self.call(2)?;
+                self.emit(Op::ToHex);
+            }
+            Kw::Lcase | Kw::Ucase | Kw::Addrtotext => {
+                self.call(1)?;
+                self.emit(match k {
+                    Kw::Lcase => Op::Lcase,
+                    Kw::Ucase => Op::Ucase,
+                    _ => Op::AddrToText,
+                });
+            }
+            Kw::Int8totext
+            | Kw::Int16totext
+            | Kw::Int32totext
+            | Kw::Uint8totext
+            | Kw::Uint16totext
+            | Kw::Uint32totext => {
+                self.call(1)?;
+                self.emit(Op::IntToText(match k {
+                    Kw::Int8totext => IntText::I8,
+                    Kw::Int16totext => IntText::I16,
+                    Kw::Int32totext => IntText::I32,
+                    Kw::Uint8totext => IntText::U8,
+                    Kw::Uint16totext => IntText::U16,
+                    _ => IntText::U32,
+                }));
+            }
+            Kw::Ifelse => {
+                self.expect(Tok::LParen)?;
+                self.bool_expr(0)?;
+                self.expect(Tok::Comma)?;
+                let to_else = self.emit(Op::PopJumpIfFalse(0));
+                self.string_expr()?;
+                self.expect(Tok::Comma)?;
+                let to_end = self.emit(Op::Jump(0));
+                self.patch(to_else);
+                self.string_expr()?;
+                self.expect(Tok::RParen)?;
+                self.patch(to_end);
+            }
+            Kw::Sifelse => {
+                self.expect(Tok::LParen)?;
+                self.bool_expr(0)?;
+                self.expect(Tok::Comma)?;
+                self.string_expr()?;
+                self.expect(Tok::Comma)?;
+                self.string_expr()?;
+                self.expect(Tok::RParen)?;
+                self.emit(Op::IfElse);
+            }
+            Kw::Vendor | Kw::VendorClass => {
+                let class = k == Kw::VendorClass;
+                if *self.peek() == Tok::Dot {
+                    self.bump();
+                    self.kw(Kw::Enterprise)?;
+                    self.emit(Op::VendorEnterprise { class });
+                    return Ok(());
+                }
+                let enterprise = self.bracket(Self::enterprise_id)?;
+                self.expect(Tok::Dot)?;
+                let (src, repr) = if class {
+                    self.kw(Kw::Data)?;
+                    let index = if *self.peek() == Tok::LBracket {
+                        self.bump();
+                        let (s, span) = self.integer()?;
+                        let i = self.ranged(&s, span, 0, 255, "Invalid integer value")? as u8;
+                        self.expect(Tok::RBracket)?;
+                        i
+                    } else {
+                        0
+                    };
+                    (Source::VendorClassData { enterprise, index }, Repr::Hex)
+                } else {
+                    self.kw(Kw::Option)?;
+                    let code = self.bracket(Self::sub_option_code)?;
+                    self.expect(Tok::Dot)?;
+                    (Source::Vendor { enterprise, code }, self.repr()?)
+                };
+                self.emit(Op::VendorValue {
+                    class,
+                    enterprise,
+                    src,
+                    repr,
+                });
+            }
+            _ => {
+                self.pos = at;
+                return Err(self.unexpected(&[]));
+            }
+        }
+        Ok(())
+    }
+}
