@@ -948,6 +948,8 @@ pub struct Pool<A> {
     pub option_data: Vec<OptionData>,
     /// Pool-level DDNS parameters.
     pub ddns: DdnsParams,
+    /// The pool's client classes.
+    pub classes: crate::classes::ClassGuard,
     /// Where the pool is.
     pub location: Location,
 }
@@ -1015,6 +1017,7 @@ pub(crate) fn read_pools<A: Family>(
             pool_id: p.u32(cx, "pool-id").unwrap_or(0),
             option_data: read_options(&p, cx, v6),
             ddns: DdnsParams::read(&p, cx),
+            classes: crate::classes::ClassGuard::read(&p),
             location: p.location().clone(),
         });
     }

@@ -13,6 +13,7 @@
 
 #![warn(missing_docs)]
 
+mod classes;
 mod common;
 mod d2;
 mod dhcp;
@@ -29,6 +30,7 @@ mod tern;
 
 use std::path::{Path, PathBuf};
 
+pub use classes::{is_built_in, ClassGuard, ClientClass};
 pub use common::Family;
 pub use d2::{DdnsDomain, DhcpDdns, DnsServer, TsigAlgorithm, TsigKey, TsigSecret};
 pub use dhcp::{

@@ -4,6 +4,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnetwork::{Ipv4Network, Ipv6Network};
 
+use crate::classes::{read_classes, ClassGuard, ClientClass};
 use crate::common::{parse_addr, parse_prefix, Cx, Family, Map, Prefix};
 use crate::dhcp::{
     assign_missing_ids, read_control_sockets, read_database, read_dhcp_ddns, read_hooks,
@@ -38,6 +39,8 @@ pub struct Dhcp4 {
     pub option_data: Vec<OptionData>,
     /// Custom option definitions (`option-def`).
     pub option_defs: Vec<OptionDefData>,
+    /// `client-classes`, in order (a class may test membership of earlier ones).
+    pub client_classes: Vec<ClientClass>,
     /// Global reservations.
     pub reservations: Vec<Reservation>,
     /// Every subnet, top-level ones first, then those of shared networks.
@@ -73,6 +76,8 @@ pub struct Dhcp6 {
     pub host_reservation_identifiers: Vec<IdentifierType>,
     /// Global options.
     pub option_data: Vec<OptionData>,
+    /// `client-classes`, in order.
+    pub client_classes: Vec<ClientClass>,
     /// Global reservations.
     pub reservations: Vec<Reservation>,
     /// Every subnet, top-level ones first, then those of shared networks.
@@ -122,6 +127,8 @@ pub struct Subnet4 {
     pub authoritative: Option<bool>,
     /// Boot fields set here.
     pub boot: BootFields,
+    /// The subnet's client classes.
+    pub classes: ClassGuard,
     /// The shared network holding it.
     pub shared_network: Option<String>,
     /// Where it is.
@@ -157,6 +164,8 @@ pub struct Subnet6 {
     pub ddns: DdnsParams,
     /// Reservation lookup flags set here.
     pub reservation_flags: ReservationFlags,
+    /// The subnet's client classes.
+    pub classes: ClassGuard,
     /// The shared network holding it.
     pub shared_network: Option<String>,
     /// Where it is.
@@ -276,6 +285,8 @@ pub struct SharedNetwork {
     pub ddns: DdnsParams,
     /// Reservation lookup flags.
     pub reservation_flags: ReservationFlags,
+    /// The network's client classes.
+    pub classes: ClassGuard,
     /// Where it is.
     pub location: Location,
 }
@@ -294,6 +305,7 @@ struct SubnetBase<A> {
     timers: Timers,
     ddns: DdnsParams,
     reservation_flags: ReservationFlags,
+    classes: ClassGuard,
     location: Location,
     path: String,
 }
@@ -338,6 +350,7 @@ fn read_subnet<A: Family + Into<IpAddr>>(
         timers: Timers::read(s, cx),
         ddns: DdnsParams::read(s, cx),
         reservation_flags: ReservationFlags::read(s),
+        classes: ClassGuard::read(s),
         location: s.location().clone(),
         path: s.path.clone(),
     };
@@ -365,6 +378,7 @@ fn read_shared_network<A: Family + Into<IpAddr>>(
         timers: Timers::read(n, cx),
         ddns: DdnsParams::read(n, cx),
         reservation_flags: ReservationFlags::read(n),
+        classes: ClassGuard::read(n),
         location: n.location().clone(),
     })
 }
@@ -490,6 +504,7 @@ pub(crate) fn read_dhcp4(node: &Node, cx: &mut Cx) -> Option<Dhcp4> {
             match_client_id: s.bool("match-client-id"),
             authoritative: s.bool("authoritative"),
             boot: BootFields::read(s, cx),
+            classes: b.classes,
             shared_network: net.map(str::to_string),
             location: b.location,
         },
@@ -498,6 +513,8 @@ pub(crate) fn read_dhcp4(node: &Node, cx: &mut Cx) -> Option<Dhcp4> {
     let mut ddns = DdnsParams::read(&sec, cx);
     let dhcp_ddns = read_dhcp_ddns(&sec, cx, &mut ddns);
     let (lease_database, hosts_databases) = read_databases(&sec, cx);
+    let option_defs = read_option_defs(&sec, cx);
+    let client_classes = read_classes(&sec, cx, false, &option_defs);
     Some(Dhcp4 {
         interfaces: read_interfaces::<Ipv4Addr>(&sec, cx),
         timers: Timers::read(&sec, cx),
@@ -508,7 +525,8 @@ pub(crate) fn read_dhcp4(node: &Node, cx: &mut Cx) -> Option<Dhcp4> {
         boot: BootFields::read(&sec, cx),
         host_reservation_identifiers: read_identifier_list(&sec, cx, false),
         option_data: read_options(&sec, cx, false),
-        option_defs: read_option_defs(&sec, cx),
+        option_defs,
+        client_classes,
         reservations: read_reservations::<Ipv4Addr>(&sec, cx, None, unique),
         subnets,
         shared_networks,
@@ -543,6 +561,7 @@ pub(crate) fn read_dhcp6(node: &Node, cx: &mut Cx) -> Option<Dhcp6> {
             timers: b.timers,
             ddns: b.ddns,
             reservation_flags: b.reservation_flags,
+            classes: b.classes,
             shared_network: net.map(str::to_string),
             location: b.location,
         },
@@ -558,6 +577,7 @@ pub(crate) fn read_dhcp6(node: &Node, cx: &mut Cx) -> Option<Dhcp6> {
         reservation_flags: ReservationFlags::read(&sec),
         host_reservation_identifiers: read_identifier_list(&sec, cx, true),
         option_data: read_options(&sec, cx, true),
+        client_classes: read_classes(&sec, cx, true, &[]),
         reservations: read_reservations::<Ipv6Addr>(&sec, cx, None, unique),
         subnets,
         shared_networks,

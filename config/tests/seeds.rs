@@ -123,3 +123,31 @@ fn postgresql_lease_database_becomes_the_store() {
     assert_eq!(pg.user.as_deref(), Some("kea"));
     assert_eq!(c.warnings().count(), 0, "{:?}", c.diagnostics);
 }
+
+/// Seed 003 section 4.15, both PXE configurations: every class and its expression read.
+#[test]
+fn pxe_configurations_of_section_4_15() {
+    let c = load("003-4.15-pxe-simple-kea-dhcp4.conf");
+    let d = c.dhcp4.as_ref().expect("Dhcp4");
+    let names: Vec<&str> = d.client_classes.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["iPXEboot", "UEFIboot", "BIOSboot", "Netboot"]);
+    let netboot = &d.client_classes[3];
+    assert_eq!(
+        netboot.test.as_ref().unwrap().members().collect::<Vec<_>>(),
+        ["UEFIboot", "BIOSboot", "iPXEboot"]
+    );
+    assert_eq!(
+        netboot.boot.next_server,
+        Some(Ipv4Addr::new(192, 0, 2, 100))
+    );
+    assert_eq!(netboot.option_data.len(), 3);
+
+    let c = load("003-4.15-pxe-advanced-kea-dhcp4.conf");
+    let d = c.dhcp4.as_ref().expect("Dhcp4");
+    let pxe = &d.client_classes[0];
+    assert_eq!(pxe.name, "VENDOR_CLASS_PXEClient");
+    assert!(pxe.test.is_none(), "a built-in class, joined by option 60");
+    assert_eq!(pxe.option_defs.len(), 1);
+    assert_eq!(pxe.option_defs[0].encapsulate, "PXE");
+    assert_eq!(pxe.option_data.len(), 7);
+}

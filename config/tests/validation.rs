@@ -914,3 +914,43 @@ fn dns_zone_policy_errors_are_all_reported_with_positions() {
     let got = lines(&e);
     assert_eq!(got, expected, "{e}");
 }
+
+/// A class test that does not parse is refused where it is written: the file position of
+/// the offending token, and the expression with Kea's line.column of it.
+#[test]
+fn a_bad_class_expression_is_an_error_at_its_token() {
+    let text = r#"{"Dhcp4": {"client-classes": [
+  {"name": "ok", "test": "option[60].exists"},
+  {"name": "a", "test": "option[93].hx == 0x0007"},
+  {"name": "b", "test": "member('nope')"},
+  {"name": "c", "test": "relay6[0].option[1].exists"},
+  {"name": "d", "test": "member('ok') and option[vendor-class-identifier].text == 'PXE'"},
+  {"name": "e", "test": "option[vendor-class-identifier].text =="}
+]}}"#;
+    let e = err(text);
+    let l = lines(&e);
+    assert_eq!(l.len(), 4, "{l:#?}");
+    // The test's string opens at column 25 of line 3: `hx` (column 12 of the
+    // expression, no keyword and no option name) is at column 37 of the file, as Kea's
+    // scanner sees it.
+    assert_eq!(
+        l[0],
+        "tern.json:3:37: Dhcp4.client-classes[1].test: expression [option[93].hx == 0x0007]: 1.12: Invalid character: h"
+    );
+    assert!(l[1].starts_with("tern.json:4:33: "), "{}", l[1]);
+    assert!(
+        l[1].ends_with("1.8-13: Not defined client class 'nope'"),
+        "{}",
+        l[1]
+    );
+    assert!(
+        l[2].ends_with("1.8: Nest level invalid for DHCPv4 packets"),
+        "{}",
+        l[2]
+    );
+    assert!(
+        l[3].ends_with("1.40: syntax error, unexpected end of file"),
+        "{}",
+        l[3]
+    );
+}

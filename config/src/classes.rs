@@ -1,0 +1,288 @@
+//! `client-classes`: each class's expressions parsed at load (a bad one is an error where
+//! it is written, with the position in the expression, as Kea refuses it), and the class
+//! guards of subnets, shared networks and pools.
+
+use std::sync::Arc;
+
+use tern_expr::{Expr, Names, Universe};
+
+use crate::common::{Cx, Map};
+use crate::dhcp::{read_option_defs, read_options, BootFields, OptionData, OptionDefData};
+use crate::diag::{excerpt, Location};
+use crate::option_defs;
+
+/// One client class.
+#[derive(Debug, Clone)]
+pub struct ClientClass {
+    /// Its name.
+    pub name: String,
+    /// `test`: a packet is in the class when it evaluates to true (none: only by a
+    /// reservation, a guard's `require`/additional list, or a built-in rule).
+    pub test: Option<Arc<Expr>>,
+    /// `template-test` (Kea 2.3+): a string expression whose value names a spawned
+    /// class `SPAWN_<name>_<value>`.
+    pub template_test: Option<Arc<Expr>>,
+    /// `only-if-required` (Kea 2.2) / `only-in-additional-list` (3.x): evaluated only
+    /// when a subnet, network or pool lists it in `require-client-classes` /
+    /// `evaluate-additional-classes`.
+    pub additional: bool,
+    /// The class's options.
+    pub option_data: Vec<OptionData>,
+    /// Option definitions given inside the class (DHCPv4; e.g. option 43 encapsulating a
+    /// vendor space).
+    pub option_defs: Vec<OptionDefData>,
+    /// `next-server`, `server-hostname`, `boot-file-name` (DHCPv4).
+    pub boot: BootFields,
+    /// `valid-lifetime` (and its min/max) for leases of class members.
+    pub valid_lifetime: Option<u32>,
+    /// `min-valid-lifetime`.
+    pub min_valid_lifetime: Option<u32>,
+    /// `max-valid-lifetime`.
+    pub max_valid_lifetime: Option<u32>,
+    /// `preferred-lifetime` (DHCPv6).
+    pub preferred_lifetime: Option<u32>,
+    /// Where the class is.
+    pub location: Location,
+}
+
+impl PartialEq for ClientClass {
+    // Expressions compare by the text they came from (kept in `location` and the name
+    // here is enough for configuration comparisons).
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.additional == other.additional
+            && self.option_data == other.option_data
+            && self.option_defs == other.option_defs
+            && self.boot == other.boot
+            && self.valid_lifetime == other.valid_lifetime
+            && self.preferred_lifetime == other.preferred_lifetime
+            && self.location == other.location
+    }
+}
+
+/// Kea's built-in classes (set by the server, never by a `test`) and the prefixes of the
+/// classes it assigns by rule (`VENDOR_CLASS_<vendor-class-identifier>`, HA's, …).
+const BUILT_IN: &[&str] = &["ALL", "KNOWN", "UNKNOWN", "BOOTP"];
+const BUILT_IN_PREFIXES: &[&str] = &["VENDOR_CLASS_", "HA_", "AFTER_", "EXTERNAL_"];
+
+/// Whether `name` is a class Kea sets by itself.
+pub fn is_built_in(name: &str) -> bool {
+    BUILT_IN.contains(&name)
+        || BUILT_IN_PREFIXES
+            .iter()
+            .any(|p| name.len() > p.len() && name.starts_with(p))
+}
+
+/// What an expression may name while the classes are read.
+struct ConfigNames<'a> {
+    v6: bool,
+    defs: &'a [OptionDefData],
+    defined: &'a [ClientClass],
+}
+
+impl Names for ConfigNames<'_> {
+    fn option_code(&self, name: &str) -> Option<u16> {
+        if self.v6 {
+            return option_defs::by_name6(name).map(|d| d.code);
+        }
+        option_defs::by_name(name)
+            .map(|d| u16::from(d.code))
+            .or_else(|| {
+                self.defs
+                    .iter()
+                    .find(|d| d.space == "dhcp4" && d.name == name)
+                    .map(|d| u16::from(d.code))
+            })
+    }
+
+    fn class_defined(&self, name: &str) -> bool {
+        // Kea accepts a built-in class, DROP and SKIP_DDNS (set from expressions), or
+        // one defined earlier in the list.
+        is_built_in(name) || self.defined.iter().any(|c| c.name == name)
+    }
+}
+
+/// Reads `client-classes` of a Dhcp4 (`v6` false) or Dhcp6 section.
+pub(crate) fn read_classes(
+    sec: &Map<'_>,
+    cx: &mut Cx,
+    v6: bool,
+    option_defs: &[OptionDefData],
+) -> Vec<ClientClass> {
+    let universe = if v6 { Universe::V6 } else { Universe::V4 };
+    let mut out: Vec<ClientClass> = Vec::new();
+    for c in sec.maps("client-classes") {
+        let Some(name) = c.required_str(cx, "name") else {
+            continue;
+        };
+        let name_node = c.get("name").expect("read above");
+        if name.is_empty() {
+            cx.error(
+                &name_node.location,
+                &c.path_of("name"),
+                "client class name must not be empty",
+            );
+            continue;
+        }
+        if out.iter().any(|o| o.name == name) {
+            cx.error(
+                &name_node.location,
+                &c.path_of("name"),
+                format!("client class '{name}' is already defined"),
+            );
+            continue;
+        }
+        if c.has("test") && c.has("template-test") {
+            cx.error(
+                c.location(),
+                &c.path,
+                "can not use both 'test' and 'template-test'",
+            );
+            continue;
+        }
+        let names = ConfigNames {
+            v6,
+            defs: option_defs,
+            defined: &out,
+        };
+        let parse = |key: &str, string: bool, cx: &mut Cx| -> Result<Option<Arc<Expr>>, ()> {
+            let Some(node) = c.get(key) else {
+                return Ok(None);
+            };
+            let Some(text) = node.as_str() else {
+                return Ok(None);
+            };
+            let parsed = if string {
+                Expr::parse_string(text, universe, &names)
+            } else {
+                Expr::parse_bool(text, universe, &names)
+            };
+            match parsed {
+                Ok(e) => Ok(Some(Arc::new(e))),
+                Err(e) => {
+                    // The file position of the offending token when the expression is
+                    // one line without escapes (its characters are the file's).
+                    let plain = e.line == 1 && !text.contains(['\\', '"', '\n']);
+                    let at = if plain {
+                        Location::new(
+                            node.location.file.clone(),
+                            node.location.line,
+                            node.location.column + e.column,
+                        )
+                    } else {
+                        node.location.clone()
+                    };
+                    cx.error(
+                        &at,
+                        &c.path_of(key),
+                        format!("expression [{}]: {e}", excerpt(text)),
+                    );
+                    Err(())
+                }
+            }
+        };
+        let Ok(test) = parse("test", false, cx) else {
+            continue;
+        };
+        let Ok(template_test) = parse("template-test", true, cx) else {
+            continue;
+        };
+        let additional = c
+            .bool("only-in-additional-list")
+            .or_else(|| c.bool("only-if-required"))
+            .unwrap_or(false);
+        if BUILT_IN.contains(&name) {
+            if test.is_some() {
+                cx.error(
+                    &name_node.location,
+                    &c.path,
+                    format!("built-in class '{name}' test expression must be empty"),
+                );
+                continue;
+            }
+            if additional {
+                cx.error(
+                    &name_node.location,
+                    &c.path,
+                    format!("built-in class '{name}' only-in-additional-list flag must be false"),
+                );
+                continue;
+            }
+        }
+        let class_defs = if v6 {
+            Vec::new()
+        } else {
+            read_option_defs(&c, cx)
+        };
+        out.push(ClientClass {
+            name: name.to_string(),
+            test,
+            template_test,
+            additional,
+            option_data: read_options(&c, cx, v6),
+            option_defs: class_defs,
+            boot: if v6 {
+                BootFields::default()
+            } else {
+                BootFields::read(&c, cx)
+            },
+            valid_lifetime: c.u32(cx, "valid-lifetime"),
+            min_valid_lifetime: c.u32(cx, "min-valid-lifetime"),
+            max_valid_lifetime: c.u32(cx, "max-valid-lifetime"),
+            preferred_lifetime: if v6 {
+                c.u32(cx, "preferred-lifetime")
+            } else {
+                None
+            },
+            location: c.location().clone(),
+        });
+    }
+    out
+}
+
+/// The classes a subnet, shared network or pool names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClassGuard {
+    /// Kea 2.2's `client-class` (one) and 3.x's `client-classes` (any of them): only
+    /// members may use it; empty means every client.
+    pub allowed: Vec<String>,
+    /// `require-client-classes` (2.2) / `evaluate-additional-classes` (3.x): classes
+    /// evaluated last, for packets that use it.
+    pub additional: Vec<String>,
+}
+
+impl ClassGuard {
+    pub(crate) fn read(m: &Map<'_>) -> ClassGuard {
+        let mut allowed: Vec<String> = Vec::new();
+        let mut additional: Vec<String> = Vec::new();
+        let add = |list: &mut Vec<String>, s: &str| {
+            if !s.is_empty() && !list.iter().any(|c| c == s) {
+                list.push(s.to_string());
+            }
+        };
+        if let Some(one) = m.str("client-class") {
+            add(&mut allowed, one);
+        }
+        for (_, s, _) in m.strs("client-classes") {
+            add(&mut allowed, s);
+        }
+        for key in ["require-client-classes", "evaluate-additional-classes"] {
+            for (_, s, _) in m.strs(key) {
+                add(&mut additional, s);
+            }
+        }
+        ClassGuard {
+            allowed,
+            additional,
+        }
+    }
+
+    /// Whether a packet in `classes` may use what this guards.
+    pub fn admits(&self, classes: &[impl AsRef<str>]) -> bool {
+        self.allowed.is_empty()
+            || self
+                .allowed
+                .iter()
+                .any(|a| classes.iter().any(|c| c.as_ref() == a))
+    }
+}
