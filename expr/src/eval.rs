@@ -128,7 +128,11 @@ impl Machine {
                 }
                 Op::Match(i) => {
                     let v = self.top()?;
-                    let b = prog.regexes[*i].is_match(v);
+                    // A value that is not text, or a match that gives up (backtracking
+                    // limit), does not match: Kea logs the error and says false.
+                    let b = std::str::from_utf8(v)
+                        .ok()
+                        .is_some_and(|s| prog.regexes[*i].is_match(s).unwrap_or(false));
                     Self::set_bool(v, b);
                 }
                 Op::Equal => {

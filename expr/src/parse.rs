@@ -8,7 +8,7 @@
 //! `.exists` or in `.hex ==`), both are tried and the error reported is the one found
 //! furthest into the text, as an LR parser would find it.
 
-use regex::bytes::Regex;
+use fancy_regex::Regex;
 
 use crate::lex::{tokens, Kw, Span, Tok};
 use crate::{Field, Kind, Names, ParseError, Source, Universe};
@@ -134,7 +134,7 @@ pub(crate) fn parse(
     names: &dyn Names,
 ) -> Result<Program, ParseError> {
     let mut p = Parser {
-        toks: tokens(text)?,
+        toks: tokens(text),
         pos: 0,
         universe,
         names,
@@ -185,6 +185,12 @@ impl Parser<'_> {
     }
 
     fn unexpected(&self, expecting: &[&str]) -> Fail {
+        if let Tok::Error(e) = self.peek() {
+            return Fail {
+                at: self.pos,
+                err: e.clone(),
+            };
+        }
         let mut m = format!("syntax error, unexpected {}", self.peek().describe());
         if !expecting.is_empty() {
             m.push_str(", expecting ");
@@ -344,7 +350,8 @@ impl Parser<'_> {
         self.kw(Kw::Match)?;
         self.expect(Tok::LParen)?;
         let (pattern, span) = self.string_literal()?;
-        // Kea's std::regex_match: the whole value must match.
+        // Kea's std::regex_match (ECMAScript, backreferences included): the whole value
+        // must match.
         let re = Regex::new(&format!("^(?:{pattern})$")).map_err(|e| {
             self.fail_at(span, format!("invalid regular expression '{pattern}': {e}"))
         })?;
