@@ -71,26 +71,46 @@ pub static POLICY: &[Rule] = &[
         Delegated,
     ),
     rule("Dhcp4|Dhcp6.control-socket|control-sockets", Note(Warning, CONTROL_SOCKET)),
+    rule("Dhcp4.option-def", Served),
+    rule("Dhcp4.**.option-def.name|code|space|type|array|record-types|encapsulate", Served),
     // ---- DHCP: client classes ----
-    rule("Dhcp4|Dhcp6.client-classes", Served),
-    rule("Dhcp4|Dhcp6.client-classes.name", Served),
-    rule(
-        "Dhcp4|Dhcp6.client-classes.test|template-test",
-        Note(
-            Warning,
-            "client class expressions are not evaluated yet: no client joins this class, so what it configures is not applied",
-        ),
-    ),
-    rule(
-        "Dhcp4|Dhcp6.client-classes.*",
-        Note(Info, "not applied yet: tern does not serve client classes"),
-    ),
     rule(
         "**.option-data.client-classes",
         Note(
             Warning,
             "client classes are not served yet: this option's class restriction is not applied",
         ),
+    ),
+    // DHCPv4 classifies as Kea 2.2 does (tern_dhcp::classify); DHCPv6 parses the
+    // expressions (a bad one is an error) but does not classify yet.
+    rule(
+        "Dhcp4.client-classes.name|test|only-if-required|only-in-additional-list|option-data|option-def|next-server|server-hostname|boot-file-name|valid-lifetime|min-valid-lifetime|max-valid-lifetime",
+        Served,
+    ),
+    rule(
+        "Dhcp4.client-classes.template-test",
+        Note(
+            Warning,
+            "template classes are not spawned yet: the expression is checked, no SPAWN_ class is assigned",
+        ),
+    ),
+    rule(
+        "Dhcp4.**.client-class|client-classes|require-client-classes|evaluate-additional-classes",
+        Served,
+    ),
+    rule("Dhcp4.**.reservations.client-classes", Served),
+    rule("Dhcp4|Dhcp6.client-classes", Served),
+    rule("Dhcp4|Dhcp6.client-classes.name", Served),
+    rule(
+        "Dhcp4|Dhcp6.client-classes.test|template-test",
+        Note(
+            Warning,
+            "DHCPv6 client classes are not evaluated yet (the expression is checked): no client joins this class, so what it configures is not applied",
+        ),
+    ),
+    rule(
+        "Dhcp4|Dhcp6.client-classes.*",
+        Note(Info, "not applied yet: tern does not serve DHCPv6 client classes"),
     ),
     rule(
         "**.reservations.client-classes",

@@ -4,9 +4,11 @@
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
 
 use ipnetwork::Ipv4Network;
-use tern_config::{BootFields, Dhcp4, IdentifierType, OptionData, Reservation, Timers};
+use tern_config::{BootFields, ClassGuard, Dhcp4, IdentifierType, OptionData, Reservation, Timers};
+use tern_expr::Expr;
 use tern_store::AddressRange;
 use thiserror::Error;
 use tracing::warn;
@@ -182,6 +184,8 @@ pub struct Host {
     pub options: OptionSet,
     /// Boot fields.
     pub boot: BootFields,
+    /// Classes the reservation puts the client in (`client-classes`).
+    pub classes: Vec<String>,
 }
 
 impl Host {
@@ -198,6 +202,7 @@ impl Host {
             hostname: r.hostname.clone(),
             options: OptionSet::from_config(&r.option_data, defs)?,
             boot: r.boot.clone(),
+            classes: r.client_classes.clone(),
         })
     }
 }
@@ -222,6 +227,45 @@ pub struct Pool {
     pub options: OptionSet,
     /// DDNS parameters in force for its addresses.
     pub ddns: DdnsConfig,
+    /// Who may get its addresses, and its additional classes.
+    pub guard: ClassGuard,
+}
+
+impl Pool {
+    /// Whether a packet in `classes` may get addresses from this pool.
+    pub fn admits(&self, classes: &[String]) -> bool {
+        self.guard.admits(classes)
+    }
+}
+
+/// A client class, resolved.
+#[derive(Debug, Clone)]
+pub struct ClassDef {
+    /// Its name.
+    pub name: String,
+    /// Its test (none: joined only by reservation or by rule).
+    pub test: Option<Arc<Expr>>,
+    /// Evaluated only when a subnet, network or pool requires it.
+    pub additional: bool,
+    /// Its test reads KNOWN or UNKNOWN (directly or through another class): evaluated
+    /// after the reservation lookup, as Kea does.
+    pub depends_on_known: bool,
+    /// Its options (sub-options of its spaces folded in).
+    pub options: OptionSet,
+    /// Its boot fields.
+    pub boot: BootFields,
+    /// Its `valid-lifetime` with `min-`/`max-`, replacing the subnet's when set.
+    pub valid: Option<(u32, Option<u32>, Option<u32>)>,
+}
+
+impl PartialEq for ClassDef {
+    fn eq(&self, o: &Self) -> bool {
+        self.name == o.name
+            && self.additional == o.additional
+            && self.options == o.options
+            && self.boot == o.boot
+            && self.valid == o.valid
+    }
 }
 
 /// One subnet, everything inherited resolved.
@@ -233,7 +277,8 @@ pub struct Subnet {
     pub prefix: Ipv4Network,
     /// Pools.
     pub pools: Vec<Pool>,
-    /// Options (global, shared network and subnet merged).
+    /// Options of the shared network and the subnet merged (global options and those of
+    /// classes come below them: see [`crate::decide::build_reply`]).
     pub options: OptionSet,
     /// Relay addresses selecting it.
     pub relays: Vec<Ipv4Addr>,
@@ -255,9 +300,37 @@ pub struct Subnet {
     pub ddns: DdnsConfig,
     /// The shared network holding it.
     pub shared_network: Option<String>,
+    /// Its network's class guard, then its own: a client must pass both.
+    pub guards: Vec<ClassGuard>,
 }
 
 impl Subnet {
+    /// Whether a packet in `classes` may be served here.
+    pub fn admits(&self, classes: &[String]) -> bool {
+        self.guards.iter().all(|g| g.admits(classes))
+    }
+
+    /// The classes the network and the subnet require (evaluated last).
+    pub fn required(&self) -> impl Iterator<Item = &str> {
+        self.guards
+            .iter()
+            .flat_map(|g| g.additional.iter().map(String::as_str))
+    }
+
+    /// The pool holding `a`, if a packet in `classes` may use it.
+    pub fn pool_for(&self, a: Ipv4Addr, classes: &[String]) -> Option<&Pool> {
+        self.in_pool(a).filter(|p| p.admits(classes))
+    }
+
+    /// The ranges of the pools a packet in `classes` may use.
+    pub fn ranges_for(&self, classes: &[String]) -> Vec<AddressRange> {
+        self.pools
+            .iter()
+            .filter(|p| p.admits(classes))
+            .map(|p| p.range)
+            .collect()
+    }
+
     /// Whether `a` is in one of the pools.
     pub fn in_pool(&self, a: Ipv4Addr) -> Option<&Pool> {
         let v = u32::from(a);
@@ -310,6 +383,10 @@ pub struct ServerConfig {
     pub hold_reclaimed_time: u32,
     /// `echo-client-id` (default true).
     pub echo_client_id: bool,
+    /// Global options.
+    pub global_options: OptionSet,
+    /// Client classes, in the order of the file.
+    pub classes: Vec<ClassDef>,
 }
 
 fn merge_boot(scopes: &[&BootFields]) -> BootFields {
@@ -324,11 +401,13 @@ impl ServerConfig {
     /// Resolves the validated `Dhcp4` section.
     pub fn from_config(c: &Dhcp4) -> Result<ServerConfig, ConfigError> {
         let defs = Definitions::from_config(&c.option_defs);
-        let global_opts = OptionSet::from_config(&c.option_data, &defs)?;
+        let global_options = OptionSet::from_config(&c.option_data, &defs)?;
+        let classes = resolve_classes(c)?;
         let mut subnets = Vec::new();
         for s in &c.subnets {
             let net = c.network_of(s);
-            let mut options = global_opts.clone();
+            let mut options = OptionSet::default();
+            let mut guards = Vec::new();
             // Inherited as the API resolves them too (tern_config::Dhcp4's scopes).
             let timer_scopes = c.timer_scopes(s);
             let ddns_scopes = c.ddns_scopes(s);
@@ -336,6 +415,7 @@ impl ServerConfig {
             let mut interface = s.interface.clone();
             let mut flags = vec![s.reservation_flags];
             if let Some(n) = net {
+                guards.push(n.classes.clone());
                 options = options.overlay(&OptionSet::from_config(&n.option_data, &defs)?);
                 if relays.is_empty() {
                     relays = n.relay_addresses.clone();
@@ -358,6 +438,7 @@ impl ServerConfig {
                     },
                     options: OptionSet::from_config(&p.option_data, &defs)?,
                     ddns: DdnsConfig::resolve(enable, &[&[&p.ddns][..], &ddns_scopes[..]].concat()),
+                    guard: p.classes.clone(),
                 });
             }
             let hosts = s
@@ -390,6 +471,10 @@ impl ServerConfig {
                 boot: merge_boot(&[&s.boot, &c.boot]),
                 ddns: DdnsConfig::resolve(enable, &ddns_scopes),
                 shared_network: s.shared_network.clone(),
+                guards: {
+                    guards.push(s.classes.clone());
+                    guards
+                },
             });
         }
         let global_hosts = c
@@ -433,6 +518,8 @@ impl ServerConfig {
             .and_then(|n| n.as_bool())
             .unwrap_or(true);
         Ok(ServerConfig {
+            global_options,
+            classes,
             echo_client_id,
             reclaim_interval: elp_u32("reclaim-timer-wait-time", 10),
             max_reclaim_leases: elp_u32("max-reclaim-leases", 100),
@@ -446,6 +533,11 @@ impl ServerConfig {
                 .collect(),
             interfaces: c.interfaces.clone(),
         })
+    }
+
+    /// The class of that name.
+    pub fn class(&self, name: &str) -> Option<&ClassDef> {
+        self.classes.iter().find(|c| c.name == name)
     }
 
     /// `s` followed by the other subnets of its shared network, in file order.
@@ -467,6 +559,37 @@ impl ServerConfig {
     }
 }
 
+/// The classes of `c`, their options encoded with the global definitions and their own.
+fn resolve_classes(c: &Dhcp4) -> Result<Vec<ClassDef>, ConfigError> {
+    let mut out: Vec<ClassDef> = Vec::new();
+    for k in &c.client_classes {
+        let mut defs = c.option_defs.clone();
+        defs.extend(k.option_defs.iter().cloned());
+        let defs = Definitions::from_config(&defs);
+        // KNOWN and UNKNOWN are set after the reservation lookup; so is whatever
+        // depends on a class that depends on them.
+        let depends_on_known = k.test.as_ref().is_some_and(|t| {
+            t.members().any(|m| {
+                m == "KNOWN"
+                    || m == "UNKNOWN"
+                    || out.iter().any(|o| o.name == m && o.depends_on_known)
+            })
+        });
+        out.push(ClassDef {
+            name: k.name.clone(),
+            test: k.test.clone(),
+            additional: k.additional,
+            depends_on_known,
+            options: OptionSet::from_config(&k.option_data, &defs)?,
+            boot: k.boot.clone(),
+            valid: k
+                .valid_lifetime
+                .map(|v| (v, k.min_valid_lifetime, k.max_valid_lifetime)),
+        });
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -486,9 +609,11 @@ mod tests {
                "subnet4": [{"id": 1, "subnet": "10.0.0.0/8"}]}}"#,
         )
         .unwrap();
-        let keys: Vec<u8> = cfg.subnets[0].options.map.keys().copied().collect();
+        // Global options stay apart from the subnet's (classes rank between them).
+        assert!(cfg.subnets[0].options.map.is_empty());
+        let keys: Vec<u8> = cfg.global_options.map.keys().copied().collect();
         assert_eq!(keys, vec![3, 224], "225 has no definition");
-        assert_eq!(cfg.subnets[0].options.map[&224].0, b"x".to_vec());
+        assert_eq!(cfg.global_options.map[&224].0, b"x".to_vec());
         let err = load(
             r#"{"Dhcp4": {"option-data": [{"name": "routers", "data": "not-an-address"}],
                "subnet4": [{"id": 1, "subnet": "10.0.0.0/8"}]}}"#,

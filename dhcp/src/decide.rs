@@ -5,7 +5,7 @@
 
 use std::net::Ipv4Addr;
 
-use crate::config::{Host, LeaseTimes, OptionSet, Pool, ServerConfig, Subnet};
+use crate::config::{ClassDef, Host, LeaseTimes, OptionSet, Pool, ServerConfig, Subnet};
 use crate::packet::{Reply, ReplyKind, Request};
 use crate::request::{self, request_state, Facts, Refusal, Row, Verdict};
 
@@ -26,16 +26,18 @@ pub struct Ingress {
 ///    containing ciaddr;
 /// 4. otherwise the subnet bound to the ingress `interface`, else the subnet containing
 ///    the server's address on that interface.
+///
+/// Only subnets whose class guards (theirs and their network's) admit the packet's
+/// classes are candidates.
 pub fn select_subnet<'c>(
     cfg: &'c ServerConfig,
     req: &Request,
     ingress: &Ingress,
 ) -> Option<&'c Subnet> {
-    let containing = |a: Ipv4Addr| cfg.subnets.iter().find(|s| s.prefix.contains(a));
+    let admitted = || cfg.subnets.iter().filter(|s| s.admits(&req.classes));
+    let containing = |a: Ipv4Addr| admitted().find(|s| s.prefix.contains(a));
     if !req.giaddr.is_unspecified() {
-        return cfg
-            .subnets
-            .iter()
+        return admitted()
             .find(|s| s.relays.contains(&req.giaddr))
             .or_else(|| containing(req.giaddr));
     }
@@ -47,10 +49,21 @@ pub fn select_subnet<'c>(
             return Some(s);
         }
     }
-    cfg.subnets
-        .iter()
+    admitted()
         .find(|s| s.interface.as_deref() == Some(ingress.iface.as_str()))
         .or_else(|| containing(ingress.addr))
+}
+
+/// The lease times for a client of `subnet` in these classes: the first class with a
+/// `valid-lifetime` replaces the subnet's (with its own min and max), as Kea does.
+pub fn times_for(subnet: &Subnet, classes: &[&ClassDef]) -> LeaseTimes {
+    let mut t = subnet.times;
+    if let Some((valid, min, max)) = classes.iter().find_map(|c| c.valid) {
+        t.valid = valid;
+        t.min_valid = min;
+        t.max_valid = max;
+    }
+    t
 }
 
 /// Valid lifetime, T1 and T2 for a lease.
@@ -213,13 +226,18 @@ pub struct ReplyPlan<'a> {
     pub client_fqdn: Option<&'a [u8]>,
     /// Send option 61 back (RFC 6842).
     pub echo_client_id: bool,
+    /// Global options.
+    pub global: &'a OptionSet,
+    /// The packet's classes' definitions, in the order it joined them.
+    pub classes: &'a [&'a ClassDef],
 }
 
 /// Builds the reply: options in Kea's order (server identifier, lease time, T1, T2,
 /// subnet mask, then routers/DNS/domain name, then what the client asked for in
 /// option 55, then `always-send` options, relay agent information echoed last),
-/// values taken from the most specific scope: host, pool, subnet (which already holds
-/// shared-network and global values).
+/// values taken from the most specific scope, in Kea's precedence: host, pool, subnet,
+/// shared network, the classes (the first joined first), global. Boot fields: host,
+/// then the first class setting each, then the subnet (with what it inherits).
 pub fn build_reply(p: &ReplyPlan<'_>) -> Reply {
     let req = p.req;
     let mut options: Vec<(u8, Vec<u8>)> = vec![(54, p.server_id.octets().to_vec())];
@@ -235,9 +253,12 @@ pub fn build_reply(p: &ReplyPlan<'_>) -> Reply {
                 options.push((59, t2.to_be_bytes().to_vec()));
             }
         }
-        let mut set = OptionSet::default();
+        let mut set = p.global.clone();
+        for c in p.classes.iter().rev() {
+            set = set.overlay(&c.options);
+        }
         if let Some(s) = p.subnet {
-            set = s.options.clone();
+            set = set.overlay(&s.options);
             // Subnet mask from the prefix unless configured (RFC 2131 §3.3 asks for it).
             set.map
                 .entry(1)
@@ -278,20 +299,19 @@ pub fn build_reply(p: &ReplyPlan<'_>) -> Reply {
         for c in always {
             push(c, &mut options);
         }
-        let boots = [p.host.map(|h| &h.boot), p.subnet.map(|s| &s.boot)];
+        let boots: Vec<&tern_config::BootFields> = p
+            .host
+            .map(|h| &h.boot)
+            .into_iter()
+            .chain(p.classes.iter().map(|c| &c.boot))
+            .chain(p.subnet.map(|s| &s.boot))
+            .collect();
         siaddr = boots
             .iter()
-            .flatten()
             .find_map(|b| b.next_server)
             .unwrap_or(Ipv4Addr::UNSPECIFIED);
-        sname = boots
-            .iter()
-            .flatten()
-            .find_map(|b| b.server_hostname.clone());
-        file = boots
-            .iter()
-            .flatten()
-            .find_map(|b| b.boot_file_name.clone());
+        sname = boots.iter().find_map(|b| b.server_hostname.clone());
+        file = boots.iter().find_map(|b| b.boot_file_name.clone());
         if let Some(f) = p.client_fqdn {
             options.push((81, f.to_vec()));
         }
@@ -369,10 +389,16 @@ pub fn plan_offline(
     ingress: &Ingress,
     row: Row,
 ) -> Option<Vec<u8>> {
+    use crate::classify;
     use crate::packet::RequestKind;
-    let req = Request::parse(buf).ok()?;
+    let mut req = Request::parse(buf).ok()?;
+    classify::on_arrival(cfg, &mut req, ingress);
     let selected = select_subnet(cfg, &req, ingress)?;
     let ids = client_identifiers(&req, &cfg.identifiers);
+    classify::after_host_lookup(cfg, &mut req, ingress, config_host(cfg, selected, &ids));
+    if classify::dropped(&req) {
+        return None;
+    }
     let first = selected.pools.first().map(|p| p.range.first);
     let (kind, subnet, yiaddr, message) = match req.kind {
         RequestKind::Discover => {
@@ -415,6 +441,8 @@ pub fn plan_offline(
     let host = (kind != ReplyKind::Nak)
         .then(|| config_host(cfg, subnet, &ids))
         .flatten();
+    classify::required(cfg, &mut req, ingress, subnet, subnet.in_pool(yiaddr));
+    let classes = classify::defs(cfg, &req);
     let reply = build_reply(&ReplyPlan {
         req: &req,
         kind,
@@ -424,11 +452,13 @@ pub fn plan_offline(
         host,
         yiaddr,
         lifetimes: (kind != ReplyKind::Nak && !yiaddr.is_unspecified())
-            .then(|| lifetimes(&subnet.times)),
+            .then(|| lifetimes(&times_for(subnet, &classes))),
         hostname: host.and_then(|h| h.hostname.as_deref()),
         message,
         client_fqdn: None,
         echo_client_id: true,
+        global: &cfg.global_options,
+        classes: &classes,
     });
     let _ = destination(&req, kind);
     Some(reply.encode())
@@ -593,6 +623,8 @@ pub(crate) mod tests {
             message: None,
             client_fqdn: None,
             echo_client_id: true,
+            global: &cfg.global_options,
+            classes: &[],
         });
         let codes: Vec<u8> = reply.options.iter().map(|o| o.0).collect();
         assert_eq!(codes, vec![54, 51, 1, 3, 6, 15, 12, 82]);
@@ -625,6 +657,8 @@ pub(crate) mod tests {
             message: Some("address not available"),
             client_fqdn: None,
             echo_client_id: true,
+            global: &cfg.global_options,
+            classes: &[],
         });
         let codes: Vec<u8> = nak.options.iter().map(|o| o.0).collect();
         assert_eq!(codes, vec![54, 56]);
@@ -725,6 +759,8 @@ pub(crate) mod tests {
             message: None,
             client_fqdn: None,
             echo_client_id: true,
+            global: &cfg.global_options,
+            classes: &[],
         });
         assert_eq!(reply.siaddr, Ipv4Addr::new(192, 0, 2, 5));
         assert_eq!(reply.sname.as_deref(), Some("tftp1"));

@@ -17,11 +17,13 @@ use crate::batch::{answer_all, Answer, Batcher};
 use crate::commit::{Committed, Committer, Job};
 use crate::hosts::HostCache;
 
+use crate::classify;
 use crate::config::{Host, ServerConfig, Subnet};
 use crate::ddns::{self, decide_name};
 use crate::decide::{
     build_reply, client_identifiers, config_host, config_reserved_for_other, destination,
-    lifetimes_for, select_subnet, serving_subnet, start_offset, Destination, Ingress, ReplyPlan,
+    lifetimes_for, select_subnet, serving_subnet, start_offset, times_for, Destination, Ingress,
+    ReplyPlan,
 };
 use crate::packet::{Reply, ReplyKind, Request, RequestKind};
 use crate::request::{self, request_state, Facts, NakReason, Refusal, RequestState, SilenceReason};
@@ -342,6 +344,12 @@ impl Engine {
 
     /// One function per message type.
     pub async fn dispatch(&self, req: &Request, ingress: &Ingress) -> Result<Outcome> {
+        let mut req = req.clone();
+        classify::on_arrival(&self.cfg, &mut req, ingress);
+        if self.drop_class(&req) {
+            return Ok(Outcome::NoResponse);
+        }
+        let req = &req;
         match req.kind {
             RequestKind::Discover => self.discover(req, ingress).await,
             RequestKind::Request => self.request(req, ingress).await,
@@ -357,6 +365,27 @@ impl Engine {
                 Ok(Outcome::NoResponse)
             }
         }
+    }
+
+    /// A packet in class DROP gets no answer (Kea's DHCP4_PACKET_DROP_0010).
+    fn drop_class(&self, req: &Request) -> bool {
+        if !classify::dropped(req) {
+            return false;
+        }
+        bump(&self.stats.receive_drop);
+        debug!(
+            "DHCP4_PACKET_DROP_0010 {}: dropped as member of the special class 'DROP'",
+            req.label()
+        );
+        true
+    }
+
+    /// `req` with the classes that follow from the reservation lookup (KNOWN/UNKNOWN,
+    /// the reservation's own, the tests that depend on them).
+    fn known(&self, req: &Request, ingress: &Ingress, host: Option<&Found>) -> Request {
+        let mut r = req.clone();
+        classify::after_host_lookup(&self.cfg, &mut r, ingress, host.map(|h| &h.host));
+        r
     }
 
     fn subnet(&self, req: &Request, ingress: &Ingress) -> Option<&Subnet> {
@@ -417,7 +446,7 @@ impl Engine {
         if host.and_then(|h| h.host.address) == Some(a) {
             return true;
         }
-        subnet.in_pool(a).is_some() && !self.reserved_for_other(req, subnet, a)
+        subnet.pool_for(a, &req.classes).is_some() && !self.reserved_for_other(req, subnet, a)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -432,10 +461,17 @@ impl Engine {
         extra: Extra<'_>,
     ) -> Outcome {
         let pool = subnet.and_then(|s| s.in_pool(yiaddr));
+        // The classes the subnet and pool require are evaluated last.
+        let mut req = req.clone();
+        if let (Some(s), true) = (subnet, kind != ReplyKind::Nak) {
+            classify::required(&self.cfg, &mut req, ingress, s, pool);
+        }
+        let req = &req;
+        let classes = classify::defs(&self.cfg, req);
         let lifetimes = match (kind, subnet) {
             (ReplyKind::Nak, _) | (_, None) => None,
             _ if yiaddr.is_unspecified() => None,
-            (_, Some(s)) => Some(lifetimes_for(&s.times, req.lease_time)),
+            (_, Some(s)) => Some(lifetimes_for(&times_for(s, &classes), req.lease_time)),
         };
         let reply = build_reply(&ReplyPlan {
             req,
@@ -450,6 +486,8 @@ impl Engine {
             message: extra.message,
             client_fqdn: extra.client_fqdn,
             echo_client_id: self.cfg.echo_client_id,
+            global: &self.cfg.global_options,
+            classes: &classes,
         });
         Outcome::Respond(reply, destination(req, kind))
     }
@@ -535,7 +573,14 @@ impl Engine {
         let mut conn = LazyConn::new(&self.store);
         // The selected subnet first, then the others of its shared network.
         for subnet in self.cfg.network_of(selected) {
+            if !subnet.admits(&req.classes) {
+                continue;
+            }
             let host = self.find_host(req, subnet);
+            let req = &self.known(req, ingress, host.as_ref());
+            if self.drop_class(req) {
+                return Ok(Outcome::NoResponse);
+            }
             if let Some(address) = self.choose(&mut conn, req, subnet, host.as_ref()).await? {
                 info!(
                     "DHCP4_LEASE_ADVERT {}: lease {address} will be advertised",
@@ -591,7 +636,7 @@ impl Engine {
         // One round trip asks for the client's previous lease and probes the first
         // free-looking candidate of the pool search.
         let offset = start_offset(req);
-        let probe = self.candidates(subnet, offset, 0, 1).pop();
+        let probe = self.candidates(req, subnet, offset, 0, 1).pop();
         let (own, probe_free) = match probe {
             Some(candidate) => {
                 self.prober
@@ -624,14 +669,22 @@ impl Engine {
         if probe_free {
             return Ok(probe);
         }
-        self.find_free(conn.get().await?, subnet, offset).await
+        self.find_free(conn.get().await?, req, subnet, offset).await
     }
 
     /// The pool search's candidates at positions `from..from + n` counted from
     /// `offset` (wrapping around the pools), less reserved addresses (configuration
     /// and hosts table).
-    fn candidates(&self, subnet: &Subnet, offset: u64, from: u64, n: u64) -> Vec<Ipv4Addr> {
-        let ranges = subnet.ranges();
+    fn candidates(
+        &self,
+        req: &Request,
+        subnet: &Subnet,
+        offset: u64,
+        from: u64,
+        n: u64,
+    ) -> Vec<Ipv4Addr> {
+        // Only the pools the client's classes may use.
+        let ranges = subnet.ranges_for(&req.classes);
         let total: u64 = ranges.iter().map(|r| r.size()).sum();
         if total == 0 {
             return Vec::new();
@@ -648,16 +701,21 @@ impl Engine {
     async fn find_free(
         &self,
         conn: &mut PgConnection,
+        req: &Request,
         subnet: &Subnet,
         offset: u64,
     ) -> Result<Option<Ipv4Addr>> {
-        let total: u64 = subnet.ranges().iter().map(|r| r.size()).sum();
+        let total: u64 = subnet
+            .ranges_for(&req.classes)
+            .iter()
+            .map(|r| r.size())
+            .sum();
         // A step of 256 candidates per query keeps each query cheap however big the
         // pool is.
         let mut done = 0u64;
         while done < total {
             let n = 256.min(total - done);
-            let candidates = self.candidates(subnet, offset, done, n);
+            let candidates = self.candidates(req, subnet, offset, done, n);
             if let Some(i) = lease4::first_unleased(conn, &candidates).await? {
                 return Ok(Some(candidates[i]));
             }
@@ -684,6 +742,10 @@ impl Engine {
         // The address may be in another subnet of the same shared network.
         let subnet = serving_subnet(&self.cfg, selected, address);
         let host = self.find_host(req, subnet);
+        let req = &self.known(req, ingress, host.as_ref());
+        if self.drop_class(req) {
+            return Ok(Outcome::NoResponse);
+        }
         let facts = Facts::new(
             state,
             subnet,
@@ -694,7 +756,14 @@ impl Engine {
             return Ok(self.refused(req, ingress, Some(subnet), address, r));
         }
         let owner = Self::owner(req, subnet);
-        let times = lifetimes_for(&subnet.times, req.lease_time);
+        let times = {
+            let mut r = req.clone();
+            classify::required(&self.cfg, &mut r, ingress, subnet, subnet.in_pool(address));
+            lifetimes_for(
+                &times_for(subnet, &classify::defs(&self.cfg, &r)),
+                req.lease_time,
+            )
+        };
         let reserved_name = host.as_ref().and_then(|h| h.host.hostname.as_deref());
         let name = decide_name(subnet.ddns_for(address), req, reserved_name, address);
         let job = Job {
@@ -847,6 +916,10 @@ impl Engine {
             return Ok(Outcome::NoResponse);
         };
         let host = self.find_host(req, subnet);
+        let req = &self.known(req, ingress, host.as_ref());
+        if self.drop_class(req) {
+            return Ok(Outcome::NoResponse);
+        }
         debug!(
             "DHCP4_INFORM_DIRECT_REPLY {}: answering DHCPINFORM from {}",
             req.label(),

@@ -263,6 +263,16 @@ fn host_from_store(h: tern_store::Host) -> Host {
             server_hostname: h.server_hostname,
             boot_file_name: h.boot_file_name,
         },
+        // Kea keeps them comma-separated.
+        classes: h
+            .dhcp4_client_classes
+            .as_deref()
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+            .collect(),
     }
 }
 
@@ -277,6 +287,7 @@ mod tests {
             hostname: None,
             options: OptionSet::default(),
             boot: Default::default(),
+            classes: Vec::new(),
         }
     }
 

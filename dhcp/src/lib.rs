@@ -43,6 +43,7 @@
 
 mod analyze;
 mod batch;
+pub mod classify;
 mod commit;
 pub mod config;
 pub mod ddns;

@@ -74,6 +74,18 @@ impl RequestKind {
             RequestKind::Other(_) => "UNKNOWN",
         }
     }
+
+    /// The option 53 value.
+    pub fn code(self) -> u8 {
+        match self {
+            RequestKind::Discover => 1,
+            RequestKind::Request => 3,
+            RequestKind::Decline => 4,
+            RequestKind::Release => 7,
+            RequestKind::Inform => 8,
+            RequestKind::Other(t) => t,
+        }
+    }
 }
 
 /// A client's message, decoded and checked: only what the server uses.
@@ -121,6 +133,17 @@ pub struct Request {
     pub subnet_selection: Option<Ipv4Addr>,
     /// Option 60.
     pub vendor_class: Option<Vec<u8>>,
+    /// siaddr as sent.
+    pub siaddr: Ipv4Addr,
+    /// yiaddr as sent.
+    pub yiaddr: Ipv4Addr,
+    /// The datagram's length.
+    pub len: usize,
+    /// The option area as sent (up to END), for what client-class expressions read.
+    pub raw_options: Vec<u8>,
+    /// The client classes the packet is in, in the order they were assigned (set by the
+    /// engine: ALL, VENDOR_CLASS_…, the classes whose test matched, KNOWN or UNKNOWN…).
+    pub classes: Vec<String>,
 }
 
 /// Checks the option area's TLV structure, so that nothing odd reaches the decoder
@@ -214,7 +237,45 @@ impl Request {
             max_message_size: None,
             subnet_selection: None,
             vendor_class: None,
+            siaddr: Ipv4Addr::UNSPECIFIED,
+            yiaddr: Ipv4Addr::UNSPECIFIED,
+            len: MIN_LEN,
+            raw_options: Vec::new(),
+            classes: Vec::new(),
         }
+    }
+
+    /// The value of option `code` as the client sent it, copies of the option joined
+    /// (RFC 3396); `None` when absent.
+    pub fn option(&self, code: u8) -> Option<Vec<u8>> {
+        let mut out: Option<Vec<u8>> = None;
+        let b = &self.raw_options;
+        let mut i = 0;
+        while i < b.len() {
+            match b[i] {
+                0 => {
+                    i += 1;
+                    continue;
+                }
+                255 => break,
+                c => {
+                    let Some(&len) = b.get(i + 1) else { break };
+                    let Some(v) = b.get(i + 2..i + 2 + usize::from(len)) else {
+                        break;
+                    };
+                    if c == code {
+                        out.get_or_insert_with(Vec::new).extend_from_slice(v);
+                    }
+                    i += 2 + usize::from(len);
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether the packet is in the client class `name`.
+    pub fn in_class(&self, name: &str) -> bool {
+        self.classes.iter().any(|c| c == name)
     }
 
     /// Decodes and checks a datagram.
@@ -297,6 +358,11 @@ impl Request {
             max_message_size,
             subnet_selection: addr(OptionCode::SubnetSelection),
             vendor_class: bytes(OptionCode::ClassIdentifier),
+            siaddr: Ipv4Addr::new(buf[20], buf[21], buf[22], buf[23]),
+            yiaddr: Ipv4Addr::new(buf[16], buf[17], buf[18], buf[19]),
+            len: buf.len(),
+            raw_options: buf[240..].to_vec(),
+            classes: Vec::new(),
         })
     }
 

@@ -180,8 +180,13 @@ struct Server {
 
 impl Server {
     async fn start(ns: &Netns) -> Server {
+        Server::start_with(ns, CONFIG).await
+    }
+
+    /// A server on `config` (its `IFACE` replaced by the server's interface).
+    async fn start_with(ns: &Netns, config: &str) -> Server {
         let db = testing::fresh_db().await;
-        let text = CONFIG.replace("IFACE", &ns.server_if);
+        let text = config.replace("IFACE", &ns.server_if);
         let config = tern_config::parse_str(&text, "clients.json").unwrap();
         let dhcp4 = config.dhcp4.unwrap();
         let cfg = ServerConfig::from_config(&dhcp4).unwrap();
@@ -386,8 +391,17 @@ async fn dhclient_gets_renews_and_releases_a_lease() {
 }
 
 async fn udhcpc(ns: &Netns) -> (std::process::Output, String) {
-    let sf = script(ns, "udhcpc-script", UDHCPC_SCRIPT);
-    let args = vec![
+    udhcpc_with(ns, UDHCPC_SCRIPT, &[]).await
+}
+
+/// udhcpc with `script` recording its events and `extra` arguments.
+async fn udhcpc_with(
+    ns: &Netns,
+    script_body: &str,
+    extra: &[&str],
+) -> (std::process::Output, String) {
+    let sf = script(ns, "udhcpc-script", script_body);
+    let mut args = vec![
         "udhcpc".to_string(),
         "-i".into(),
         ns.client_if.clone(),
@@ -405,6 +419,7 @@ async fn udhcpc(ns: &Netns) -> (std::process::Output, String) {
         "-O".into(),
         "234".into(),
     ];
+    args.extend(extra.iter().map(|a| a.to_string()));
     let ns_client = ns.client.clone();
     let out = tokio::task::spawn_blocking(move || {
         let mut all = vec![
@@ -729,5 +744,72 @@ async fn relayed_requests_are_answered_to_the_relay() {
         .opts()
         .get(OptionCode::RelayAgentInformation)
         .is_some());
+    server.stop().await;
+}
+
+/// Seed 003 §4.15's simple PXE classes (the flex-option hook left out): a UEFI client
+/// (option 93 = 7, no option 175) joins UEFIboot, hence Netboot, and gets the class's
+/// next-server and boot options; the same client without option 93 gets neither.
+const PXE_CONFIG: &str = r#"{"Dhcp4": {
+    "interfaces-config": {"interfaces": ["IFACE"]},
+    "valid-lifetime": 600,
+    "client-classes": [
+        {"name": "iPXEboot", "test": "option[175].exists"},
+        {"name": "UEFIboot", "test": "option[93].hex == 0x0007 and not option[175].exists"},
+        {"name": "BIOSboot", "test": "option[93].hex == 0x0000 and not option[175].exists"},
+        {"name": "Netboot", "next-server": "192.0.2.100",
+         "option-data": [
+            {"always-send": false, "code": 66, "data": "192.0.2.100", "name": "tftp-server-name"},
+            {"code": 67, "data": "ipxe.efi", "name": "boot-file-name"},
+            {"data": "PXEClient", "name": "vendor-class-identifier"}],
+         "test": "member('UEFIboot') or member('BIOSboot') or member('iPXEboot')"}
+    ],
+    "subnet4": [{"id": 1, "subnet": "192.0.2.0/24",
+        "pools": [{"pool": "192.0.2.100 - 192.0.2.150"}],
+        "option-data": [{"name": "routers", "data": "192.0.2.1"}]}]
+}}"#;
+
+const PXE_SCRIPT: &str = r#"#!/bin/sh
+echo "$1 ip=$ip siaddr=$siaddr tftp=$tftp bootfile=$bootfile" >> "$OUT"
+exit 0
+"#;
+
+#[tokio::test]
+async fn a_uefi_pxe_client_gets_its_class_s_boot_server_and_file() {
+    let ns = Netns::new("02:00:00:00:0e:01");
+    let server = Server::start_with(&ns, PXE_CONFIG).await;
+    // As a UEFI PXE ROM: vendor class PXEClient, client system architecture 7.
+    let (out, log) = udhcpc_with(
+        &ns,
+        PXE_SCRIPT,
+        &["-V", "PXEClient", "-x", "0x5d:0007", "-O", "66", "-O", "67"],
+    )
+    .await;
+    let ip = bound_ip(&log).unwrap_or_else(|| {
+        panic!(
+            "udhcpc got no lease: {}\n{log}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert!((100..=150).contains(&ip.octets()[3]), "{ip}");
+    let bound = log.lines().find(|l| l.starts_with("bound ")).unwrap();
+    assert!(bound.contains("siaddr=192.0.2.100"), "{log}");
+    assert!(bound.contains("tftp=192.0.2.100"), "{log}");
+    assert!(bound.contains("bootfile=ipxe.efi"), "{log}");
+
+    // Not a PXE client: no class, no boot server.
+    let _ = std::fs::remove_file(ns.path("udhcpc-script.out"));
+    let (_, log) = udhcpc_with(&ns, PXE_SCRIPT, &["-O", "66", "-O", "67"]).await;
+    let bound = log
+        .lines()
+        .find(|l| l.starts_with("bound "))
+        .unwrap_or_else(|| panic!("no lease the second time:\n{log}"));
+    assert!(
+        bound.contains("siaddr= ") || bound.contains("siaddr=0.0.0.0"),
+        "{log}"
+    );
+    assert!(bound.contains("tftp= "), "{log}");
+    assert!(bound.contains("bootfile="), "{log}");
+    assert!(!bound.contains("ipxe.efi"), "{log}");
     server.stop().await;
 }

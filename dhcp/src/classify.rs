@@ -1,0 +1,257 @@
+//! Client classification for DHCPv4, in Kea 2.2's order (its ARM, "Client
+//! Classification"):
+//! 1. on arrival: `ALL`, `VENDOR_CLASS_<option 60>`, then every class with a `test`
+//!    that is not additional and does not depend on KNOWN/UNKNOWN, in file order (a
+//!    test may use `member()` of earlier classes);
+//! 2. after the reservation lookup: `KNOWN` or `UNKNOWN`, the reservation's classes, then
+//!    the tests that depend on KNOWN/UNKNOWN;
+//! 3. after the address is chosen: the additional classes the shared network, subnet and
+//!    pool require (`require-client-classes`), those with a test that matches.
+//!
+//! A test that fails to evaluate leaves the class out (Kea's EVAL_RESULT error). A packet
+//! in class `DROP` is dropped. Expressions read the packet through [`View`].
+
+use std::cell::RefCell;
+
+use tern_config::option_defs::{self, OptionType};
+use tern_expr::{EvalError, Field, Machine, Packet, Source};
+use tracing::{debug, error, info};
+
+use crate::config::{ClassDef, Host, Pool, ServerConfig, Subnet};
+use crate::decide::Ingress;
+use crate::packet::Request;
+
+thread_local! {
+    // Evaluation is synchronous: one machine per thread, reused by every packet.
+    static MACHINE: RefCell<Machine> = RefCell::new(Machine::default());
+}
+
+/// The request as expressions see it.
+pub struct View<'a> {
+    /// The request (its classes so far answer `member()`).
+    pub req: &'a Request,
+    /// Where it came in.
+    pub ingress: &'a Ingress,
+}
+
+/// Sub-option `code` of a value made of DHCPv4 TLVs.
+fn sub_tlv(buf: &[u8], code: u16) -> Option<Vec<u8>> {
+    let mut i = 0;
+    let mut out: Option<Vec<u8>> = None;
+    while i + 1 < buf.len() {
+        let (c, len) = (buf[i], usize::from(buf[i + 1]));
+        let v = buf.get(i + 2..i + 2 + len)?;
+        if u16::from(c) == code {
+            out.get_or_insert_with(Vec::new).extend_from_slice(v);
+        }
+        i += 2 + len;
+    }
+    out
+}
+
+/// Kea's text of an option: a string option's value; any other option as Kea's generic
+/// rendering, `type=NNN, len=NNN: hh:hh…`.
+fn text(code: u16, v: &[u8], out: &mut Vec<u8>) {
+    let is_text = u8::try_from(code)
+        .ok()
+        .and_then(option_defs::by_code)
+        .is_some_and(|d| d.kind == OptionType::Text);
+    if is_text {
+        out.extend_from_slice(v);
+        return;
+    }
+    let hex: Vec<String> = v.iter().map(|b| format!("{b:02x}")).collect();
+    out.extend_from_slice(
+        format!("type={code:03}, len={:03}: {}", v.len(), hex.join(":")).as_bytes(),
+    );
+}
+
+impl Packet for View<'_> {
+    fn option(&self, src: Source, as_text: bool, out: &mut Vec<u8>) -> bool {
+        let req = self.req;
+        let (code, value) = match src {
+            Source::Option(code) => (code, u8::try_from(code).ok().and_then(|c| req.option(c))),
+            Source::SubOption(code, sub) => (
+                sub,
+                u8::try_from(code)
+                    .ok()
+                    .and_then(|c| req.option(c))
+                    .and_then(|p| sub_tlv(&p, sub)),
+            ),
+            Source::Relay4(sub) => (sub, req.option(82).and_then(|p| sub_tlv(&p, sub))),
+            // Option 125: enterprise (4), length (1), the vendor's sub-options.
+            Source::Vendor { code, .. } => (
+                code,
+                req.option(125).and_then(|v| {
+                    let n = usize::from(*v.get(4)?);
+                    sub_tlv(v.get(5..5 + n)?, code)
+                }),
+            ),
+            // Option 124: enterprise (4), then chunks of length (1) and data.
+            Source::VendorClassData { index, .. } => (
+                124,
+                req.option(124).and_then(|v| {
+                    let mut i = 4;
+                    let mut k = 0;
+                    while i < v.len() {
+                        let n = usize::from(v[i]);
+                        let chunk = v.get(i + 1..i + 1 + n)?;
+                        if k == index {
+                            return Some(chunk.to_vec());
+                        }
+                        k += 1;
+                        i += 1 + n;
+                    }
+                    None
+                }),
+            ),
+            Source::Relay6 { .. } => (0, None),
+        };
+        let Some(v) = value else {
+            return false;
+        };
+        if as_text {
+            text(code, &v, out);
+        } else {
+            out.extend_from_slice(&v);
+        }
+        true
+    }
+
+    fn field(&self, f: Field, out: &mut Vec<u8>) -> Result<(), EvalError> {
+        let req = self.req;
+        let n32 = |n: u32, out: &mut Vec<u8>| out.extend_from_slice(&n.to_be_bytes());
+        match f {
+            Field::Iface => out.extend_from_slice(self.ingress.iface.as_bytes()),
+            // The datagram's source: the relay, or the client once it has an address.
+            Field::Src => out.extend_from_slice(
+                &(if req.giaddr.is_unspecified() {
+                    req.ciaddr
+                } else {
+                    req.giaddr
+                })
+                .octets(),
+            ),
+            Field::Dst => out.extend_from_slice(&self.ingress.addr.octets()),
+            Field::Len => n32(u32::try_from(req.len).unwrap_or(u32::MAX), out),
+            Field::Mac => out.extend_from_slice(&req.chaddr),
+            Field::Hlen => n32(req.chaddr.len() as u32, out),
+            Field::Htype => n32(u32::from(req.htype), out),
+            Field::Ciaddr => out.extend_from_slice(&req.ciaddr.octets()),
+            Field::Giaddr => out.extend_from_slice(&req.giaddr.octets()),
+            Field::Yiaddr => out.extend_from_slice(&req.yiaddr.octets()),
+            Field::Siaddr => out.extend_from_slice(&req.siaddr.octets()),
+            Field::MsgType => n32(u32::from(req.kind.code()), out),
+            Field::TransId => n32(req.xid, out),
+            Field::PeerAddr(_) | Field::LinkAddr(_) => {
+                return Err(EvalError("Specified packet is not Pkt6".into()))
+            }
+        }
+        Ok(())
+    }
+
+    fn vendor_id(&self, class: bool) -> Option<u32> {
+        let v = self.req.option(if class { 124 } else { 125 })?;
+        Some(u32::from_be_bytes(v.get(..4)?.try_into().ok()?))
+    }
+
+    fn member(&self, name: &str) -> bool {
+        self.req.in_class(name)
+    }
+}
+
+/// Evaluates `class`'s test on `req` and adds the class when it matches. Kea's
+/// EVAL_RESULT lines: INFO when it matches, DEBUG when not, ERROR when it cannot be
+/// evaluated.
+fn evaluate(class: &ClassDef, req: &mut Request, ingress: &Ingress) {
+    let Some(test) = &class.test else { return };
+    let result = MACHINE.with(|m| test.eval_bool(&View { req, ingress }, &mut m.borrow_mut()));
+    match result {
+        Ok(true) => {
+            info!("EVAL_RESULT Expression {} evaluated to 1", class.name);
+            add(req, &class.name);
+        }
+        Ok(false) => debug!("EVAL_RESULT Expression {} evaluated to 0", class.name),
+        Err(e) => error!("EVAL_RESULT Expression {} evaluated to {e}", class.name),
+    }
+}
+
+fn add(req: &mut Request, name: &str) {
+    if !req.in_class(name) {
+        req.classes.push(name.to_string());
+    }
+}
+
+/// Step 1, on arrival.
+pub fn on_arrival(cfg: &ServerConfig, req: &mut Request, ingress: &Ingress) {
+    req.classes.clear();
+    add(req, "ALL");
+    if let Some(v) = req.vendor_class.clone() {
+        add(
+            req,
+            &format!("VENDOR_CLASS_{}", String::from_utf8_lossy(&v)),
+        );
+    }
+    for c in cfg
+        .classes
+        .iter()
+        .filter(|c| !c.additional && !c.depends_on_known)
+    {
+        evaluate(c, req, ingress);
+    }
+}
+
+/// Step 2, once the reservation is known (or known not to exist).
+pub fn after_host_lookup(
+    cfg: &ServerConfig,
+    req: &mut Request,
+    ingress: &Ingress,
+    host: Option<&Host>,
+) {
+    add(req, if host.is_some() { "KNOWN" } else { "UNKNOWN" });
+    for c in host.map(|h| h.classes.as_slice()).unwrap_or_default() {
+        add(req, c);
+    }
+    for c in cfg
+        .classes
+        .iter()
+        .filter(|c| !c.additional && c.depends_on_known)
+    {
+        evaluate(c, req, ingress);
+    }
+}
+
+/// Step 3, once the subnet and address are chosen: the classes they require.
+pub fn required(
+    cfg: &ServerConfig,
+    req: &mut Request,
+    ingress: &Ingress,
+    subnet: &Subnet,
+    pool: Option<&Pool>,
+) {
+    let names: Vec<String> = subnet
+        .required()
+        .chain(
+            pool.into_iter()
+                .flat_map(|p| p.guard.additional.iter().map(String::as_str)),
+        )
+        .map(str::to_string)
+        .collect();
+    for name in names {
+        match cfg.class(&name) {
+            // Kea 2.2 leaves out a required class without a test.
+            Some(c) => evaluate(c, req, ingress),
+            None => debug!("DHCP4_CLASS_UNDEFINED required class {name} has no definition"),
+        }
+    }
+}
+
+/// Whether the packet is to be dropped (class DROP).
+pub fn dropped(req: &Request) -> bool {
+    req.in_class("DROP")
+}
+
+/// The definitions of the packet's classes, in the order it joined them.
+pub fn defs<'c>(cfg: &'c ServerConfig, req: &Request) -> Vec<&'c ClassDef> {
+    req.classes.iter().filter_map(|n| cfg.class(n)).collect()
+}
