@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use tern_expr::{Expr, Names, Universe};
+use tern_expr::{Expr, Kind, Names, Universe};
 
 use crate::common::{Cx, Map};
 use crate::dhcp::{read_option_defs, read_options, BootFields, OptionData, OptionDefData};
@@ -102,6 +102,157 @@ impl Names for ConfigNames<'_> {
     }
 }
 
+/// Parses the expression under `key` of `m`, if any. A bad one is an error at the file
+/// position of the offending token when the expression is one line without escapes (its
+/// characters are then the file's), else at the string.
+fn parse_at(
+    m: &Map<'_>,
+    key: &str,
+    kind: Kind,
+    universe: Universe,
+    names: &dyn Names,
+    cx: &mut Cx,
+) -> Result<Option<Arc<Expr>>, ()> {
+    let Some(node) = m.get(key) else {
+        return Ok(None);
+    };
+    let Some(text) = node.as_str() else {
+        return Ok(None);
+    };
+    match Expr::parse(text, kind, universe, names) {
+        Ok(e) => Ok(Some(Arc::new(e))),
+        Err(e) => {
+            let plain = e.line == 1 && !text.contains(['\\', '"', '\n']);
+            let at = if plain {
+                Location::new(
+                    node.location.file.clone(),
+                    node.location.line,
+                    node.location.column + e.column,
+                )
+            } else {
+                node.location.clone()
+            };
+            cx.error(
+                &at,
+                &m.path_of(key),
+                format!("expression [{}]: {e}", excerpt(text)),
+            );
+            Err(())
+        }
+    }
+}
+
+/// What flex-option does with one option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlexAction {
+    /// `add`: when the reply lacks the option and the value is not empty.
+    Add,
+    /// `supersede`: replaces the option when the value is not empty.
+    Supersede,
+    /// `remove`: removes the option when the (boolean) expression is true.
+    Remove,
+}
+
+/// One entry of the flex-option hook's `options` (`libdhcp_flex_option.so`, built in).
+#[derive(Debug, Clone)]
+pub struct FlexOption {
+    /// The option's code.
+    pub code: u16,
+    /// Its name, when given by name.
+    pub name: Option<String>,
+    /// What to do.
+    pub action: FlexAction,
+    /// The expression (a string for add and supersede, a boolean for remove).
+    pub expr: Arc<Expr>,
+    /// Only for packets in this class.
+    pub client_class: Option<String>,
+    /// The value is text for the option's definition (`csv-format` true), not its
+    /// bytes.
+    pub csv_format: bool,
+    /// Where the entry is.
+    pub location: Location,
+}
+
+impl PartialEq for FlexOption {
+    fn eq(&self, o: &Self) -> bool {
+        self.code == o.code && self.action == o.action && self.location == o.location
+    }
+}
+
+/// The flex-option hook's entries of a section's `hooks-libraries`.
+pub(crate) fn read_flex_options(
+    sec: &Map<'_>,
+    cx: &mut Cx,
+    v6: bool,
+    option_defs: &[OptionDefData],
+) -> Vec<FlexOption> {
+    let universe = if v6 { Universe::V6 } else { Universe::V4 };
+    let names = ConfigNames {
+        v6,
+        defs: option_defs,
+        defined: &[],
+    };
+    let mut out = Vec::new();
+    for h in sec.maps("hooks-libraries") {
+        let is_flex = h
+            .str("library")
+            .is_some_and(|l| crate::policy::hook_stem(l) == "libdhcp_flex_option");
+        let Some(params) = h.map("parameters").filter(|_| is_flex) else {
+            continue;
+        };
+        for o in params.maps("options") {
+            let name = o.str("name").map(str::to_string);
+            let code = match (o.get("code").and_then(|n| n.as_i64()), &name) {
+                (Some(c), _) => u16::try_from(c).ok(),
+                (None, Some(n)) => names.option_code(n),
+                (None, None) => None,
+            };
+            let Some(code) = code.filter(|c| *c > 0 && (v6 || *c < 255)) else {
+                cx.error(
+                    o.location(),
+                    &o.path,
+                    "'code' or a known 'name' is required",
+                );
+                continue;
+            };
+            let actions: Vec<(&str, FlexAction)> = [
+                ("add", FlexAction::Add),
+                ("supersede", FlexAction::Supersede),
+                ("remove", FlexAction::Remove),
+            ]
+            .into_iter()
+            .filter(|(k, _)| o.has(k))
+            .collect();
+            let [(key, action)] = actions[..] else {
+                cx.error(
+                    o.location(),
+                    &o.path,
+                    "exactly one action of 'add', 'supersede' or 'remove' is required",
+                );
+                continue;
+            };
+            let kind = if action == FlexAction::Remove {
+                Kind::Bool
+            } else {
+                Kind::String
+            };
+            let Ok(Some(expr)) = parse_at(&o, key, kind, universe, &names, cx) else {
+                continue;
+            };
+            out.push(FlexOption {
+                code,
+                name,
+                action,
+                expr,
+                client_class: o.non_empty_str("client-class").map(str::to_string),
+                csv_format: o.bool("csv-format").unwrap_or(false),
+                location: o.location().clone(),
+            });
+        }
+    }
+    out
+}
+
 /// Reads `client-classes` of a Dhcp4 (`v6` false) or Dhcp6 section.
 pub(crate) fn read_classes(
     sec: &Map<'_>,
@@ -145,41 +296,9 @@ pub(crate) fn read_classes(
             defs: option_defs,
             defined: &out,
         };
-        let parse = |key: &str, string: bool, cx: &mut Cx| -> Result<Option<Arc<Expr>>, ()> {
-            let Some(node) = c.get(key) else {
-                return Ok(None);
-            };
-            let Some(text) = node.as_str() else {
-                return Ok(None);
-            };
-            let parsed = if string {
-                Expr::parse_string(text, universe, &names)
-            } else {
-                Expr::parse_bool(text, universe, &names)
-            };
-            match parsed {
-                Ok(e) => Ok(Some(Arc::new(e))),
-                Err(e) => {
-                    // The file position of the offending token when the expression is
-                    // one line without escapes (its characters are the file's).
-                    let plain = e.line == 1 && !text.contains(['\\', '"', '\n']);
-                    let at = if plain {
-                        Location::new(
-                            node.location.file.clone(),
-                            node.location.line,
-                            node.location.column + e.column,
-                        )
-                    } else {
-                        node.location.clone()
-                    };
-                    cx.error(
-                        &at,
-                        &c.path_of(key),
-                        format!("expression [{}]: {e}", excerpt(text)),
-                    );
-                    Err(())
-                }
-            }
+        let parse = |key: &str, string: bool, cx: &mut Cx| {
+            let kind = if string { Kind::String } else { Kind::Bool };
+            parse_at(&c, key, kind, universe, &names, cx)
         };
         let Ok(test) = parse("test", false, cx) else {
             continue;

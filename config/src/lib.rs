@@ -30,7 +30,7 @@ mod tern;
 
 use std::path::{Path, PathBuf};
 
-pub use classes::{is_built_in, ClassGuard, ClientClass};
+pub use classes::{is_built_in, ClassGuard, ClientClass, FlexAction, FlexOption};
 pub use common::Family;
 pub use d2::{DdnsDomain, DhcpDdns, DnsServer, TsigAlgorithm, TsigKey, TsigSecret};
 pub use dhcp::{

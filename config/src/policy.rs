@@ -315,7 +315,10 @@ pub static POLICY: &[Rule] = &[
     ),
     rule(
         "hook:libdhcp_flex_option",
-        Note(Warning, "not served: flexible option actions"),
+        Note(
+            Info,
+            "built in: its add, supersede and remove actions are done by tern (DHCPv4; sub-options are not)",
+        ),
     ),
     rule(
         "hook:libdhcp_class_cmds",

@@ -4,7 +4,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnetwork::{Ipv4Network, Ipv6Network};
 
-use crate::classes::{read_classes, ClassGuard, ClientClass};
+use crate::classes::{read_classes, read_flex_options, ClassGuard, ClientClass, FlexOption};
 use crate::common::{parse_addr, parse_prefix, Cx, Family, Map, Prefix};
 use crate::dhcp::{
     assign_missing_ids, read_control_sockets, read_database, read_dhcp_ddns, read_hooks,
@@ -41,6 +41,8 @@ pub struct Dhcp4 {
     pub option_defs: Vec<OptionDefData>,
     /// `client-classes`, in order (a class may test membership of earlier ones).
     pub client_classes: Vec<ClientClass>,
+    /// The flex-option hook's actions (built in).
+    pub flex_options: Vec<FlexOption>,
     /// Global reservations.
     pub reservations: Vec<Reservation>,
     /// Every subnet, top-level ones first, then those of shared networks.
@@ -525,6 +527,7 @@ pub(crate) fn read_dhcp4(node: &Node, cx: &mut Cx) -> Option<Dhcp4> {
         boot: BootFields::read(&sec, cx),
         host_reservation_identifiers: read_identifier_list(&sec, cx, false),
         option_data: read_options(&sec, cx, false),
+        flex_options: read_flex_options(&sec, cx, false, &option_defs),
         option_defs,
         client_classes,
         reservations: read_reservations::<Ipv4Addr>(&sec, cx, None, unique),

@@ -19,7 +19,9 @@ use tracing::{debug, error, info};
 
 use crate::config::{ClassDef, Host, Pool, ServerConfig, Subnet};
 use crate::decide::Ingress;
-use crate::packet::Request;
+use crate::options::DHCP4;
+use crate::packet::{hex, Reply, Request};
+use tern_config::FlexAction;
 
 thread_local! {
     // Evaluation is synchronous: one machine per thread, reused by every packet.
@@ -249,6 +251,103 @@ pub fn required(
 /// Whether the packet is to be dropped (class DROP).
 pub fn dropped(req: &Request) -> bool {
     req.in_class("DROP")
+}
+
+/// The flex-option hook's actions on a reply (built in), as Kea's hook does them when
+/// the reply is sent: for each configured option in code order, skipped unless the
+/// packet is in its `client-class`; `add` when the reply lacks the option, `supersede`
+/// always, each only with a non-empty value (the expression's bytes, or with
+/// `csv-format` its text encoded by the option's definition); `remove` when the
+/// expression is true.
+pub fn flex(cfg: &ServerConfig, reply: &mut Reply, req: &Request, ingress: &Ingress) {
+    for f in &cfg.flex {
+        let Ok(code) = u8::try_from(f.code) else {
+            continue;
+        };
+        if let Some(class) = &f.client_class {
+            if !req.in_class(class) {
+                debug!(
+                    "FLEX_OPTION_PROCESS_CLIENT_CLASS Skip processing of the option code {code} for class '{class}'"
+                );
+                continue;
+            }
+        }
+        let present = reply.options.iter().any(|(c, _)| *c == code);
+        let view = View { req, ingress };
+        match f.action {
+            FlexAction::Add if present => {}
+            FlexAction::Add | FlexAction::Supersede => {
+                let value = MACHINE.with(|m| {
+                    f.expr
+                        .eval_string(&view, &mut m.borrow_mut())
+                        .map(<[u8]>::to_vec)
+                });
+                let value = match value {
+                    Ok(v) if v.is_empty() => continue,
+                    Ok(v) => v,
+                    Err(e) => {
+                        error!(
+                            "FLEX_OPTION_PROCESS_ERROR An error occurred processing query {}: {e}",
+                            req.label()
+                        );
+                        continue;
+                    }
+                };
+                let bytes = if f.csv_format {
+                    let text = String::from_utf8_lossy(&value);
+                    match cfg
+                        .defs
+                        .encode_entry(DHCP4, f.name.as_deref(), Some(f.code), &text, true)
+                    {
+                        Ok((_, b)) => b,
+                        Err(e) => {
+                            error!(
+                                "FLEX_OPTION_PROCESS_ERROR An error occurred processing query {}: option {code}: {e}",
+                                req.label()
+                            );
+                            continue;
+                        }
+                    }
+                } else {
+                    value
+                };
+                let verb = if f.action == FlexAction::Add {
+                    "FLEX_OPTION_PROCESS_ADD Added"
+                } else {
+                    reply.options.retain(|(c, _)| *c != code);
+                    "FLEX_OPTION_PROCESS_SUPERSEDE Supersedes"
+                };
+                debug!(
+                    "{verb} the option code {code} with value 0x{}",
+                    hex(&bytes).replace(':', "")
+                );
+                // The relay agent information stays last (RFC 3046 §2.1).
+                let at = reply
+                    .options
+                    .iter()
+                    .position(|(c, _)| *c == 82)
+                    .unwrap_or(reply.options.len());
+                reply.options.insert(at, (code, bytes));
+            }
+            FlexAction::Remove => {
+                if !present {
+                    continue;
+                }
+                let yes = MACHINE.with(|m| f.expr.eval_bool(&view, &mut m.borrow_mut()));
+                match yes {
+                    Ok(true) => {
+                        reply.options.retain(|(c, _)| *c != code);
+                        debug!("FLEX_OPTION_PROCESS_REMOVE Removed option code {code}");
+                    }
+                    Ok(false) => {}
+                    Err(e) => error!(
+                        "FLEX_OPTION_PROCESS_ERROR An error occurred processing query {}: {e}",
+                        req.label()
+                    ),
+                }
+            }
+        }
+    }
 }
 
 /// The definitions of the packet's classes, in the order it joined them.

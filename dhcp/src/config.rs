@@ -7,7 +7,9 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use ipnetwork::Ipv4Network;
-use tern_config::{BootFields, ClassGuard, Dhcp4, IdentifierType, OptionData, Reservation, Timers};
+use tern_config::{
+    BootFields, ClassGuard, Dhcp4, FlexOption, IdentifierType, OptionData, Reservation, Timers,
+};
 use tern_expr::Expr;
 use tern_store::AddressRange;
 use thiserror::Error;
@@ -387,6 +389,10 @@ pub struct ServerConfig {
     pub global_options: OptionSet,
     /// Client classes, in the order of the file.
     pub classes: Vec<ClassDef>,
+    /// The flex-option hook's actions, by option code (Kea processes them so).
+    pub flex: Vec<FlexOption>,
+    /// The option definitions in force (for flex-option values given as text).
+    pub defs: Definitions,
 }
 
 fn merge_boot(scopes: &[&BootFields]) -> BootFields {
@@ -517,7 +523,11 @@ impl ServerConfig {
             .and_then(|o| o.get("echo-client-id"))
             .and_then(|n| n.as_bool())
             .unwrap_or(true);
+        let mut flex = c.flex_options.clone();
+        flex.sort_by_key(|f| f.code);
         Ok(ServerConfig {
+            flex,
+            defs,
             global_options,
             classes,
             echo_client_id,

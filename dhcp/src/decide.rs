@@ -460,6 +460,8 @@ pub fn plan_offline(
         global: &cfg.global_options,
         classes: &classes,
     });
+    let mut reply = reply;
+    classify::flex(cfg, &mut reply, &req, ingress);
     let _ = destination(&req, kind);
     Some(reply.encode())
 }

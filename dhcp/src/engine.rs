@@ -489,6 +489,8 @@ impl Engine {
             global: &self.cfg.global_options,
             classes: &classes,
         });
+        let mut reply = reply;
+        classify::flex(&self.cfg, &mut reply, req, ingress);
         Outcome::Respond(reply, destination(req, kind))
     }
 

@@ -747,12 +747,21 @@ async fn relayed_requests_are_answered_to_the_relay() {
     server.stop().await;
 }
 
-/// Seed 003 §4.15's simple PXE classes (the flex-option hook left out): a UEFI client
-/// (option 93 = 7, no option 175) joins UEFIboot, hence Netboot, and gets the class's
-/// next-server and boot options; the same client without option 93 gets neither.
+/// Seed 003 §4.15's simple PXE configuration: a UEFI client (option 93 = 7, no option
+/// 175) joins UEFIboot, hence Netboot, and gets the class's next-server and boot options,
+/// and (flex-option, built in) its own option 93 back and its host name as it sent it;
+/// the same client without option 93 gets no boot server.
 const PXE_CONFIG: &str = r#"{"Dhcp4": {
     "interfaces-config": {"interfaces": ["IFACE"]},
     "valid-lifetime": 600,
+    "hooks-libraries": [{
+        "library": "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_flex_option.so",
+        "parameters": {"options": [
+            {"name": "host-name", "supersede": "option[host-name].hex", "csv-format": false},
+            {"add": "option[93].hex", "client-class": "Netboot", "code": 93},
+            {"add": "option[97].hex", "client-class": "Netboot", "code": 97}
+        ]}
+    }],
     "client-classes": [
         {"name": "iPXEboot", "test": "option[175].exists"},
         {"name": "UEFIboot", "test": "option[93].hex == 0x0007 and not option[175].exists"},
@@ -770,7 +779,7 @@ const PXE_CONFIG: &str = r#"{"Dhcp4": {
 }}"#;
 
 const PXE_SCRIPT: &str = r#"#!/bin/sh
-echo "$1 ip=$ip siaddr=$siaddr tftp=$tftp bootfile=$bootfile" >> "$OUT"
+echo "$1 ip=$ip siaddr=$siaddr tftp=$tftp bootfile=$bootfile opt93=$opt93 hostname=$hostname" >> "$OUT"
 exit 0
 "#;
 
@@ -782,7 +791,20 @@ async fn a_uefi_pxe_client_gets_its_class_s_boot_server_and_file() {
     let (out, log) = udhcpc_with(
         &ns,
         PXE_SCRIPT,
-        &["-V", "PXEClient", "-x", "0x5d:0007", "-O", "66", "-O", "67"],
+        &[
+            "-V",
+            "PXEClient",
+            "-x",
+            "0x5d:0007",
+            "-x",
+            "hostname:pxe-one",
+            "-O",
+            "66",
+            "-O",
+            "67",
+            "-O",
+            "93",
+        ],
     )
     .await;
     let ip = bound_ip(&log).unwrap_or_else(|| {
@@ -796,10 +818,12 @@ async fn a_uefi_pxe_client_gets_its_class_s_boot_server_and_file() {
     assert!(bound.contains("siaddr=192.0.2.100"), "{log}");
     assert!(bound.contains("tftp=192.0.2.100"), "{log}");
     assert!(bound.contains("bootfile=ipxe.efi"), "{log}");
+    assert!(bound.contains("opt93=0007"), "{log}");
+    assert!(bound.contains("hostname=pxe-one"), "{log}");
 
     // Not a PXE client: no class, no boot server.
     let _ = std::fs::remove_file(ns.path("udhcpc-script.out"));
-    let (_, log) = udhcpc_with(&ns, PXE_SCRIPT, &["-O", "66", "-O", "67"]).await;
+    let (_, log) = udhcpc_with(&ns, PXE_SCRIPT, &["-O", "66", "-O", "67", "-O", "93"]).await;
     let bound = log
         .lines()
         .find(|l| l.starts_with("bound "))
@@ -811,5 +835,9 @@ async fn a_uefi_pxe_client_gets_its_class_s_boot_server_and_file() {
     assert!(bound.contains("tftp= "), "{log}");
     assert!(bound.contains("bootfile="), "{log}");
     assert!(!bound.contains("ipxe.efi"), "{log}");
+    assert!(
+        bound.contains("opt93= "),
+        "not Netboot: no option 93 added\n{log}"
+    );
     server.stop().await;
 }
