@@ -496,12 +496,20 @@ mod tests {
     fn treatments_of_typical_keys() {
         assert_eq!(treatment("Dhcp4.subnet4.pools.pool"), Served);
         assert_eq!(treatment("Dhcp4.shared-networks.subnet4.id"), Served);
+        // DHCPv4 classifies; DHCPv6 does not yet.
+        assert_eq!(treatment("Dhcp4.client-classes.test"), Served);
+        assert_eq!(treatment("Dhcp4.subnet4.client-class"), Served);
+        assert_eq!(treatment("Dhcp4.subnet4.pools.client-class"), Served);
         assert!(matches!(
-            treatment("Dhcp4.client-classes.test"),
+            treatment("Dhcp4.subnet4.option-data.client-classes"),
             Note(Warning, _)
         ));
         assert!(matches!(
-            treatment("Dhcp4.subnet4.client-class"),
+            treatment("Dhcp6.client-classes.test"),
+            Note(Warning, _)
+        ));
+        assert!(matches!(
+            treatment("Dhcp6.subnet6.client-class"),
             Note(Warning, _)
         ));
         assert!(matches!(treatment("Dhcp4.multi-threading"), Note(Info, _)));
