@@ -446,12 +446,31 @@ fn diagnostics_name_unsupported_hooks_and_client_classes_with_positions() {
         find("Dhcp4.hooks-libraries[2].library").severity,
         Severity::Warning
     );
-    let test = find("Dhcp4.client-classes[0].test");
+    // DHCPv4 classes are served: nothing to say about them.
+    assert!(
+        !c.diagnostics
+            .iter()
+            .any(|d| d.path.starts_with("Dhcp4.client-classes")
+                || d.path == "Dhcp4.subnet4[0].client-class"),
+        "{:#?}",
+        c.diagnostics
+    );
+    let d6 = ok(r#"{"Dhcp6": {
+    "client-classes": [{"name": "phones", "test": "substring(option[16].hex,0,6) == 'Aastra'"}],
+    "subnet6": [{"subnet": "2001:db8::/64", "id": 1, "client-class": "phones"}]
+}}"#);
+    let find6 = |path: &str| {
+        d6.diagnostics
+            .iter()
+            .find(|d| d.path == path)
+            .unwrap_or_else(|| panic!("no diagnostic for {path}: {:#?}", d6.diagnostics))
+    };
+    let test = find6("Dhcp6.client-classes[0].test");
     assert_eq!(test.severity, Severity::Warning);
-    assert_eq!((test.location.line, test.location.column), (7, 43));
-    let restriction = find("Dhcp4.subnet4[0].client-class");
+    assert_eq!((test.location.line, test.location.column), (2, 43));
+    let restriction = find6("Dhcp6.subnet6[0].client-class");
     assert_eq!(restriction.severity, Severity::Warning);
-    assert_eq!(restriction.location.line, 8);
+    assert_eq!(restriction.location.line, 3);
 }
 
 #[test]
