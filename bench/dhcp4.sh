@@ -18,7 +18,9 @@
 #   DURATION=8      perfdhcp -p (seconds of load per step); hard cap DURATION+20 s
 #   CLIENTS=200000  perfdhcp -R (distinct client MACs; < pool size)
 #   SERVERS="kea-memfile kea-pgsql tern tern-nobatch"   (tern-nobatch: TERN_DHCP4_COMMIT_BATCH=1,
-#                   every DHCPREQUEST committed in its own transaction)
+#                   every DHCPREQUEST committed in its own transaction; tern-classes: tern with
+#                   20 client classes whose tests every packet evaluates, two of them
+#                   matching and adding options: issue 20's >= 90 % target against tern)
 #   BIG_LEASES=0    if >0: after the ladder, fill tern with that many active leases
 #                   (perfdhcp -R BIG_LEASES at BIG_RATE, lifetime 1 day) and report its RSS
 #   BIG_RATE=2000
@@ -36,12 +38,13 @@ kea_env
 CSV=$WORK/dhcp4.csv
 echo "server,offered,dora_per_s,drop_pct,do_avg_ms,ra_avg_ms,disc_sent,acks,rss_kb,pg_rss_kb,rcvbuf_drops" >"$CSV"
 
-# kea_conf FILE LEASEDB VALID : Kea 2.2 kea-dhcp4 config (also what tern is given)
+# kea_conf FILE LEASEDB VALID [EXTRA] : Kea 2.2 kea-dhcp4 config (also what tern is
+# given); EXTRA: more top-level Dhcp4 keys, with a trailing comma
 kea_conf() {
     cat >"$1" <<EOF
 // rendered by tern bench/dhcp4.sh
 { "Dhcp4": {
-  "interfaces-config": { "interfaces": [ "lo/127.0.0.1" ], "dhcp-socket-type": "udp" },
+  "interfaces-config": { "interfaces": [ "lo/127.0.0.1" ], "dhcp-socket-type": "udp" },${4:-}
   "lease-database": $2,
   "valid-lifetime": $3, "renew-timer": $(( $3 / 4 )), "rebind-timer": $(( $3 / 2 )),
   "multi-threading": { "enable-multi-threading": false },
@@ -57,9 +60,36 @@ kea_conf "$WORK/kea-pgsql.json" "{ \"type\": \"postgresql\", \"name\": \"kea\", 
 # tern gets Kea's memfile file as it is (its log goes to tern.log)
 sed "s|$WORK/kea-memfile.log|$WORK/tern.log|" "$WORK/kea-memfile.json" >"$WORK/tern.json"
 kea_conf "$WORK/tern-big.json" "{ \"type\": \"memfile\", \"persist\": true, \"name\": \"$WORK/unused.csv\" }" 86400
+# 20 classes of the kinds PXE, phone and vendor configurations use; perfdhcp's packets
+# (DHCPDISCOVER/REQUEST relayed, options 53, 55, 50, 54, no 60) make every test run, the
+# last two match (option 55 is there) and add options.
+CLASSES=$($PY - <<'PY'
+import json
+tests = []
+for i in range(18):
+    k = i % 6
+    tests.append([
+        f"option[60].hex == 'vendor-{i}'",
+        f"substring(option[60].hex,0,9) == 'PXEClient' and not option[175].exists",
+        f"option[93].hex == 0x{i:04x} and not member('c{max(i - 1, 0)}')",
+        f"relay4[1].hex == 'circuit-{i}' or relay4[2].exists",
+        f"pkt4.mac == 0x00000000{i:04x} or lcase(option[12].hex) == 'host-{i}'",
+        f"split(option[60].hex, ':', 3) == '{i:05d}'",
+    ][k])
+classes = [{"name": f"c{i}", "test": t} for i, t in enumerate(tests)]
+classes.append({"name": "c18", "test": "option[55].exists and pkt4.msgtype == 1 or pkt4.msgtype == 3",
+                "option-data": [{"name": "domain-name", "data": "classes.example"}]})
+classes.append({"name": "c19", "test": "member('c18') and pkt4.htype == 1",
+                "option-data": [{"name": "ntp-servers", "data": "127.0.0.1"}]})
+print(' "client-classes": ' + json.dumps(classes) + ',')
+PY
+)
+kea_conf "$WORK/tern-classes.json" "{ \"type\": \"memfile\", \"persist\": true, \"name\": \"$WORK/unused.csv\" }" 4000 "$CLASSES"
+sed -i "s|$WORK/tern-classes.log|$WORK/tern.log|" "$WORK/tern-classes.json"
 sed -i "s|$WORK/tern-big.log|$WORK/tern.log|" "$WORK/tern-big.json"
 for c in kea-memfile kea-pgsql; do kea-dhcp4 -t "$WORK/$c.json" >"$WORK/$c.check" 2>&1 || die "$c config invalid"; done
 "$TERN" check -c "$WORK/tern.json" >"$WORK/tern.check" 2>&1 || die "tern check failed: $(cat "$WORK/tern.check")"
+"$TERN" check -c "$WORK/tern-classes.json" >"$WORK/tern-classes.check" 2>&1 || die "tern check failed: $(cat "$WORK/tern-classes.check")"
 
 case " $SERVERS " in *" kea-pgsql "*) pg_start "$WORK/pg";; esac
 case " $SERVERS " in *" tern"*) log "initialising tern's embedded cluster once (template)"
@@ -74,9 +104,10 @@ start_server() {
       kea-pgsql)
         kea_db kea
         start_bg srv "$WORK/$1.out" ip netns exec "$NS" kea-dhcp4 -c "$WORK/kea-pgsql.json" ;;
-      tern|tern-big|tern-nobatch)
+      tern|tern-big|tern-nobatch|tern-classes)
         rm -rf "$WORK/tern-data"; cp -a "$WORK/tern-template" "$WORK/tern-data"
         local conf=$WORK/tern.json; [ "$1" = tern-big ] && conf=$WORK/tern-big.json
+        [ "$1" = tern-classes ] && conf=$WORK/tern-classes.json
         # tern-nobatch: every DHCPREQUEST in its own transaction (no group commit)
         local batch=64; [ "$1" = tern-nobatch ] && batch=1
         start_bg srv "$WORK/$1.out" ip netns exec "$NS" env TERN_DHCP4_COMMIT_BATCH=$batch \
@@ -183,6 +214,7 @@ print("|---|---|---|")
 ratio("tern", "kea-pgsql")
 ratio("tern", "kea-memfile")
 ratio("tern", "tern-nobatch")
+ratio("tern-classes", "tern")
 ratio("tern-nobatch", "kea-pgsql")
 for r in rows:
     if r["server"] == "tern" and r["offered"] == last:

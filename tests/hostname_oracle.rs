@@ -19,17 +19,14 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::net::{Ipv4Addr, UdpSocket};
-use std::os::fd::AsRawFd;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{is_root, Netns, Tern};
+use common::kea4::{enter_netns, hex, option, packet, pg_lease_db, ready, receive, Kea};
+use common::{Netns, Tern};
 use serde_json::{json, Value};
 
-const KEA_DHCP4: &str = "/usr/sbin/kea-dhcp4";
 const START: Duration = Duration::from_secs(60);
 /// How long one reply is waited for, and all exchanges of one server at most.
 const REPLY: Duration = Duration::from_secs(2);
@@ -155,13 +152,6 @@ fn mac(cfg: u8, s: u8, client: usize, resv: usize) -> [u8; 6] {
     [2, cfg, s, client as u8, resv as u8, 0]
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter()
-        .map(|x| format!("{x:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
-}
-
 /// The Dhcp4 section both servers run (only the interface and lease database differ).
 fn dhcp4(cfg: u8, enable_updates: bool, iface: &str, lease_db: Value) -> Value {
     let subnets: Vec<Value> = (0..SUBNETS)
@@ -273,68 +263,6 @@ fn show81(v: &[u8]) -> String {
     format!("{flags:02x} '{text}'")
 }
 
-/// A relayed BOOTREQUEST (RFC 2131 §2, hops 1, giaddr set) of DHCP type `t`.
-fn packet(t: u8, xid: u32, giaddr: Ipv4Addr, chaddr: [u8; 6], opts: &[u8]) -> Vec<u8> {
-    let mut p = vec![0u8; 236];
-    p[..4].copy_from_slice(&[1, 1, 6, 1]);
-    p[4..8].copy_from_slice(&xid.to_be_bytes());
-    p[24..28].copy_from_slice(&giaddr.octets());
-    p[28..34].copy_from_slice(&chaddr);
-    p.extend([99, 130, 83, 99, 53, 1, t]);
-    p.extend(opts);
-    p.push(255);
-    p
-}
-
-fn option(code: u8, v: &[u8]) -> Vec<u8> {
-    let mut o = vec![code, v.len() as u8];
-    o.extend(v);
-    o
-}
-
-/// A reply's yiaddr and options (no overload handling: these servers do not overload).
-fn parse_reply(b: &[u8]) -> Option<(Ipv4Addr, BTreeMap<u8, Vec<u8>>)> {
-    if b.len() < 240 || b[0] != 2 {
-        return None;
-    }
-    let yiaddr = Ipv4Addr::new(b[16], b[17], b[18], b[19]);
-    let mut opts = BTreeMap::new();
-    let mut i = 240;
-    while i < b.len() {
-        match b[i] {
-            255 => break,
-            0 => i += 1,
-            code => {
-                let len = usize::from(*b.get(i + 1)?);
-                opts.insert(code, b.get(i + 2..i + 2 + len)?.to_vec());
-                i += 2 + len;
-            }
-        }
-    }
-    Some((yiaddr, opts))
-}
-
-/// Waits for the reply with `xid` of DHCP type `t`.
-fn receive(sock: &UdpSocket, xid: u32, t: u8) -> Option<(Ipv4Addr, BTreeMap<u8, Vec<u8>>)> {
-    let deadline = Instant::now() + REPLY;
-    let mut buf = [0u8; 1500];
-    while Instant::now() < deadline {
-        let Ok(len) = sock.recv(&mut buf) else {
-            continue;
-        };
-        let b = &buf[..len];
-        if b.len() < 8 || u32::from_be_bytes(b[4..8].try_into().unwrap()) != xid {
-            continue;
-        }
-        if let Some((y, o)) = parse_reply(b) {
-            if o.get(&53).map(Vec::as_slice) == Some(&[t]) {
-                return Some((y, o));
-            }
-        }
-    }
-    None
-}
-
 /// One DORA of a client with the server at `server`, relayed from `giaddr`.
 fn dora(
     sock: &UdpSocket,
@@ -355,10 +283,12 @@ fn dora(
     let to = (server, 67);
     sock.send_to(&packet(1, xid, giaddr, chaddr, &name_opts), to)
         .unwrap();
-    let Some((yiaddr, offer)) = receive(sock, xid, 2) else {
+    let Some(offer) = receive(sock, xid, 2, REPLY) else {
         seen.failed = Some("no OFFER".into());
         return seen;
     };
+    let yiaddr = offer.yiaddr;
+    let offer = offer.options;
     seen.yiaddr = Some(yiaddr);
     seen.offer12 = offer
         .get(&12)
@@ -369,23 +299,16 @@ fn dora(
     opts.extend(name_opts);
     sock.send_to(&packet(3, xid + 1, giaddr, chaddr, &opts), to)
         .unwrap();
-    let Some((_, ack)) = receive(sock, xid + 1, 5) else {
+    let Some(ack) = receive(sock, xid + 1, 5, REPLY) else {
         seen.failed = Some("no ACK".into());
         return seen;
     };
+    let ack = ack.options;
     seen.ack12 = ack
         .get(&12)
         .map(|v| String::from_utf8_lossy(v).into_owned());
     seen.ack81 = ack.get(&81).map(|v| show81(v));
     seen
-}
-
-/// Moves the calling thread into namespace `ns`: sockets it opens live there.
-fn enter_netns(ns: &str) {
-    let f = File::open(format!("/run/netns/{ns}")).expect("open the namespace");
-    // SAFETY: setns(2) on an open namespace file; affects only this thread.
-    let rc = unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET) };
-    assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
 }
 
 /// Runs every client of config `cfg` against the server at `server`, relayed from
@@ -453,88 +376,9 @@ async fn tern_leases(pool: &sqlx::PgPool) -> BTreeMap<String, (String, bool, boo
         .collect()
 }
 
-/// A process started as `ip netns exec NS env ... PROGRAM`; both exec, so its PID is
-/// the program's own. Stopped by PID on drop.
-struct Proc(Option<Child>, PathBuf);
-
-impl Proc {
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.1).unwrap_or_default()
-    }
-
-    fn wait_for(&mut self, needle: &str, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let log = self.log();
-            if log.contains(needle) {
-                return;
-            }
-            if let Some(s) = self.0.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
-                panic!("kea-dhcp4 exited ({s}) before {needle:?}:\n{log}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no {needle:?} after {timeout:?}:\n{log}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut c) = self.0.take() {
-            // SAFETY: kill(2) on our own child, not yet reaped.
-            unsafe { libc::kill(c.id() as i32, libc::SIGTERM) };
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = c.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// Why the test cannot run here, if it cannot.
-fn missing_prerequisite() -> Option<String> {
-    if !is_root() {
-        return Some("not root (the network namespace and port 67 need it)".into());
-    }
-    if !Path::new(KEA_DHCP4).exists() {
-        return Some(format!(
-            "{KEA_DHCP4} missing (apt-get install kea-dhcp4-server)"
-        ));
-    }
-    None
-}
-
-/// The test cluster's database as tern's `lease-database`, over the Unix socket (which
-/// works from inside the namespace).
-async fn pg_lease_db(db: &tern_store::testing::TestDb) -> Value {
-    let (host, port) = common::pg_socket(db.pool()).await;
-    json!({
-        "type": "postgresql",
-        "host": host, "port": port,
-        "name": db.name(), "user": db.user(), "password": db.password().unwrap_or_default(),
-    })
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn lease_hostnames_and_name_options_match_kea_2_2() {
-    if let Some(why) = missing_prerequisite() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "hostname_oracle cannot run under CI=true: {why}"
-        );
-        eprintln!("hostname_oracle: SKIPPED: {why}");
+    if !ready("hostname_oracle") {
         return;
     }
     let started = Instant::now();
@@ -560,18 +404,7 @@ async fn lease_hostnames_and_name_options_match_kea_2_2() {
         );
         let path = kdir.join("kea-dhcp4.conf");
         std::fs::write(&path, conf.to_string()).unwrap();
-        let log = kdir.join("kea.out");
-        let child = Command::new("ip")
-            .args(["netns", "exec", ns.name(), "env"])
-            .arg(format!("KEA_PIDFILE_DIR={}", kdir.display()))
-            .arg(format!("KEA_LOCKFILE_DIR={}", kdir.display()))
-            .args([KEA_DHCP4, "-c", path.to_str().unwrap()])
-            .stdin(Stdio::null())
-            .stdout(File::create(&log).unwrap())
-            .stderr(File::create(kdir.join("kea.err")).unwrap())
-            .spawn()
-            .expect("spawn kea-dhcp4");
-        keas.push((Proc(Some(child), log), csv));
+        keas.push((Kea::start_in_netns(ns.name(), &kdir, &path), csv));
 
         let db = tern_store::testing::fresh_db().await;
         let conf = dhcp4(

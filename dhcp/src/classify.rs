@@ -203,17 +203,47 @@ pub fn on_arrival(cfg: &ServerConfig, req: &mut Request, ingress: &Ingress) {
     }
 }
 
-/// Step 2, once the reservation is known (or known not to exist).
+/// A reservation found for a request, and whether it is a global one.
+#[derive(Clone, Copy)]
+pub struct Reserved<'a> {
+    /// The reservation.
+    pub host: &'a Host,
+    /// From the global reservations (not the subnet's).
+    pub global: bool,
+}
+
+/// Whether a reservation's classes are known at lookup time: a global reservation's,
+/// or one of a subnet outside shared networks (its subnet cannot change). Otherwise they
+/// are added once the address is chosen (Kea 2.2's `conditionallySetReservedClientClasses`).
+fn classes_now(r: &Reserved<'_>, subnet: &Subnet) -> bool {
+    r.global || subnet.shared_network.is_none()
+}
+
+/// Step 2, once the reservation is known (or known not to exist). When its classes
+/// are known now, the classes the tests gave are taken back and the tests run again
+/// after them (a test may read `member()` of a reserved class), as Kea does.
 pub fn after_host_lookup(
     cfg: &ServerConfig,
     req: &mut Request,
     ingress: &Ingress,
-    host: Option<&Host>,
+    found: Option<Reserved<'_>>,
+    subnet: &Subnet,
 ) {
-    add(req, if host.is_some() { "KNOWN" } else { "UNKNOWN" });
-    for c in host.map(|h| h.classes.as_slice()).unwrap_or_default() {
-        add(req, c);
+    if let Some(r) = found.filter(|r| !r.host.classes.is_empty() && classes_now(r, subnet)) {
+        req.classes
+            .retain(|c| cfg.class(c).is_none_or(|d| d.test.is_none()));
+        for c in &r.host.classes {
+            add(req, c);
+        }
+        for c in cfg
+            .classes
+            .iter()
+            .filter(|c| !c.additional && !c.depends_on_known)
+        {
+            evaluate(c, req, ingress);
+        }
     }
+    add(req, if found.is_some() { "KNOWN" } else { "UNKNOWN" });
     for c in cfg
         .classes
         .iter()
@@ -223,8 +253,27 @@ pub fn after_host_lookup(
     }
 }
 
-/// Step 3, once the subnet and address are chosen: the classes they require.
-pub fn required(
+/// Step 3, once the address is chosen (the lease's lifetime is decided by then): a
+/// reservation's classes not added at lookup, then the classes the network, subnet and
+/// pool require.
+pub fn after_allocation(
+    cfg: &ServerConfig,
+    req: &mut Request,
+    ingress: &Ingress,
+    subnet: &Subnet,
+    pool: Option<&Pool>,
+    found: Option<Reserved<'_>>,
+) {
+    if let Some(r) = found.filter(|r| !classes_now(r, subnet)) {
+        for c in &r.host.classes {
+            add(req, c);
+        }
+    }
+    required(cfg, req, ingress, subnet, pool);
+}
+
+/// The classes the network, subnet and pool require.
+fn required(
     cfg: &ServerConfig,
     req: &mut Request,
     ingress: &Ingress,

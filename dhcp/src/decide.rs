@@ -99,10 +99,11 @@ pub fn lifetimes_for(t: &LeaseTimes, hint: Option<u32>) -> Lifetimes {
     let (mut t1, mut t2) = (t.renew, t.rebind);
     if t.calculate {
         if t1.is_none() {
-            t1 = Some((f64::from(valid) * t.t1_percent) as u32);
+            // Rounded, as Kea does.
+            t1 = Some((f64::from(valid) * t.t1_percent).round() as u32);
         }
         if t2.is_none() {
-            t2 = Some((f64::from(valid) * t.t2_percent) as u32);
+            t2 = Some((f64::from(valid) * t.t2_percent).round() as u32);
         }
     }
     let t2 = t2.filter(|t2| *t2 < valid);
@@ -395,7 +396,11 @@ pub fn plan_offline(
     classify::on_arrival(cfg, &mut req, ingress);
     let selected = select_subnet(cfg, &req, ingress)?;
     let ids = client_identifiers(&req, &cfg.identifiers);
-    classify::after_host_lookup(cfg, &mut req, ingress, config_host(cfg, selected, &ids));
+    let found = config_host(cfg, selected, &ids).map(|h| classify::Reserved {
+        host: h,
+        global: !selected.hosts.contains(h),
+    });
+    classify::after_host_lookup(cfg, &mut req, ingress, found, selected);
     if classify::dropped(&req) {
         return None;
     }
@@ -441,7 +446,20 @@ pub fn plan_offline(
     let host = (kind != ReplyKind::Nak)
         .then(|| config_host(cfg, subnet, &ids))
         .flatten();
-    classify::required(cfg, &mut req, ingress, subnet, subnet.in_pool(yiaddr));
+    let lease_classes = classify::defs(cfg, &req);
+    let times = times_for(subnet, &lease_classes);
+    let found = host.map(|h| classify::Reserved {
+        host: h,
+        global: !subnet.hosts.contains(h),
+    });
+    classify::after_allocation(
+        cfg,
+        &mut req,
+        ingress,
+        subnet,
+        subnet.in_pool(yiaddr),
+        found,
+    );
     let classes = classify::defs(cfg, &req);
     let reply = build_reply(&ReplyPlan {
         req: &req,
@@ -451,8 +469,7 @@ pub fn plan_offline(
         pool: subnet.in_pool(yiaddr),
         host,
         yiaddr,
-        lifetimes: (kind != ReplyKind::Nak && !yiaddr.is_unspecified())
-            .then(|| lifetimes(&times_for(subnet, &classes))),
+        lifetimes: (kind != ReplyKind::Nak && !yiaddr.is_unspecified()).then(|| lifetimes(&times)),
         hostname: host.and_then(|h| h.hostname.as_deref()),
         message,
         client_fqdn: None,

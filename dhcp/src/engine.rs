@@ -161,6 +161,17 @@ impl<'s> LazyConn<'s> {
 #[derive(Debug, Clone)]
 struct Found {
     host: Host,
+    /// A global reservation (not the subnet's).
+    global: bool,
+}
+
+impl Found {
+    fn reserved(&self) -> classify::Reserved<'_> {
+        classify::Reserved {
+            host: &self.host,
+            global: self.global,
+        }
+    }
 }
 
 impl Engine {
@@ -382,9 +393,21 @@ impl Engine {
 
     /// `req` with the classes that follow from the reservation lookup (KNOWN/UNKNOWN,
     /// the reservation's own, the tests that depend on them).
-    fn known(&self, req: &Request, ingress: &Ingress, host: Option<&Found>) -> Request {
+    fn known(
+        &self,
+        req: &Request,
+        ingress: &Ingress,
+        subnet: &Subnet,
+        host: Option<&Found>,
+    ) -> Request {
         let mut r = req.clone();
-        classify::after_host_lookup(&self.cfg, &mut r, ingress, host.map(|h| &h.host));
+        classify::after_host_lookup(
+            &self.cfg,
+            &mut r,
+            ingress,
+            host.map(Found::reserved),
+            subnet,
+        );
         r
     }
 
@@ -417,17 +440,23 @@ impl Engine {
     fn find_host(&self, req: &Request, subnet: &Subnet) -> Option<Found> {
         let ids = client_identifiers(req, &self.cfg.identifiers);
         if let Some(h) = config_host(&self.cfg, subnet, &ids) {
-            return Some(Found { host: h.clone() });
+            return Some(Found {
+                host: h.clone(),
+                global: !subnet.hosts.contains(h),
+            });
         }
         let mode = subnet.reservations_mode;
         let mut row = None;
         if mode.in_subnet {
-            row = self.hosts.find(subnet.id, &ids);
+            row = self.hosts.find(subnet.id, &ids).map(|h| (h, false));
         }
         if row.is_none() && mode.global {
-            row = self.hosts.find(0, &ids);
+            row = self.hosts.find(0, &ids).map(|h| (h, true));
         }
-        row.map(|h| Found { host: (*h).clone() })
+        row.map(|(h, global)| Found {
+            host: (*h).clone(),
+            global,
+        })
     }
 
     /// Whether `a` is reserved for a client other than this one.
@@ -461,18 +490,29 @@ impl Engine {
         extra: Extra<'_>,
     ) -> Outcome {
         let pool = subnet.and_then(|s| s.in_pool(yiaddr));
-        // The classes the subnet and pool require are evaluated last.
-        let mut req = req.clone();
-        if let (Some(s), true) = (subnet, kind != ReplyKind::Nak) {
-            classify::required(&self.cfg, &mut req, ingress, s, pool);
-        }
-        let req = &req;
-        let classes = classify::defs(&self.cfg, req);
+        // The lease's lifetime comes from the classes so far; the classes added after
+        // the allocation serve the options and boot fields.
         let lifetimes = match (kind, subnet) {
             (ReplyKind::Nak, _) | (_, None) => None,
             _ if yiaddr.is_unspecified() => None,
-            (_, Some(s)) => Some(lifetimes_for(&times_for(s, &classes), req.lease_time)),
+            (_, Some(s)) => Some(lifetimes_for(
+                &times_for(s, &classify::defs(&self.cfg, req)),
+                req.lease_time,
+            )),
         };
+        let mut req = req.clone();
+        if let (Some(s), true) = (subnet, kind != ReplyKind::Nak) {
+            classify::after_allocation(
+                &self.cfg,
+                &mut req,
+                ingress,
+                s,
+                pool,
+                host.map(Found::reserved),
+            );
+        }
+        let req = &req;
+        let classes = classify::defs(&self.cfg, req);
         let reply = build_reply(&ReplyPlan {
             req,
             kind,
@@ -579,7 +619,7 @@ impl Engine {
                 continue;
             }
             let host = self.find_host(req, subnet);
-            let req = &self.known(req, ingress, host.as_ref());
+            let req = &self.known(req, ingress, subnet, host.as_ref());
             if self.drop_class(req) {
                 return Ok(Outcome::NoResponse);
             }
@@ -744,7 +784,7 @@ impl Engine {
         // The address may be in another subnet of the same shared network.
         let subnet = serving_subnet(&self.cfg, selected, address);
         let host = self.find_host(req, subnet);
-        let req = &self.known(req, ingress, host.as_ref());
+        let req = &self.known(req, ingress, subnet, host.as_ref());
         if self.drop_class(req) {
             return Ok(Outcome::NoResponse);
         }
@@ -758,14 +798,11 @@ impl Engine {
             return Ok(self.refused(req, ingress, Some(subnet), address, r));
         }
         let owner = Self::owner(req, subnet);
-        let times = {
-            let mut r = req.clone();
-            classify::required(&self.cfg, &mut r, ingress, subnet, subnet.in_pool(address));
-            lifetimes_for(
-                &times_for(subnet, &classify::defs(&self.cfg, &r)),
-                req.lease_time,
-            )
-        };
+        // As Kea decides it when it assigns the lease: the classes so far.
+        let times = lifetimes_for(
+            &times_for(subnet, &classify::defs(&self.cfg, req)),
+            req.lease_time,
+        );
         let reserved_name = host.as_ref().and_then(|h| h.host.hostname.as_deref());
         let name = decide_name(subnet.ddns_for(address), req, reserved_name, address);
         let job = Job {
@@ -918,7 +955,7 @@ impl Engine {
             return Ok(Outcome::NoResponse);
         };
         let host = self.find_host(req, subnet);
-        let req = &self.known(req, ingress, host.as_ref());
+        let req = &self.known(req, ingress, subnet, host.as_ref());
         if self.drop_class(req) {
             return Ok(Outcome::NoResponse);
         }

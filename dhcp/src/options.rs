@@ -263,21 +263,10 @@ pub fn encode_value(kind: &ValueKind, data: &str) -> Result<Vec<u8>, String> {
                     items.len()
                 ));
             }
+            // Values past the record's fields are left out, as Kea 2.2 does (a trailing
+            // text field takes its own value only).
             let mut out = Vec::new();
-            for (i, t) in fields.iter().enumerate() {
-                // A trailing text field takes the rest, commas included.
-                let item = if i + 1 == fields.len() && matches!(t, T::Text) {
-                    items[i..].join(", ")
-                } else if i + 1 == fields.len() && items.len() > fields.len() {
-                    return Err(format!(
-                        "a record of {} fields takes {} values, got {}",
-                        fields.len(),
-                        fields.len(),
-                        items.len()
-                    ));
-                } else {
-                    items[i].clone()
-                };
+            for (t, item) in fields.iter().zip(&items) {
                 out.extend(encode(*t, &item.replace(',', "\\,"))?);
             }
             Ok(out)

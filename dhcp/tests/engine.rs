@@ -430,7 +430,9 @@ async fn custom_option_definitions_are_sent_with_their_sub_options() {
     assert_eq!(opt(234).as_deref(), Some(&b"Hello World"[..]));
     assert_eq!(opt(235), Some(vec![192, 0, 2, 7, 192, 0, 2, 8]));
     let mut pxe = vec![6, 1, 7, 8, 7, 255, 241, 1, 192, 0, 2, 1, 9];
-    let menu = b"PXE Boot Menu, static";
+    // Values past the record's fields are left out, as Kea 2.2 does (compared with Kea
+    // by tests/classes_oracle.rs): the menu's text stops at its comma.
+    let menu = b"PXE Boot Menu";
     pxe.push((3 + menu.len()) as u8);
     pxe.extend([0xff, 0xff, 28]);
     pxe.extend(menu);

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod kea4;
+
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
