@@ -771,7 +771,10 @@ const PXE_CONFIG: &str = r#"{"Dhcp4": {
             {"always-send": false, "code": 66, "data": "192.0.2.100", "name": "tftp-server-name"},
             {"code": 67, "data": "ipxe.efi", "name": "boot-file-name"},
             {"data": "PXEClient", "name": "vendor-class-identifier"}],
-         "test": "member('UEFIboot') or member('BIOSboot') or member('iPXEboot')"}
+         "test": "member('UEFIboot') or member('BIOSboot') or member('iPXEboot')"},
+        {"name": "PXEvendor", "test": "substring(option[60].hex,0,9) == 'PXEClient'",
+         "boot-file-name": "pxelinux.0",
+         "option-data": [{"name": "tftp-server-name", "data": "192.0.2.101"}]}
     ],
     "subnet4": [{"id": 1, "subnet": "192.0.2.0/24",
         "pools": [{"pool": "192.0.2.100 - 192.0.2.150"}],
@@ -839,5 +842,63 @@ async fn a_uefi_pxe_client_gets_its_class_s_boot_server_and_file() {
         bound.contains("opt93= "),
         "not Netboot: no option 93 added\n{log}"
     );
+    server.stop().await;
+}
+
+/// dhclient sending a PXE vendor class (option 60) joins the class testing it and gets
+/// its boot file (the BOOTP file field) and tftp server; without it, neither.
+#[tokio::test]
+async fn dhclient_with_a_vendor_class_gets_the_class_s_boot_file() {
+    let mut ns = Netns::new("02:00:00:00:0e:02");
+    ns.pids.push(ns.path("dhclient.pid"));
+    let server = Server::start_with(&ns, PXE_CONFIG).await;
+    let conf = ns.path("dhclient.conf");
+    let run = |vendor: Option<&'static str>| {
+        let body = match vendor {
+            Some(v) => format!("send vendor-class-identifier \"{v}\";\n"),
+            None => String::new(),
+        };
+        std::fs::write(
+            &conf,
+            format!("{body}request subnet-mask, routers, tftp-server-name, bootfile-name;\n"),
+        )
+        .unwrap();
+        let _ = std::fs::remove_file(ns.path("dhclient.leases"));
+        let conf = conf.display().to_string();
+        let ns = &ns;
+        async move {
+            let out = dhclient(ns, &["-1", "-cf", &conf]).await;
+            kill_pidfile(&ns.path("dhclient.pid"));
+            let leases = read(&ns.path("dhclient.leases"));
+            assert!(
+                leases.contains("fixed-address"),
+                "no lease: {}\n{leases}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            // dhclient -1 leaves the address configured; the next run starts afresh.
+            let _ = Command::new("ip")
+                .args([
+                    "netns",
+                    "exec",
+                    &ns.client,
+                    "ip",
+                    "addr",
+                    "flush",
+                    "dev",
+                    &ns.client_if,
+                ])
+                .status();
+            leases
+        }
+    };
+    let leases = run(Some("PXEClient:Arch:00000:UNDI:002001")).await;
+    assert!(leases.contains("filename \"pxelinux.0\";"), "{leases}");
+    assert!(
+        leases.contains("option tftp-server-name \"192.0.2.101\";"),
+        "{leases}"
+    );
+    let leases = run(None).await;
+    assert!(!leases.contains("pxelinux.0"), "{leases}");
+    assert!(!leases.contains("tftp-server-name"), "{leases}");
     server.stop().await;
 }
