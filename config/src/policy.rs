@@ -333,7 +333,12 @@ pub static POLICY: &[Rule] = &[
         Note(Warning, "not served: forensic (legal) logging"),
     ),
     rule(
-        "hook:libdhcp_bootp", Note(Warning, "not served: BOOTP clients")),
+        "hook:libdhcp_bootp",
+        Note(
+            Info,
+            "built in: BOOTREQUESTs get a lease that never expires and a BOOTREPLY (DHCPv4)",
+        ),
+    ),
     rule(
         "hook:libdhcp_lease_query",
         Note(Warning, "not served: bulk and single leasequery"),

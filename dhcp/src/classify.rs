@@ -187,6 +187,9 @@ fn add(req: &mut Request, name: &str) {
 /// Step 1, on arrival.
 pub fn on_arrival(cfg: &ServerConfig, req: &mut Request, ingress: &Ingress) {
     req.classes.clear();
+    if req.kind == crate::packet::RequestKind::Bootp {
+        add(req, "BOOTP");
+    }
     add(req, "ALL");
     if let Some(v) = req.vendor_class.clone() {
         add(
@@ -399,7 +402,22 @@ pub fn flex(cfg: &ServerConfig, reply: &mut Reply, req: &Request, ingress: &Ingr
     }
 }
 
-/// The definitions of the packet's classes, in the order it joined them.
+/// The definitions of the packet's classes, in the order it joined them (a built-in
+/// class without a definition, BOOTP, stands for itself).
 pub fn defs<'c>(cfg: &'c ServerConfig, req: &Request) -> Vec<&'c ClassDef> {
-    req.classes.iter().filter_map(|n| cfg.class(n)).collect()
+    let mut out: Vec<&ClassDef> = req.classes.iter().filter_map(|n| cfg.class(n)).collect();
+    if req.in_class("BOOTP") && !out.iter().any(|c| c.name == "BOOTP") {
+        out.push(&BOOTP);
+    }
+    out
 }
+
+static BOOTP: std::sync::LazyLock<ClassDef> = std::sync::LazyLock::new(|| ClassDef {
+    name: "BOOTP".into(),
+    test: None,
+    additional: false,
+    depends_on_known: false,
+    options: Default::default(),
+    boot: Default::default(),
+    valid: None,
+});

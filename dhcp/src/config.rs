@@ -393,6 +393,8 @@ pub struct ServerConfig {
     pub flex: Vec<FlexOption>,
     /// The option definitions in force (for flex-option values given as text).
     pub defs: Definitions,
+    /// The bootp hook is configured: BOOTREQUESTs are answered (built in).
+    pub bootp: bool,
 }
 
 fn merge_boot(scopes: &[&BootFields]) -> BootFields {
@@ -525,7 +527,12 @@ impl ServerConfig {
             .unwrap_or(true);
         let mut flex = c.flex_options.clone();
         flex.sort_by_key(|f| f.code);
+        let bootp = c
+            .hooks
+            .iter()
+            .any(|h| tern_config::policy::hook_stem(&h.library) == "libdhcp_bootp");
         Ok(ServerConfig {
+            bootp,
             flex,
             defs,
             global_options,

@@ -58,6 +58,18 @@ pub fn select_subnet<'c>(
 /// `valid-lifetime` replaces the subnet's (with its own min and max), as Kea does.
 pub fn times_for(subnet: &Subnet, classes: &[&ClassDef]) -> LeaseTimes {
     let mut t = subnet.times;
+    // Kea's bootp hook: a BOOTP client's lease never expires (RFC 951 has no lease).
+    if classes.iter().any(|c| c.name == "BOOTP") {
+        return LeaseTimes {
+            valid: u32::MAX,
+            min_valid: Some(u32::MAX),
+            max_valid: Some(u32::MAX),
+            renew: None,
+            rebind: None,
+            calculate: false,
+            ..t
+        };
+    }
     if let Some((valid, min, max)) = classes.iter().find_map(|c| c.valid) {
         t.valid = valid;
         t.min_valid = min;
@@ -331,6 +343,7 @@ pub fn build_reply(p: &ReplyPlan<'_>) -> Reply {
     }
     let relayed = !req.giaddr.is_unspecified();
     Reply {
+        bootp: req.in_class("BOOTP"),
         kind: p.kind,
         xid: req.xid,
         htype: req.htype,

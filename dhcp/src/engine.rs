@@ -247,6 +247,7 @@ impl Engine {
             RequestKind::Release => &self.stats.release_received,
             RequestKind::Decline => &self.stats.decline_received,
             RequestKind::Inform => &self.stats.inform_received,
+            RequestKind::Bootp => &self.stats.request_received,
             RequestKind::Other(_) => &self.stats.unknown_received,
         };
         bump(counter);
@@ -367,6 +368,7 @@ impl Engine {
             RequestKind::Release => self.release(req, ingress).await,
             RequestKind::Decline => self.decline(req, ingress).await,
             RequestKind::Inform => self.inform(req, ingress).await,
+            RequestKind::Bootp => self.bootp(req, ingress).await,
             RequestKind::Other(t) => {
                 bump(&self.stats.receive_drop);
                 debug!(
@@ -945,6 +947,60 @@ impl Engine {
                 req.label()
             ),
         }
+        Ok(Outcome::NoResponse)
+    }
+
+    /// A BOOTREQUEST, with the bootp hook configured (built in), as Kea's hook has it
+    /// served: a DHCPREQUEST for the address a DHCPDISCOVER would be offered, committed
+    /// with an infinite lifetime, answered with a BOOTREPLY (no DHCP message type, none
+    /// of the DHCP-only options). Without the hook it is dropped, as Kea drops a packet
+    /// without a message type.
+    async fn bootp(&self, req: &Request, ingress: &Ingress) -> Result<Outcome> {
+        if !self.cfg.bootp {
+            bump(&self.stats.receive_drop);
+            debug!(
+                "DHCP4_PACKET_DROP_0009 {}: BOOTREQUEST without a DHCP message type dropped (no libdhcp_bootp.so in hooks-libraries)",
+                req.label()
+            );
+            return Ok(Outcome::NoResponse);
+        }
+        debug!(
+            "BOOTP_BOOTP_QUERY recognized a BOOTP query: {}",
+            req.label()
+        );
+        let Some(selected) = self.subnet(req, ingress) else {
+            bump(&self.stats.receive_drop);
+            return Ok(Outcome::NoResponse);
+        };
+        let mut conn = LazyConn::new(&self.store);
+        for subnet in self.cfg.network_of(selected) {
+            if !subnet.admits(&req.classes) {
+                continue;
+            }
+            let host = self.find_host(req, subnet);
+            let known = self.known(req, ingress, subnet, host.as_ref());
+            let Some(address) = self
+                .choose(&mut conn, &known, subnet, host.as_ref())
+                .await?
+            else {
+                continue;
+            };
+            drop(conn);
+            // As the DHCPREQUEST selecting that address (its classes, BOOTP among them,
+            // come again from the message).
+            let mut as_request = req.clone();
+            as_request.requested_ip = Some(address);
+            as_request.server_id = Some(ingress.addr);
+            as_request.kind = RequestKind::Request;
+            return self.request(&as_request, ingress).await;
+        }
+        bump(&self.stats.allocation_fail);
+        warn!(
+            "DHCP4_PACKET_NAK_0003 {}: failed to allocate a lease for a BOOTP client in subnet {} ({}): pools exhausted",
+            req.label(),
+            selected.id,
+            selected.prefix
+        );
         Ok(Outcome::NoResponse)
     }
 

@@ -58,6 +58,8 @@ pub enum RequestKind {
     Release,
     /// DHCPINFORM.
     Inform,
+    /// A BOOTREQUEST without a DHCP message type (RFC 951 BOOTP).
+    Bootp,
     /// Anything else (server messages, lease query, unknown types).
     Other(u8),
 }
@@ -71,6 +73,7 @@ impl RequestKind {
             RequestKind::Decline => "DHCPDECLINE",
             RequestKind::Release => "DHCPRELEASE",
             RequestKind::Inform => "DHCPINFORM",
+            RequestKind::Bootp => "BOOTREQUEST",
             RequestKind::Other(_) => "UNKNOWN",
         }
     }
@@ -83,6 +86,8 @@ impl RequestKind {
             RequestKind::Decline => 4,
             RequestKind::Release => 7,
             RequestKind::Inform => 8,
+            // Kea's bootp hook makes the query a DHCPREQUEST before it is classified.
+            RequestKind::Bootp => 3,
             RequestKind::Other(t) => t,
         }
     }
@@ -306,7 +311,9 @@ impl Request {
                 MessageType::Inform => RequestKind::Inform,
                 other => RequestKind::Other(u8::from(*other)),
             },
-            _ => return Err(ParseError::NoMessageType),
+            // A BOOTREQUEST (op 1 was checked) without option 53: BOOTP, served when
+            // the bootp hook is configured.
+            _ => RequestKind::Bootp,
         };
         let bytes = |code| match opts.get(code) {
             Some(DhcpOption::ClientIdentifier(v)) | Some(DhcpOption::ClassIdentifier(v)) => {
@@ -461,7 +468,15 @@ pub struct Reply {
     pub file: Option<String>,
     /// Options after 53, in order: (code, value).
     pub options: Vec<(u8, Vec<u8>)>,
+    /// A BOOTREPLY to a BOOTP client: no DHCP message type and none of the DHCP-only
+    /// options (Kea's bootp hook).
+    pub bootp: bool,
 }
+
+/// Options a BOOTREPLY leaves out (Kea's bootp hook): requested address, lease time,
+/// overload, message type, server identifier, parameter list, message, maximum size,
+/// T1, T2, client identifier.
+const DHCP_ONLY: [u8; 11] = [50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 61];
 
 impl Reply {
     /// Encodes the reply: the header with dhcproto, then the options in order, each
@@ -496,8 +511,13 @@ impl Reply {
             // An empty option set encodes as nothing: header and cookie only.
             msg.encode(&mut e).expect("encoding into a Vec cannot fail");
         }
-        out.extend([53, 1, self.kind.code()]);
+        if !self.bootp {
+            out.extend([53, 1, self.kind.code()]);
+        }
         for (code, value) in &self.options {
+            if self.bootp && DHCP_ONLY.contains(code) {
+                continue;
+            }
             if value.is_empty() {
                 out.extend([*code, 0]);
             }
@@ -589,11 +609,11 @@ pub(crate) mod tests {
             d.push(255);
             assert_eq!(Request::parse(&d), Err(ParseError::BadOption(code)));
         }
-        // BOOTP.
+        // BOOTP: a BOOTREQUEST without a message type (served with the bootp hook).
         let mut d = discover();
         d.truncate(240);
         d.push(255);
-        assert_eq!(Request::parse(&d), Err(ParseError::NoMessageType));
+        assert_eq!(Request::parse(&d).map(|r| r.kind), Ok(RequestKind::Bootp));
     }
 
     #[test]
@@ -611,6 +631,7 @@ pub(crate) mod tests {
             sname: None,
             file: Some("pxelinux.0".into()),
             options: vec![(54, vec![192, 0, 2, 1]), (119, vec![7; 300])],
+            bootp: false,
         };
         let b = r.encode();
         assert_eq!(b[0], 2);

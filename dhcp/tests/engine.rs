@@ -493,3 +493,58 @@ async fn gauges_follow_leases_written_by_others() {
     e.recount().await.unwrap();
     assert_eq!(e.stats().get("subnet[1].assigned-addresses"), Some(2));
 }
+
+/// Kea's bootp hook, built in: a BOOTREQUEST (no option 53) gets a lease that never
+/// expires and a BOOTREPLY without the DHCP-only options; without the hook it is dropped.
+#[tokio::test]
+async fn bootp_clients_get_a_lease_that_never_expires_with_the_bootp_hook() {
+    let db = testing::fresh_db().await;
+    let text = r#"{"Dhcp4": {
+        "hooks-libraries": [{"library": "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_bootp.so"}],
+        "client-classes": [{"name": "BOOTP", "boot-file-name": "bootp.img"}],
+        "subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "interface": "eth0",
+                     "option-data": [{"name": "routers", "data": "192.0.2.1"}],
+                     "pools": [{"pool": "192.0.2.10 - 192.0.2.13"}]}]}}"#;
+    let e = engine_with(text, db.store().clone()).await;
+    let r = req(RequestKind::Bootp, 0x61);
+    let (reply, _) = respond(&e, &r).await;
+    assert!(reply.bootp);
+    assert!(
+        (10..=13).contains(&reply.yiaddr.octets()[3]),
+        "{:?}",
+        reply.yiaddr
+    );
+    assert_eq!(
+        reply.file.as_deref(),
+        Some("bootp.img"),
+        "the BOOTP class's file"
+    );
+    let wire = reply.encode();
+    assert_eq!(wire.len(), 300, "padded to BOOTP's 300 bytes");
+    let codes: Vec<u8> = {
+        let mut i = 240;
+        let mut v = Vec::new();
+        while i < wire.len() && wire[i] != 255 {
+            v.push(wire[i]);
+            i += 2 + usize::from(wire[i + 1]);
+        }
+        v
+    };
+    assert_eq!(codes, vec![1, 3], "mask and routers only: {codes:?}");
+    let (valid,): (i64,) = sqlx::query_as("SELECT valid_lifetime FROM lease4 WHERE address = $1")
+        .bind(i64::from(u32::from(reply.yiaddr)))
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(valid, i64::from(u32::MAX), "infinite, as Kea stores it");
+
+    // Without the hook: no answer.
+    let db2 = testing::fresh_db().await;
+    let e2 = engine(db2.store().clone()).await;
+    assert!(matches!(
+        e2.dispatch(&req(RequestKind::Bootp, 0x62), &ingress())
+            .await
+            .unwrap(),
+        Outcome::NoResponse
+    ));
+}
