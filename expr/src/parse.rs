@@ -125,7 +125,19 @@ struct Parser<'a> {
     universe: Universe,
     names: &'a dyn Names,
     prog: Program,
+    /// Nesting of the productions being parsed (bounded: the parser recurses).
+    depth: u32,
+    /// Tokens taken so far, counting the alternatives tried (bounded: trying both
+    /// readings of nested parentheses could take exponential time).
+    steps: u32,
+    /// A bound was hit: no alternative is tried any more.
+    exhausted: bool,
 }
+
+/// How deep expressions nest at most (Kea's configurations nest a few levels).
+const MAX_DEPTH: u32 = 64;
+/// How many tokens the parser takes at most, alternatives included.
+const MAX_STEPS: u32 = 100_000;
 
 pub(crate) fn parse(
     text: &str,
@@ -145,6 +157,9 @@ pub(crate) fn parse(
             classes: Vec::new(),
             regexes: Vec::new(),
         },
+        depth: 0,
+        steps: 0,
+        exhausted: false,
     };
     let done = match kind {
         Kind::Bool => p.bool_expr(0),
@@ -170,6 +185,7 @@ impl Parser<'_> {
     }
 
     fn bump(&mut self) -> (Tok, Span) {
+        self.steps = self.steps.saturating_add(1);
         let t = self.toks[self.pos].clone();
         if self.pos + 1 < self.toks.len() {
             self.pos += 1;
@@ -250,6 +266,25 @@ impl Parser<'_> {
         self.prog.regexes.truncate(s.4);
     }
 
+    /// Enters a production that may recurse: an error once expressions nest too deep
+    /// or the parse has taken too long (both stop every alternative).
+    fn enter(&mut self) -> R {
+        self.depth += 1;
+        let why = if self.depth > MAX_DEPTH {
+            format!("expression nested too deeply (more than {MAX_DEPTH} levels)")
+        } else if self.steps > MAX_STEPS {
+            "expression too complex to parse".to_string()
+        } else {
+            return Ok(());
+        };
+        self.exhausted = true;
+        Err(self.fail_at(self.span(), why))
+    }
+
+    fn leave(&mut self) {
+        self.depth -= 1;
+    }
+
     /// `a`, or else `b` from the same place; the error found further in if both fail.
     fn alt(&mut self, a: fn(&mut Self) -> R, b: fn(&mut Self) -> R) -> R {
         let s = self.snapshot();
@@ -257,7 +292,12 @@ impl Parser<'_> {
             Ok(()) => return Ok(()),
             Err(e) => e,
         };
+        if self.exhausted {
+            return Err(ea);
+        }
+        let depth = self.depth;
         self.restore(s);
+        self.depth = depth;
         match b(self) {
             Ok(()) => Ok(()),
             Err(eb) if eb.at > ea.at => Err(eb),
@@ -300,6 +340,13 @@ impl Parser<'_> {
     }
 
     fn bool_unary(&mut self) -> R {
+        self.enter()?;
+        let r = self.bool_unary_inner();
+        self.leave();
+        r
+    }
+
+    fn bool_unary_inner(&mut self) -> R {
         match self.peek() {
             Tok::Kw(Kw::Not) => {
                 self.bump();
@@ -590,6 +637,13 @@ impl Parser<'_> {
     }
 
     fn string_term(&mut self) -> R {
+        self.enter()?;
+        let r = self.string_term_inner();
+        self.leave();
+        r
+    }
+
+    fn string_term_inner(&mut self) -> R {
         let at = self.pos;
         let (t, first) = self.bump();
         match t {

@@ -1,7 +1,7 @@
 //! Arbitrary bytes as a datagram on the server socket, through the whole pure path the
 //! engine runs (parse, subnet selection, the DHCPREQUEST decisions of
 //! `tern_dhcp::request` with the lease row the first byte picks, reservation, reply
-//! options, encoding): never a panic, every reply is a well-formed BOOTREPLY of at least
+//! options, client classes and flex-option actions, encoding): never a panic, every reply is a well-formed BOOTREPLY of at least
 //! 300 octets, and a DHCPREQUEST for an address another client holds is never ACKed.
 #![no_main]
 
@@ -13,7 +13,23 @@ use tern_dhcp::request::Row;
 use tern_dhcp::ServerConfig;
 
 static CONFIG: LazyLock<ServerConfig> = LazyLock::new(|| {
+    // Classes and flex-option actions so that every datagram is classified too.
     let text = r#"{"Dhcp4": {
+        "client-classes": [
+          {"name": "pxe", "test": "substring(option[60].hex,0,9) == 'PXEClient' or option[93].exists",
+           "next-server": "192.0.2.100", "boot-file-name": "x.efi",
+           "option-data": [{"name": "tftp-server-name", "data": "192.0.2.100"}]},
+          {"name": "relayed", "test": "relay4[1].exists and member('pxe') or pkt4.giaddr == 10.9.9.9"},
+          {"name": "known", "test": "member('KNOWN') and split(option[12].hex, '.', 1) == 'printer'"},
+          {"name": "odd", "test": "int16totext(substring(option[61].hex, 0, 2)) == '1' sor option[82].option[2].exists"},
+          {"name": "DROP", "test": "option[12].text == 'drop-me'"}
+        ],
+        "hooks-libraries": [{"library": "libdhcp_flex_option.so", "parameters": {"options": [
+          {"code": 93, "add": "option[93].hex", "client-class": "pxe"},
+          {"name": "host-name", "supersede": "lcase(option[12].hex)"},
+          {"code": 3, "remove": "member('relayed')"},
+          {"name": "domain-name", "add": "ifelse(member('known'), 'known.example', '')", "csv-format": true}
+        ]}}],
         "option-data": [{"name": "domain-name-servers", "data": "192.0.2.53"},
                         {"name": "domain-search", "data": "example.org, example.net"}],
         "subnet4": [
