@@ -78,6 +78,9 @@ struct ConfigNames<'a> {
     v6: bool,
     defs: &'a [OptionDefData],
     defined: &'a [ClientClass],
+    /// Any class name is accepted (flex-option's expressions, as Kea's hook parses
+    /// them: it runs after classification).
+    any_class: bool,
 }
 
 impl Names for ConfigNames<'_> {
@@ -98,7 +101,7 @@ impl Names for ConfigNames<'_> {
     fn class_defined(&self, name: &str) -> bool {
         // Kea accepts a built-in class, DROP and SKIP_DDNS (set from expressions), or
         // one defined earlier in the list.
-        is_built_in(name) || self.defined.iter().any(|c| c.name == name)
+        self.any_class || is_built_in(name) || self.defined.iter().any(|c| c.name == name)
     }
 }
 
@@ -191,6 +194,7 @@ pub(crate) fn read_flex_options(
         v6,
         defs: option_defs,
         defined: &[],
+        any_class: true,
     };
     let mut out = Vec::new();
     for h in sec.maps("hooks-libraries") {
@@ -295,6 +299,7 @@ pub(crate) fn read_classes(
             v6,
             defs: option_defs,
             defined: &out,
+            any_class: false,
         };
         let parse = |key: &str, string: bool, cx: &mut Cx| {
             let kind = if string { Kind::String } else { Kind::Bool };

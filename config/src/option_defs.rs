@@ -166,6 +166,9 @@ pub const STANDARD: &[OptionDef] = &[
     def("subnet-selection", 118, T::Ipv4),
     def("domain-search", 119, T::FqdnList),
     def("classless-static-route", 121, T::ClasslessRoutes),
+    // RFC 3925: the value configured is the enterprise number; the vendor's
+    // sub-options (space `vendor-<enterprise>`) follow it.
+    def("vivso-suboptions", 125, T::U32),
     def("pana-agent", 136, T::Ipv4List),
     def("v4-lost", 137, T::Fqdn),
     def("capwap-ac-v4", 138, T::Ipv4List),

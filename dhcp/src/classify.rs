@@ -51,14 +51,25 @@ fn sub_tlv(buf: &[u8], code: u16) -> Option<Vec<u8>> {
     out
 }
 
+/// Whether option `code` is a string option (Kea reads it without its trailing NULs,
+/// as RFC 2132 allows clients to send them).
+fn is_text(code: u16) -> bool {
+    u8::try_from(code)
+        .ok()
+        .and_then(option_defs::by_code)
+        .is_some_and(|d| d.kind == OptionType::Text)
+}
+
+/// A string option's value as Kea keeps it: trailing NULs dropped.
+fn trimmed(v: &[u8]) -> &[u8] {
+    let n = v.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1);
+    &v[..n]
+}
+
 /// Kea's text of an option: a string option's value; any other option as Kea's generic
 /// rendering, `type=NNN, len=NNN: hh:hh…`.
 fn text(code: u16, v: &[u8], out: &mut Vec<u8>) {
-    let is_text = u8::try_from(code)
-        .ok()
-        .and_then(option_defs::by_code)
-        .is_some_and(|d| d.kind == OptionType::Text);
-    if is_text {
+    if is_text(code) {
         out.extend_from_slice(v);
         return;
     }
@@ -109,9 +120,12 @@ impl Packet for View<'_> {
             ),
             Source::Relay6 { .. } => (0, None),
         };
-        let Some(v) = value else {
+        let Some(mut v) = value else {
             return false;
         };
+        if matches!(src, Source::Option(_)) && is_text(code) {
+            v.truncate(trimmed(&v).len());
+        }
         if as_text {
             text(code, &v, out);
         } else {
@@ -194,7 +208,7 @@ pub fn on_arrival(cfg: &ServerConfig, req: &mut Request, ingress: &Ingress) {
     if let Some(v) = req.vendor_class.clone() {
         add(
             req,
-            &format!("VENDOR_CLASS_{}", String::from_utf8_lossy(&v)),
+            &format!("VENDOR_CLASS_{}", String::from_utf8_lossy(trimmed(&v))),
         );
     }
     for c in cfg

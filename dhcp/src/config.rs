@@ -18,6 +18,9 @@ use tracing::warn;
 use crate::ddns::DdnsConfig;
 use crate::options::{Definitions, OptionError, DHCP4};
 
+/// Option 125, vendor-identifying vendor-specific information (RFC 3925).
+pub const VIVSO: u8 = 125;
+
 /// Kea's default `valid-lifetime` (seconds).
 pub const DEFAULT_VALID_LIFETIME: u32 = 7200;
 /// Kea's default `decline-probation-period` (seconds).
@@ -88,7 +91,7 @@ impl OptionSet {
                 subs.entry(o.space.as_str()).or_default().push(x);
             }
         }
-        let mut used: Vec<&str> = Vec::new();
+        let mut used: Vec<String> = Vec::new();
         for o in items.iter().filter(|o| o.space == DHCP4) {
             let Some((code, mut value)) = encode(o)? else {
                 continue;
@@ -97,19 +100,35 @@ impl OptionSet {
                 self.map.remove(&code);
                 continue;
             }
-            if let Some(space) = defs.encapsulated(DHCP4, code) {
+            if code == VIVSO && value.len() == 4 {
+                // RFC 3925 §4: enterprise number, data length, then the sub-options of
+                // space `vendor-<enterprise>`.
+                let enterprise = u32::from_be_bytes([value[0], value[1], value[2], value[3]]);
+                let space = format!("vendor-{enterprise}");
+                let mut data = Vec::new();
+                for (c, v) in subs.get(space.as_str()).into_iter().flatten() {
+                    data.push(*c);
+                    data.push(v.len().min(255) as u8);
+                    data.extend(&v[..v.len().min(255)]);
+                }
+                if data.len() <= 255 {
+                    value.push(data.len() as u8);
+                    value.extend(data);
+                }
+                used.push(space);
+            } else if let Some(space) = defs.encapsulated(DHCP4, code) {
                 if let Some((key, list)) = subs.get_key_value(space.as_str()) {
                     for (c, v) in list {
                         value.push(*c);
                         value.push(v.len().min(255) as u8);
                         value.extend(&v[..v.len().min(255)]);
                     }
-                    used.push(key);
+                    used.push(key.to_string());
                 }
             }
             self.map.insert(code, (value, o.always_send));
         }
-        for space in subs.keys().filter(|s| !used.contains(s)) {
+        for space in subs.keys().filter(|s| !used.iter().any(|u| u == *s)) {
             warn!(
                 "DHCP4_OPTION_SPACE_UNSUPPORTED options of space \"{space}\" are not sent: no option of the same scope encapsulates that space"
             );

@@ -303,6 +303,14 @@ pub fn build_reply(p: &ReplyPlan<'_>) -> Reply {
         for c in &req.prl {
             push(*c, &mut options);
         }
+        // Kea sends its vendor-identifying options to a client that sent its own for
+        // the same vendor (appendRequestedVendorOptions), asked or not.
+        let vivso = crate::config::VIVSO;
+        if let (Some(theirs), Some((ours, _))) = (req.option(vivso), set.map.get(&vivso)) {
+            if ours.len() >= 4 && sent_enterprises(&theirs).any(|e| *e == ours[..4]) {
+                push(vivso, &mut options);
+            }
+        }
         let always: Vec<u8> = set
             .map
             .iter()
@@ -362,6 +370,18 @@ pub fn build_reply(p: &ReplyPlan<'_>) -> Reply {
         file,
         options,
     }
+}
+
+/// The enterprise numbers of a client's option 125 (RFC 3925 §4: enterprise, length,
+/// data, repeated).
+fn sent_enterprises(v: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        let e = v.get(i..i + 4)?;
+        let n = usize::from(*v.get(i + 4)?);
+        i += 5 + n;
+        Some(e)
+    })
 }
 
 /// Where a reply goes (RFC 2131 §4.1).

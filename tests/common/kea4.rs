@@ -229,3 +229,86 @@ pub async fn pg_lease_db(db: &tern_store::testing::TestDb) -> Value {
         "name": db.name(), "user": db.user(), "password": db.password().unwrap_or_default(),
     })
 }
+
+/// Waits up to `timeout` for one reply to each of the requests `want`, named by (xid,
+/// chaddr), of a DHCP type in `types`; returns those that came (the first of each),
+/// sooner when all have. Lets a relay have many exchanges in flight, so clients a
+/// server drops cost one `timeout` together, not one each.
+pub fn receive_batch(
+    sock: &UdpSocket,
+    want: &[(u32, [u8; 6])],
+    types: &[u8],
+    timeout: Duration,
+) -> BTreeMap<(u32, [u8; 6]), Reply> {
+    let deadline = Instant::now() + timeout;
+    let mut out = BTreeMap::new();
+    let mut buf = [0u8; 1500];
+    while out.len() < want.len() && Instant::now() < deadline {
+        let Ok(len) = sock.recv(&mut buf) else {
+            continue;
+        };
+        let b = &buf[..len];
+        if b.len() < 240 {
+            continue;
+        }
+        let key = (
+            u32::from_be_bytes(b[4..8].try_into().unwrap()),
+            <[u8; 6]>::try_from(&b[28..34]).unwrap(),
+        );
+        if !want.contains(&key) || out.contains_key(&key) {
+            continue;
+        }
+        if let Some(r) = parse_reply(b) {
+            if r.options.get(&53).is_some_and(|t| types.contains(&t[0])) {
+                out.insert(key, r);
+            }
+        }
+    }
+    out
+}
+
+/// A Kea configuration file's text as JSON: Kea's comments (`//`, `/* */` and `#`, outside
+/// strings) removed first, which serde_json does not read.
+pub fn kea_json(text: &str) -> Value {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    let mut in_string = false;
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            match c {
+                '\\' => out.extend(chars.next()),
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match (c, chars.peek()) {
+            ('"', _) => {
+                in_string = true;
+                out.push(c);
+            }
+            ('#', _) | ('/', Some('/')) => {
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        out.push('\n');
+                        break;
+                    }
+                }
+            }
+            ('/', Some('*')) => {
+                chars.next();
+                let mut last = ' ';
+                for c in chars.by_ref() {
+                    if last == '*' && c == '/' {
+                        break;
+                    }
+                    last = c;
+                }
+                out.push(' ');
+            }
+            _ => out.push(c),
+        }
+    }
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON once comments go: {e}"))
+}
