@@ -949,7 +949,7 @@ pub struct Pool<A> {
     /// Pool-level DDNS parameters.
     pub ddns: DdnsParams,
     /// The pool's client classes.
-    pub classes: crate::classes::ClassGuard,
+    pub classes: crate::guard::ClassGuard,
     /// Where the pool is.
     pub location: Location,
 }
@@ -1017,7 +1017,7 @@ pub(crate) fn read_pools<A: Family>(
             pool_id: p.u32(cx, "pool-id").unwrap_or(0),
             option_data: read_options(&p, cx, v6),
             ddns: DdnsParams::read(&p, cx),
-            classes: crate::classes::ClassGuard::read(&p),
+            classes: crate::guard::ClassGuard::read(&p),
             location: p.location().clone(),
         });
     }

@@ -15,6 +15,8 @@
 
 mod classes;
 mod common;
+mod guard;
+pub use guard::ClassGuard;
 mod d2;
 mod dhcp;
 mod diag;
@@ -30,7 +32,7 @@ mod tern;
 
 use std::path::{Path, PathBuf};
 
-pub use classes::{is_built_in, ClassGuard, ClientClass, FlexAction, FlexOption};
+pub use classes::{is_built_in, ClientClass, FlexAction, FlexOption};
 pub use common::Family;
 pub use d2::{DdnsDomain, DhcpDdns, DnsServer, TsigAlgorithm, TsigKey, TsigSecret};
 pub use dhcp::{

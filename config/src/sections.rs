@@ -4,7 +4,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnetwork::{Ipv4Network, Ipv6Network};
 
-use crate::classes::{read_classes, read_flex_options, ClassGuard, ClientClass, FlexOption};
+use crate::classes::{read_classes, read_flex_options, ClientClass, FlexOption};
 use crate::common::{parse_addr, parse_prefix, Cx, Family, Map, Prefix};
 use crate::dhcp::{
     assign_missing_ids, read_control_sockets, read_database, read_dhcp_ddns, read_hooks,
@@ -14,6 +14,7 @@ use crate::dhcp::{
     Reservation, ReservationFlags, SubnetRegistry, Timers,
 };
 use crate::diag::{excerpt, Location};
+use crate::guard::ClassGuard;
 use crate::jsonc::Node;
 
 /// The `Dhcp4` section.

@@ -18,9 +18,8 @@ use tern_expr::{EvalError, Field, Machine, Packet, Source};
 use tracing::{debug, error, info};
 
 use crate::config::{ClassDef, Host, Pool, ServerConfig, Subnet};
-use crate::decide::Ingress;
 use crate::options::DHCP4;
-use crate::packet::{hex, Reply, Request};
+use crate::packet::{hex, Ingress, Reply, Request};
 use tern_config::FlexAction;
 
 thread_local! {

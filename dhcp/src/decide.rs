@@ -9,14 +9,7 @@ use crate::config::{ClassDef, Host, LeaseTimes, OptionSet, Pool, ServerConfig, S
 use crate::packet::{Reply, ReplyKind, Request};
 use crate::request::{self, request_state, Facts, Refusal, Row, Verdict};
 
-/// Where a request came in.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ingress {
-    /// Interface name.
-    pub iface: String,
-    /// The server's address on it (the server identifier).
-    pub addr: Ipv4Addr,
-}
+pub use crate::packet::Ingress;
 
 /// Picks the subnet for a request, as Kea does for DHCPv4:
 /// 1. relayed (giaddr set): the subnet listing giaddr in `relay.ip-addresses`, else the

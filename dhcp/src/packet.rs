@@ -93,6 +93,15 @@ impl RequestKind {
     }
 }
 
+/// Where a request came in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ingress {
+    /// Interface name.
+    pub iface: String,
+    /// The server's address on it (the server identifier).
+    pub addr: Ipv4Addr,
+}
+
 /// A client's message, decoded and checked: only what the server uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
