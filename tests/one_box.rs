@@ -858,13 +858,16 @@ impl OneBox {
         self.dhclient = Some(NsProcess::start(
             "dhclient", &self.cli, "dhclient", &args, &log,
         ));
-        // A lease of this run: the lease file still holds the last run's (dhclient -r
-        // leaves it), so the script's events count, not the file.
+        // A lease of this run (the script's events count: the lease file still holds the
+        // last run's, dhclient -r leaves it), once it is in the lease file too (dhclient
+        // writes it after the script ran; `dhclient -r` releases what the file holds).
         let before = self.bound_addresses().len();
         let deadline = Instant::now() + Duration::from_secs(30);
         let result = loop {
             if let Some(&ip) = self.bound_addresses().get(before) {
-                break Ok(ip);
+                if self.lease_file_holds(ip) {
+                    break Ok(ip);
+                }
             }
             let exited = self.dhclient.as_mut().unwrap().exited();
             if exited.is_some() || Instant::now() > deadline {
@@ -973,6 +976,13 @@ impl OneBox {
     fn kill_dhclient6(&mut self) {
         let pid_file = self.path("dhclient6.pid");
         reap(&mut self.dhclient6, &pid_file);
+    }
+
+    /// Whether dhclient's lease file holds a lease of `ip`.
+    fn lease_file_holds(&self, ip: Ipv4Addr) -> bool {
+        read(&self.path("dhclient.leases"))
+            .lines()
+            .any(|l| l.trim() == format!("fixed-address {ip};"))
     }
 
     /// The address of each lease dhclient's script was told of (BOUND, REBOOT, RENEW,
