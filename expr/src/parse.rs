@@ -3,9 +3,10 @@
 //! as branches so that what is not needed is not evaluated.
 //!
 //! Precedence as Kea's grammar declares it, lowest first: `+`, `sor`, `or`, `sand`,
-//! `and`, `not`; `==` compares two string expressions (`+` binds inside them). Where two
-//! rules start alike (`(` of a boolean or of a string, `option[…]` that ends in
-//! `.exists` or in `.hex ==`), both are tried and the error reported is the one found
+//! `and`, `not`; `==` compares two string expressions (`+` binds inside them). An
+//! `option[…]` (or relay, vendor) term is read once and is a boolean if it ends in
+//! `.exists`, else the start of a comparison. Where two rules start alike (`(` of a
+//! boolean or of a string), both are tried and the error reported is the one found
 //! furthest into the text, as an LR parser would find it.
 
 use fancy_regex::Regex;
@@ -357,8 +358,14 @@ impl Parser<'_> {
             Tok::LParen => self.alt(Self::bool_paren, Self::comparison),
             Tok::Kw(Kw::Member) => self.member(),
             Tok::Kw(Kw::Match) => self.regex_match(),
-            Tok::Kw(Kw::Option | Kw::Relay4 | Kw::Relay6 | Kw::Vendor | Kw::VendorClass) => {
-                self.alt(Self::exists_form, Self::comparison)
+            // `.exists` makes it a boolean; `.hex`/`.text` and the rest start a comparison.
+            Tok::Kw(k @ (Kw::Option | Kw::Relay4 | Kw::Relay6 | Kw::Vendor | Kw::VendorClass)) => {
+                let k = *k;
+                let (_, first) = self.bump();
+                if self.option_like(k, first, true)? != Repr::Exists {
+                    self.rest_of_comparison()?;
+                }
+                Ok(())
             }
             _ => self.comparison(),
         }
@@ -372,7 +379,13 @@ impl Parser<'_> {
     }
 
     fn comparison(&mut self) -> R {
-        self.string_expr()?;
+        self.string_term()?;
+        self.rest_of_comparison()
+    }
+
+    /// A comparison after its first term: the rest of the left side, `==`, the right.
+    fn rest_of_comparison(&mut self) -> R {
+        self.concat_rest()?;
         self.expect(Tok::Equal)?;
         self.string_expr()?;
         self.emit(Op::Equal);
@@ -418,75 +431,101 @@ impl Parser<'_> {
         }
     }
 
-    /// The `.exists` forms of options, relays and vendors.
-    fn exists_form(&mut self) -> R {
-        let (t, first) = self.bump();
-        match t {
-            Tok::Kw(Kw::Option) => {
+    /// What follows `option`, `relay4`, `relay6`, `vendor` or `vendor-class` (`first`):
+    /// its op emitted, and how it is read. `exists`: where a boolean may stand, so that
+    /// `.exists` is accepted (it is the only boolean reading).
+    fn option_like(&mut self, k: Kw, first: Span, exists: bool) -> R<Repr> {
+        let (op, repr) = match k {
+            Kw::Option => {
                 let code = self.bracket(Self::option_code)?;
                 self.expect(Tok::Dot)?;
-                if *self.peek() == Tok::Kw(Kw::Option) {
+                let src = if *self.peek() == Tok::Kw(Kw::Option) {
                     self.bump();
                     let sub = self.bracket(Self::sub_option_code)?;
                     self.expect(Tok::Dot)?;
-                    self.kw(Kw::Exists)?;
-                    self.emit(Op::Opt(Source::SubOption(code, sub), Repr::Exists));
+                    Source::SubOption(code, sub)
                 } else {
-                    self.kw(Kw::Exists)?;
-                    self.emit(Op::Opt(Source::Option(code), Repr::Exists));
-                }
+                    Source::Option(code)
+                };
+                let r = self.repr(exists)?;
+                (Op::Opt(src, r), r)
             }
-            Tok::Kw(Kw::Relay4) => {
+            Kw::Relay4 => {
                 let sub = self.bracket(Self::sub_option_code)?;
                 self.expect(Tok::Dot)?;
-                self.kw(Kw::Exists)?;
+                let r = self.repr(exists)?;
                 self.only(Universe::V4, first, "relay4 can only be used in DHCPv4.")?;
-                self.emit(Op::Opt(Source::Relay4(sub), Repr::Exists));
+                (Op::Opt(Source::Relay4(sub), r), r)
             }
-            Tok::Kw(Kw::Relay6) => {
+            Kw::Relay6 => {
                 let nest = self.bracket(Self::nest_level)?;
                 self.expect(Tok::Dot)?;
-                self.kw(Kw::Option)?;
-                let code = self.bracket(Self::sub_option_code)?;
-                self.expect(Tok::Dot)?;
-                self.kw(Kw::Exists)?;
+                let (op, r) = match self.peek() {
+                    Tok::Kw(Kw::Option) => {
+                        self.bump();
+                        let code = self.bracket(Self::sub_option_code)?;
+                        self.expect(Tok::Dot)?;
+                        let r = self.repr(exists)?;
+                        (Op::Opt(Source::Relay6 { nest, code }, r), r)
+                    }
+                    Tok::Kw(Kw::Peeraddr) => {
+                        self.bump();
+                        (Op::Field(Field::PeerAddr(nest)), Repr::Hex)
+                    }
+                    Tok::Kw(Kw::Linkaddr) => {
+                        self.bump();
+                        (Op::Field(Field::LinkAddr(nest)), Repr::Hex)
+                    }
+                    _ => return Err(self.unexpected(&["option", "peeraddr", "linkaddr"])),
+                };
                 self.only(Universe::V6, first, "relay6 can only be used in DHCPv6.")?;
-                self.emit(Op::Opt(Source::Relay6 { nest, code }, Repr::Exists));
+                (op, r)
             }
-            Tok::Kw(Kw::VendorClass) => {
-                let enterprise = self.bracket(Self::enterprise_id)?;
-                self.expect(Tok::Dot)?;
-                self.kw(Kw::Exists)?;
-                self.emit(Op::VendorExists {
-                    class: true,
-                    enterprise,
-                });
-            }
-            Tok::Kw(Kw::Vendor) => {
-                let enterprise = self.bracket(Self::enterprise_id)?;
-                self.expect(Tok::Dot)?;
-                if *self.peek() == Tok::Kw(Kw::Option) {
+            _ => {
+                let class = k == Kw::VendorClass;
+                if *self.peek() == Tok::Dot {
                     self.bump();
-                    let code = self.bracket(Self::sub_option_code)?;
-                    self.expect(Tok::Dot)?;
-                    self.kw(Kw::Exists)?;
-                    self.emit(Op::VendorValue {
-                        class: false,
-                        enterprise,
-                        src: Source::Vendor { enterprise, code },
-                        repr: Repr::Exists,
-                    });
+                    self.kw(Kw::Enterprise)?;
+                    (Op::VendorEnterprise { class }, Repr::Hex)
                 } else {
-                    self.kw(Kw::Exists)?;
-                    self.emit(Op::VendorExists {
-                        class: false,
-                        enterprise,
-                    });
+                    let enterprise = self.bracket(Self::enterprise_id)?;
+                    self.expect(Tok::Dot)?;
+                    if exists && *self.peek() == Tok::Kw(Kw::Exists) {
+                        self.bump();
+                        (Op::VendorExists { class, enterprise }, Repr::Exists)
+                    } else {
+                        let (src, repr) = if class {
+                            self.kw(Kw::Data)?;
+                            let index = if *self.peek() == Tok::LBracket {
+                                self.bump();
+                                let (s, span) = self.integer()?;
+                                let i =
+                                    self.ranged(&s, span, 0, 255, "Invalid integer value")? as u8;
+                                self.expect(Tok::RBracket)?;
+                                i
+                            } else {
+                                0
+                            };
+                            (Source::VendorClassData { enterprise, index }, Repr::Hex)
+                        } else {
+                            self.kw(Kw::Option)?;
+                            let code = self.bracket(Self::sub_option_code)?;
+                            self.expect(Tok::Dot)?;
+                            (Source::Vendor { enterprise, code }, self.repr(exists)?)
+                        };
+                        let op = Op::VendorValue {
+                            class,
+                            enterprise,
+                            src,
+                            repr,
+                        };
+                        (op, repr)
+                    }
                 }
             }
-            _ => unreachable!("called on option, relay4, relay6, vendor, vendor-class"),
-        }
-        Ok(())
+        };
+        self.emit(op);
+        Ok(repr)
     }
 
     fn only(&self, u: Universe, span: Span, message: &str) -> R {
@@ -602,6 +641,11 @@ impl Parser<'_> {
 
     fn string_expr(&mut self) -> R {
         self.string_term()?;
+        self.concat_rest()
+    }
+
+    /// `+ term` as often as it comes.
+    fn concat_rest(&mut self) -> R {
         while *self.peek() == Tok::Plus {
             self.bump();
             self.string_term()?;
@@ -610,18 +654,17 @@ impl Parser<'_> {
         Ok(())
     }
 
-    fn repr(&mut self) -> R<Repr> {
-        match self.peek() {
-            Tok::Kw(Kw::Text) => {
-                self.bump();
-                Ok(Repr::Text)
-            }
-            Tok::Kw(Kw::Hex) => {
-                self.bump();
-                Ok(Repr::Hex)
-            }
-            _ => Err(self.unexpected(&["text", "hex"])),
-        }
+    /// `text`, `hex`, or (where a boolean may stand) `exists`.
+    fn repr(&mut self, exists: bool) -> R<Repr> {
+        let r = match self.peek() {
+            Tok::Kw(Kw::Text) => Repr::Text,
+            Tok::Kw(Kw::Hex) => Repr::Hex,
+            Tok::Kw(Kw::Exists) if exists => Repr::Exists,
+            _ if exists => return Err(self.unexpected(&["text", "hex", "exists"])),
+            _ => return Err(self.unexpected(&["text", "hex"])),
+        };
+        self.bump();
+        Ok(r)
     }
 
     fn call(&mut self, args: usize) -> R {
@@ -668,50 +711,8 @@ impl Parser<'_> {
 
     fn keyword_term(&mut self, k: Kw, first: Span, at: usize) -> R {
         match k {
-            Kw::Option => {
-                let code = self.bracket(Self::option_code)?;
-                self.expect(Tok::Dot)?;
-                if *self.peek() == Tok::Kw(Kw::Option) {
-                    self.bump();
-                    let sub = self.bracket(Self::sub_option_code)?;
-                    self.expect(Tok::Dot)?;
-                    let r = self.repr()?;
-                    self.emit(Op::Opt(Source::SubOption(code, sub), r));
-                } else {
-                    let r = self.repr()?;
-                    self.emit(Op::Opt(Source::Option(code), r));
-                }
-            }
-            Kw::Relay4 => {
-                let sub = self.bracket(Self::sub_option_code)?;
-                self.expect(Tok::Dot)?;
-                let r = self.repr()?;
-                self.only(Universe::V4, first, "relay4 can only be used in DHCPv4.")?;
-                self.emit(Op::Opt(Source::Relay4(sub), r));
-            }
-            Kw::Relay6 => {
-                let nest = self.bracket(Self::nest_level)?;
-                self.expect(Tok::Dot)?;
-                let op = match self.peek() {
-                    Tok::Kw(Kw::Option) => {
-                        self.bump();
-                        let code = self.bracket(Self::sub_option_code)?;
-                        self.expect(Tok::Dot)?;
-                        let r = self.repr()?;
-                        Op::Opt(Source::Relay6 { nest, code }, r)
-                    }
-                    Tok::Kw(Kw::Peeraddr) => {
-                        self.bump();
-                        Op::Field(Field::PeerAddr(nest))
-                    }
-                    Tok::Kw(Kw::Linkaddr) => {
-                        self.bump();
-                        Op::Field(Field::LinkAddr(nest))
-                    }
-                    _ => return Err(self.unexpected(&["option", "peeraddr", "linkaddr"])),
-                };
-                self.only(Universe::V6, first, "relay6 can only be used in DHCPv6.")?;
-                self.emit(op);
+            Kw::Option | Kw::Relay4 | Kw::Relay6 | Kw::Vendor | Kw::VendorClass => {
+                self.option_like(k, first, false)?;
             }
             Kw::Pkt => {
                 self.expect(Tok::Dot)?;
@@ -840,41 +841,6 @@ impl Parser<'_> {
                 self.string_expr()?;
                 self.expect(Tok::RParen)?;
                 self.emit(Op::IfElse);
-            }
-            Kw::Vendor | Kw::VendorClass => {
-                let class = k == Kw::VendorClass;
-                if *self.peek() == Tok::Dot {
-                    self.bump();
-                    self.kw(Kw::Enterprise)?;
-                    self.emit(Op::VendorEnterprise { class });
-                    return Ok(());
-                }
-                let enterprise = self.bracket(Self::enterprise_id)?;
-                self.expect(Tok::Dot)?;
-                let (src, repr) = if class {
-                    self.kw(Kw::Data)?;
-                    let index = if *self.peek() == Tok::LBracket {
-                        self.bump();
-                        let (s, span) = self.integer()?;
-                        let i = self.ranged(&s, span, 0, 255, "Invalid integer value")? as u8;
-                        self.expect(Tok::RBracket)?;
-                        i
-                    } else {
-                        0
-                    };
-                    (Source::VendorClassData { enterprise, index }, Repr::Hex)
-                } else {
-                    self.kw(Kw::Option)?;
-                    let code = self.bracket(Self::sub_option_code)?;
-                    self.expect(Tok::Dot)?;
-                    (Source::Vendor { enterprise, code }, self.repr()?)
-                };
-                self.emit(Op::VendorValue {
-                    class,
-                    enterprise,
-                    src,
-                    repr,
-                });
             }
             _ => {
                 self.pos = at;
