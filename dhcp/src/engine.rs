@@ -157,6 +157,23 @@ impl<'s> LazyConn<'s> {
     }
 }
 
+/// An address [`Engine::offer`] found: in `subnet`, for `req` with the classes its
+/// reservation lookup added.
+struct Offered<'c> {
+    subnet: &'c Subnet,
+    host: Option<Found>,
+    req: Request,
+    address: Ipv4Addr,
+}
+
+/// Why [`Engine::offer`] found none.
+enum NoOffer {
+    /// The client is in class DROP.
+    Dropped,
+    /// No subnet the client may use has a free address.
+    Exhausted,
+}
+
 /// A host reservation in force for a request, with where it came from.
 #[derive(Debug, Clone)]
 struct Found {
@@ -612,20 +629,13 @@ impl Engine {
             bump(&self.stats.receive_drop);
             return Ok(Outcome::NoResponse);
         };
-        // A connection only for the lookups the batched probe does not cover: waiting
-        // for the probe while holding one could starve the pool.
-        let mut conn = LazyConn::new(&self.store);
-        // The selected subnet first, then the others of its shared network.
-        for subnet in self.cfg.network_of(selected) {
-            if !subnet.admits(&req.classes) {
-                continue;
-            }
-            let host = self.find_host(req, subnet);
-            let req = &self.known(req, ingress, subnet, host.as_ref());
-            if self.drop_class(req) {
-                return Ok(Outcome::NoResponse);
-            }
-            if let Some(address) = self.choose(&mut conn, req, subnet, host.as_ref()).await? {
+        match self.offer(req, ingress, selected).await? {
+            Ok(Offered {
+                subnet,
+                host,
+                req,
+                address,
+            }) => {
                 info!(
                     "DHCP4_LEASE_ADVERT {}: lease {address} will be advertised",
                     req.label()
@@ -633,9 +643,9 @@ impl Engine {
                 // RFC 4702 §4: the offer already says what the server will do with
                 // the client's name.
                 let reserved = host.as_ref().and_then(|h| h.host.hostname.as_deref());
-                let name = decide_name(subnet.ddns_for(address), req, reserved, address);
+                let name = decide_name(subnet.ddns_for(address), &req, reserved, address);
                 return Ok(self.reply(
-                    req,
+                    &req,
                     ReplyKind::Offer,
                     ingress,
                     Some(subnet),
@@ -648,6 +658,8 @@ impl Engine {
                     },
                 ));
             }
+            Err(NoOffer::Dropped) => return Ok(Outcome::NoResponse),
+            Err(NoOffer::Exhausted) => {}
         }
         bump(&self.stats.allocation_fail);
         warn!(
@@ -657,6 +669,39 @@ impl Engine {
             selected.prefix
         );
         Ok(Outcome::NoResponse)
+    }
+
+    /// The address a DHCPDISCOVER is offered: in the selected subnet, then the others of
+    /// its shared network that the client's classes may use, each with the classes its
+    /// reservation lookup adds.
+    async fn offer<'c>(
+        &'c self,
+        req: &Request,
+        ingress: &Ingress,
+        selected: &'c Subnet,
+    ) -> Result<std::result::Result<Offered<'c>, NoOffer>> {
+        // A connection only for the lookups the batched probe does not cover: waiting
+        // for the probe while holding one could starve the pool.
+        let mut conn = LazyConn::new(&self.store);
+        for subnet in self.cfg.network_of(selected) {
+            if !subnet.admits(&req.classes) {
+                continue;
+            }
+            let host = self.find_host(req, subnet);
+            let req = self.known(req, ingress, subnet, host.as_ref());
+            if self.drop_class(&req) {
+                return Ok(Err(NoOffer::Dropped));
+            }
+            if let Some(address) = self.choose(&mut conn, &req, subnet, host.as_ref()).await? {
+                return Ok(Ok(Offered {
+                    subnet,
+                    host,
+                    req,
+                    address,
+                }));
+            }
+        }
+        Ok(Err(NoOffer::Exhausted))
     }
 
     /// The address to offer in `subnet`: the reserved one if nobody holds it, else the
@@ -972,27 +1017,18 @@ impl Engine {
             bump(&self.stats.receive_drop);
             return Ok(Outcome::NoResponse);
         };
-        let mut conn = LazyConn::new(&self.store);
-        for subnet in self.cfg.network_of(selected) {
-            if !subnet.admits(&req.classes) {
-                continue;
+        match self.offer(req, ingress, selected).await? {
+            Ok(Offered { address, .. }) => {
+                // As the DHCPREQUEST selecting that address (its reservation's classes
+                // are added again on that path).
+                let mut as_request = req.clone();
+                as_request.requested_ip = Some(address);
+                as_request.server_id = Some(ingress.addr);
+                as_request.kind = RequestKind::Request;
+                return self.request(&as_request, ingress).await;
             }
-            let host = self.find_host(req, subnet);
-            let known = self.known(req, ingress, subnet, host.as_ref());
-            let Some(address) = self
-                .choose(&mut conn, &known, subnet, host.as_ref())
-                .await?
-            else {
-                continue;
-            };
-            drop(conn);
-            // As the DHCPREQUEST selecting that address (its classes, BOOTP among them,
-            // come again from the message).
-            let mut as_request = req.clone();
-            as_request.requested_ip = Some(address);
-            as_request.server_id = Some(ingress.addr);
-            as_request.kind = RequestKind::Request;
-            return self.request(&as_request, ingress).await;
+            Err(NoOffer::Dropped) => return Ok(Outcome::NoResponse),
+            Err(NoOffer::Exhausted) => {}
         }
         bump(&self.stats.allocation_fail);
         warn!(
