@@ -40,9 +40,6 @@ pub enum ParseError {
     /// The decoder refused it.
     #[error("cannot decode: {0}")]
     Decode(String),
-    /// No message type (BOOTP).
-    #[error("no DHCP message type (option 53): BOOTP is not served")]
-    NoMessageType,
 }
 
 /// The DHCP message types the server acts on.

@@ -365,21 +365,16 @@ mod tests {
     }
 
     #[test]
-    fn deep_or_tangled_input_is_refused_quickly() {
-        let t = std::time::Instant::now();
+    fn deep_or_tangled_input_is_refused() {
         let deep = format!("{}'a' == 'a'{}", "(".repeat(10_000), ")".repeat(10_000));
         let e = Expr::parse_bool(&deep, Universe::V4, &Names4).unwrap_err();
         assert!(e.message.contains("nested too deeply"), "{e}");
         // Nested parentheses around ifelse: each level has two readings (boolean or
-        // string); trying both at every level would take exponential time (the fuzzer
-        // found one that took 349 s).
+        // string); the fuzzer found such an input that took 349 s to refuse before the
+        // parse was bounded.
         let tangled = "((((((((((ifelse(".repeat(40);
         let e = Expr::parse_bool(&tangled, Universe::V4, &Names4).unwrap_err();
-        assert!(
-            t.elapsed() < std::time::Duration::from_secs(2),
-            "{:?}: {e}",
-            t.elapsed()
-        );
+        assert!(e.message.contains("nested too deeply"), "{e}");
         // Reasonable nesting parses.
         let ok = format!("{}'a' == 'a'{}", "(".repeat(20), ")".repeat(20));
         assert!(Expr::parse_bool(&ok, Universe::V4, &Names4).is_ok());
